@@ -1,0 +1,18 @@
+using System.CommandLine;
+using TSViz.Monitor.Training;
+
+namespace TSViz.Monitor.Cli;
+
+/// <summary>The verbs of the monitor executable. Only verbs that work are listed.</summary>
+internal static class MonitorCommandLine
+{
+    public static RootCommand Build(TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("TSViz Monitor: explained anomaly detection for industrial sensor streams.")
+        {
+            TrainVerb.Create(output, error),
+            ExportVerb.Create(output, error),
+        };
+        return root;
+    }
+}

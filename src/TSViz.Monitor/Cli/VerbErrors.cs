@@ -1,0 +1,24 @@
+using TSViz.Explain.Onnx;
+
+namespace TSViz.Monitor.Cli;
+
+/// <summary>Turns the expected failures of a verb (bad files, bad arguments) into one clear line and exit code 2.</summary>
+internal static class VerbErrors
+{
+    public const int BadInput = 2;
+
+    public static Task<int> Run(TextWriter error, Func<int> verb)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(verb);
+        try
+        {
+            return Task.FromResult(verb());
+        }
+        catch (Exception ex) when (ex is ModelFileException or FileNotFoundException or InvalidDataException or ArgumentException)
+        {
+            error.WriteLine($"error: {ex.Message}");
+            return Task.FromResult(BadInput);
+        }
+    }
+}

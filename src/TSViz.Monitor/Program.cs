@@ -1,0 +1,3 @@
+using TSViz.Monitor.Cli;
+
+return await MonitorCommandLine.Build(Console.Out, Console.Error).Parse(args).InvokeAsync().ConfigureAwait(false);
