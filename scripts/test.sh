@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command of the README and of CI: installs what the tests need when it is missing (Debian packages),
+# builds the solution in Release and runs every test project. Prints "N passed, N failed" at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+# python3-onnx: the independent ONNX checker the shipped-model tests run (Debian's python, not a venv's).
+if ! /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1; then need+=(python3-onnx); fi
+
+if ((${#need[@]})); then
+  echo "Installing missing Debian packages: ${need[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+mkdir -p artifacts
+log="artifacts/test.log"
+status=0
+dotnet test TSViz.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
+
+# One summary line per test project: "Passed!  - Failed:     0, Passed:    33, Skipped: ..."
+passed=$(sed -n 's/.*Failed: *[0-9]*, Passed: *\([0-9]*\),.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(sed -n 's/.*Failed: *\([0-9]*\), Passed:.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+echo "tests: $passed passed, $failed failed"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
+exit "$status"
