@@ -1,0 +1,25 @@
+using TSViz.Explain.Data;
+using static TorchSharp.torch;
+
+namespace TSViz.Explain.Graph;
+
+/// <summary>The model's declared preprocessing as differentiable tensor operations (same as <see cref="WindowPreprocessing"/>).</summary>
+internal static class TorchPreprocessing
+{
+    /// <summary>Returns the model input for a batch of received windows (N x C x L); the input itself for "none".</summary>
+    public static Tensor Apply(string preprocessing, Tensor received)
+    {
+        switch (preprocessing)
+        {
+            case WindowPreprocessing.None:
+                return received;
+            case WindowPreprocessing.ZScorePerChannel:
+                var mean = received.mean([2], keepdim: true);
+                var centered = received - mean;
+                var std = centered.square().mean([2], keepdim: true).sqrt().clamp_min(WindowPreprocessing.MinStd);
+                return centered / std;
+            default:
+                throw new ArgumentException($"Unknown preprocessing '{preprocessing}'; known: {string.Join(", ", WindowPreprocessing.Known)}.", nameof(preprocessing));
+        }
+    }
+}
