@@ -194,9 +194,14 @@ internal static class NodeKernels
                     bool transB = node.Int("transB", 0) != 0;
                     return x =>
                     {
+                        if (x[0]!.dim() != 2 || x[1]!.dim() != 2)
+                        {
+                            throw new InvalidOperationException($"Gemm node '{label}' needs 2-D inputs, got shapes [{string.Join(", ", x[0]!.shape)}] and [{string.Join(", ", x[1]!.shape)}].");
+                        }
+
                         var a = transA ? x[0]!.t() : x[0]!;
                         var b = transB ? x[1]!.t() : x[1]!;
-                        var product = a.matmul(b);
+                        var product = CheckedMatMul(a, b, label);
                         if (alpha != 1)
                         {
                             product = product * alpha;
@@ -212,7 +217,7 @@ internal static class NodeKernels
                 }
 
             case "MatMul":
-                return x => x[0]!.matmul(x[1]!);
+                return x => CheckedMatMul(x[0]!, x[1]!, label);
             case "Add":
                 return x => x[0]! + x[1]!;
             case "Sub":
@@ -349,6 +354,23 @@ internal static class NodeKernels
         }
 
         return x => nn.functional.avg_pool1d(x[0]!, kernel, stride, begin, ceil, countPad);
+    }
+
+    /// <summary>
+    /// Matrix product with its shapes checked first: TorchSharp 0.107's matmul does not catch libtorch's shape
+    /// error, which would abort the whole process instead of throwing.
+    /// </summary>
+    private static Tensor CheckedMatMul(Tensor a, Tensor b, string label)
+    {
+        long[] sa = a.shape, sb = b.shape;
+        bool ok = sa.Length > 0 && sb.Length > 0 && sa[^1] == (sb.Length == 1 ? sb[0] : sb[^2]);
+        for (int i = 3; ok && i <= Math.Min(sa.Length, sb.Length); i++)
+        {
+            ok = sa[^i] == sb[^i] || sa[^i] == 1 || sb[^i] == 1;
+        }
+
+        return ok ? a.matmul(b) : throw new InvalidOperationException(
+            $"MatMul/Gemm node '{label}': shapes [{string.Join(", ", sa)}] and [{string.Join(", ", sb)}] cannot be multiplied.");
     }
 
     private static (long Begin, long End) Pads(NodeProto node, Func<string, ModelFileException> refuse)

@@ -103,7 +103,19 @@ public sealed class OnnxGraph : IDisposable
             throw new ModelFileException($"Model '{file.Path}' has {inputs.Count} non-initializer inputs ({string.Join(", ", inputs)}); the explainer needs exactly one (batch x channels x time).");
         }
 
-        return new OnnxGraph(file, constants, compiled, inputs[0]);
+        try
+        {
+            return new OnnxGraph(file, constants, compiled, inputs[0]);
+        }
+        catch
+        {
+            foreach (var t in constants.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>
@@ -124,7 +136,15 @@ public sealed class OnnxGraph : IDisposable
                 arguments[i] = string.IsNullOrEmpty(name) ? null : values[name];
             }
 
-            values[node.Output] = node.Kernel(arguments);
+            try
+            {
+                values[node.Output] = node.Kernel(arguments);
+            }
+            catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
+            {
+                throw new InvalidOperationException(
+                    $"Node '{node.Node.Label()}' ({node.Node.OpType}) failed on inputs of shapes {string.Join(", ", arguments.Select(a => a is null ? "-" : $"[{string.Join(", ", a.shape)}]"))}: {ex.Message.Split('\n')[0]}", ex);
+            }
         }
 
         return values;
@@ -224,7 +244,16 @@ public sealed class OnnxGraph : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var probe = zeros(1, Metadata.Channels.Count, Metadata.WindowLength);
-        var values = Run(probe);
+        IReadOnlyDictionary<string, Tensor> values;
+        try
+        {
+            values = Run(probe);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ModelFileException(
+                $"Model '{File.Path}' does not run on the window its metadata declares ({Metadata.Channels.Count} channels x {Metadata.WindowLength} steps): {ex.Message}", ex);
+        }
         for (int i = 0; i < found.Count; i++)
         {
             var (conv, tensor, activation) = found[i];
