@@ -3,6 +3,7 @@ using TSViz.Explain.Graph;
 using TSViz.Explain.Inversion;
 using TSViz.Explain.Onnx;
 using TSViz.Explain.Robustness;
+using TSViz.Explain.Runtime;
 using static TorchSharp.torch;
 
 namespace TSViz.Explain;
@@ -14,7 +15,14 @@ namespace TSViz.Explain;
 /// </summary>
 public sealed class Explainer : IDisposable
 {
-    private Explainer(OnnxGraph graph) => Graph = graph;
+    /// <summary>Fewest windows a parallel worker gets; smaller batches run on one thread.</summary>
+    private const int MinWindowsPerWorker = 16;
+
+    private Explainer(OnnxGraph graph, int parallelism)
+    {
+        Graph = graph;
+        Parallelism = parallelism;
+    }
 
     public OnnxGraph Graph { get; }
 
@@ -22,24 +30,35 @@ public sealed class Explainer : IDisposable
 
     public IReadOnlyList<ModelLayer> Layers => Graph.Layers;
 
-    /// <summary>Loads a model file.</summary>
+    /// <summary>Threads a batch is split over (each runs libtorch with one intra-op thread).</summary>
+    public int Parallelism { get; }
+
+    /// <summary>
+    /// Loads a model file. With <paramref name="parallelism"/> above 1 (default: one per core), batches are split
+    /// over that many threads and libtorch's intra-op threads are set to 1 for the process: for these small
+    /// convolutions, data parallelism was measured a third faster than libtorch's own threads on 2 cores.
+    /// </summary>
     /// <exception cref="ModelFileException">The file is unusable, or uses an operator the explainer does not support.</exception>
-    public static Explainer Load(string path) => new(OnnxGraph.Load(path));
+    public static Explainer Load(string path, int? parallelism = null)
+    {
+        int workers = Math.Max(1, parallelism ?? Environment.ProcessorCount);
+        TorchRuntime.EnsureInitialized(workers > 1 ? 1 : null);
+        return new Explainer(OnnxGraph.Load(path), workers);
+    }
 
     /// <summary>Scores windows through the TorchSharp graph (for checks against ONNX Runtime).</summary>
-    public float[] Score(ReadOnlySpan<float> windows, int count)
+    public float[] Score(ReadOnlySpan<float> windows, int count) => Split(windows, count, (part, n) =>
     {
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var input = TorchPreprocessing.Apply(Metadata.Preprocessing, Input(windows, count));
+        var input = TorchPreprocessing.Apply(Metadata.Preprocessing, Input(part, n));
         return ExplainedQuantity.Score(Graph.Forward(input)).data<float>().ToArray();
-    }
+    });
 
     /// <summary>Input saliency (Eq. 12-14), channel contributions, top steps and every layer's filter influence (Eq. 15-16), in one backward pass.</summary>
     public WindowExplanation[] Explain(ReadOnlySpan<float> windows, int count, ExplainOptions? options = null)
     {
-        using var scope = NewDisposeScope();
-        return SaliencyAndInfluence.Compute(Graph, Input(windows, count), options ?? new ExplainOptions());
+        var effective = options ?? new ExplainOptions();
+        return Split(windows, count, (part, n) => SaliencyAndInfluence.Compute(Graph, part, n, effective));
     }
 
     /// <summary>
@@ -47,12 +66,9 @@ public sealed class Explainer : IDisposable
     /// batched: one backward pass per layer for a whole chunk of windows. Result [window][map].
     /// </summary>
     public FilterSaliencyMap[][] FilterSaliency(ReadOnlySpan<float> windows, int count, IReadOnlyDictionary<string, int[]>? filters = null)
-    {
-        using var scope = NewDisposeScope();
-        return PerFilterSaliency.Batched(Graph, Input(windows, count), filters);
-    }
+        => Split(windows, count, (part, n) => PerFilterSaliency.Batched(Graph, Input(part, n), filters));
 
-    /// <summary>The reference implementation's way, for comparison only: one backward pass per window and filter.</summary>
+    /// <summary>The reference implementation's way, for comparison only: one backward pass per window and filter, on one thread.</summary>
     public FilterSaliencyMap[][] FilterSaliencyOnePassPerFilter(ReadOnlySpan<float> windows, int count)
     {
         using var scope = NewDisposeScope();
@@ -61,24 +77,20 @@ public sealed class Explainer : IDisposable
 
     /// <summary>FGSM (Eq. 26) at <paramref name="epsilon"/>: one step, then the window rescored.</summary>
     public RobustnessResult[] Fgsm(ReadOnlySpan<float> windows, int count, double epsilon)
-    {
-        using var scope = NewDisposeScope();
-        return AdversarialAttack.Iterative(Graph, Input(windows, count), epsilon, epsilon, 1, "fgsm");
-    }
+        => Split(windows, count, (part, n) => AdversarialAttack.Iterative(Graph, Input(part, n), epsilon, epsilon, 1, "fgsm"));
 
     /// <summary>Iterative FGSM (Eq. 27); the paper's setting is alpha 1e-4, eps 0.1, 1000 steps.</summary>
     public RobustnessResult[] IterativeFgsm(ReadOnlySpan<float> windows, int count, IterativeFgsmOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        using var scope = NewDisposeScope();
-        return AdversarialAttack.Iterative(Graph, Input(windows, count), options.Epsilon, options.Alpha, options.Steps, "iterative-fgsm");
+        return Split(windows, count, (part, n) => AdversarialAttack.Iterative(Graph, Input(part, n), options.Epsilon, options.Alpha, options.Steps, "iterative-fgsm"));
     }
 
     /// <summary>The smallest eps (within the tolerance) at which the flip-search attack changes the decision.</summary>
     public FlipSearchResult[] SmallestFlippingEpsilon(ReadOnlySpan<float> windows, int count, FlipSearchOptions? options = null)
     {
-        using var scope = NewDisposeScope();
-        return AdversarialAttack.SmallestFlippingEpsilon(Graph, Input(windows, count), options ?? new FlipSearchOptions());
+        var effective = options ?? new FlipSearchOptions();
+        return Split(windows, count, (part, n) => AdversarialAttack.SmallestFlippingEpsilon(Graph, Input(part, n), effective));
     }
 
     /// <summary>Inverse optimisation (Eq. 24-25): from seeded random starts, the inputs the model maps to the target.</summary>
@@ -90,7 +102,43 @@ public sealed class Explainer : IDisposable
 
     public void Dispose() => Graph.Dispose();
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on contiguous parts of the batch, one per worker thread, each inside its own
+    /// dispose scope, and concatenates the results in window order.
+    /// </summary>
+    private T[] Split<T>(ReadOnlySpan<float> windows, int count, Func<float[], int, T[]> work)
+    {
+        CheckSize(windows, count);
+        int size = Metadata.Channels.Count * Metadata.WindowLength;
+        int workers = Math.Clamp(count / MinWindowsPerWorker, 1, Parallelism);
+        if (workers == 1)
+        {
+            using var scope = NewDisposeScope();
+            return work(windows.ToArray(), count);
+        }
+
+        var all = windows.ToArray();
+        var parts = new T[workers][];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            int start = (int)((long)count * w / workers);
+            int end = (int)((long)count * (w + 1) / workers);
+            using var scope = NewDisposeScope();
+            parts[w] = work(all.AsSpan(start * size, (end - start) * size).ToArray(), end - start);
+        });
+        return parts.SelectMany(p => p).ToArray();
+    }
+
+    private Tensor Input(float[] windows, int count)
+        => tensor(windows, [count, Metadata.Channels.Count, Metadata.WindowLength]);
+
     private Tensor Input(ReadOnlySpan<float> windows, int count)
+    {
+        CheckSize(windows, count);
+        return tensor(windows.ToArray(), [count, Metadata.Channels.Count, Metadata.WindowLength]);
+    }
+
+    private void CheckSize(ReadOnlySpan<float> windows, int count)
     {
         int channels = Metadata.Channels.Count;
         int length = Metadata.WindowLength;
@@ -100,7 +148,5 @@ public sealed class Explainer : IDisposable
                 $"Expected {count} windows of {channels} channels x {length} steps ({count * channels * length} values), got {windows.Length} values.",
                 nameof(windows));
         }
-
-        return tensor(windows.ToArray(), [count, channels, length]);
     }
 }

@@ -17,7 +17,7 @@ internal static class ExplainedQuantity
         OnnxGraph graph, IReadOnlyDictionary<string, Tensor> values, GradientTarget target, double temperature)
     {
         var score = values[graph.ScoreOutput];
-        var column = ClassIndex(score);
+        var column = score.shape[1] == 1 ? null : ClassIndex(score);
         var effective = target == GradientTarget.Auto
             ? (graph.LogitTensor is null ? GradientTarget.Output : GradientTarget.Logit)
             : target;
@@ -30,9 +30,9 @@ internal static class ExplainedQuantity
         switch (effective)
         {
             case GradientTarget.Output:
-                return (score.gather(1, column).squeeze(1), graph.FinalActivation == "none" ? "value" : "probability");
+                return (Score(score), graph.FinalActivation == "none" ? "value" : "probability");
             case GradientTarget.Logit:
-                return (values[graph.LogitTensor!].gather(1, column).squeeze(1), "logit");
+                return (Pick(values[graph.LogitTensor!], column), "logit");
             default:
                 if (temperature <= 0)
                 {
@@ -41,15 +41,17 @@ internal static class ExplainedQuantity
 
                 var scaled = values[graph.LogitTensor!] / temperature;
                 var probability = graph.FinalActivation == "Softmax" ? scaled.softmax(1) : scaled.sigmoid();
-                return (probability.gather(1, column).squeeze(1),
+                return (Pick(probability, column),
                     string.Create(CultureInfo.InvariantCulture, $"probability at temperature {temperature}"));
         }
     }
+
+    private static Tensor Pick(Tensor values, Tensor? column) => column is null ? values.squeeze(1) : values.gather(1, column).squeeze(1);
 
     /// <summary>The column explained per window: 0 for single outputs, the predicted class otherwise. [N, 1].</summary>
     public static Tensor ClassIndex(Tensor score)
         => score.shape[1] == 1 ? zeros([score.shape[0], 1], ScalarType.Int64) : score.argmax(1, keepdim: true);
 
     /// <summary>The reported score per window: the single output, or the predicted class's probability.</summary>
-    public static Tensor Score(Tensor score) => score.gather(1, ClassIndex(score)).squeeze(1);
+    public static Tensor Score(Tensor score) => score.shape[1] == 1 ? score.squeeze(1) : score.gather(1, ClassIndex(score)).squeeze(1);
 }

@@ -31,8 +31,34 @@ public static class FilterSelection
     /// <summary>Filter indices ordered by influence, descending (ties by index).</summary>
     public static int[] Rank(ReadOnlySpan<float> influence)
     {
-        var values = influence.ToArray();
-        return Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
+        var order = new int[influence.Length];
+        var keys = new float[influence.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+            keys[i] = -influence[i];
+        }
+
+        // Stable for ties: sort by (key, index) pairs.
+        Array.Sort(keys, order);
+        int start = 0;
+        while (start < keys.Length)
+        {
+            int end = start;
+            while (end + 1 < keys.Length && keys[end + 1] == keys[start])
+            {
+                end++;
+            }
+
+            if (end > start)
+            {
+                Array.Sort(order, start, end - start + 1);
+            }
+
+            start = end + 1;
+        }
+
+        return order;
     }
 
     /// <summary>The p-th percentile (0-100) with linear interpolation, as numpy's default.</summary>

@@ -11,8 +11,8 @@ namespace TSViz.Explain.Attribution;
 /// </summary>
 internal static class PerFilterSaliency
 {
-    /// <summary>Replicas per forward/backward pass: bounds memory while keeping batches large.</summary>
-    private const int MaxReplicas = 16_384;
+    /// <summary>Replicas per forward/backward pass. Measured on 2 cores: 1,024 beat both smaller and larger chunks (cache).</summary>
+    private const int MaxReplicas = 1_024;
 
     public static FilterSaliencyMap[][] Batched(OnnxGraph graph, Tensor received, IReadOnlyDictionary<string, int[]>? chosen)
     {
@@ -45,13 +45,12 @@ internal static class PerFilterSaliency
                 int n = Math.Min(windowsPerChunk, count - start);
                 var chunk = modelInput.narrow(0, start, n);
                 var replicas = chunk.repeat_interleave(filters.Length, 0).requires_grad_(true);
-                var maskRows = tensor(filters.Select(f => (long)f).ToArray()).repeat(n);
-                var mask = nn.functional.one_hot(maskRows, layer.Filters).to(ScalarType.Float32).unsqueeze(2);
+                var rows = tensor(filters.Select(f => (long)f).ToArray()).repeat(n).reshape(-1, 1, 1);
                 float[] gradient;
                 using (enable_grad())
                 {
                     var activation = graph.Run(replicas, layer.ActivationTensor)[layer.ActivationTensor];
-                    var selected = (activation * mask).sum();
+                    var selected = activation.gather(1, rows.expand(-1, 1, activation.shape[2])).sum();
                     gradient = autograd.grad([selected], [replicas])[0].abs().data<float>().ToArray();
                 }
 

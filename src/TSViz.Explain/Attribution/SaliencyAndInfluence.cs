@@ -1,3 +1,4 @@
+using TSViz.Explain.Data;
 using TSViz.Explain.Graph;
 using static TorchSharp.torch;
 
@@ -10,32 +11,32 @@ namespace TSViz.Explain.Attribution;
 /// </summary>
 internal static class SaliencyAndInfluence
 {
-    public static WindowExplanation[] Compute(OnnxGraph graph, Tensor received, ExplainOptions options)
+    public static WindowExplanation[] Compute(OnnxGraph graph, ReadOnlySpan<float> windows, int count, ExplainOptions options)
     {
         var metadata = graph.Metadata;
-        int count = (int)received.shape[0];
         int channels = metadata.Channels.Count;
         int length = metadata.WindowLength;
 
-        received.requires_grad_(true);
-        var modelInput = TorchPreprocessing.Apply(metadata.Preprocessing, received);
-        bool preprocesses = !ReferenceEquals(modelInput, received);
+        // Preprocess on the CPU exactly as the scoring path does, keeping each channel's scale for the
+        // gradient with respect to the received window.
+        var input = windows.ToArray();
+        var scales = metadata.Preprocessing == WindowPreprocessing.ZScorePerChannel ? new double[count * channels] : null;
+        for (int i = 0; scales is not null && i < count * channels; i++)
+        {
+            scales[i] = WindowPreprocessing.ZScoreInPlace(input.AsSpan(i * length, length), 1, length);
+        }
+
+        WindowPreprocessing.Apply(scales is null ? metadata.Preprocessing : WindowPreprocessing.None, input, channels, length);
+        var modelInput = tensor(input, [count, channels, length]).requires_grad_(true);
         var values = graph.Run(modelInput);
         var (explained, description) = ExplainedQuantity.Select(graph, values, options.Target, options.Temperature);
 
-        var wrt = new List<Tensor> { modelInput };
-        if (preprocesses && options.IncludeReceivedSaliency)
-        {
-            wrt.Add(received);
-        }
-
         var activations = graph.Layers.Select(l => values[l.ActivationTensor]).ToList();
-        wrt.AddRange(activations);
+        List<Tensor> wrt = [modelInput, .. activations];
         var gradients = autograd.grad([explained.sum()], wrt, allow_unused: true);
 
-        float[] saliencyRaw = gradients[0].abs().data<float>().ToArray();
-        float[]? saliencyReceived = preprocesses && options.IncludeReceivedSaliency ? gradients[1].abs().data<float>().ToArray() : null;
-        int firstLayerGradient = wrt.Count - activations.Count;
+        float[] inputGradient = gradients[0].data<float>().ToArray();
+        const int firstLayerGradient = 1;
         var influence = new float[graph.Layers.Count][];
         var activationValues = new float[graph.Layers.Count][];
         for (int l = 0; l < graph.Layers.Count; l++)
@@ -59,20 +60,32 @@ internal static class SaliencyAndInfluence
         int size = channels * length;
         for (int w = 0; w < count; w++)
         {
-            var raw = saliencyRaw.AsSpan(w * size, size).ToArray();
-            float total = raw.Sum();
+            var signed = inputGradient.AsSpan(w * size, size);
+            var raw = new float[size];
+            for (int i = 0; i < size; i++)
+            {
+                raw[i] = Math.Abs(signed[i]);
+            }
+
             var shares = new float[channels];
+            float total = 0;
+            for (int c = 0; c < channels; c++)
+            {
+                float channelSum = 0;
+                for (int t = 0; t < length; t++)
+                {
+                    channelSum += raw[(c * length) + t];
+                }
+
+                shares[c] = channelSum;
+                total += channelSum;
+            }
+
             if (total > 0)
             {
                 for (int c = 0; c < channels; c++)
                 {
-                    float channelSum = 0;
-                    for (int t = 0; t < length; t++)
-                    {
-                        channelSum += raw[(c * length) + t];
-                    }
-
-                    shares[c] = channelSum / total;
+                    shares[c] /= total;
                 }
             }
 
@@ -99,7 +112,7 @@ internal static class SaliencyAndInfluence
                 OutputSaturated: probability && (score[w] == 0f || score[w] == 1f),
                 FilterSelection.MinMaxScale(raw),
                 raw,
-                saliencyReceived?.AsSpan(w * size, size).ToArray(),
+                scales is not null && options.IncludeReceivedSaliency ? ReceivedSaliency(signed, input.AsSpan(w * size, size), scales.AsSpan(w * channels, channels), length) : null,
                 shares,
                 TopSteps(raw, metadata.Channels, length, options.TopSteps),
                 layers);
@@ -108,11 +121,76 @@ internal static class SaliencyAndInfluence
         return results;
     }
 
+    /// <summary>
+    /// |dy/dr| for the received window r, from g = dy/dx of the z-scored window x = (r - mean r) / std r, per
+    /// channel: dy/dr = (g - mean(g) - x mean(g x)) / std. Closed form: no backward pass through the preprocessing.
+    /// </summary>
+    private static float[] ReceivedSaliency(ReadOnlySpan<float> gradient, ReadOnlySpan<float> modelInput, ReadOnlySpan<double> scales, int length)
+    {
+        var result = new float[gradient.Length];
+        for (int c = 0; c < scales.Length; c++)
+        {
+            var g = gradient.Slice(c * length, length);
+            var x = modelInput.Slice(c * length, length);
+            double meanG = 0, meanGx = 0;
+            for (int t = 0; t < length; t++)
+            {
+                meanG += g[t];
+                meanGx += g[t] * x[t];
+            }
+
+            meanG /= length;
+            meanGx /= length;
+            for (int t = 0; t < length; t++)
+            {
+                result[(c * length) + t] = (float)Math.Abs((g[t] - meanG - (x[t] * meanGx)) / scales[c]);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The k largest values, largest first (ties: lower index first), by insertion into a short sorted list.</summary>
     private static SalientStep[] TopSteps(float[] saliency, IReadOnlyList<string> channels, int length, int k)
-        => Enumerable.Range(0, saliency.Length)
-            .OrderByDescending(i => saliency[i])
-            .ThenBy(i => i)
-            .Take(k)
-            .Select(i => new SalientStep(i / length, channels[i / length], i % length, saliency[i]))
-            .ToArray();
+    {
+        k = Math.Min(k, saliency.Length);
+        if (k <= 0)
+        {
+            return [];
+        }
+
+        var top = new int[k];
+        int filled = 0;
+        for (int i = 0; i < saliency.Length; i++)
+        {
+            float value = saliency[i];
+            if (filled == k && value <= saliency[top[k - 1]])
+            {
+                continue;
+            }
+
+            int position = Math.Min(filled, k - 1);
+            while (position > 0 && saliency[top[position - 1]] < value)
+            {
+                if (position < k)
+                {
+                    top[position] = top[position - 1];
+                }
+
+                position--;
+            }
+
+            top[position] = i;
+            filled = Math.Min(filled + 1, k);
+        }
+
+        var steps = new SalientStep[filled];
+        for (int j = 0; j < filled; j++)
+        {
+            int i = top[j];
+            steps[j] = new SalientStep(i / length, channels[i / length], i % length, saliency[i]);
+        }
+
+        return steps;
+    }
 }

@@ -17,11 +17,12 @@ public static class WindowPreprocessing
 
     /// <summary>
     /// Z-scores each channel of one window in place (population standard deviation, as numpy's std).
-    /// <paramref name="window"/> is channel-major: channels x length.
+    /// <paramref name="window"/> is channel-major: channels x length. Returns the last channel's divisor.
     /// </summary>
-    public static void ZScoreInPlace(Span<float> window, int channels, int length)
+    public static double ZScoreInPlace(Span<float> window, int channels, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(window.Length, channels * length, nameof(window));
+        double divisor = 1;
         for (int c = 0; c < channels; c++)
         {
             var channel = window.Slice(c * length, length);
@@ -43,7 +44,11 @@ public static class WindowPreprocessing
             {
                 channel[t] = (float)((channel[t] - mean) / std);
             }
+
+            divisor = std;
         }
+
+        return divisor;
     }
 
     /// <summary>Applies the named preprocessing to every window of a batch (N x channels x length) in place.</summary>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using TSViz.Monitor.Benchmarking;
+using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Training;
 
 namespace TSViz.Monitor.Cli;
@@ -12,6 +14,8 @@ internal static class MonitorCommandLine
         {
             TrainVerb.Create(output, error),
             ExportVerb.Create(output, error),
+            ExplainVerb.Create(output, error),
+            BenchVerb.Create(output, error),
         };
         return root;
     }

@@ -7,6 +7,21 @@ internal static class VerbErrors
 {
     public const int BadInput = 2;
 
+    public static async Task<int> RunAsync(TextWriter error, Func<Task<int>> verb)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(verb);
+        try
+        {
+            return await verb().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ModelFileException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException or InvalidOperationException)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return BadInput;
+        }
+    }
+
     public static Task<int> Run(TextWriter error, Func<int> verb)
     {
         ArgumentNullException.ThrowIfNull(error);

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using TorchSharp;
+using TSViz.Explain;
+using TSViz.Explain.Data;
+using TSViz.Explain.Runtime;
+using TSViz.Monitor.Cli;
+using TSViz.Plugins.Scoring;
+
+namespace TSViz.Monitor.Benchmarking;
+
+/// <summary>
+/// `bench`: windows per second of scoring and of every explanation, measured side by side in one run on the same
+/// windows, with the reference implementation's way (one backward pass per window and filter) as the baseline
+/// for per-filter saliency. Each figure is the median of several timed rounds after a warm-up.
+/// </summary>
+internal static class BenchVerb
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model") { Description = "The model to measure.", DefaultValueFactory = _ => "models/anomaly-cnn.onnx" };
+        var batch = new Option<int>("--batch") { Description = "Windows per call.", DefaultValueFactory = _ => 256 };
+        var seconds = new Option<double>("--seconds") { Description = "Minimum time per round.", DefaultValueFactory = _ => 2.0 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed rounds per method (the median is printed).", DefaultValueFactory = _ => 3 };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: one per core)." };
+        var only = new Option<string?>("--only") { Description = "Measure only the methods whose name contains this text." };
+        var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run.")
+        {
+            model, batch, seconds, rounds, threads, only,
+        };
+        command.SetAction((parse, cancellationToken) => VerbErrors.Run(error, () =>
+        {
+            TorchRuntime.EnsureInitialized(parse.GetValue(threads));
+            string path = parse.GetValue(model)!;
+            int size = Math.Max(1, parse.GetValue(batch));
+            var timing = new Timing(parse.GetValue(seconds), Math.Max(1, parse.GetValue(rounds)), parse.GetValue(only), cancellationToken);
+            using var explainer = Explainer.Load(path);
+            var scorer = new Lazy<OnnxRuntimeScorer>(() => OnnxRuntimeScorer.Open(path));
+            int channels = explainer.Metadata.Channels.Count;
+            int length = explainer.Metadata.WindowLength;
+            var windows = Windows(size, channels, length);
+            var preprocessed = (float[])windows.Clone();
+            WindowPreprocessing.Apply(explainer.Metadata.Preprocessing, preprocessed, channels, length);
+            var scores = new float[size];
+            const int loopWindows = 2;
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"TSViz bench: {path}, {explainer.Graph.TotalFilters} conv filters, batch {size}, {Environment.ProcessorCount} cores, libtorch intra-op threads {torch.get_num_threads()}, explainer workers {explainer.Parallelism}, ONNX Runtime intra-op threads 1"));
+            output.WriteLine($"{"method",-58} {"windows/s",12} {"range",21}  target");
+            string batchedName = $"per-filter saliency, all {explainer.Graph.TotalFilters} filters, batched";
+            const string loopName = "per-filter saliency, one backward per filter (baseline)";
+            var methods = new List<(string Name, int Windows, Action Call, string Target)>
+            {
+                ("ONNX Runtime scoring (reference)", size, () => scorer.Value.Score(preprocessed, size, scores), string.Empty),
+                ("saliency + influence of all layers (one backward)", size, () => explainer.Explain(windows, size), ">= 30,000"),
+                (batchedName, size, () => explainer.FilterSaliency(windows, size), ">= 400"),
+                (loopName, loopWindows, () => explainer.FilterSaliencyOnePassPerFilter(windows.AsSpan(0, loopWindows * channels * length), loopWindows), string.Empty),
+                ("live robustness: one FGSM step + rescore (eps 0.1)", size, () => explainer.Fgsm(windows, size, 0.1), ">= 20,000"),
+                ("smallest flipping eps (eps_max 0.5, tolerance 0.01)", size, () => explainer.SmallestFlippingEpsilon(windows, size), ">= 500"),
+            };
+            var medians = new Dictionary<string, double>();
+            foreach (var (name, perCall, call, target) in methods)
+            {
+                if (timing.Measure(name, perCall, call) is not { } result)
+                {
+                    continue;
+                }
+
+                medians[name] = result.Median;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name,-58} {result.Median,12:N0} {$"{result.Min:N0}-{result.Max:N0}",21}  {target}"));
+            }
+
+            if (medians.TryGetValue(batchedName, out double batched) && medians.TryGetValue(loopName, out double loop))
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-filter saliency: batched is {batched / loop:N1}x the one-backward-per-filter baseline (target >= 10x)"));
+            }
+
+            if (scorer.IsValueCreated)
+            {
+                scorer.Value.Dispose();
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static float[] Windows(int count, int channels, int length)
+    {
+        if (channels == AnomalyDatasetGenerator.ChannelNames.Count && length == AnomalyDatasetGenerator.WindowLength)
+        {
+            return new AnomalyDatasetGenerator(20_261_126).Generate(count).Windows.Values;
+        }
+
+        var random = new GaussianRandom(20_261_126);
+        return Enumerable.Range(0, count * channels * length).Select(_ => (float)random.Normal()).ToArray();
+    }
+
+    private sealed record Measurement(double Median, double Min, double Max);
+
+    private sealed class Timing(double seconds, int rounds, string? only, CancellationToken cancellationToken)
+    {
+        public Measurement? Measure(string name, int windowsPerCall, Action call)
+        {
+            if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            // Warm-up of a second at least: tiered JIT compilation, plan caches, allocator pools.
+            var warmUp = Stopwatch.StartNew();
+            do
+            {
+                call();
+            }
+            while (warmUp.Elapsed.TotalSeconds < 1);
+            var rates = new List<double>();
+            for (int r = 0; r < rounds; r++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long calls = 0;
+                var watch = Stopwatch.StartNew();
+                while (watch.Elapsed.TotalSeconds < seconds)
+                {
+                    call();
+                    calls++;
+                }
+
+                rates.Add(calls * windowsPerCall / watch.Elapsed.TotalSeconds);
+            }
+
+            rates.Sort();
+            return new Measurement(rates[rates.Count / 2], rates[0], rates[^1]);
+        }
+    }
+}
