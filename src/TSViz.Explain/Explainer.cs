@@ -51,7 +51,7 @@ public sealed class Explainer : IDisposable
     {
         using var noGrad = no_grad();
         var input = TorchPreprocessing.Apply(Metadata.Preprocessing, Input(part, n));
-        return ExplainedQuantity.Score(Graph.Forward(input)).data<float>().ToArray();
+        return ExplainedQuantity.Score(Graph.Forward(input)).ToFloatArray();
     });
 
     /// <summary>Input saliency (Eq. 12-14), channel contributions, top steps and every layer's filter influence (Eq. 15-16), in one backward pass.</summary>

@@ -1,3 +1,4 @@
+using TSViz.Explain.Runtime;
 using TorchSharp;
 using TSViz.Explain.Graph;
 using static TorchSharp.torch;
@@ -51,7 +52,7 @@ internal static class PerFilterSaliency
                 {
                     var activation = graph.Run(replicas, layer.ActivationTensor)[layer.ActivationTensor];
                     var selected = activation.gather(1, rows.expand(-1, 1, activation.shape[2])).sum();
-                    gradient = autograd.grad([selected], [replicas])[0].abs().data<float>().ToArray();
+                    gradient = autograd.grad([selected], [replicas])[0].abs().ToFloatArray();
                 }
 
                 for (int w = 0; w < n; w++)
@@ -87,7 +88,7 @@ internal static class PerFilterSaliency
                     {
                         var activation = graph.Run(x, layer.ActivationTensor)[layer.ActivationTensor];
                         var gradient = autograd.grad([activation[0, f].sum()], [x])[0].abs();
-                        maps.Add(new FilterSaliencyMap(layer.Name, f, gradient.data<float>().ToArray()));
+                        maps.Add(new FilterSaliencyMap(layer.Name, f, gradient.ToFloatArray()));
                     }
                 }
             }

@@ -1,3 +1,4 @@
+using TSViz.Explain.Runtime;
 using TSViz.Explain.Data;
 using TSViz.Explain.Graph;
 using static TorchSharp.torch;
@@ -35,7 +36,7 @@ internal static class SaliencyAndInfluence
         List<Tensor> wrt = [modelInput, .. activations];
         var gradients = autograd.grad([explained.sum()], wrt, allow_unused: true);
 
-        float[] inputGradient = gradients[0].data<float>().ToArray();
+        float[] inputGradient = gradients[0].ToFloatArray();
         const int firstLayerGradient = 1;
         var influence = new float[graph.Layers.Count][];
         var activationValues = new float[graph.Layers.Count][];
@@ -44,15 +45,15 @@ internal static class SaliencyAndInfluence
             var gradient = gradients[firstLayerGradient + l];
             influence[l] = gradient is null || gradient.IsInvalid
                 ? new float[count * graph.Layers[l].Filters]
-                : gradient.abs().sum([2]).data<float>().ToArray();
+                : gradient.abs().sum([2]).ToFloatArray();
             if (options.IncludeActivations)
             {
-                activationValues[l] = activations[l].detach().data<float>().ToArray();
+                activationValues[l] = activations[l].detach().ToFloatArray();
             }
         }
 
-        var score = ExplainedQuantity.Score(values[graph.ScoreOutput]).detach().data<float>().ToArray();
-        var explainedValues = explained.detach().data<float>().ToArray();
+        var score = ExplainedQuantity.Score(values[graph.ScoreOutput]).detach().ToFloatArray();
+        var explainedValues = explained.detach().ToFloatArray();
         bool probability = graph.FinalActivation != "none";
         double? threshold = metadata.DecisionThreshold;
 

@@ -1,3 +1,4 @@
+using TSViz.Explain.Runtime;
 using TorchSharp;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Graph;
@@ -46,7 +47,7 @@ internal static class InverseOptimization
         int length = graph.Metadata.WindowLength;
         var generator = new Generator((ulong)options.Seed);
         var x = (randn([options.Starts, channels, length], generator: generator) * options.InitialSd).detach();
-        var initial = x.data<float>().ToArray();
+        var initial = x.ToFloatArray();
         var trajectory = Enumerable.Range(0, options.Starts).Select(_ => new float[options.Steps + 1]).ToArray();
         var target = full([options.Starts], options.Target);
 
@@ -58,7 +59,7 @@ internal static class InverseOptimization
             using (enable_grad())
             {
                 var values = graph.Run(leaf);
-                var score = ExplainedQuantity.Score(values[graph.ScoreOutput]).detach().data<float>().ToArray();
+                var score = ExplainedQuantity.Score(values[graph.ScoreOutput]).detach().ToFloatArray();
                 for (int s = 0; s < options.Starts; s++)
                 {
                     trajectory[s][step] = score[s];
@@ -82,7 +83,7 @@ internal static class InverseOptimization
             previous.Dispose();
         }
 
-        var optimised = x.data<float>().ToArray();
+        var optimised = x.ToFloatArray();
         int size = channels * length;
         return Enumerable.Range(0, options.Starts).Select(s => new InverseResult(
             initial.AsSpan(s * size, size).ToArray(),

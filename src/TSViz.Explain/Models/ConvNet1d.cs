@@ -1,3 +1,4 @@
+using TSViz.Explain.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -102,7 +103,7 @@ public sealed class ConvNet1d : nn.Module<Tensor, Tensor>
         foreach (var (name, parameter) in named_parameters())
         {
             using var detached = parameter.detach().contiguous();
-            result.Add((name, parameter.shape, detached.data<float>().ToArray()));
+            result.Add((name, parameter.shape, detached.ToFloatArray()));
         }
 
         return result;

@@ -1,3 +1,4 @@
+using TSViz.Explain.Runtime;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Graph;
 using static TorchSharp.torch;
@@ -24,10 +25,10 @@ internal static class AdversarialAttack
 
         int count = (int)x0.shape[0];
         int size = (int)(x0.shape[1] * x0.shape[2]);
-        var before = scoreBefore.data<float>().ToArray();
-        var after = scoreAfter.data<float>().ToArray();
-        var original = x0.data<float>().ToArray();
-        var moved = adversarial.data<float>().ToArray();
+        var before = scoreBefore.ToFloatArray();
+        var after = scoreAfter.ToFloatArray();
+        var original = x0.ToFloatArray();
+        var moved = adversarial.ToFloatArray();
         double? threshold = graph.Metadata.DecisionThreshold;
         var results = new RobustnessResult[count];
         for (int w = 0; w < count; w++)
@@ -71,7 +72,7 @@ internal static class AdversarialAttack
             using var scope = NewDisposeScope();
             var adversarial = Attack(graph, x0, direction, eps.reshape(count, 1, 1), alpha: eps.reshape(count, 1, 1) * (2.5 / options.Steps), fixedAlpha: 0, options.Steps);
             var after = Scores(graph, adversarial);
-            scores = after.data<float>().ToArray();
+            scores = after.ToFloatArray();
             return (after >= threshold).not_equal(decision).data<bool>().ToArray();
         }
 
@@ -95,9 +96,9 @@ internal static class AdversarialAttack
             }
         }
 
-        var before = scoreBefore.data<float>().ToArray();
+        var before = scoreBefore.ToFloatArray();
         var decided = decision.data<bool>().ToArray();
-        var smallest = high.data<float>().ToArray();
+        var smallest = high.ToFloatArray();
         return Enumerable.Range(0, (int)count).Select(w => flippedAtMax[w]
             ? new FlipSearchResult(before[w], decided[w], smallest[w], null, options.Tolerance, best[w])
             : new FlipSearchResult(before[w], decided[w], null, options.EpsilonMax, options.Tolerance, scoresAtMax[w])).ToArray();

@@ -134,7 +134,7 @@ public static class Trainer
             using var scope = NewDisposeScope();
             int count = Math.Min(EvaluationBatch, set.Count - start);
             var output = model.Predict(ToTensor(set.Slice(start, count)));
-            output.data<float>().CopyTo(result, start);
+            output.ToFloatArray().CopyTo(result, start);
         }
 
         return result;

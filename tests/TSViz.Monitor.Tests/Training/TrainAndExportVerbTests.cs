@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TSViz.Explain.Onnx;
 using TSViz.Monitor.Cli;
+using TSViz.Monitor.Tests.Cli;
 using TSViz.Plugins.Scoring;
 using TSViz.Tests.Shared;
 
@@ -65,12 +66,5 @@ public sealed class TrainAndExportVerbTests
         Assert.Contains("nowhere/traffic.csv", error, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var parse = MonitorCommandLine.Build(output, error).Parse(args);
-        int exit = await parse.InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Output, string Error)> Run(params string[] args) => VerbRunner.Run(args);
 }
