@@ -37,10 +37,11 @@ internal static class ExplainVerb
         var robustness = new Option<RobustnessMethod>("--robustness") { Description = "none, fgsm (one step at --eps), iterative (10 steps), paper (alpha 1e-4, 1000 steps at --eps) or flip (smallest flipping eps up to --eps-max).", DefaultValueFactory = _ => RobustnessMethod.None };
         var eps = new Option<double>("--eps") { Description = "Attack budget in the model's input units.", DefaultValueFactory = _ => 0.1 };
         var epsMax = new Option<double>("--eps-max") { Description = "Largest eps the flip search tries.", DefaultValueFactory = _ => 0.5 };
+        var percentile = new Option<double?>("--percentile") { Description = "Also list, per layer, the filters whose influence is at or above this percentile (0-100)." };
         var batch = new Option<int>("--batch") { Description = "Windows per batch.", DefaultValueFactory = _ => 256 };
         var command = new Command("explain", "Explain windows with the TSViz methods: saliency, filter influence, per-filter saliency, robustness.")
         {
-            model, input, destination, target, temperature, topSteps, activations, filterSaliency, robustness, eps, epsMax, batch,
+            model, input, destination, target, temperature, topSteps, activations, filterSaliency, robustness, eps, epsMax, percentile, batch,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,7 +57,14 @@ internal static class ExplainVerb
                 parse.GetValue(robustness),
                 parse.GetValue(eps),
                 parse.GetValue(epsMax),
+                parse.GetValue(percentile),
                 Math.Max(1, parse.GetValue(batch)));
+            if (settings.Percentile is < 0 or > 100)
+            {
+                await error.WriteLineAsync($"error: --percentile must lie in 0..100, got {settings.Percentile}.").ConfigureAwait(false);
+                return VerbErrors.BadInput;
+            }
+
             return await VerbErrors.RunAsync(error, async () =>
             {
                 using var explainer = Explainer.Load(parse.GetValue(model)!);
@@ -72,7 +80,7 @@ internal static class ExplainVerb
         return command;
     }
 
-    internal sealed record Settings(ExplainOptions Explain, int FilterSaliencyTop, RobustnessMethod Robustness, double Epsilon, double EpsilonMax, int Batch);
+    internal sealed record Settings(ExplainOptions Explain, int FilterSaliencyTop, RobustnessMethod Robustness, double Epsilon, double EpsilonMax, double? Percentile, int Batch);
 
     internal static async Task<(int Explained, int Rejected)> RunAsync(
         Explainer explainer, TextReader reader, TextWriter writer, Settings settings, CancellationToken cancellationToken)
@@ -134,6 +142,7 @@ internal static class ExplainVerb
                     ChannelContributions = explainer.Metadata.Channels.Select((name, c) => (name, c)).ToDictionary(p => p.name, p => e.ChannelContributions[p.c]),
                     TopSteps = e.TopSteps.Select(s => new TopStepJson(s.ChannelName, s.Step, s.Saliency)).ToList(),
                     Layers = e.Layers.Select(l => new LayerJson(l.Name, l.Influence, l.Scaled, l.Ranking,
+                        settings.Percentile is double p ? FilterSelection.AtOrAbovePercentile(l.Influence, p) : null,
                         l.Activations is null ? null : ChannelMajor(l.Activations, l.Influence.Length, l.Activations.Length / l.Influence.Length))).ToList(),
                     FilterSaliency = filterMaps,
                     Robustness = robustness?[i],

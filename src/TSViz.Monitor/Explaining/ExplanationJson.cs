@@ -24,7 +24,7 @@ internal sealed record ExplanationLine
 
 internal sealed record TopStepJson(string Channel, int Step, float Saliency);
 
-internal sealed record LayerJson(string Name, float[] Influence, float[] InfluenceScaled, int[] Ranking, float[][]? Activations);
+internal sealed record LayerJson(string Name, float[] Influence, float[] InfluenceScaled, int[] Ranking, int[]? AtOrAbovePercentile, float[][]? Activations);
 
 internal sealed record FilterSaliencyJson(string Layer, int Filter, float[][] Saliency);
 

@@ -68,7 +68,7 @@ public sealed class ExplainVerbTests
         await File.WriteAllLinesAsync(input, [WindowJson("a", data.Window(0).ToArray()), WindowJson("b", data.Window(1).ToArray())]);
 
         var (exit, _, error) = await VerbRunner.Run("explain", "--model", RepositoryPaths.AnomalyModel, "--input", input, "--output", output,
-            "--robustness", "fgsm", "--eps", "0.05", "--filter-saliency", "2", "--activations");
+            "--robustness", "fgsm", "--eps", "0.05", "--filter-saliency", "2", "--activations", "--percentile", "90");
 
         Assert.True(exit == 0, error);
         foreach (var line in (await File.ReadAllLinesAsync(output)).Select(l => JsonDocument.Parse(l).RootElement))
@@ -82,7 +82,33 @@ public sealed class ExplainVerbTests
             Assert.Equal(top, line.GetProperty("filterSaliency")[0].GetProperty("filter").GetInt32());
             Assert.Equal(16, line.GetProperty("layers")[0].GetProperty("activations").GetArrayLength());
             Assert.Equal(48, line.GetProperty("layers")[0].GetProperty("activations")[0].GetArrayLength());
+            var conv3 = line.GetProperty("layers")[2];
+            var selected = conv3.GetProperty("atOrAbovePercentile").EnumerateArray().Select(e => e.GetInt32()).ToList();
+            Assert.InRange(selected.Count, 1, 7); // the top tenth of 64 filters, ties aside
+            Assert.Equal(conv3.GetProperty("ranking")[0].GetInt32(), selected[0]);
         }
+    }
+
+    [Fact]
+    public async Task Explain_Forecaster_DifferentiatesTheValueWithoutPreprocessing()
+    {
+        string directory = RepositoryPaths.NewTempDirectory();
+        string input = Path.Combine(directory, "traffic.jsonl");
+        string output = Path.Combine(directory, "explained.jsonl");
+        var series = Enumerable.Range(0, 51).Select(i => (float)Math.Sin(i / 6.0)).ToArray();
+        var values = new float[100];
+        TrafficDatasetBuilder.ToModelInput(series.AsSpan(1, 50), series[0], values);
+        await File.WriteAllLinesAsync(input, [JsonSerializer.Serialize(new { id = "t", values = new[] { values[..50], values[50..] } })]);
+
+        var (exit, _, error) = await VerbRunner.Run("explain", "--model", RepositoryPaths.TrafficModel, "--input", input, "--output", output);
+
+        Assert.True(exit == 0, error);
+        var line = JsonDocument.Parse((await File.ReadAllLinesAsync(output)).Single()).RootElement;
+        Assert.Equal("value", line.GetProperty("differentiated").GetString());
+        Assert.False(line.TryGetProperty("decision", out _));
+        Assert.False(line.TryGetProperty("saliencyReceived", out _));
+        Assert.Equal(line.GetProperty("score").GetSingle(), line.GetProperty("explainedValue").GetSingle());
+        Assert.Equal(2, line.GetProperty("saliency").GetArrayLength());
     }
 
     [Fact]
