@@ -46,6 +46,14 @@ public sealed class Explainer : IDisposable
         return new Explainer(OnnxGraph.Load(path), workers);
     }
 
+    /// <summary>An explainer for a model held in memory (an edited or pruned one); see <see cref="Load"/>.</summary>
+    public static Explainer FromFile(OnnxModelFile file, int? parallelism = null)
+    {
+        int workers = Math.Max(1, parallelism ?? Environment.ProcessorCount);
+        TorchRuntime.EnsureInitialized(workers > 1 ? 1 : null);
+        return new Explainer(OnnxGraph.Build(file), workers);
+    }
+
     /// <summary>Scores windows through the TorchSharp graph (for checks against ONNX Runtime).</summary>
     public float[] Score(ReadOnlySpan<float> windows, int count) => Split(windows, count, (part, n) =>
     {

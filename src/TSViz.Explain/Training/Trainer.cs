@@ -18,6 +18,7 @@ public static class Trainer
         WindowSet validation,
         TrainingOptions options,
         Action<EpochReport>? onEpoch = null,
+        Action<ConvNet1d>? afterStep = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -33,6 +34,12 @@ public static class Trainer
         using var targets = tensor(train.Targets, [train.Count, 1]);
 
         var epochs = new List<EpochReport>();
+        if (afterStep is not null)
+        {
+            using var noGrad = no_grad();
+            afterStep(model);
+        }
+
         var best = model.ExportParameters().ToDictionary(p => p.Name, p => p.Values);
         double bestLoss = Evaluate(model, validation);
         int bestEpoch = 0;
@@ -58,6 +65,12 @@ public static class Trainer
                 var loss = Loss(model.Spec.Output, model.forward(x), y);
                 loss.backward();
                 optimizer.step();
+                if (afterStep is not null)
+                {
+                    using var noGrad = no_grad();
+                    afterStep(model);
+                }
+
                 lossSum += loss.item<float>() * count;
             }
 

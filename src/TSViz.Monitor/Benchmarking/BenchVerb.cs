@@ -77,6 +77,15 @@ internal static class BenchVerb
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-filter saliency: batched is {batched / loop:N1}x the one-backward-per-filter baseline (target >= 10x)"));
             }
 
+            if (timing.Includes("cluster"))
+            {
+                var clusterData = Windows(1_000, channels, length);
+                var watch = Stopwatch.StartNew();
+                var clusters = Explain.Clustering.FilterClusterer.Cluster(explainer, clusterData, 1_000);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"cluster all {clusters.Sum(c => c.Filters.Length)} filters (DTW, complete linkage, silhouette) over 1,000 windows: {watch.Elapsed.TotalSeconds:F1} s (target < 30 s)"));
+            }
+
             if (scorer.IsValueCreated)
             {
                 scorer.Value.Dispose();
@@ -102,9 +111,11 @@ internal static class BenchVerb
 
     private sealed class Timing(double seconds, int rounds, string? only, CancellationToken cancellationToken)
     {
+        public bool Includes(string name) => only is null || name.Contains(only, StringComparison.OrdinalIgnoreCase);
+
         public Measurement? Measure(string name, int windowsPerCall, Action call)
         {
-            if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase))
+            if (!Includes(name))
             {
                 return null;
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TSViz.Monitor.Analysis;
 using TSViz.Monitor.Benchmarking;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Training;
@@ -15,6 +16,8 @@ internal static class MonitorCommandLine
             TrainVerb.Create(output, error),
             ExportVerb.Create(output, error),
             ExplainVerb.Create(output, error),
+            ClusterVerb.Create(output, error),
+            PruneVerb.Create(output, error),
             BenchVerb.Create(output, error),
         };
         return root;

@@ -15,7 +15,7 @@ internal static class VerbErrors
         {
             return await verb().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ModelFileException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is ModelFileException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException or InvalidOperationException or NotSupportedException)
         {
             await error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return BadInput;

@@ -3,11 +3,11 @@ using System.Text.Json;
 namespace TSViz.Monitor.Explaining;
 
 /// <summary>One line of a windows file: its id and its values (channel-major), or why it was rejected.</summary>
-internal sealed record WindowLine(int LineNumber, string? Id, float[]? Values, string? Error);
+internal sealed record WindowLine(int LineNumber, string? Id, float[]? Values, string? Error, float? Target = null);
 
 /// <summary>
 /// Reads JSON lines <c>{"id": "...", "values": [[channel 0 ...], [channel 1 ...], ...]}</c> as used by the
-/// `explain`, `cluster` and `prune` verbs. A bad line is returned with the reason; it never stops the stream.
+/// `explain`, `cluster` and `prune` verbs (an optional numeric "target" carries the true output). A bad line is returned with the reason; it never stops the stream.
 /// </summary>
 internal static class WindowLines
 {
@@ -94,7 +94,18 @@ internal static class WindowLines
                 c++;
             }
 
-            return new WindowLine(number, id, result, null);
+            float? target = null;
+            if (root.TryGetProperty("target", out var targetElement))
+            {
+                if (targetElement.ValueKind != JsonValueKind.Number || !targetElement.TryGetSingle(out float t) || !float.IsFinite(t))
+                {
+                    return new WindowLine(number, id, null, $"\"target\" is not a finite number: {targetElement.GetRawText()}");
+                }
+
+                target = t;
+            }
+
+            return new WindowLine(number, id, result, null, target);
         }
     }
 }

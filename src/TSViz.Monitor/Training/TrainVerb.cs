@@ -44,7 +44,7 @@ internal static class TrainVerb
                 using var model = new ConvNet1d(reference.Spec);
                 output.WriteLine($"Training {reference.ModelName} (seed {seedValue}): {train.Count} training and {validation.Count} validation windows, up to {options.MaxEpochs} epochs.");
                 var result = Trainer.Train(model, train, validation, options, e => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {e.Epoch,3}  train loss {e.TrainLoss:F6}  validation loss {e.ValidationLoss:F6}  lr {e.LearningRate:G4}  {e.Elapsed.TotalSeconds:F1} s{(e.Improved ? "  *" : string.Empty)}")), cancellationToken);
+                    $"epoch {e.Epoch,3}  train loss {e.TrainLoss:F6}  validation loss {e.ValidationLoss:F6}  lr {e.LearningRate:G4}  {e.Elapsed.TotalSeconds:F1} s{(e.Improved ? "  *" : string.Empty)}")), cancellationToken: cancellationToken);
 
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!);
                 model.save(checkpointPath);

@@ -1,0 +1,93 @@
+using TSViz.Explain.Attribution;
+using TSViz.Explain.Clustering;
+
+namespace TSViz.Explain.Pruning;
+
+/// <summary>
+/// A layer's filters over a data set (Eq. 28): influence per filter averaged over the windows, with its minimum
+/// and maximum (Fig. 9), and whether the filter was ever active (its activation positive somewhere).
+/// </summary>
+public sealed record LayerDatasetInfluence(string Layer, float[] Mean, float[] Min, float[] Max, bool[] NeverActive, int Windows);
+
+/// <summary>Computes <see cref="LayerDatasetInfluence"/> for every conv layer from a set of windows.</summary>
+public static class DatasetInfluence
+{
+    private const int Batch = 512;
+
+    public static IReadOnlyList<LayerDatasetInfluence> Compute(Explainer explainer, ReadOnlySpan<float> windows, int count)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        var layers = explainer.Layers;
+        int size = explainer.Metadata.Channels.Count * explainer.Metadata.WindowLength;
+        var sum = layers.Select(l => new double[l.Filters]).ToArray();
+        var min = layers.Select(l => Enumerable.Repeat(float.PositiveInfinity, l.Filters).ToArray()).ToArray();
+        var max = layers.Select(l => Enumerable.Repeat(float.NegativeInfinity, l.Filters).ToArray()).ToArray();
+        var active = layers.Select(l => new bool[l.Filters]).ToArray();
+        for (int start = 0; start < count; start += Batch)
+        {
+            int n = Math.Min(Batch, count - start);
+            var explanations = explainer.Explain(windows.Slice(start * size, n * size), n,
+                new ExplainOptions { IncludeActivations = true, IncludeReceivedSaliency = false, TopSteps = 0 });
+            foreach (var e in explanations)
+            {
+                for (int l = 0; l < layers.Count; l++)
+                {
+                    var result = e.Layers[l];
+                    int length = layers[l].OutputLength;
+                    for (int f = 0; f < layers[l].Filters; f++)
+                    {
+                        float v = result.Influence[f];
+                        sum[l][f] += v;
+                        min[l][f] = Math.Min(min[l][f], v);
+                        max[l][f] = Math.Max(max[l][f], v);
+                        if (!active[l][f])
+                        {
+                            foreach (float a in result.Activations!.AsSpan(f * length, length))
+                            {
+                                if (a > 0)
+                                {
+                                    active[l][f] = true;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return layers.Select((layer, l) => new LayerDatasetInfluence(
+            layer.Name, sum[l].Select(s => (float)(s / count)).ToArray(), min[l], max[l], active[l].Select(a => !a).ToArray(), count)).ToList();
+    }
+}
+
+/// <summary>A filter proposed for pruning, least influential first.</summary>
+/// <param name="ScaledInfluence">Mean influence divided by the layer's largest mean influence (layers differ in scale).</param>
+/// <param name="Cluster">Its cluster in the layer, when a clustering was given.</param>
+/// <param name="RedundantWith">The more influential representative of its cluster it duplicates, if any.</param>
+public sealed record PruningCandidate(string Layer, int Filter, float MeanInfluence, float ScaledInfluence, bool NeverActive, int? Cluster, int? RedundantWith);
+
+/// <summary>Ranks every filter for pruning: least (layer-scaled) mean influence first; cluster redundancy noted.</summary>
+public static class PruningCandidates
+{
+    public static IReadOnlyList<PruningCandidate> Rank(IReadOnlyList<LayerDatasetInfluence> influence, IReadOnlyList<LayerClustering>? clustering = null)
+    {
+        ArgumentNullException.ThrowIfNull(influence);
+        var candidates = new List<PruningCandidate>();
+        foreach (var layer in influence)
+        {
+            float top = layer.Mean.Max();
+            var clusters = clustering?.FirstOrDefault(c => c.Layer == layer.Layer);
+            for (int f = 0; f < layer.Mean.Length; f++)
+            {
+                int? cluster = clusters?.Labels[f];
+                int? representative = cluster is int c ? clusters!.Representatives[c] : null;
+                candidates.Add(new PruningCandidate(
+                    layer.Layer, f, layer.Mean[f], top > 0 ? layer.Mean[f] / top : 0, layer.NeverActive[f], cluster,
+                    representative is int r && r != f ? r : null));
+            }
+        }
+
+        return candidates.OrderBy(c => c.ScaledInfluence).ThenBy(c => c.Layer, StringComparer.Ordinal).ThenBy(c => c.Filter).ToList();
+    }
+}

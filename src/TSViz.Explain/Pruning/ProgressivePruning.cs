@@ -1,0 +1,106 @@
+using TSViz.Explain.Data;
+using TSViz.Explain.Models;
+using TSViz.Explain.Onnx;
+using TSViz.Explain.Training;
+
+namespace TSViz.Explain.Pruning;
+
+/// <summary>One point of the pruning curve (Fig. 10): after removing <see cref="Removed"/> filters in all.</summary>
+public sealed record PruningStep(int Removed, string? Layer, int? Filter, int RemainingFilters, EvaluationMetrics Metrics, double PercentChange);
+
+/// <summary>
+/// Progressive pruning (TSViz Fig. 10): remove the least influential filter (by layer-scaled dataset influence,
+/// ranked once on the unpruned model), optionally fine-tune for some epochs with the removed filters held at
+/// zero, evaluate, and repeat. A layer always keeps at least one filter. Fine-tuning needs a model of the
+/// reference CNN family (it is rebuilt as a trainable module from the file's weights).
+/// </summary>
+public static class ProgressivePruning
+{
+    public static IReadOnlyList<PruningStep> Run(
+        OnnxModelFile file,
+        IReadOnlyList<LayerDatasetInfluence> influence,
+        WindowSet evaluation,
+        int steps,
+        int fineTuneEpochs = 0,
+        WindowSet? train = null,
+        WindowSet? validation = null,
+        TrainingOptions? training = null,
+        Action<PruningStep>? onStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(influence);
+        if (fineTuneEpochs > 0 && (train is null || validation is null))
+        {
+            throw new ArgumentException("Fine-tuning needs training and validation windows.", nameof(train));
+        }
+
+        var order = PruningCandidates.Rank(influence);
+        var remaining = influence.ToDictionary(l => l.Layer, l => l.Mean.Length);
+        int total = remaining.Values.Sum();
+        var removed = new List<FilterRef>();
+        var current = file;
+        EvaluationMetrics baseline;
+        using (var explainer = Explainer.FromFile(file))
+        {
+            baseline = ModelEvaluation.Evaluate(explainer, evaluation);
+        }
+
+        var curve = new List<PruningStep> { new(0, null, null, total, baseline, 0) };
+        onStep?.Invoke(curve[0]);
+        foreach (var candidate in order)
+        {
+            if (removed.Count >= steps)
+            {
+                break;
+            }
+
+            if (remaining[candidate.Layer] <= 1)
+            {
+                continue;
+            }
+
+            remaining[candidate.Layer]--;
+            var target = new FilterRef(candidate.Layer, candidate.Filter);
+            removed.Add(target);
+            using (var explainer = Explainer.FromFile(current))
+            {
+                current = ModelSurgery.ZeroFilters(current, explainer.Layers, [target]);
+            }
+
+            if (fineTuneEpochs > 0)
+            {
+                current = FineTune(current, removed, train!, validation!, (training ?? new TrainingOptions()) with { MaxEpochs = fineTuneEpochs, EarlyStoppingPatience = fineTuneEpochs });
+            }
+
+            using var pruned = Explainer.FromFile(current);
+            var metrics = ModelEvaluation.Evaluate(pruned, evaluation);
+            var step = new PruningStep(removed.Count, candidate.Layer, candidate.Filter, total - removed.Count, metrics, ModelEvaluation.PercentChange(baseline, metrics));
+            curve.Add(step);
+            onStep?.Invoke(step);
+        }
+
+        return curve;
+    }
+
+    private static OnnxModelFile FineTune(OnnxModelFile file, IReadOnlyList<FilterRef> removed, WindowSet train, WindowSet validation, TrainingOptions options)
+    {
+        using var model = ConvNetImporter.Import(file);
+        void HoldAtZero(ConvNet1d m)
+        {
+            foreach (var f in removed)
+            {
+                m.get_parameter($"{f.Layer}.weight")!.narrow(0, f.Filter, 1).zero_();
+                m.get_parameter($"{f.Layer}.bias")!.narrow(0, f.Filter, 1).zero_();
+            }
+        }
+
+        Trainer.Train(model, train, validation, options, afterStep: HoldAtZero);
+        var proto = OnnxExporter.Export(model, file.Metadata);
+        foreach (var extra in file.Model.MetadataProps.Where(p => proto.MetadataProps.All(q => q.Key != p.Key)))
+        {
+            proto.MetadataProps.Add(extra.Clone());
+        }
+
+        return new OnnxModelFile(file.Path, proto, file.Metadata);
+    }
+}
