@@ -1,0 +1,85 @@
+namespace TSViz.Plugins.Alerts;
+
+/// <summary>When alerts open and close.</summary>
+public sealed record AlertSettings
+{
+    /// <summary>A window scoring at or above this opens an alert (the model's decision threshold).</summary>
+    public required double OpenAt { get; init; }
+
+    /// <summary>An open alert closes after <see cref="CloseAfterWindows"/> consecutive windows below this (hysteresis).</summary>
+    public required double CloseBelow { get; init; }
+
+    public int CloseAfterWindows { get; init; } = 3;
+}
+
+/// <summary>A machine's alert episode: open since when, its peak and the window of the peak.</summary>
+public sealed record AlertState(string Machine, bool Open, DateTimeOffset Since, DateTimeOffset? ClosedAt, double PeakScore, string PeakWindowId, long Episode);
+
+/// <summary>What one window did to the machine's alert.</summary>
+public enum AlertChange
+{
+    None,
+    Opened,
+    PeakRaised,
+    Closed,
+}
+
+/// <summary>
+/// One alert per episode, not per window: opens when a window crosses the threshold, keeps the peak score and the
+/// window it came from, and closes with hysteresis (several consecutive windows below a lower level), so a score
+/// hovering at the threshold does not flap. Not thread-safe.
+/// </summary>
+public sealed class AlertTracker
+{
+    private readonly AlertSettings settings;
+    private readonly Dictionary<string, (AlertState State, int Below)> machines = new(StringComparer.Ordinal);
+
+    public AlertTracker(AlertSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.CloseBelow > settings.OpenAt || settings.CloseAfterWindows < 1)
+        {
+            throw new ArgumentException("CloseBelow must not exceed OpenAt, and CloseAfterWindows must be at least 1.", nameof(settings));
+        }
+
+        this.settings = settings;
+    }
+
+    /// <summary>The machine's last alert (open or closed), if it ever had one.</summary>
+    public AlertState? Current(string machine) => machines.TryGetValue(machine, out var entry) ? entry.State : null;
+
+    public (AlertChange Change, AlertState? State) Update(string machine, DateTimeOffset windowEnd, double score, string windowId)
+    {
+        machines.TryGetValue(machine, out var entry);
+        var state = entry.State;
+        if (state is not { Open: true })
+        {
+            if (score < settings.OpenAt)
+            {
+                return (AlertChange.None, state);
+            }
+
+            var opened = new AlertState(machine, true, windowEnd, null, score, windowId, (state?.Episode ?? 0) + 1);
+            machines[machine] = (opened, 0);
+            return (AlertChange.Opened, opened);
+        }
+
+        if (score > state.PeakScore)
+        {
+            var raised = state with { PeakScore = score, PeakWindowId = windowId };
+            machines[machine] = (raised, 0);
+            return (AlertChange.PeakRaised, raised);
+        }
+
+        int below = score < settings.CloseBelow ? entry.Below + 1 : 0;
+        if (below >= settings.CloseAfterWindows)
+        {
+            var closed = state with { Open = false, ClosedAt = windowEnd };
+            machines[machine] = (closed, 0);
+            return (AlertChange.Closed, closed);
+        }
+
+        machines[machine] = (state, below);
+        return (AlertChange.None, state);
+    }
+}
