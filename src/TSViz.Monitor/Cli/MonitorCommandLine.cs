@@ -2,6 +2,7 @@ using System.CommandLine;
 using TSViz.Monitor.Analysis;
 using TSViz.Monitor.Benchmarking;
 using TSViz.Monitor.Explaining;
+using TSViz.Monitor.Live;
 using TSViz.Monitor.Training;
 
 namespace TSViz.Monitor.Cli;
@@ -11,8 +12,9 @@ internal static class MonitorCommandLine
 {
     public static RootCommand Build(TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("TSViz Monitor: explained anomaly detection for industrial sensor streams.")
+        var root = new RootCommand("TSViz Monitor: explained anomaly detection for industrial sensor streams. Without a verb: run.")
         {
+            RunVerb.Create(error),
             TrainVerb.Create(output, error),
             ExportVerb.Create(output, error),
             ExplainVerb.Create(output, error),
@@ -20,6 +22,7 @@ internal static class MonitorCommandLine
             PruneVerb.Create(output, error),
             BenchVerb.Create(output, error),
         };
+        root.SetAction((_, cancellationToken) => RunVerb.RunAsync(error, cancellationToken));
         return root;
     }
 }

@@ -1,0 +1,60 @@
+using System.Text.Json.Serialization;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>tsviz/v1/{machine}/explanation: one per scored window.</summary>
+internal sealed record ExplanationMessage(
+    string Id,
+    string Machine,
+    string ModelVersion,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    float Score,
+    bool Decision,
+    string ReasonCode,
+    string Differentiated,
+    bool GradientsVanished,
+    IReadOnlyDictionary<string, float> ChannelContributions,
+    string DominantChannel,
+    float[][] Saliency,
+    IReadOnlyList<TopStepMessage> TopSteps,
+    IReadOnlyList<TopFilterMessage> TopFilters,
+    RobustnessMessage Robustness,
+    AlertSummaryMessage? Alert,
+    IReadOnlyList<FilterSaliencyMessage>? FilterSaliency,
+    TimingsMessage Timings);
+
+internal sealed record TopStepMessage(string Channel, int Step, float Saliency);
+
+internal sealed record TopFilterMessage(string Layer, int Index, float Influence, float InfluenceScaled);
+
+internal sealed record FilterSaliencyMessage(string Layer, int Filter, float[][] Saliency);
+
+internal sealed record RobustnessMessage(string Method, double Epsilon, float ScoreBefore, float ScoreAfter, bool Flipped, double? SmallestFlippingEpsilon, double? NotFlippedUpTo);
+
+internal sealed record AlertSummaryMessage(bool Open, long Episode);
+
+internal sealed record TimingsMessage(double QueueMs, double ScoreMs, double ExplainMs, int BatchSize);
+
+/// <summary>tsviz/v1/{machine}/alert (retained): the machine's current alert episode.</summary>
+internal sealed record AlertMessage(
+    string Machine,
+    string Status,
+    DateTimeOffset Since,
+    DateTimeOffset? ClosedAt,
+    double PeakScore,
+    string PeakWindowId,
+    long Episode,
+    string ModelVersion,
+    string DominantChannel,
+    IReadOnlyDictionary<string, float> ChannelContributions,
+    IReadOnlyList<TopFilterMessage> TopFilters);
+
+/// <summary>tsviz/v1/deadletter: an input message that was refused, with why.</summary>
+internal sealed record DeadLetterMessage(string Topic, string Reason, string Detail, DateTimeOffset ReceivedAt, int PayloadBytes, string PayloadPreview);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ExplanationMessage))]
+[JsonSerializable(typeof(AlertMessage))]
+[JsonSerializable(typeof(DeadLetterMessage))]
+internal sealed partial class LiveJsonContext : JsonSerializerContext;

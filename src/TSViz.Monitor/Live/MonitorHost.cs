@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>Builds the live monitor: configuration, options, model, broker, worker, processor, simulator and HTTP endpoints.</summary>
+internal static class MonitorHost
+{
+    public const string ConfigFile = "config/monitor.json";
+    public const string EnvironmentPrefix = "TSVIZ_";
+
+    /// <summary>The monitor's web application; <paramref name="overrides"/> (key = "Monitor:...") win over files and environment.</summary>
+    public static WebApplication Build(IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Configuration.AddJsonFile(ConfigFile, optional: true, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.AddTsvizMonitor();
+        string url = builder.Configuration[$"{MonitorOptions.Section}:HttpUrl"] ?? new MonitorOptions().HttpUrl;
+        builder.WebHost.UseUrls(url);
+        var app = builder.Build();
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
+        app.MapGet("/health", (MonitorWorker worker, LiveModel model) =>
+        {
+            bool healthy = worker.IsConnected;
+            var body = new Dictionary<string, object>
+            {
+                ["status"] = healthy ? "healthy" : "unhealthy",
+                ["broker"] = worker.IsConnected ? "connected" : "disconnected",
+                ["model"] = model.Version,
+            };
+            return Results.Json(body, statusCode: healthy ? 200 : 503);
+        });
+        return app;
+    }
+
+    /// <summary>Registers the monitor's options (validated at start), model, metrics and hosted services.</summary>
+    public static WebApplicationBuilder AddTsvizMonitor(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<MonitorOptions>().Bind(builder.Configuration.GetSection(MonitorOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MonitorOptions>, MonitorOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new CollectorRegistry());
+        services.AddSingleton<MonitorMetrics>();
+        services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
+        services.AddHostedService<EmbeddedBroker>();
+        services.AddSingleton<MonitorWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<MonitorWorker>());
+        services.AddHostedService<WindowProcessor>();
+        services.AddSingleton<Simulator>();
+        if (builder.Configuration.GetValue($"{MonitorOptions.Section}:Simulator:Enabled", true))
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<Simulator>());
+        }
+
+        return builder;
+    }
+}

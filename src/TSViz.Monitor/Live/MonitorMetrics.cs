@@ -1,0 +1,54 @@
+using Prometheus;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>
+/// The monitor's Prometheus metrics (tsviz_ prefix, base units, _total counters, histograms for latencies).
+/// Labels are bounded: machine ids (a plant's machines), channels, layers, reasons and stages; never window ids.
+/// </summary>
+internal sealed class MonitorMetrics
+{
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+    public MonitorMetrics(CollectorRegistry registry)
+    {
+        var factory = Metrics.WithCustomRegistry(registry);
+        MessagesReceived = factory.CreateCounter("tsviz_messages_received_total", "MQTT input messages received.");
+        MessagesRejected = factory.CreateCounter("tsviz_messages_rejected_total", "Input messages refused and sent to the dead-letter topic, by reason.", "reason");
+        SamplesDropped = factory.CreateCounter("tsviz_samples_dropped_total", "Samples dropped, by reason (out_of_order).", "reason");
+        WindowResets = factory.CreateCounter("tsviz_window_resets_total", "Machine windows restarted after a gap longer than MaxGapSeconds.");
+        WindowsScored = factory.CreateCounter("tsviz_windows_scored_total", "Windows scored and explained, by outcome (anomaly, normal).", "outcome");
+        Score = factory.CreateGauge("tsviz_score", "Latest anomaly score per machine (0-1).", "machine");
+        AlertOpen = factory.CreateGauge("tsviz_alert_open", "1 while the machine has an open alert.", "machine");
+        AlertsOpened = factory.CreateCounter("tsviz_alerts_opened_total", "Alert episodes opened, per machine.", "machine");
+        ChannelContribution = factory.CreateGauge("tsviz_channel_contribution_ratio", "Latest share of the input saliency per machine and channel (0-1).", "machine", "channel");
+        RobustnessScoreAfter = factory.CreateGauge("tsviz_robustness_score_after_fgsm", "Latest score after one FGSM step at RobustnessEpsilon, per machine.", "machine");
+        SmallestFlippingEpsilon = factory.CreateHistogram("tsviz_alert_flip_epsilon", "Smallest eps that flips an alert window's decision (model-input units).", new HistogramConfiguration { Buckets = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5] });
+        StageDuration = factory.CreateHistogram("tsviz_stage_duration_seconds", "Time per batch in each stage (score, explain, publish).", new HistogramConfiguration { LabelNames = ["stage"], Buckets = LatencyBuckets });
+        EndToEnd = factory.CreateHistogram("tsviz_end_to_end_latency_seconds", "From the sample that completed a window being received to its explanation published.", new HistogramConfiguration { Buckets = LatencyBuckets });
+        BatchSize = factory.CreateHistogram("tsviz_batch_windows", "Windows per micro-batch.", new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+        QueueDepth = factory.CreateGauge("tsviz_queue_depth_windows", "Windows waiting to be scored.");
+        BrokerConnected = factory.CreateGauge("tsviz_broker_connected", "1 while connected to the MQTT broker.");
+        Reconnects = factory.CreateCounter("tsviz_broker_reconnects_total", "Reconnections to the MQTT broker.");
+        ModelInfo = factory.CreateGauge("tsviz_model_info", "The deployed model (value 1).", "name", "version", "channels", "window_length");
+    }
+
+    public Counter MessagesReceived { get; }
+    public Counter MessagesRejected { get; }
+    public Counter SamplesDropped { get; }
+    public Counter WindowResets { get; }
+    public Counter WindowsScored { get; }
+    public Gauge Score { get; }
+    public Gauge AlertOpen { get; }
+    public Counter AlertsOpened { get; }
+    public Gauge ChannelContribution { get; }
+    public Gauge RobustnessScoreAfter { get; }
+    public Histogram SmallestFlippingEpsilon { get; }
+    public Histogram StageDuration { get; }
+    public Histogram EndToEnd { get; }
+    public Histogram BatchSize { get; }
+    public Gauge QueueDepth { get; }
+    public Gauge BrokerConnected { get; }
+    public Counter Reconnects { get; }
+    public Gauge ModelInfo { get; }
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Options;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>The monitor's settings: section "Monitor" of config/monitor.json, overridable by TSVIZ_Monitor__... variables.</summary>
+public sealed class MonitorOptions
+{
+    public const string Section = "Monitor";
+
+    public string ModelPath { get; set; } = "models/anomaly-cnn.onnx";
+
+    public MqttSettings Mqtt { get; set; } = new();
+
+    public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
+
+    public int Hop { get; set; } = 10;
+
+    public double MaxGapSeconds { get; set; } = 5;
+
+    public int MaxBatch { get; set; } = 256;
+
+    public int MaxWaitMilliseconds { get; set; } = 20;
+
+    public int QueueCapacity { get; set; } = 20_000;
+
+    /// <summary>An open alert closes after this many windows below the threshold minus <see cref="AlertHysteresis"/>.</summary>
+    public int AlertCloseAfterWindows { get; set; } = 3;
+
+    public double AlertHysteresis { get; set; } = 0.2;
+
+    /// <summary>Most influential filters listed per layer in every explanation.</summary>
+    public int TopFilters { get; set; } = 3;
+
+    /// <summary>Budget of the live FGSM robustness score on every window (model-input units).</summary>
+    public double RobustnessEpsilon { get; set; } = 0.1;
+
+    /// <summary>Largest eps the smallest-flipping-eps search tries on windows of an open alert.</summary>
+    public double AlertEpsilonMax { get; set; } = 0.5;
+
+    public SimulatorSettings Simulator { get; set; } = new();
+}
+
+public sealed class MqttSettings
+{
+    /// <summary>Run an MQTT broker inside the monitor (MQTTnet) on Host:Port; off when pointing at a plant's broker.</summary>
+    public bool EmbeddedBroker { get; set; } = true;
+
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 1883;
+
+    public bool UseTls { get; set; }
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    public string ClientId { get; set; } = "tsviz-monitor";
+
+    /// <summary>Input topics; "{machine}" marks the segment holding the machine id.</summary>
+    public string TopicPattern { get; set; } = "plant/+/{machine}/telemetry";
+
+    public string OutputPrefix { get; set; } = "tsviz/v1";
+
+    public uint SessionExpirySeconds { get; set; } = 3600;
+
+    public int MaxPayloadBytes { get; set; } = 256 * 1024;
+}
+
+public sealed class SimulatorSettings
+{
+    /// <summary>Publish simulated machines into the broker the monitor uses (the embedded defaults' demo).</summary>
+    public bool Enabled { get; set; } = true;
+
+    public int Machines { get; set; } = 3;
+
+    public double RateHz { get; set; } = 10;
+
+    /// <summary>Mean seconds between injected anomalies per machine (0: none).</summary>
+    public double AnomalyEverySeconds { get; set; } = 20;
+
+    public string Line { get; set; } = "line1";
+
+    public int Seed { get; set; } = 1;
+}
+
+/// <summary>Validates <see cref="MonitorOptions"/> at start; every message names the key and what it accepts.</summary>
+internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MonitorOptions options)
+    {
+        var failures = new List<string>();
+        void Check(bool ok, string key, string rule, object? value)
+        {
+            if (!ok)
+            {
+                failures.Add($"{MonitorOptions.Section}:{key} {rule}, got '{value}'");
+            }
+        }
+
+        Check(!string.IsNullOrWhiteSpace(options.ModelPath), "ModelPath", "must name an ONNX file", options.ModelPath);
+        Check(options.Mqtt.Port is > 0 and < 65536, "Mqtt:Port", "must lie in 1..65535", options.Mqtt.Port);
+        Check(!string.IsNullOrWhiteSpace(options.Mqtt.Host), "Mqtt:Host", "must be a host name or address", options.Mqtt.Host);
+        Check(options.Mqtt.TopicPattern.Split('/').Contains("{machine}"), "Mqtt:TopicPattern", "must contain a {machine} segment, e.g. plant/+/{machine}/telemetry", options.Mqtt.TopicPattern);
+        Check(!string.IsNullOrWhiteSpace(options.Mqtt.OutputPrefix) && !options.Mqtt.OutputPrefix.Contains('+', StringComparison.Ordinal) && !options.Mqtt.OutputPrefix.Contains('#', StringComparison.Ordinal),
+            "Mqtt:OutputPrefix", "must be a topic without wildcards", options.Mqtt.OutputPrefix);
+        Check(!string.IsNullOrWhiteSpace(options.Mqtt.ClientId), "Mqtt:ClientId", "must not be empty", options.Mqtt.ClientId);
+        Check(options.Mqtt.MaxPayloadBytes > 0, "Mqtt:MaxPayloadBytes", "must be positive", options.Mqtt.MaxPayloadBytes);
+        Check(Uri.TryCreate(options.HttpUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https", "HttpUrl", "must be an http(s) URL such as http://127.0.0.1:8080", options.HttpUrl);
+        Check(options.Hop >= 1, "Hop", "must be at least 1", options.Hop);
+        Check(options.MaxGapSeconds > 0, "MaxGapSeconds", "must be positive", options.MaxGapSeconds);
+        Check(options.MaxBatch is >= 1 and <= 4096, "MaxBatch", "must lie in 1..4096", options.MaxBatch);
+        Check(options.MaxWaitMilliseconds is >= 0 and <= 10_000, "MaxWaitMilliseconds", "must lie in 0..10000", options.MaxWaitMilliseconds);
+        Check(options.QueueCapacity >= options.MaxBatch, "QueueCapacity", $"must be at least MaxBatch ({options.MaxBatch})", options.QueueCapacity);
+        Check(options.AlertCloseAfterWindows >= 1, "AlertCloseAfterWindows", "must be at least 1", options.AlertCloseAfterWindows);
+        Check(options.AlertHysteresis is >= 0 and < 1, "AlertHysteresis", "must lie in [0, 1)", options.AlertHysteresis);
+        Check(options.TopFilters >= 0, "TopFilters", "must not be negative", options.TopFilters);
+        Check(options.RobustnessEpsilon >= 0, "RobustnessEpsilon", "must not be negative", options.RobustnessEpsilon);
+        Check(options.AlertEpsilonMax > 0, "AlertEpsilonMax", "must be positive", options.AlertEpsilonMax);
+        Check(options.Simulator.Machines is >= 1 and <= 10_000, "Simulator:Machines", "must lie in 1..10000", options.Simulator.Machines);
+        Check(options.Simulator.RateHz is > 0 and <= 10_000, "Simulator:RateHz", "must lie in (0, 10000]", options.Simulator.RateHz);
+        Check(options.Simulator.AnomalyEverySeconds >= 0, "Simulator:AnomalyEverySeconds", "must not be negative", options.Simulator.AnomalyEverySeconds);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,294 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+using TSViz.Plugins.Ingest;
+using TSViz.Plugins.Windows;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>A window waiting to be scored, with the input message whose acknowledgement waits for it.</summary>
+internal sealed record PendingWindow(AssembledWindow Window, InFlightMessage Source, long ReceivedTimestamp);
+
+/// <summary>An input message not yet acknowledged: it is, once every window it completed has been published.</summary>
+internal sealed class InFlightMessage(MqttApplicationMessageReceivedEventArgs args)
+{
+    private int pending;
+
+    public MqttApplicationMessageReceivedEventArgs Args { get; } = args;
+
+    public bool Decoded { get; set; }
+
+    public int Pending => Volatile.Read(ref pending);
+
+    public void AddWindow() => Interlocked.Increment(ref pending);
+
+    public void WindowDone() => Interlocked.Decrement(ref pending);
+}
+
+/// <summary>
+/// The live path's front half: keeps the MQTT connection (QoS 1, persistent session, reconnect with backoff),
+/// decodes each message, sends refused ones to the dead-letter topic, assembles per-machine windows into a bounded
+/// queue, and acknowledges input messages in order once what they produced is published.
+/// </summary>
+internal sealed partial class MonitorWorker : BackgroundService
+{
+    private readonly MonitorOptions options;
+    private readonly LiveModel model;
+    private readonly MonitorMetrics metrics;
+    private readonly ILogger<MonitorWorker> logger;
+    private readonly TimeProvider time;
+    private readonly JsonTelemetryDecoder decoder;
+    private readonly WindowAssembler assembler;
+    private readonly Lock assemblerGate = new();
+    private readonly Queue<InFlightMessage> inFlight = new();
+    private readonly SemaphoreSlim ackGate = new(1, 1);
+    private readonly Channel<PendingWindow> queue;
+    private readonly IMqttClient client;
+
+    public MonitorWorker(IOptions<MonitorOptions> options, LiveModel model, MonitorMetrics metrics, TimeProvider time, ILogger<MonitorWorker> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options.Value;
+        this.model = model;
+        this.metrics = metrics;
+        this.logger = logger;
+        this.time = time;
+        decoder = new JsonTelemetryDecoder(
+            new JsonDecoderSettings { TopicPattern = this.options.Mqtt.TopicPattern, Channels = model.Metadata.Channels, MaxPayloadBytes = this.options.Mqtt.MaxPayloadBytes },
+            time);
+        assembler = new WindowAssembler(
+            new WindowSettings { Length = model.Metadata.WindowLength, Hop = this.options.Hop, MaxGap = TimeSpan.FromSeconds(this.options.MaxGapSeconds) },
+            model.Metadata.Channels.Count);
+        queue = Channel.CreateBounded<PendingWindow>(new BoundedChannelOptions(this.options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        metrics.ModelInfo.WithLabels(model.Metadata.Name, model.Metadata.Version, string.Join(',', model.Metadata.Channels), model.Metadata.WindowLength.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(1);
+    }
+
+    public bool IsConnected => client.IsConnected;
+
+    public ChannelReader<PendingWindow> Windows => queue.Reader;
+
+    public string Topic(string machine, string kind) => $"{options.Mqtt.OutputPrefix}/{machine}/{kind}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        bool everConnected = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (!client.IsConnected)
+            {
+                metrics.BrokerConnected.Set(0);
+                try
+                {
+                    await ConnectAsync(stoppingToken).ConfigureAwait(false);
+                    metrics.BrokerConnected.Set(1);
+                    if (everConnected)
+                    {
+                        metrics.Reconnects.Inc();
+                    }
+
+                    everConnected = true;
+                    delay = TimeSpan.FromSeconds(1);
+                    LogConnected(logger, options.Mqtt.Host, options.Mqtt.Port, decoder.SubscriptionFilter);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogConnectFailed(logger, options.Mqtt.Host, options.Mqtt.Port, delay.TotalSeconds, ex.Message);
+                    await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                    delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
+                    continue;
+                }
+            }
+
+            // Reconnecting from the Disconnected handler risks a deadlock in MQTTnet 5: poll instead.
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes with QoS 1, retrying while the broker is away (the caller's input stays unacknowledged meanwhile).</summary>
+    public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain).Build();
+        while (true)
+        {
+            try
+            {
+                if (client.IsConnected)
+                {
+                    await client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPublishRetry(logger, topic, ex.Message);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Acknowledges, in arrival order, every leading input message whose windows are all published.</summary>
+    public async Task AcknowledgeCompletedAsync(CancellationToken cancellationToken)
+    {
+        await ackGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                InFlightMessage? head;
+                lock (inFlight)
+                {
+                    if (!inFlight.TryPeek(out head) || !head.Decoded || head.Pending > 0)
+                    {
+                        return;
+                    }
+
+                    inFlight.Dequeue();
+                }
+
+                try
+                {
+                    await head.Args.AcknowledgeAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The session went away: the broker redelivers the message, and the assembler drops the repeat.
+                    LogAckFailed(logger, ex.Message);
+                }
+            }
+        }
+        finally
+        {
+            ackGate.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        client.Dispose();
+        ackGate.Dispose();
+        base.Dispose();
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var mqtt = options.Mqtt;
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(mqtt.Host, mqtt.Port)
+            .WithClientId(mqtt.ClientId)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(mqtt.SessionExpirySeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
+        if (mqtt.Username is not null)
+        {
+            builder = builder.WithCredentials(mqtt.Username, mqtt.Password);
+        }
+
+        if (mqtt.UseTls)
+        {
+            builder = builder.WithTlsOptions(o => o.UseTls());
+        }
+
+        await client.ConnectAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+        var subscription = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(decoder.SubscriptionFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build();
+        await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    {
+        args.AutoAcknowledge = false;
+        long received = time.GetTimestamp();
+        var entry = new InFlightMessage(args);
+        lock (inFlight)
+        {
+            inFlight.Enqueue(entry);
+        }
+
+        metrics.MessagesReceived.Inc();
+        string topic = args.ApplicationMessage.Topic;
+        var payload = args.ApplicationMessage.Payload.ToArray();
+        var result = decoder.Decode(topic, payload);
+        if (result.IsRejected)
+        {
+            string reason = ReasonCode(result.Reason!.Value);
+            metrics.MessagesRejected.WithLabels(reason).Inc();
+            LogRejected(logger, topic, reason, result.Detail!);
+            var letter = new DeadLetterMessage(topic, reason, result.Detail!, time.GetUtcNow(), payload.Length,
+                Encoding.UTF8.GetString(payload, 0, Math.Min(payload.Length, 1024)));
+            await PublishAsync($"{options.Mqtt.OutputPrefix}/deadletter", JsonSerializer.SerializeToUtf8Bytes(letter, LiveJsonContext.Default.DeadLetterMessage), false, CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            var completed = new List<AssembledWindow>();
+            lock (assemblerGate)
+            {
+                foreach (var sample in result.Samples)
+                {
+                    switch (assembler.Add(sample, completed))
+                    {
+                        case SampleOutcome.OutOfOrder:
+                            metrics.SamplesDropped.WithLabels("out_of_order").Inc();
+                            break;
+                        case SampleOutcome.AcceptedAfterGap:
+                            metrics.WindowResets.Inc();
+                            break;
+                    }
+                }
+            }
+
+            foreach (var window in completed)
+            {
+                entry.AddWindow();
+                await queue.Writer.WriteAsync(new PendingWindow(window, entry, received)).ConfigureAwait(false);
+            }
+
+            metrics.QueueDepth.Set(queue.Reader.Count);
+        }
+
+        entry.Decoded = true;
+        await AcknowledgeCompletedAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    internal static string ReasonCode(RejectionReason reason) => reason switch
+    {
+        RejectionReason.MalformedJson => "malformed_json",
+        RejectionReason.WrongType => "wrong_type",
+        RejectionReason.MissingChannel => "missing_channel",
+        RejectionReason.UnknownChannel => "unknown_channel",
+        RejectionReason.NonFiniteValue => "non_finite_value",
+        RejectionReason.AbsurdTimestamp => "absurd_timestamp",
+        RejectionReason.OversizePayload => "oversize_payload",
+        RejectionReason.UnexpectedTopic => "unexpected_topic",
+        _ => "empty_batch",
+    };
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Connected to MQTT broker {Host}:{Port}, subscribed to {Filter}")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string filter);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Cannot connect to MQTT broker {Host}:{Port}, retrying in {Seconds} s: {Error}")]
+    private static partial void LogConnectFailed(ILogger logger, string host, int port, double seconds, string error);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Rejected message on {Topic} ({Reason}): {Detail}")]
+    private static partial void LogRejected(ILogger logger, string topic, string reason, string detail);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Publishing to {Topic} failed, retrying: {Error}")]
+    private static partial void LogPublishRetry(ILogger logger, string topic, string error);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Acknowledging an input message failed (it will be redelivered): {Error}")]
+    private static partial void LogAckFailed(ILogger logger, string error);
+}

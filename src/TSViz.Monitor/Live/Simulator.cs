@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+using TSViz.Explain.Data;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>An anomaly the simulator injected: the ground truth a test or an operator can score the monitor against.</summary>
+internal sealed record InjectedAnomaly(string Machine, string Channel, DateTimeOffset Timestamp, double Value);
+
+/// <summary>
+/// Simulated machines publishing pressure, temperature and torque as JSON samples at a fixed rate: random walks
+/// around plausible operating points, with point anomalies (a single sample pushed 4-6 standard deviations of the
+/// recent window away) injected at random into temperature or torque, never pressure, as in the training data.
+/// </summary>
+internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimeProvider time, ILogger<Simulator> logger) : BackgroundService
+{
+    private static readonly string[] Channels = ["pressure", "temperature", "torque"];
+    private static readonly double[] Offsets = [5.0, 80.0, 12.0];
+    private static readonly double[] Steps = [0.02, 0.2, 0.05];
+    private const int History = 50;
+
+    private readonly List<InjectedAnomaly> injected = [];
+
+    /// <summary>Anomalies injected so far (thread-safe copy).</summary>
+    public IReadOnlyList<InjectedAnomaly> Injected
+    {
+        get
+        {
+            lock (injected)
+            {
+                return [.. injected];
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var sim = settings.Simulator;
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var clientOptions = new MqttClientOptionsBuilder().WithTcpServer(settings.Mqtt.Host, settings.Mqtt.Port)
+            .WithClientId($"{settings.Mqtt.ClientId}-simulator").WithCleanStart(true).Build();
+        while (!client.IsConnected && !stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await client.ConnectAsync(clientOptions, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(false);
+            }
+        }
+
+        var random = new GaussianRandom(sim.Seed);
+        var machines = Enumerable.Range(1, sim.Machines).Select(m => new MachineState($"m{m}", random)).ToArray();
+        double anomalyProbability = sim.AnomalyEverySeconds > 0 ? 1.0 / (sim.AnomalyEverySeconds * sim.RateHz) : 0;
+        var segments = settings.Mqtt.TopicPattern.Split('/');
+        int plus = 0;
+        string TopicFor(string machine) => string.Join('/', segments.Select(s => s == "{machine}" ? machine : s == "+" ? (plus++ == 0 ? sim.Line : "x") : s));
+        var topics = machines.ToDictionary(m => m.Id, m => { plus = 0; return TopicFor(m.Id); });
+        string firstTopics = string.Join(", ", topics.Values.Take(2));
+        LogStarted(logger, sim.Machines, sim.RateHz, firstTopics);
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / sim.RateHz), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            var now = time.GetUtcNow();
+            foreach (var machine in machines)
+            {
+                var values = machine.Step(random);
+                if (random.NextDouble() < anomalyProbability && machine.Warm)
+                {
+                    int channel = random.Next(1, 3);
+                    double spread = Math.Max(machine.Spread(channel), Steps[channel]);
+                    values[channel] += Math.Sign(random.Normal()) * random.Normal(5, 0.5) * spread;
+                    var truth = new InjectedAnomaly(machine.Id, Channels[channel], now, values[channel]);
+                    lock (injected)
+                    {
+                        injected.Add(truth);
+                    }
+
+                    LogInjected(logger, machine.Id, Channels[channel], now);
+                }
+
+                var json = string.Create(CultureInfo.InvariantCulture,
+                    $$"""{"ts":"{{now.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}}","pressure":{{values[0]:R}},"temperature":{{values[1]:R}},"torque":{{values[2]:R}}}""");
+                var message = new MqttApplicationMessageBuilder().WithTopic(topics[machine.Id]).WithPayload(Encoding.UTF8.GetBytes(json))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+                try
+                {
+                    await client.PublishAsync(message, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogPublishFailed(logger, ex.Message);
+                }
+            }
+        }
+    }
+
+    private sealed class MachineState
+    {
+        private readonly double[] level = new double[3];
+        private readonly double[][] history = [new double[History], new double[History], new double[History]];
+        private int count;
+
+        public MachineState(string id, GaussianRandom random)
+        {
+            Id = id;
+            for (int c = 0; c < 3; c++)
+            {
+                level[c] = Offsets[c] + random.Normal(0, Steps[c] * 10);
+            }
+        }
+
+        public string Id { get; }
+
+        public bool Warm => count >= History;
+
+        public double[] Step(GaussianRandom random)
+        {
+            var values = new double[3];
+            for (int c = 0; c < 3; c++)
+            {
+                // A random walk pulled gently back to the operating point.
+                level[c] += random.Normal(0, Steps[c]) - (0.01 * (level[c] - Offsets[c]));
+                history[c][count % History] = level[c];
+                values[c] = level[c];
+            }
+
+            count++;
+            return values;
+        }
+
+        public double Spread(int channel)
+        {
+            var h = history[channel];
+            double mean = h.Average();
+            return Math.Sqrt(h.Select(v => (v - mean) * (v - mean)).Average());
+        }
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Simulator: {Machines} machines at {Rate} Hz on {Topics}, ...")]
+    private static partial void LogStarted(ILogger logger, int machines, double rate, string topics);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Simulator injected an anomaly: machine {Machine}, channel {Channel}, at {Timestamp:O}")]
+    private static partial void LogInjected(ILogger logger, string machine, string channel, DateTimeOffset timestamp);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Simulator could not publish: {Error}")]
+    private static partial void LogPublishFailed(ILogger logger, string error);
+}

@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using TSViz.Explain.Attribution;
+using TSViz.Explain.Data;
+using TSViz.Explain.Robustness;
+using TSViz.Plugins.Alerts;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>
+/// The live path's back half: micro-batches windows across machines (bounded size, bounded wait), scores them in
+/// ONNX Runtime, explains them on the same model file (saliency, channel contributions, top filters, one FGSM step),
+/// adds the smallest flipping eps and the top filters' own saliency for windows of an open alert, publishes the
+/// explanation and the alert state, and only then releases the input messages for acknowledgement.
+/// </summary>
+internal sealed partial class WindowProcessor(
+    IOptions<MonitorOptions> options, LiveModel model, MonitorWorker worker, MonitorMetrics metrics, TimeProvider time, ILogger<WindowProcessor> logger)
+    : BackgroundService
+{
+    private readonly AlertTracker alerts = new(new AlertSettings
+    {
+        OpenAt = model.Threshold,
+        CloseBelow = Math.Max(0, model.Threshold - options.Value.AlertHysteresis),
+        CloseAfterWindows = options.Value.AlertCloseAfterWindows,
+    });
+
+    private readonly Dictionary<string, ExplanationMessage> peaks = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var reader = worker.Windows;
+        var batch = new List<PendingWindow>(settings.MaxBatch);
+        while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+        {
+            batch.Clear();
+            var deadline = time.GetTimestamp() + (long)(settings.MaxWaitMilliseconds / 1000.0 * time.TimestampFrequency);
+            while (batch.Count < settings.MaxBatch)
+            {
+                if (reader.TryRead(out var item))
+                {
+                    batch.Add(item);
+                    continue;
+                }
+
+                var remaining = time.GetElapsedTime(time.GetTimestamp(), deadline);
+                if (batch.Count > 0 && time.GetTimestamp() >= deadline)
+                {
+                    break;
+                }
+
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                wait.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+                try
+                {
+                    if (!await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                // Shutdown drains: the batch in hand is finished and published even when stopping.
+                await ProcessAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ProcessAsync(List<PendingWindow> batch, CancellationToken cancellationToken)
+    {
+        int n = batch.Count;
+        var metadata = model.Metadata;
+        int channels = metadata.Channels.Count;
+        int length = metadata.WindowLength;
+        int size = channels * length;
+        metrics.BatchSize.Observe(n);
+        metrics.QueueDepth.Set(worker.Windows.Count);
+        double queueMs = time.GetElapsedTime(batch[0].ReceivedTimestamp).TotalMilliseconds;
+
+        var values = new float[n * size];
+        for (int i = 0; i < n; i++)
+        {
+            batch[i].Window.Values.CopyTo(values, i * size);
+        }
+
+        var watch = Stopwatch.StartNew();
+        var preprocessed = (float[])values.Clone();
+        WindowPreprocessing.Apply(metadata.Preprocessing, preprocessed, channels, length);
+        var scores = new float[n];
+        model.Scorer.Score(preprocessed, n, scores);
+        double scoreMs = watch.Elapsed.TotalMilliseconds;
+        metrics.StageDuration.WithLabels("score").Observe(watch.Elapsed.TotalSeconds);
+
+        watch.Restart();
+        var explanations = model.Explainer.Explain(values, n, new ExplainOptions { IncludeReceivedSaliency = false });
+        var fgsm = model.Explainer.Fgsm(values, n, options.Value.RobustnessEpsilon);
+
+        // Alert state first: windows of an open alert get the expensive explanations.
+        var changes = new (AlertChange Change, AlertState? State)[n];
+        var ids = new string[n];
+        for (int i = 0; i < n; i++)
+        {
+            var window = batch[i].Window;
+            ids[i] = $"{window.Machine}:{window.End.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{metadata.Name}/{metadata.Version}";
+            changes[i] = alerts.Update(window.Machine, window.End, scores[i], ids[i]);
+        }
+
+        var alerting = Enumerable.Range(0, n).Where(i => changes[i].State is { Open: true } && changes[i].Change != AlertChange.Closed).ToArray();
+        var flips = new Dictionary<int, FlipSearchResult>();
+        var filterMaps = new Dictionary<int, IReadOnlyList<FilterSaliencyMessage>>();
+        if (alerting.Length > 0)
+        {
+            var subset = alerting.SelectMany(i => values.AsSpan(i * size, size).ToArray()).ToArray();
+            var found = model.Explainer.SmallestFlippingEpsilon(subset, alerting.Length, new FlipSearchOptions { EpsilonMax = options.Value.AlertEpsilonMax });
+            for (int k = 0; k < alerting.Length; k++)
+            {
+                int i = alerting[k];
+                flips[i] = found[k];
+                if (found[k].SmallestFlippingEpsilon is double eps)
+                {
+                    metrics.SmallestFlippingEpsilon.Observe(eps);
+                }
+
+                if (options.Value.TopFilters > 0)
+                {
+                    var chosen = explanations[i].Layers.ToDictionary(l => l.Name, l => l.Ranking.Take(options.Value.TopFilters).ToArray());
+                    filterMaps[i] = model.Explainer.FilterSaliency(values.AsSpan(i * size, size), 1, chosen)[0]
+                        .Select(m => new FilterSaliencyMessage(m.Layer, m.Filter, Rows(m.Saliency, channels, length))).ToList();
+                }
+            }
+        }
+
+        double explainMs = watch.Elapsed.TotalMilliseconds;
+        metrics.StageDuration.WithLabels("explain").Observe(watch.Elapsed.TotalSeconds);
+
+        watch.Restart();
+        for (int i = 0; i < n; i++)
+        {
+            var window = batch[i].Window;
+            var e = explanations[i];
+            bool decision = scores[i] >= model.Threshold;
+            var contributions = metadata.Channels.Select((name, c) => (name, c)).ToDictionary(p => p.name, p => e.ChannelContributions[p.c]);
+            string dominant = metadata.Channels[Array.IndexOf(e.ChannelContributions, e.ChannelContributions.Max())];
+            var topFilters = e.Layers.SelectMany(l => l.Ranking.Take(options.Value.TopFilters)
+                .Select(f => new TopFilterMessage(l.Name, f, l.Influence[f], l.Scaled[f]))).ToList();
+            flips.TryGetValue(i, out var flip);
+            var (change, state) = changes[i];
+            var message = new ExplanationMessage(
+                ids[i], window.Machine, model.Version, window.Start, window.End, scores[i], decision,
+                decision ? "anomaly" : "normal",
+                e.Differentiated, e.GradientsVanished, contributions, dominant,
+                Rows(e.Saliency, channels, length),
+                e.TopSteps.Select(s => new TopStepMessage(s.ChannelName, s.Step, s.Saliency)).ToList(),
+                topFilters,
+                new RobustnessMessage("fgsm", fgsm[i].Epsilon, fgsm[i].ScoreBefore, fgsm[i].ScoreAfter, fgsm[i].Flipped ?? false,
+                    flip?.SmallestFlippingEpsilon, flip?.NotFlippedUpTo),
+                state is null ? null : new AlertSummaryMessage(state.Open, state.Episode),
+                filterMaps.GetValueOrDefault(i),
+                new TimingsMessage(queueMs, scoreMs, explainMs, n));
+
+            await worker.PublishAsync(worker.Topic(window.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage), false, cancellationToken).ConfigureAwait(false);
+            if (change is AlertChange.Opened or AlertChange.PeakRaised)
+            {
+                peaks[window.Machine] = message;
+            }
+
+            if (change != AlertChange.None && state is not null)
+            {
+                await PublishAlertAsync(state, cancellationToken).ConfigureAwait(false);
+                if (change == AlertChange.Opened)
+                {
+                    metrics.AlertsOpened.WithLabels(window.Machine).Inc();
+                    LogAlertOpened(logger, window.Machine, scores[i], dominant);
+                }
+            }
+
+            metrics.WindowsScored.WithLabels(decision ? "anomaly" : "normal").Inc();
+            metrics.Score.WithLabels(window.Machine).Set(scores[i]);
+            metrics.AlertOpen.WithLabels(window.Machine).Set(state is { Open: true } ? 1 : 0);
+            metrics.RobustnessScoreAfter.WithLabels(window.Machine).Set(fgsm[i].ScoreAfter);
+            foreach (var (channel, share) in contributions)
+            {
+                metrics.ChannelContribution.WithLabels(window.Machine, channel).Set(share);
+            }
+
+            metrics.EndToEnd.Observe(time.GetElapsedTime(batch[i].ReceivedTimestamp).TotalSeconds);
+            batch[i].Source.WindowDone();
+        }
+
+        metrics.StageDuration.WithLabels("publish").Observe(watch.Elapsed.TotalSeconds);
+        await worker.AcknowledgeCompletedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PublishAlertAsync(AlertState state, CancellationToken cancellationToken)
+    {
+        var peak = peaks.GetValueOrDefault(state.Machine);
+        var message = new AlertMessage(
+            state.Machine, state.Open ? "open" : "closed", state.Since, state.ClosedAt, state.PeakScore, state.PeakWindowId, state.Episode, model.Version,
+            peak?.DominantChannel ?? string.Empty,
+            peak?.ChannelContributions ?? new Dictionary<string, float>(),
+            peak?.TopFilters ?? []);
+        await worker.PublishAsync(worker.Topic(state.Machine, "alert"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static float[][] Rows(float[] values, int rows, int length)
+        => Enumerable.Range(0, rows).Select(r => values.AsSpan(r * length, length).ToArray()).ToArray();
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Alert opened on {Machine}: score {Score:F3}, dominant channel {Channel}")]
+    private static partial void LogAlertOpened(ILogger logger, string machine, float score, string channel);
+}
