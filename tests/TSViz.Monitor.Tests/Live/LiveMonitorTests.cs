@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+using TSViz.Monitor.Live;
+using TSViz.Tests.Shared;
+
+namespace TSViz.Monitor.Tests.Live;
+
+/// <summary>The whole live path in-process: the embedded MQTTnet broker, the simulator, the worker, the HTTP endpoints.</summary>
+public sealed class LiveMonitorTests
+{
+    [Fact]
+    public async Task Run_EmbeddedDefaults_SimulatedAnomaliesBecomeExplainedAlertsAndBadMessagesGoToTheDeadLetterTopic()
+    {
+        int mqttPort = FreePort();
+        int httpPort = FreePort();
+        await using var app = MonitorHost.Build(new Dictionary<string, string?>
+        {
+            ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
+            ["Monitor:HttpUrl"] = $"http://127.0.0.1:{httpPort}",
+            ["Monitor:Mqtt:Port"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Monitor:Mqtt:ClientId"] = $"tsviz-test-{mqttPort}",
+            ["Monitor:Simulator:Machines"] = "2",
+            ["Monitor:Simulator:RateHz"] = "50",
+            ["Monitor:Simulator:AnomalyEverySeconds"] = "2",
+            ["Monitor:Simulator:Seed"] = "7",
+        });
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await app.StartAsync(cancel.Token);
+        try
+        {
+            var received = new ConcurrentQueue<(string Topic, JsonElement Body)>();
+            using var observer = new MqttClientFactory().CreateMqttClient();
+            observer.ApplicationMessageReceivedAsync += e =>
+            {
+                received.Enqueue((e.ApplicationMessage.Topic, JsonDocument.Parse(e.ApplicationMessage.Payload.ToArray()).RootElement.Clone()));
+                return Task.CompletedTask;
+            };
+            await ConnectWithRetry(observer, mqttPort, cancel.Token);
+            await observer.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("tsviz/v1/#", MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancel.Token);
+
+            string now = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            string[] malformed =
+            [
+                "{not json",
+                $$"""{"ts": "{{now}}", "pressure": "x", "temperature": 1, "torque": 1}""",
+                $$"""{"ts": "{{now}}", "pressure": 1, "temperature": 1}""",
+                """{"ts": "1999-01-01T00:00:00Z", "pressure": 1, "temperature": 1, "torque": 1}""",
+            ];
+            foreach (var payload in malformed)
+            {
+                await observer.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("plant/line1/bad/telemetry").WithPayload(Encoding.UTF8.GetBytes(payload))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancel.Token);
+            }
+
+            var simulator = app.Services.GetRequiredService<Simulator>();
+            JsonElement? matchedAlert = null;
+            while (matchedAlert is null)
+            {
+                await Task.Delay(250, cancel.Token);
+                var truths = simulator.Injected;
+                foreach (var (topic, body) in received.Where(r => r.Topic.EndsWith("/alert", StringComparison.Ordinal)))
+                {
+                    string machine = body.GetProperty("machine").GetString()!;
+                    var since = body.GetProperty("since").GetDateTimeOffset();
+                    var truth = truths.Where(t => t.Machine == machine && t.Timestamp <= since && since - t.Timestamp < TimeSpan.FromSeconds(2)).ToList();
+                    if (body.GetProperty("status").GetString() == "open" && truth.Count == 1)
+                    {
+                        Assert.Equal(truth[0].Channel, body.GetProperty("dominantChannel").GetString());
+                        matchedAlert = body;
+                    }
+                }
+            }
+
+            Assert.True(matchedAlert.Value.GetProperty("peakScore").GetDouble() >= 0.5);
+            Assert.NotEmpty(matchedAlert.Value.GetProperty("topFilters").EnumerateArray());
+
+            // Every scored window came out as an explanation with the documented fields.
+            var explanation = received.First(r => r.Topic.EndsWith("/explanation", StringComparison.Ordinal)).Body;
+            Assert.Equal(3, explanation.GetProperty("saliency").GetArrayLength());
+            Assert.Equal(1f, explanation.GetProperty("channelContributions").EnumerateObject().Sum(p => p.Value.GetSingle()), 3);
+            Assert.Equal("logit", explanation.GetProperty("differentiated").GetString());
+            Assert.Equal("fgsm", explanation.GetProperty("robustness").GetProperty("method").GetString());
+            var alertWindow = received.Select(r => r.Body).FirstOrDefault(b => b.TryGetProperty("robustness", out var rb) && b.TryGetProperty("alert", out var alert)
+                && alert.GetProperty("open").GetBoolean() && (rb.TryGetProperty("smallestFlippingEpsilon", out _) || rb.TryGetProperty("notFlippedUpTo", out _)));
+            Assert.NotEqual(JsonValueKind.Undefined, alertWindow.ValueKind);
+            Assert.True(alertWindow.TryGetProperty("filterSaliency", out _));
+
+            var letters = received.Where(r => r.Topic == "tsviz/v1/deadletter").Select(r => r.Body.GetProperty("reason").GetString()).ToList();
+            Assert.Contains("malformed_json", letters);
+            Assert.Contains("wrong_type", letters);
+            Assert.Contains("missing_channel", letters);
+            Assert.Contains("absurd_timestamp", letters);
+
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            var health = await http.GetAsync(new Uri("/health", UriKind.Relative), cancel.Token);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            string metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancel.Token);
+            Assert.Contains("tsviz_windows_scored_total{outcome=\"anomaly\"}", metrics, StringComparison.Ordinal);
+            Assert.Contains("tsviz_messages_rejected_total{reason=\"malformed_json\"} 1", metrics, StringComparison.Ordinal);
+            Assert.Contains("tsviz_broker_connected 1", metrics, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Run_InvalidConfiguration_StopsStartUpNamingTheKey()
+    {
+        await using var app = MonitorHost.Build(new Dictionary<string, string?>
+        {
+            ["Monitor:Mqtt:Port"] = "0",
+            ["Monitor:Hop"] = "0",
+            ["Monitor:HttpUrl"] = $"http://127.0.0.1:{FreePort()}",
+        });
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(error.Failures, f => f.Contains("Monitor:Mqtt:Port", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Monitor:Hop", StringComparison.Ordinal));
+    }
+
+    private static async Task ConnectWithRetry(IMqttClient client, int port, CancellationToken cancellationToken)
+    {
+        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId($"observer-{port}").Build();
+        while (true)
+        {
+            try
+            {
+                await client.ConnectAsync(options, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
