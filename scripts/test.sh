@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 # python3-onnx: the independent ONNX checker the shipped-model tests run (Debian's python, not a venv's).
 if ! /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1; then need+=(python3-onnx); fi
+# mosquitto: the real broker the live monitor's integration tests start (they never use a running service).
+if [ ! -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
 
 if ((${#need[@]})); then
   echo "Installing missing Debian packages: ${need[*]}"

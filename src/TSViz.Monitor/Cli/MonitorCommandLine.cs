@@ -15,6 +15,7 @@ internal static class MonitorCommandLine
         var root = new RootCommand("TSViz Monitor: explained anomaly detection for industrial sensor streams. Without a verb: run.")
         {
             RunVerb.Create(error),
+            SimulateVerb.Create(error),
             TrainVerb.Create(output, error),
             ExportVerb.Create(output, error),
             ExplainVerb.Create(output, error),

@@ -82,6 +82,17 @@ public sealed class SimulatorSettings
     public string Line { get; set; } = "line1";
 
     public int Seed { get; set; } = 1;
+
+    /// <summary>Anomalies on command, "machine:channel@seconds" after start (e.g. "m2:temperature@30").</summary>
+    public string[] Inject { get; set; } = [];
+
+    /// <summary>Mean seconds between a machine stopping (0: never); it stays silent for <see cref="StopSeconds"/>.</summary>
+    public double StopEverySeconds { get; set; }
+
+    public double StopSeconds { get; set; } = 10;
+
+    /// <summary>A JSON-lines file the injected anomalies are appended to (the ground truth), if set.</summary>
+    public string? GroundTruthPath { get; set; }
 }
 
 /// <summary>Validates <see cref="MonitorOptions"/> at start; every message names the key and what it accepts.</summary>
@@ -120,6 +131,30 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(options.Simulator.Machines is >= 1 and <= 10_000, "Simulator:Machines", "must lie in 1..10000", options.Simulator.Machines);
         Check(options.Simulator.RateHz is > 0 and <= 10_000, "Simulator:RateHz", "must lie in (0, 10000]", options.Simulator.RateHz);
         Check(options.Simulator.AnomalyEverySeconds >= 0, "Simulator:AnomalyEverySeconds", "must not be negative", options.Simulator.AnomalyEverySeconds);
+        Check(options.Simulator.StopEverySeconds >= 0, "Simulator:StopEverySeconds", "must not be negative", options.Simulator.StopEverySeconds);
+        foreach (var injection in options.Simulator.Inject)
+        {
+            Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>An anomaly to inject on command.</summary>
+public sealed record SimulatorInjection(string Machine, string Channel, double AtSeconds)
+{
+    public static bool TryParse(string text, out SimulatorInjection? injection)
+    {
+        injection = null;
+        var at = text?.Split('@') ?? [];
+        var parts = at.Length == 2 ? at[0].Split(':') : [];
+        if (parts.Length != 2 || parts[1] is not ("pressure" or "temperature" or "torque")
+            || !double.TryParse(at[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds) || seconds < 0)
+        {
+            return false;
+        }
+
+        injection = new SimulatorInjection(parts[0], parts[1], seconds);
+        return true;
     }
 }

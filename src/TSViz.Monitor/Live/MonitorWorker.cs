@@ -14,13 +14,18 @@ namespace TSViz.Monitor.Live;
 internal sealed record PendingWindow(AssembledWindow Window, InFlightMessage Source, long ReceivedTimestamp);
 
 /// <summary>An input message not yet acknowledged: it is, once every window it completed has been published.</summary>
-internal sealed class InFlightMessage(MqttApplicationMessageReceivedEventArgs args)
+internal sealed class InFlightMessage(MqttApplicationMessageReceivedEventArgs args, int connection)
 {
     private int pending;
 
     public MqttApplicationMessageReceivedEventArgs Args { get; } = args;
 
+    /// <summary>The connection it arrived on: an acknowledgement can only travel on that one.</summary>
+    public int Connection { get; } = connection;
+
     public bool Decoded { get; set; }
+
+    public long ReceivedTimestamp { get; init; }
 
     public int Pending => Volatile.Read(ref pending);
 
@@ -48,6 +53,9 @@ internal sealed partial class MonitorWorker : BackgroundService
     private readonly SemaphoreSlim ackGate = new(1, 1);
     private readonly Channel<PendingWindow> queue;
     private readonly IMqttClient client;
+    private readonly Channel<InFlightMessage> ingest = Channel.CreateUnbounded<InFlightMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<bool> ackRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private int connection;
 
     public MonitorWorker(IOptions<MonitorOptions> options, LiveModel model, MonitorMetrics metrics, TimeProvider time, ILogger<MonitorWorker> logger)
     {
@@ -77,6 +85,43 @@ internal sealed partial class MonitorWorker : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The MQTT handler only hands messages over: decoding, publishing and acknowledging run on these loops, so
+        // nothing ever waits on MQTTnet's dispatcher from inside it. Unacknowledged input is bounded by the
+        // broker's in-flight limit for this client, which is the monitor's backpressure.
+        var ingestLoop = Task.Run(() => IngestAsync(stoppingToken), CancellationToken.None);
+        var ackLoop = Task.Run(() => AcknowledgeLoopAsync(stoppingToken), CancellationToken.None);
+        try
+        {
+            await KeepConnectedAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ingest.Writer.TryComplete();
+            await Task.WhenAll(ingestLoop.ContinueWith(_ => { }, TaskScheduler.Default), ackLoop.ContinueWith(_ => { }, TaskScheduler.Default)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the acknowledgement loop to acknowledge what is complete (never blocks).</summary>
+    public void RequestAcknowledgement() => ackRequests.Writer.TryWrite(true);
+
+    private async Task AcknowledgeLoopAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await ackRequests.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                ackRequests.Reader.TryRead(out _);
+                await AcknowledgeCompletedAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what was not acknowledged is redelivered to the next run.
+        }
+    }
+
+    private async Task KeepConnectedAsync(CancellationToken stoppingToken)
+    {
         var delay = TimeSpan.FromSeconds(1);
         bool everConnected = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -86,6 +131,7 @@ internal sealed partial class MonitorWorker : BackgroundService
                 metrics.BrokerConnected.Set(0);
                 try
                 {
+                    Interlocked.Increment(ref connection);
                     await ConnectAsync(stoppingToken).ConfigureAwait(false);
                     metrics.BrokerConnected.Set(1);
                     if (everConnected)
@@ -142,7 +188,7 @@ internal sealed partial class MonitorWorker : BackgroundService
     }
 
     /// <summary>Acknowledges, in arrival order, every leading input message whose windows are all published.</summary>
-    public async Task AcknowledgeCompletedAsync(CancellationToken cancellationToken)
+    private async Task AcknowledgeCompletedAsync(CancellationToken cancellationToken)
     {
         await ackGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -160,13 +206,21 @@ internal sealed partial class MonitorWorker : BackgroundService
                     inFlight.Dequeue();
                 }
 
+                if (head.Connection != Volatile.Read(ref connection) || !client.IsConnected)
+                {
+                    // It arrived on a connection that is gone: the broker redelivers it on the new one (it was never
+                    // acknowledged), and the assembler drops the repeated samples as out of order.
+                    continue;
+                }
+
                 try
                 {
-                    await head.Args.AcknowledgeAsync(cancellationToken).ConfigureAwait(false);
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                    await head.Args.AcknowledgeAsync(timeout.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    // The session went away: the broker redelivers the message, and the assembler drops the repeat.
                     LogAckFailed(logger, ex.Message);
                 }
             }
@@ -209,17 +263,39 @@ internal sealed partial class MonitorWorker : BackgroundService
         await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
     {
         args.AutoAcknowledge = false;
-        long received = time.GetTimestamp();
-        var entry = new InFlightMessage(args);
+        var entry = new InFlightMessage(args, Volatile.Read(ref connection)) { ReceivedTimestamp = time.GetTimestamp() };
         lock (inFlight)
         {
             inFlight.Enqueue(entry);
         }
 
         metrics.MessagesReceived.Inc();
+        ingest.Writer.TryWrite(entry);
+        return Task.CompletedTask;
+    }
+
+    private async Task IngestAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var entry in ingest.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await HandleAsync(entry, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task HandleAsync(InFlightMessage entry, CancellationToken stoppingToken)
+    {
+        var args = entry.Args;
+        long received = entry.ReceivedTimestamp;
         string topic = args.ApplicationMessage.Topic;
         var payload = args.ApplicationMessage.Payload.ToArray();
         var result = decoder.Decode(topic, payload);
@@ -230,7 +306,7 @@ internal sealed partial class MonitorWorker : BackgroundService
             LogRejected(logger, topic, reason, result.Detail!);
             var letter = new DeadLetterMessage(topic, reason, result.Detail!, time.GetUtcNow(), payload.Length,
                 Encoding.UTF8.GetString(payload, 0, Math.Min(payload.Length, 1024)));
-            await PublishAsync($"{options.Mqtt.OutputPrefix}/deadletter", JsonSerializer.SerializeToUtf8Bytes(letter, LiveJsonContext.Default.DeadLetterMessage), false, CancellationToken.None).ConfigureAwait(false);
+            await PublishAsync($"{options.Mqtt.OutputPrefix}/deadletter", JsonSerializer.SerializeToUtf8Bytes(letter, LiveJsonContext.Default.DeadLetterMessage), false, stoppingToken).ConfigureAwait(false);
         }
         else
         {
@@ -254,14 +330,14 @@ internal sealed partial class MonitorWorker : BackgroundService
             foreach (var window in completed)
             {
                 entry.AddWindow();
-                await queue.Writer.WriteAsync(new PendingWindow(window, entry, received)).ConfigureAwait(false);
+                await queue.Writer.WriteAsync(new PendingWindow(window, entry, received), stoppingToken).ConfigureAwait(false);
             }
 
             metrics.QueueDepth.Set(queue.Reader.Count);
         }
 
         entry.Decoded = true;
-        await AcknowledgeCompletedAsync(CancellationToken.None).ConfigureAwait(false);
+        RequestAcknowledgement();
     }
 
     internal static string ReasonCode(RejectionReason reason) => reason switch

@@ -65,16 +65,38 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         string firstTopics = string.Join(", ", topics.Values.Take(2));
         LogStarted(logger, sim.Machines, sim.RateHz, firstTopics);
 
+        var commands = sim.Inject.Select(i => SimulatorInjection.TryParse(i, out var parsed) ? parsed! : throw new InvalidOperationException(i)).ToList();
+        double stopProbability = sim.StopEverySeconds > 0 ? 1.0 / (sim.StopEverySeconds * sim.RateHz) : 0;
+        var started = time.GetUtcNow();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / sim.RateHz), time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             var now = time.GetUtcNow();
+            double elapsed = (now - started).TotalSeconds;
             foreach (var machine in machines)
             {
-                var values = machine.Step(random);
-                if (random.NextDouble() < anomalyProbability && machine.Warm)
+                if (now < machine.SilentUntil)
                 {
-                    int channel = random.Next(1, 3);
+                    continue;
+                }
+
+                if (random.NextDouble() < stopProbability)
+                {
+                    machine.SilentUntil = now.AddSeconds(sim.StopSeconds);
+                    LogStopped(logger, machine.Id, sim.StopSeconds);
+                    continue;
+                }
+
+                var values = machine.Step(random);
+                var command = commands.FirstOrDefault(c => c.Machine == machine.Id && c.AtSeconds <= elapsed);
+                if (command is not null)
+                {
+                    commands.Remove(command);
+                }
+
+                if ((command is not null || random.NextDouble() < anomalyProbability) && machine.Warm)
+                {
+                    int channel = command is null ? random.Next(1, 3) : Array.IndexOf(Channels, command.Channel);
                     double spread = Math.Max(machine.Spread(channel), Steps[channel]);
                     values[channel] += Math.Sign(random.Normal()) * random.Normal(5, 0.5) * spread;
                     var truth = new InjectedAnomaly(machine.Id, Channels[channel], now, values[channel]);
@@ -84,6 +106,11 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
                     }
 
                     LogInjected(logger, machine.Id, Channels[channel], now);
+                    if (sim.GroundTruthPath is { } path)
+                    {
+                        await File.AppendAllTextAsync(path, string.Create(CultureInfo.InvariantCulture,
+                            $$"""{"machine":"{{truth.Machine}}","channel":"{{truth.Channel}}","ts":"{{truth.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}}","value":{{truth.Value:R}}}""") + "\n", stoppingToken).ConfigureAwait(false);
+                    }
                 }
 
                 var json = string.Create(CultureInfo.InvariantCulture,
@@ -119,6 +146,8 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
 
         public string Id { get; }
 
+        public DateTimeOffset SilentUntil { get; set; }
+
         public bool Warm => count >= History;
 
         public double[] Step(GaussianRandom random)
@@ -149,6 +178,9 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Simulator injected an anomaly: machine {Machine}, channel {Channel}, at {Timestamp:O}")]
     private static partial void LogInjected(ILogger logger, string machine, string channel, DateTimeOffset timestamp);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Information, Message = "Simulator: machine {Machine} stops for {Seconds} s")]
+    private static partial void LogStopped(ILogger logger, string machine, double seconds);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Simulator could not publish: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string error);

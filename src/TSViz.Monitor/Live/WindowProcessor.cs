@@ -195,7 +195,7 @@ internal sealed partial class WindowProcessor(
         }
 
         metrics.StageDuration.WithLabels("publish").Observe(watch.Elapsed.TotalSeconds);
-        await worker.AcknowledgeCompletedAsync(cancellationToken).ConfigureAwait(false);
+        worker.RequestAcknowledgement();
     }
 
     private async Task PublishAlertAsync(AlertState state, CancellationToken cancellationToken)

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using TSViz.Tests.Shared;
+
+namespace TSViz.Monitor.Tests.Live;
+
+/// <summary>
+/// A real Mosquitto (Debian package) on a loopback port, configured as a plant would: persistence on, and queues
+/// large enough that QoS 1 bursts are not silently dropped (the defaults drop beyond 1,000 queued messages).
+/// </summary>
+internal sealed class MosquittoBroker : IAsyncDisposable
+{
+    private const string Binary = "/usr/sbin/mosquitto";
+    private readonly string directory = RepositoryPaths.NewTempDirectory();
+    private Process? process;
+
+    private MosquittoBroker(int port) => Port = port;
+
+    public int Port { get; }
+
+    public static async Task<MosquittoBroker> StartAsync()
+    {
+        if (!File.Exists(Binary))
+        {
+            throw new InvalidOperationException($"{Binary} is missing: install the Debian package mosquitto (scripts/test.sh does).");
+        }
+
+        var broker = new MosquittoBroker(FreePort());
+        await File.WriteAllTextAsync(broker.ConfigPath, string.Join('\n',
+            $"listener {broker.Port} 127.0.0.1",
+            "allow_anonymous true",
+            "user root", // as root, Mosquitto would switch to user mosquitto, which cannot write the persistence folder
+            "persistence true",
+            $"persistence_location {broker.directory}/",
+            "autosave_interval 1",
+            "max_queued_messages 100000",
+            "max_inflight_messages 100",
+            "persistent_client_expiration 1h",
+            $"log_dest file {broker.directory}/mosquitto.log",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            string.Empty));
+        await broker.LaunchAsync();
+        return broker;
+    }
+
+    private string ConfigPath => Path.Combine(directory, "mosquitto.conf");
+
+    /// <summary>Stops the broker (saving its persistence) and starts it again on the same port.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await LaunchAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task LaunchAsync()
+    {
+        process = Process.Start(new ProcessStartInfo(Binary) { ArgumentList = { "-c", ConfigPath }, RedirectStandardError = true, RedirectStandardOutput = true })!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private async Task StopAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            // SIGTERM: Mosquitto writes its persistence file before exiting.
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            await process.WaitForExitAsync();
+        }
+
+        process?.Dispose();
+        process = null;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
