@@ -26,7 +26,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             throw new InvalidOperationException($"{Binary} is missing: install the Debian package mosquitto (scripts/test.sh does).");
         }
 
-        var broker = new MosquittoBroker(FreePort());
+        var broker = new MosquittoBroker(Loopback.FreePort());
         await File.WriteAllTextAsync(broker.ConfigPath, string.Join('\n',
             $"listener {broker.Port} 127.0.0.1",
             "allow_anonymous true",
@@ -34,6 +34,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             "persistence true",
             $"persistence_location {broker.directory}/",
             "autosave_interval 1",
+            "autosave_on_changes true",
             "max_queued_messages 100000",
             "max_inflight_messages 100",
             "persistent_client_expiration 1h",
@@ -90,12 +91,5 @@ internal sealed class MosquittoBroker : IAsyncDisposable
 
         process?.Dispose();
         process = null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
