@@ -20,6 +20,10 @@ internal static class RunVerb
         try
         {
             await using var app = MonitorHost.Build();
+
+            // Fail fast, with one clear line, on a bad configuration or model before anything starts.
+            _ = app.Services.GetRequiredService<IOptions<MonitorOptions>>().Value;
+            _ = app.Services.GetRequiredService<LiveModel>();
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }
