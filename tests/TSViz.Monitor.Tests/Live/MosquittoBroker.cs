@@ -34,7 +34,6 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             "persistence true",
             $"persistence_location {broker.directory}/",
             "autosave_interval 1",
-            "autosave_on_changes true",
             "max_queued_messages 100000",
             "max_inflight_messages 100",
             "persistent_client_expiration 1h",
