@@ -51,10 +51,12 @@ internal static class MonitorHost
         services.AddSingleton(new CollectorRegistry());
         services.AddSingleton<MonitorMetrics>();
         services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
+        // Hosted services stop in reverse order: the simulator first, then the worker (which drains through the
+        // processor before it disconnects), then the processor, then the broker.
         services.AddHostedService<EmbeddedBroker>();
         services.AddSingleton<MonitorWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<MonitorWorker>());
         services.AddHostedService<WindowProcessor>();
+        services.AddHostedService(sp => sp.GetRequiredService<MonitorWorker>());
         services.AddSingleton<Simulator>();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:Simulator:Enabled", true))
         {

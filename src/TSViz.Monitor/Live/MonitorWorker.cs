@@ -55,6 +55,8 @@ internal sealed partial class MonitorWorker : BackgroundService
     private readonly IMqttClient client;
     private readonly Channel<InFlightMessage> ingest = Channel.CreateUnbounded<InFlightMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<bool> ackRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task ingestLoop = Task.CompletedTask;
     private int connection;
 
     public MonitorWorker(IOptions<MonitorOptions> options, LiveModel model, MonitorMetrics metrics, TimeProvider time, ILogger<MonitorWorker> logger)
@@ -88,7 +90,7 @@ internal sealed partial class MonitorWorker : BackgroundService
         // The MQTT handler only hands messages over: decoding, publishing and acknowledging run on these loops, so
         // nothing ever waits on MQTTnet's dispatcher from inside it. Unacknowledged input is bounded by the
         // broker's in-flight limit for this client, which is the monitor's backpressure.
-        var ingestLoop = Task.Run(() => IngestAsync(stoppingToken), CancellationToken.None);
+        ingestLoop = Task.Run(() => IngestAsync(stoppingToken), CancellationToken.None);
         var ackLoop = Task.Run(() => AcknowledgeLoopAsync(stoppingToken), CancellationToken.None);
         try
         {
@@ -157,10 +159,42 @@ internal sealed partial class MonitorWorker : BackgroundService
         }
     }
 
+    /// <summary>Called by the processor once the window queue is complete and empty.</summary>
+    public void MarkDrained() => drained.TrySetResult();
+
+    /// <summary>
+    /// Shutdown drains: no new input is taken (what arrives now stays unacknowledged and is redelivered to the
+    /// next run), the messages already received are decoded, every queued window is scored, explained and
+    /// published, the finished input is acknowledged, and only then does the connection close.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        queue.Writer.TryComplete();
+        ingest.Writer.TryComplete();
+        try
+        {
+            await ingestLoop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            queue.Writer.TryComplete();
+            await drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await AcknowledgeCompletedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            queue.Writer.TryComplete();
+            LogDrainIncomplete(logger, queue.Reader.Count);
+        }
+
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (client.IsConnected)
+        {
+            try
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogAckFailed(logger, ex.Message);
+            }
+        }
     }
 
     /// <summary>Publishes with QoS 1, retrying while the broker is away (the caller's input stays unacknowledged meanwhile).</summary>
@@ -364,6 +398,9 @@ internal sealed partial class MonitorWorker : BackgroundService
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Publishing to {Topic} failed, retrying: {Error}")]
     private static partial void LogPublishRetry(ILogger logger, string topic, string error);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Shutdown time ran out with {Windows} windows unpublished; their input is redelivered to the next run")]
+    private static partial void LogDrainIncomplete(ILogger logger, int windows);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Acknowledging an input message failed (it will be redelivered): {Error}")]
     private static partial void LogAckFailed(ILogger logger, string error);

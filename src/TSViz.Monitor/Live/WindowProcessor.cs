@@ -32,7 +32,9 @@ internal sealed partial class WindowProcessor(
         var settings = options.Value;
         var reader = worker.Windows;
         var batch = new List<PendingWindow>(settings.MaxBatch);
-        while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+        // Runs until the worker completes the queue at shutdown (not on this service's own stop signal): the
+        // worker stops first and waits for this loop to publish what is queued.
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             batch.Clear();
             var deadline = time.GetTimestamp() + (long)(settings.MaxWaitMilliseconds / 1000.0 * time.TimestampFrequency);
@@ -50,7 +52,7 @@ internal sealed partial class WindowProcessor(
                     break;
                 }
 
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                using var wait = new CancellationTokenSource();
                 wait.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
                 try
                 {
@@ -59,7 +61,7 @@ internal sealed partial class WindowProcessor(
                         break;
                     }
                 }
-                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                catch (OperationCanceledException)
                 {
                     break;
                 }
@@ -67,10 +69,11 @@ internal sealed partial class WindowProcessor(
 
             if (batch.Count > 0)
             {
-                // Shutdown drains: the batch in hand is finished and published even when stopping.
                 await ProcessAsync(batch, CancellationToken.None).ConfigureAwait(false);
             }
         }
+
+        worker.MarkDrained();
     }
 
     private async Task ProcessAsync(List<PendingWindow> batch, CancellationToken cancellationToken)
