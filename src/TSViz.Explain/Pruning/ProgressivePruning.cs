@@ -40,9 +40,11 @@ public static class ProgressivePruning
         var removed = new List<FilterRef>();
         var current = file;
         EvaluationMetrics baseline;
+        IReadOnlyList<Graph.ModelLayer> layers; // zeroing filters never changes the layers
         using (var explainer = Explainer.FromFile(file))
         {
             baseline = ModelEvaluation.Evaluate(explainer, evaluation);
+            layers = explainer.Layers;
         }
 
         var curve = new List<PruningStep> { new(0, null, null, total, baseline, 0) };
@@ -62,10 +64,7 @@ public static class ProgressivePruning
             remaining[candidate.Layer]--;
             var target = new FilterRef(candidate.Layer, candidate.Filter);
             removed.Add(target);
-            using (var explainer = Explainer.FromFile(current))
-            {
-                current = ModelSurgery.ZeroFilters(current, explainer.Layers, [target]);
-            }
+            current = ModelSurgery.ZeroFilters(current, layers, [target]);
 
             if (fineTuneEpochs > 0)
             {
