@@ -24,6 +24,23 @@ internal sealed record ExplanationMessage(
     IReadOnlyList<FilterSaliencyMessage>? FilterSaliency,
     TimingsMessage Timings);
 
+/// <summary>
+/// tsviz/v1/{machine}/explanation when there is no window to score: the machine's stream had a gap longer than
+/// MaxGapSeconds, its earlier samples were discarded, and no score is given until a full window has arrived again.
+/// </summary>
+internal sealed record InsufficientDataMessage(
+    string Id,
+    string Machine,
+    string ModelVersion,
+    string ReasonCode,
+    DateTimeOffset GapStart,
+    DateTimeOffset GapEnd,
+    double GapSeconds,
+    double MaxGapSeconds,
+    int SamplesUntilNextWindow,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] float? Score,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] bool? Decision);
+
 internal sealed record TopStepMessage(string Channel, int Step, float Saliency);
 
 internal sealed record TopFilterMessage(string Layer, int Index, float Influence, float InfluenceScaled);
@@ -55,6 +72,7 @@ internal sealed record DeadLetterMessage(string Topic, string Reason, string Det
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ExplanationMessage))]
+[JsonSerializable(typeof(InsufficientDataMessage))]
 [JsonSerializable(typeof(AlertMessage))]
 [JsonSerializable(typeof(DeadLetterMessage))]
 internal sealed partial class LiveJsonContext : JsonSerializerContext;

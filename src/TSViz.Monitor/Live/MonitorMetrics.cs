@@ -15,8 +15,10 @@ internal sealed class MonitorMetrics
         var factory = Metrics.WithCustomRegistry(registry);
         MessagesReceived = factory.CreateCounter("tsviz_messages_received_total", "MQTT input messages received.");
         MessagesRejected = factory.CreateCounter("tsviz_messages_rejected_total", "Input messages refused and sent to the dead-letter topic, by reason.", "reason");
-        SamplesDropped = factory.CreateCounter("tsviz_samples_dropped_total", "Samples dropped, by reason (out_of_order).", "reason");
+        MessagesRedelivered = factory.CreateCounter("tsviz_messages_redelivered_total", "Input messages the broker delivered again (MQTT DUP flag) after a lost connection.");
+        SamplesDropped = factory.CreateCounter("tsviz_samples_dropped_total", "Samples dropped, by reason (out_of_order; redelivered: repeats of samples already assembled).", "reason");
         WindowResets = factory.CreateCounter("tsviz_window_resets_total", "Machine windows restarted after a gap longer than MaxGapSeconds.");
+        InsufficientData = factory.CreateCounter("tsviz_insufficient_data_total", "insufficient_data results published (a gap reset the machine's window), per machine.", "machine");
         WindowsScored = factory.CreateCounter("tsviz_windows_scored_total", "Windows scored and explained, by outcome (anomaly, normal).", "outcome");
         Score = factory.CreateGauge("tsviz_score", "Latest anomaly score per machine (0-1).", "machine");
         AlertOpen = factory.CreateGauge("tsviz_alert_open", "1 while the machine has an open alert.", "machine");
@@ -35,7 +37,9 @@ internal sealed class MonitorMetrics
 
     public Counter MessagesReceived { get; }
     public Counter MessagesRejected { get; }
+    public Counter MessagesRedelivered { get; }
     public Counter SamplesDropped { get; }
+    public Counter InsufficientData { get; }
     public Counter WindowResets { get; }
     public Counter WindowsScored { get; }
     public Gauge Score { get; }

@@ -51,6 +51,18 @@ public sealed class MqttSettings
 
     public bool UseTls { get; set; }
 
+    /// <summary>PEM file of the CA that signed the broker's certificate (a plant CA); unset: the system's trust store.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>PEM client certificate for brokers that require one (mutual TLS), with <see cref="ClientKeyFile"/>.</summary>
+    public string? ClientCertFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="ClientCertFile"/>.</summary>
+    public string? ClientKeyFile { get; set; }
+
+    /// <summary>Name expected in the broker's certificate when it differs from <see cref="Host"/> (e.g. connecting by address).</summary>
+    public string? TlsServerName { get; set; }
+
     public string? Username { get; set; }
 
     public string? Password { get; set; }
@@ -116,6 +128,18 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.OutputPrefix) && !options.Mqtt.OutputPrefix.Contains('+', StringComparison.Ordinal) && !options.Mqtt.OutputPrefix.Contains('#', StringComparison.Ordinal),
             "Mqtt:OutputPrefix", "must be a topic without wildcards", options.Mqtt.OutputPrefix);
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.ClientId), "Mqtt:ClientId", "must not be empty", options.Mqtt.ClientId);
+        var mqtt = options.Mqtt;
+        Check(!(mqtt.EmbeddedBroker && mqtt.UseTls), "Mqtt:UseTls", "is for an external broker: the embedded broker listens on loopback without TLS (set Mqtt:EmbeddedBroker to false)", mqtt.UseTls);
+        foreach (var (key, file) in new[] { ("Mqtt:CaFile", mqtt.CaFile), ("Mqtt:ClientCertFile", mqtt.ClientCertFile), ("Mqtt:ClientKeyFile", mqtt.ClientKeyFile) })
+        {
+            if (file is not null)
+            {
+                Check(mqtt.UseTls, key, "needs Mqtt:UseTls true", file);
+                Check(File.Exists(file), key, "must name a readable PEM file", file);
+            }
+        }
+
+        Check((mqtt.ClientCertFile is null) == (mqtt.ClientKeyFile is null), "Mqtt:ClientKeyFile", "and Mqtt:ClientCertFile must be given together", mqtt.ClientKeyFile);
         Check(options.Mqtt.MaxPayloadBytes > 0, "Mqtt:MaxPayloadBytes", "must be positive", options.Mqtt.MaxPayloadBytes);
         Check(Uri.TryCreate(options.HttpUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https", "HttpUrl", "must be an http(s) URL such as http://127.0.0.1:8080", options.HttpUrl);
         Check(options.Hop >= 1, "Hop", "must be at least 1", options.Hop);

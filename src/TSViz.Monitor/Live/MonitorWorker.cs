@@ -10,8 +10,11 @@ using TSViz.Plugins.Windows;
 
 namespace TSViz.Monitor.Live;
 
-/// <summary>A window waiting to be scored, with the input message whose acknowledgement waits for it.</summary>
-internal sealed record PendingWindow(AssembledWindow Window, InFlightMessage Source, long ReceivedTimestamp);
+/// <summary>
+/// A window waiting to be scored (or, with <see cref="Gap"/>, a machine's insufficient_data notice, kept in the same
+/// queue so a machine's results are published in stream order), with the input message whose acknowledgement waits for it.
+/// </summary>
+internal sealed record PendingWindow(AssembledWindow Window, InFlightMessage Source, long ReceivedTimestamp, InsufficientDataMessage? Gap = null);
 
 /// <summary>An input message not yet acknowledged: it is, once every window it completed has been published.</summary>
 internal sealed class InFlightMessage(MqttApplicationMessageReceivedEventArgs args, int connection)
@@ -275,23 +278,12 @@ internal sealed partial class MonitorWorker : BackgroundService
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var mqtt = options.Mqtt;
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(mqtt.Host, mqtt.Port)
+        var builder = mqtt.ClientOptions()
             .WithClientId(mqtt.ClientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval(mqtt.SessionExpirySeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
-        if (mqtt.Username is not null)
-        {
-            builder = builder.WithCredentials(mqtt.Username, mqtt.Password);
-        }
-
-        if (mqtt.UseTls)
-        {
-            builder = builder.WithTlsOptions(o => o.UseTls());
-        }
-
         await client.ConnectAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
         var subscription = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(decoder.SubscriptionFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build();
         await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
@@ -345,20 +337,39 @@ internal sealed partial class MonitorWorker : BackgroundService
         else
         {
             var completed = new List<AssembledWindow>();
+            var gaps = new List<(Sample Sample, DateTimeOffset Previous)>();
+            bool redelivered = args.ApplicationMessage.Dup;
+            if (redelivered)
+            {
+                metrics.MessagesRedelivered.Inc();
+            }
+
             lock (assemblerGate)
             {
                 foreach (var sample in result.Samples)
                 {
+                    var previous = assembler.LastTimestamp(sample.Machine);
                     switch (assembler.Add(sample, completed))
                     {
                         case SampleOutcome.OutOfOrder:
-                            metrics.SamplesDropped.WithLabels("out_of_order").Inc();
+                            // A redelivered message repeats samples already assembled (its windows were published,
+                            // only the acknowledgement was lost with the connection): not counted as disorder.
+                            metrics.SamplesDropped.WithLabels(redelivered ? "redelivered" : "out_of_order").Inc();
                             break;
                         case SampleOutcome.AcceptedAfterGap:
                             metrics.WindowResets.Inc();
+                            gaps.Add((sample, previous!.Value));
                             break;
                     }
                 }
+            }
+
+            // Gap notices are queued ahead of the message's windows: the gap came before the samples that follow it.
+            foreach (var (sample, previous) in gaps)
+            {
+                entry.AddWindow();
+                var notice = InsufficientData(sample, previous);
+                await queue.Writer.WriteAsync(new PendingWindow(new AssembledWindow(sample.Machine, sample.Timestamp, sample.Timestamp, []), entry, received, notice), stoppingToken).ConfigureAwait(false);
             }
 
             foreach (var window in completed)
@@ -372,6 +383,27 @@ internal sealed partial class MonitorWorker : BackgroundService
 
         entry.Decoded = true;
         RequestAcknowledgement();
+    }
+
+    /// <summary>
+    /// A gap longer than MaxGapSeconds discarded the machine's earlier samples: the processor says so on its explanation
+    /// topic with reason code insufficient_data instead of scoring a window that would join samples across the gap.
+    /// </summary>
+    private InsufficientDataMessage InsufficientData(Sample sample, DateTimeOffset previous)
+    {
+        var metadata = model.Metadata;
+        int needed;
+        lock (assemblerGate)
+        {
+            needed = assembler.SamplesUntilNextWindow(sample.Machine);
+        }
+
+        double seconds = (sample.Timestamp - previous).TotalSeconds;
+        metrics.InsufficientData.WithLabels(sample.Machine).Inc();
+        LogGap(logger, sample.Machine, seconds, needed);
+        return new InsufficientDataMessage(
+            $"{sample.Machine}:{sample.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{metadata.Name}/{metadata.Version}:gap",
+            sample.Machine, model.Version, "insufficient_data", previous, sample.Timestamp, seconds, options.MaxGapSeconds, needed, null, null);
     }
 
     internal static string ReasonCode(RejectionReason reason) => reason switch
@@ -401,6 +433,9 @@ internal sealed partial class MonitorWorker : BackgroundService
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Shutdown time ran out with {Windows} windows unpublished; their input is redelivered to the next run")]
     private static partial void LogDrainIncomplete(ILogger logger, int windows);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Machine} was silent for {Seconds:F1} s: its window restarts (insufficient_data until {Needed} more samples)")]
+    private static partial void LogGap(ILogger logger, string machine, double seconds, int needed);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Acknowledging an input message failed (it will be redelivered): {Error}")]
     private static partial void LogAckFailed(ILogger logger, string error);

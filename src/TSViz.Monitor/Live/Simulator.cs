@@ -41,7 +41,7 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         var settings = options.Value;
         var sim = settings.Simulator;
         using var client = new MqttClientFactory().CreateMqttClient();
-        var clientOptions = new MqttClientOptionsBuilder().WithTcpServer(settings.Mqtt.Host, settings.Mqtt.Port)
+        var clientOptions = settings.Mqtt.ClientOptions()
             .WithClientId($"{settings.Mqtt.ClientId}-simulator").WithCleanStart(true).Build();
         while (!client.IsConnected && !stoppingToken.IsCancellationRequested)
         {

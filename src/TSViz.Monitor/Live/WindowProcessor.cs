@@ -67,13 +67,38 @@ internal sealed partial class WindowProcessor(
                 }
             }
 
-            if (batch.Count > 0)
-            {
-                await ProcessAsync(batch, CancellationToken.None).ConfigureAwait(false);
-            }
+            await ProcessInOrderAsync(batch).ConfigureAwait(false);
         }
 
         worker.MarkDrained();
+    }
+
+    /// <summary>Scores the batch's windows; a gap notice among them is published between the windows before and after it.</summary>
+    private async Task ProcessInOrderAsync(List<PendingWindow> batch)
+    {
+        int from = 0;
+        for (int i = 0; i <= batch.Count; i++)
+        {
+            if (i < batch.Count && batch[i].Gap is null)
+            {
+                continue;
+            }
+
+            if (i > from)
+            {
+                await ProcessAsync(from == 0 && i == batch.Count ? batch : batch.GetRange(from, i - from), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (i < batch.Count)
+            {
+                var gap = batch[i].Gap!;
+                await worker.PublishAsync(worker.Topic(gap.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
+                batch[i].Source.WindowDone();
+                worker.RequestAcknowledgement();
+            }
+
+            from = i + 1;
+        }
     }
 
     private async Task ProcessAsync(List<PendingWindow> batch, CancellationToken cancellationToken)

@@ -53,6 +53,10 @@ public sealed class WindowAssembler
     /// <summary>Machines seen so far.</summary>
     public int Machines => machines.Count;
 
+    /// <summary>The latest accepted sample time of <paramref name="machine"/>, if it has one.</summary>
+    public DateTimeOffset? LastTimestamp(string machine)
+        => machines.TryGetValue(machine, out var buffer) && buffer.Count > 0 ? buffer.Last : null;
+
     /// <summary>How many more samples <paramref name="machine"/> needs before its next window.</summary>
     public int SamplesUntilNextWindow(string machine)
         => machines.TryGetValue(machine, out var buffer) ? buffer.Remaining(settings) : settings.Length;

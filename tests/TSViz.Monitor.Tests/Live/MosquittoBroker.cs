@@ -19,7 +19,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<MosquittoBroker> StartAsync()
+    public static async Task<MosquittoBroker> StartAsync(TestCertificates? tls = null)
     {
         if (!File.Exists(Binary))
         {
@@ -27,8 +27,18 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         }
 
         var broker = new MosquittoBroker(Loopback.FreePort());
-        await File.WriteAllTextAsync(broker.ConfigPath, string.Join('\n',
+        string[] listener = tls is null ? [] :
+        [
+            // TLS as a plant runs it: its own CA, a server certificate for the address, client certificates required.
+            $"cafile {tls.CaFile}",
+            $"certfile {tls.ServerCertFile}",
+            $"keyfile {tls.ServerKeyFile}",
+            "require_certificate true",
+            "tls_version tlsv1.2",
+        ];
+        await File.WriteAllTextAsync(broker.ConfigPath, string.Join('\n', [
             $"listener {broker.Port} 127.0.0.1",
+            .. listener,
             "allow_anonymous true",
             "user root", // as root, Mosquitto would switch to user mosquitto, which cannot write the persistence folder
             "persistence true",
@@ -41,10 +51,13 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             "log_type error",
             "log_type warning",
             "log_type notice",
-            string.Empty));
+            string.Empty]));
         await broker.LaunchAsync();
         return broker;
     }
+
+    /// <summary>The broker's log (errors, warnings, notices), for a failing test's message.</summary>
+    public string Log => File.Exists(Path.Combine(directory, "mosquitto.log")) ? File.ReadAllText(Path.Combine(directory, "mosquitto.log")) : string.Empty;
 
     private string ConfigPath => Path.Combine(directory, "mosquitto.conf");
 

@@ -1,0 +1,50 @@
+using System.Security.Cryptography.X509Certificates;
+using MQTTnet;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>How the monitor's MQTT clients (the worker and the simulator) reach the configured broker.</summary>
+internal static class MqttConnection
+{
+    /// <summary>Host, port, credentials and TLS from <paramref name="mqtt"/>; the caller adds client id and session.</summary>
+    public static MqttClientOptionsBuilder ClientOptions(this MqttSettings mqtt)
+    {
+        var builder = new MqttClientOptionsBuilder().WithTcpServer(mqtt.Host, mqtt.Port);
+        if (mqtt.Username is not null)
+        {
+            builder = builder.WithCredentials(mqtt.Username, mqtt.Password);
+        }
+
+        if (mqtt.UseTls)
+        {
+            builder = builder.WithTlsOptions(tls => Tls(mqtt, tls));
+        }
+
+        return builder;
+    }
+
+    /// <summary>TLS to the broker: the system trust store or a plant CA, and a client certificate when the broker requires one.</summary>
+    private static void Tls(MqttSettings mqtt, MqttClientTlsOptionsBuilder tls)
+    {
+        tls.UseTls().WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
+        if (mqtt.TlsServerName is not null)
+        {
+            tls.WithTargetHost(mqtt.TlsServerName);
+        }
+
+        if (mqtt.CaFile is not null)
+        {
+            var chain = new X509Certificate2Collection();
+            chain.ImportFromPemFile(mqtt.CaFile);
+            tls.WithTrustChain(chain);
+        }
+
+        if (mqtt.ClientCertFile is not null && mqtt.ClientKeyFile is not null)
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(mqtt.ClientCertFile, mqtt.ClientKeyFile);
+            // SslStream on Linux wants the key in a PKCS#12-backed certificate, not an ephemeral one.
+            var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            tls.WithClientCertificates([certificate]);
+        }
+    }
+}
