@@ -25,11 +25,29 @@ internal static class BenchVerb
         var rounds = new Option<int>("--rounds") { Description = "Timed rounds per method (the median is printed).", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: one per core)." };
         var only = new Option<string?>("--only") { Description = "Measure only the methods whose name contains this text." };
-        var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run.")
+        var live = new Option<bool>("--live") { Description = "Measure the whole live path through Mosquitto instead: ingest rate, explanation latency, memory, overload." };
+        var rate = new Option<int>("--rate") { Description = "--live: samples/s offered in the steady phase.", DefaultValueFactory = _ => 20_000 };
+        var machines = new Option<int>("--machines") { Description = "--live: simulated machines.", DefaultValueFactory = _ => 40 };
+        var perMessage = new Option<int>("--samples-per-message") { Description = "--live: samples per MQTT message (batched payloads).", DefaultValueFactory = _ => 10 };
+        var steady = new Option<double>("--steady-seconds") { Description = "--live: length of the measured steady phase.", DefaultValueFactory = _ => 20 };
+        var overload = new Option<double>("--overload") { Description = "--live: offered rate of the overload phase as a multiple of --rate (0: skip).", DefaultValueFactory = _ => 2 };
+        var broker = new Option<string?>("--broker") { Description = "--live: host:port of a running broker (default: start Mosquitto with config/mosquitto/plant.conf)." };
+        var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {
-            model, batch, seconds, rounds, threads, only,
+            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, broker,
         };
-        command.SetAction((parse, cancellationToken) => VerbErrors.Run(error, () =>
+        command.SetAction((parse, cancellationToken) => parse.GetValue(live)
+            ? VerbErrors.RunAsync(error, () => LiveBench.RunAsync(new LiveBenchSettings
+            {
+                ModelPath = parse.GetValue(model)!,
+                Rate = parse.GetValue(rate),
+                Machines = parse.GetValue(machines),
+                SamplesPerMessage = parse.GetValue(perMessage),
+                SteadySeconds = parse.GetValue(steady),
+                Overload = parse.GetValue(overload),
+                Broker = parse.GetValue(broker),
+            }, output, cancellationToken))
+            : VerbErrors.Run(error, () =>
         {
             TorchRuntime.EnsureInitialized(parse.GetValue(threads));
             string path = parse.GetValue(model)!;

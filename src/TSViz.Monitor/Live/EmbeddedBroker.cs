@@ -7,9 +7,10 @@ namespace TSViz.Monitor.Live;
 /// <summary>
 /// The MQTT broker inside the monitor (MQTTnet) for the embedded defaults, bound to the configured address only
 /// (MQTTnet listens on every interface unless both bind addresses are set), with persistent sessions so QoS 1
-/// input survives the monitor's own reconnects.
+/// input survives the monitor's own reconnects. A client's queue is bounded (Mqtt:EmbeddedQueueLimit); when a
+/// subscriber falls that far behind, the oldest queued message is dropped, counted and logged, never silently.
 /// </summary>
-internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
+internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, MonitorMetrics metrics, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
 {
     private MqttServer? server;
 
@@ -28,9 +29,26 @@ internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, I
             .WithDefaultEndpointBoundIPV6Address(IPAddress.IPv6Loopback)
             .WithDefaultEndpointPort(settings.Port)
             .WithPersistentSessions()
-            .WithMaxPendingMessagesPerClient(100_000)
+            .WithMaxPendingMessagesPerClient(settings.EmbeddedQueueLimit)
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
         server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        server.QueuedApplicationMessageOverwrittenAsync += e =>
+        {
+            metrics.BrokerDropped.Inc();
+            LogDropped(logger, e.ReceiverClientId, settings.EmbeddedQueueLimit);
+            return Task.CompletedTask;
+        };
+        server.ApplicationMessageEnqueuedOrDroppedAsync += e =>
+        {
+            if (e.IsDropped)
+            {
+                metrics.BrokerDropped.Inc();
+                LogDropped(logger, e.ReceiverClientId, settings.EmbeddedQueueLimit);
+            }
+
+            return Task.CompletedTask;
+        };
         await server.StartAsync().ConfigureAwait(false);
         string bound = address.ToString();
         LogStarted(logger, bound, settings.Port);
@@ -45,6 +63,9 @@ internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, I
     }
 
     public void Dispose() => server?.Dispose();
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Embedded broker dropped a queued message for {Client}: its queue is full ({Limit} messages, Mqtt:EmbeddedQueueLimit)")]
+    private static partial void LogDropped(ILogger logger, string client, int limit);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded MQTT broker listening on {Address}:{Port}")]
     private static partial void LogStarted(ILogger logger, string address, int port);

@@ -48,7 +48,9 @@ internal static class MonitorHost
         services.AddOptions<MonitorOptions>().Bind(builder.Configuration.GetSection(MonitorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MonitorOptions>, MonitorOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new CollectorRegistry());
+        var registry = new CollectorRegistry();
+        DotNetStats.Register(registry); // process_* and dotnet_* (memory, GC, CPU, threads) next to the monitor's own
+        services.AddSingleton(registry);
         services.AddSingleton<MonitorMetrics>();
         services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
         // Hosted services stop in reverse order: the simulator first, then the worker (which drains through the

@@ -29,8 +29,10 @@ internal sealed class MonitorMetrics
         StageDuration = factory.CreateHistogram("tsviz_stage_duration_seconds", "Time per batch in each stage (score, explain, publish).", new HistogramConfiguration { LabelNames = ["stage"], Buckets = LatencyBuckets });
         EndToEnd = factory.CreateHistogram("tsviz_end_to_end_latency_seconds", "From the sample that completed a window being received to its explanation published.", new HistogramConfiguration { Buckets = LatencyBuckets });
         BatchSize = factory.CreateHistogram("tsviz_batch_windows", "Windows per micro-batch.", new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+        InputUnacknowledged = factory.CreateGauge("tsviz_input_unacknowledged_messages", "Input messages received and not yet acknowledged (bounded by Mqtt:ReceiveMaximum on brokers that honour it).");
         QueueDepth = factory.CreateGauge("tsviz_queue_depth_windows", "Windows waiting to be scored.");
         BrokerConnected = factory.CreateGauge("tsviz_broker_connected", "1 while connected to the MQTT broker.");
+        BrokerDropped = factory.CreateCounter("tsviz_embedded_broker_dropped_messages_total", "Messages the embedded broker dropped because a subscriber's queue was full (Mqtt:EmbeddedQueueLimit).");
         Reconnects = factory.CreateCounter("tsviz_broker_reconnects_total", "Reconnections to the MQTT broker.");
         ModelInfo = factory.CreateGauge("tsviz_model_info", "The deployed model (value 1).", "name", "version", "channels", "window_length");
     }
@@ -52,7 +54,9 @@ internal sealed class MonitorMetrics
     public Histogram EndToEnd { get; }
     public Histogram BatchSize { get; }
     public Gauge QueueDepth { get; }
+    public Gauge InputUnacknowledged { get; }
     public Gauge BrokerConnected { get; }
     public Counter Reconnects { get; }
+    public Counter BrokerDropped { get; }
     public Gauge ModelInfo { get; }
 }

@@ -45,6 +45,9 @@ public sealed class MqttSettings
     /// <summary>Run an MQTT broker inside the monitor (MQTTnet) on Host:Port; off when pointing at a plant's broker.</summary>
     public bool EmbeddedBroker { get; set; } = true;
 
+    /// <summary>Messages the embedded broker queues per client before it drops the oldest (counted in tsviz_embedded_broker_dropped_messages_total).</summary>
+    public int EmbeddedQueueLimit { get; set; } = 100_000;
+
     public string Host { get; set; } = "127.0.0.1";
 
     public int Port { get; set; } = 1883;
@@ -75,6 +78,12 @@ public sealed class MqttSettings
     public string OutputPrefix { get; set; } = "tsviz/v1";
 
     public uint SessionExpirySeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// Input messages the broker may have in flight to the monitor unacknowledged (MQTT 5 receive maximum). The monitor
+    /// acknowledges only after publishing, so this bounds what it holds; beyond it the broker queues.
+    /// </summary>
+    public ushort ReceiveMaximum { get; set; } = 1000;
 
     public int MaxPayloadBytes { get; set; } = 256 * 1024;
 }
@@ -140,6 +149,8 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         }
 
         Check((mqtt.ClientCertFile is null) == (mqtt.ClientKeyFile is null), "Mqtt:ClientKeyFile", "and Mqtt:ClientCertFile must be given together", mqtt.ClientKeyFile);
+        Check(mqtt.ReceiveMaximum >= 1, "Mqtt:ReceiveMaximum", "must lie in 1..65535", mqtt.ReceiveMaximum);
+        Check(mqtt.EmbeddedQueueLimit >= 100, "Mqtt:EmbeddedQueueLimit", "must be at least 100", mqtt.EmbeddedQueueLimit);
         Check(options.Mqtt.MaxPayloadBytes > 0, "Mqtt:MaxPayloadBytes", "must be positive", options.Mqtt.MaxPayloadBytes);
         Check(Uri.TryCreate(options.HttpUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https", "HttpUrl", "must be an http(s) URL such as http://127.0.0.1:8080", options.HttpUrl);
         Check(options.Hop >= 1, "Hop", "must be at least 1", options.Hop);

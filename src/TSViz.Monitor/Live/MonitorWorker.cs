@@ -241,6 +241,7 @@ internal sealed partial class MonitorWorker : BackgroundService
                     }
 
                     inFlight.Dequeue();
+                    metrics.InputUnacknowledged.Set(inFlight.Count);
                 }
 
                 if (head.Connection != Volatile.Read(ref connection) || !client.IsConnected)
@@ -282,9 +283,10 @@ internal sealed partial class MonitorWorker : BackgroundService
             .WithClientId(mqtt.ClientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval(mqtt.SessionExpirySeconds)
+            .WithReceiveMaximum(mqtt.ReceiveMaximum) // the broker sends at most this many unacknowledged messages: the backpressure
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
-        await client.ConnectAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+        await client.ConnectAsync(builder.Build().WithSocketBuffers(), cancellationToken).ConfigureAwait(false);
         var subscription = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(decoder.SubscriptionFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build();
         await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
     }
@@ -296,6 +298,7 @@ internal sealed partial class MonitorWorker : BackgroundService
         lock (inFlight)
         {
             inFlight.Enqueue(entry);
+            metrics.InputUnacknowledged.Set(inFlight.Count);
         }
 
         metrics.MessagesReceived.Inc();

@@ -42,7 +42,7 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         var sim = settings.Simulator;
         using var client = new MqttClientFactory().CreateMqttClient();
         var clientOptions = settings.Mqtt.ClientOptions()
-            .WithClientId($"{settings.Mqtt.ClientId}-simulator").WithCleanStart(true).Build();
+            .WithClientId($"{settings.Mqtt.ClientId}-simulator").WithCleanStart(true).Build().WithSocketBuffers();
         while (!client.IsConnected && !stoppingToken.IsCancellationRequested)
         {
             try

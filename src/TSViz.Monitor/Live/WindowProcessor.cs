@@ -169,6 +169,7 @@ internal sealed partial class WindowProcessor(
         metrics.StageDuration.WithLabels("explain").Observe(watch.Elapsed.TotalSeconds);
 
         watch.Restart();
+        var publishes = new List<Task>(n + 4);
         for (int i = 0; i < n; i++)
         {
             var window = batch[i].Window;
@@ -193,7 +194,9 @@ internal sealed partial class WindowProcessor(
                 filterMaps.GetValueOrDefault(i),
                 new TimingsMessage(queueMs, scoreMs, explainMs, n));
 
-            await worker.PublishAsync(worker.Topic(window.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage), false, cancellationToken).ConfigureAwait(false);
+            // Pipelined: every publish of the batch is in flight at once (MQTTnet sends them in call order), so the
+            // batch costs one broker round trip rather than one per window.
+            publishes.Add(worker.PublishAsync(worker.Topic(window.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage), false, cancellationToken));
             if (change is AlertChange.Opened or AlertChange.PeakRaised)
             {
                 peaks[window.Machine] = message;
@@ -201,7 +204,7 @@ internal sealed partial class WindowProcessor(
 
             if (change != AlertChange.None && state is not null)
             {
-                await PublishAlertAsync(state, cancellationToken).ConfigureAwait(false);
+                publishes.Add(PublishAlertAsync(state, cancellationToken));
                 if (change == AlertChange.Opened)
                 {
                     metrics.AlertsOpened.WithLabels(window.Machine).Inc();
@@ -218,6 +221,11 @@ internal sealed partial class WindowProcessor(
                 metrics.ChannelContribution.WithLabels(window.Machine, channel).Set(share);
             }
 
+        }
+
+        await Task.WhenAll(publishes).ConfigureAwait(false);
+        for (int i = 0; i < n; i++)
+        {
             metrics.EndToEnd.Observe(time.GetElapsedTime(batch[i].ReceivedTimestamp).TotalSeconds);
             batch[i].Source.WindowDone();
         }

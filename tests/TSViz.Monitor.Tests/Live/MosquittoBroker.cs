@@ -6,8 +6,8 @@ using TSViz.Tests.Shared;
 namespace TSViz.Monitor.Tests.Live;
 
 /// <summary>
-/// A real Mosquitto (Debian package) on a loopback port, configured as a plant would: persistence on, and queues
-/// large enough that QoS 1 bursts are not silently dropped (the defaults drop beyond 1,000 queued messages).
+/// A real Mosquitto (Debian package) on a loopback port with the shipped plant settings (config/mosquitto/plant.conf):
+/// persistence on, and queues large enough that QoS 1 bursts are not silently dropped (the defaults drop beyond 1,000).
 /// </summary>
 internal sealed class MosquittoBroker : IAsyncDisposable
 {
@@ -36,22 +36,16 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             "require_certificate true",
             "tls_version tlsv1.2",
         ];
+        // The shipped plant settings (config/mosquitto/plant.conf) plus this broker's listener, folder and log.
         await File.WriteAllTextAsync(broker.ConfigPath, string.Join('\n', [
             $"listener {broker.Port} 127.0.0.1",
             .. listener,
             "allow_anonymous true",
             "user root", // as root, Mosquitto would switch to user mosquitto, which cannot write the persistence folder
-            "persistence true",
             $"persistence_location {broker.directory}/",
-            "autosave_interval 1",
-            "max_queued_messages 100000",
-            "max_inflight_messages 100",
-            "persistent_client_expiration 1h",
             $"log_dest file {broker.directory}/mosquitto.log",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-            string.Empty]));
+            await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "config", "mosquitto", "plant.conf")),
+        ]));
         await broker.LaunchAsync();
         return broker;
     }

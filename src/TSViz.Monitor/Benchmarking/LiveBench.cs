@@ -1,0 +1,486 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using MQTTnet;
+using MQTTnet.Protocol;
+using TSViz.Monitor.Live;
+
+namespace TSViz.Monitor.Benchmarking;
+
+/// <summary>What `bench --live` drives through the broker.</summary>
+internal sealed record LiveBenchSettings
+{
+    public required string ModelPath { get; init; }
+
+    /// <summary>Samples per second offered in the steady phase, over all machines.</summary>
+    public int Rate { get; init; } = 20_000;
+
+    public int Machines { get; init; } = 40;
+
+    /// <summary>Samples per MQTT message (a gateway's batch payload).</summary>
+    public int SamplesPerMessage { get; init; } = 10;
+
+    public int Hop { get; init; } = 10;
+
+    public double SteadySeconds { get; init; } = 20;
+
+    /// <summary>Offered rate of the overload phase as a multiple of <see cref="Rate"/> (0: no overload phase).</summary>
+    public double Overload { get; init; } = 2;
+
+    /// <summary>host:port of a running broker; unset: a Mosquitto started here with config/mosquitto/plant.conf.</summary>
+    public string? Broker { get; init; }
+}
+
+/// <summary>
+/// `bench --live`: the whole live path through a real Mosquitto on loopback. The monitor runs as its own process
+/// (so its memory is its own); gateways publish batched JSON samples for many machines at a fixed rate; a subscriber
+/// times each explanation from the moment the message holding the window's last sample was published. A transport
+/// baseline (the same load relayed by the broker alone) is measured in the same run, then a steady phase, then an
+/// overload phase and the recovery after it.
+/// </summary>
+internal static class LiveBench
+{
+    private const int Publishers = 4;
+    private static readonly TimeSpan SampleStep = TimeSpan.FromMilliseconds(2);
+
+    public static async Task<int> RunAsync(LiveBenchSettings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        string work = Path.Combine("artifacts", "bench-live", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(work);
+        await using var mosquitto = settings.Broker is null ? await MosquittoProcess.StartAsync(Path.GetFullPath(work), cancellationToken).ConfigureAwait(false) : null;
+        var (host, port) = mosquitto is not null ? ("127.0.0.1", mosquitto.Port) : ParseBroker(settings.Broker!);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"TSViz live bench: {settings.ModelPath} through {(mosquitto is null ? $"the broker at {host}:{port}" : $"Mosquitto {host}:{port} (config/mosquitto/plant.conf)")}, {Environment.ProcessorCount} cores"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"load: {settings.Machines} machines, {settings.SamplesPerMessage} samples per message (batched JSON payloads), QoS 1, hop {settings.Hop}, every window explained (saliency, influence, top filters, FGSM score; flip search and filter saliency on alert windows)"));
+
+        var load = new LoadGenerator(host, port, settings);
+        await load.ConnectAsync(cancellationToken).ConfigureAwait(false);
+
+        // Transport baseline: the same load, relayed by the broker to a subscriber, no monitor.
+        var relay = await LatencyObserver.StartAsync(host, port, "plant/bench/+/telemetry", load, isExplanation: false, cancellationToken).ConfigureAwait(false);
+        var running = load.RunAsync(cancellationToken);
+        load.SetRate(settings.Rate);
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        var baseline = await Measure(load, relay, null, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        await relay.DisposeAsync().ConfigureAwait(false);
+        load.SetRate(0);
+
+        int httpPort = FreePort();
+        using var monitor = StartMonitor(settings, host, port, httpPort, Path.Combine(work, "monitor.log"));
+        try
+        {
+            return await MeasureMonitorAsync(settings, output, load, running, monitor, baseline, host, port, httpPort, work, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!monitor.HasExited)
+            {
+                monitor.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<int> MeasureMonitorAsync(
+        LiveBenchSettings settings, TextWriter output, LoadGenerator load, Task running, Process monitor, Measurement baseline, string host, int port, int httpPort, string work, CancellationToken cancellationToken)
+    {
+        var explanations = await LatencyObserver.StartAsync(host, port, "tsviz/v1/+/explanation", load, isExplanation: true, cancellationToken).ConfigureAwait(false);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        await WaitHealthy(http, monitor, cancellationToken).ConfigureAwait(false);
+
+        output.WriteLine($"{"phase",-34} {"offered/s",10} {"ingested/s",11} {"windows/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8}");
+        Print(output, "broker relay only (baseline)", baseline);
+        load.SetRate(settings.Rate);
+        await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false); // warm-up: JIT tiering, first batches
+        var steady = await Measure(load, explanations, http, TimeSpan.FromSeconds(settings.SteadySeconds), cancellationToken).ConfigureAwait(false);
+        Print(output, "monitor, steady", steady);
+        var (rss, peak) = Memory(monitor.Id);
+        var heap = await Scrape(http, "dotnet_total_memory_bytes", cancellationToken).ConfigureAwait(false);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"monitor memory at steady state: resident {rss / 1048576.0:N0} MiB (peak {peak / 1048576.0:N0} MiB), managed heap {heap / 1048576.0:N0} MiB"));
+
+        if (settings.Overload > 0)
+        {
+            load.SetRate((int)(settings.Rate * settings.Overload));
+            var overload = await Measure(load, explanations, http, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            Print(output, string.Create(CultureInfo.InvariantCulture, $"overload, {settings.Overload:0.#}x offered"), overload);
+            load.SetRate(settings.Rate);
+            var recoveryWatch = Stopwatch.StartNew();
+            Measurement recovery;
+            do
+            {
+                recovery = await Measure(load, explanations, http, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            }
+            while (recovery.P99 > 250 && recoveryWatch.Elapsed < TimeSpan.FromSeconds(60));
+            Print(output, "after overload (last 2 s)", recovery);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"overload: queue depth peaked at {overload.MaxQueue:N0} windows; nothing dropped by the monitor (dropped samples {overload.Dropped:N0}); p99 back under 250 ms {recoveryWatch.Elapsed.TotalSeconds:N0} s after the overload ended"));
+        }
+
+        load.SetRate(0);
+        await load.DisposeAsync().ConfigureAwait(false);
+        await running.ConfigureAwait(false);
+        await explanations.DisposeAsync().ConfigureAwait(false);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"target: >= 20,000 samples/s ingested with every window explained, p99 < 250 ms: {(steady.Ingested >= 20_000 && steady.P99 < 250 ? "met" : "NOT met")} (monitor log: {work}/monitor.log)"));
+        return 0;
+    }
+
+    private static void Print(TextWriter output, string phase, Measurement m)
+        => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{phase,-34} {m.Offered,10:N0} {m.Ingested,11:N0} {m.Windows,10:N0} {m.P50,8:N1} {m.P95,8:N1} {m.P99,8:N1} {m.Max,8:N1}"));
+
+    private sealed record Measurement(double Offered, double Ingested, double Windows, double P50, double P95, double P99, double Max, double MaxQueue, double Dropped);
+
+    private static async Task<Measurement> Measure(LoadGenerator load, LatencyObserver observer, HttpClient? http, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        long samples0 = load.SamplesAcknowledged;
+        double received0 = http is null ? 0 : await Scrape(http, "tsviz_messages_received_total", cancellationToken).ConfigureAwait(false);
+        double dropped0 = http is null ? 0 : await Scrape(http, "tsviz_samples_dropped_total", cancellationToken).ConfigureAwait(false);
+        observer.Reset();
+        var watch = Stopwatch.StartNew();
+        double maxQueue = 0;
+        while (watch.Elapsed < duration)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            if (http is not null)
+            {
+                maxQueue = Math.Max(maxQueue, await Scrape(http, "tsviz_queue_depth_windows", cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        double seconds = watch.Elapsed.TotalSeconds;
+        var latencies = observer.Latencies();
+        double offered = (load.SamplesAcknowledged - samples0) / seconds;
+        double ingested = http is null ? offered
+            : (await Scrape(http, "tsviz_messages_received_total", cancellationToken).ConfigureAwait(false) - received0) * load.SamplesPerMessage / seconds;
+        double dropped = http is null ? 0 : await Scrape(http, "tsviz_samples_dropped_total", cancellationToken).ConfigureAwait(false) - dropped0;
+        return new Measurement(offered, ingested, latencies.Length / seconds,
+            Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), latencies.Length == 0 ? double.NaN : latencies[^1], maxQueue, dropped);
+    }
+
+    private static double Percentile(double[] sorted, double p)
+        => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    /// <summary>The sum of a metric's samples (all label sets) from the monitor's /metrics.</summary>
+    private static async Task<double> Scrape(HttpClient http, string name, CancellationToken cancellationToken)
+    {
+        string text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        double sum = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal) && (line.Length > name.Length && line[name.Length] is ' ' or '{'))
+            {
+                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
+    private static (long Resident, long Peak) Memory(int pid)
+    {
+        long Read(string key) => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(key, StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
+        return OperatingSystem.IsLinux() ? (Read("VmRSS:"), Read("VmHWM:")) : (0, 0);
+    }
+
+    private static Process StartMonitor(LiveBenchSettings settings, string host, int port, int httpPort, string log)
+    {
+        string self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(LiveBench).Assembly.Location);
+        }
+
+        start.ArgumentList.Add("run");
+        var environment = new Dictionary<string, string>
+        {
+            ["Monitor__ModelPath"] = settings.ModelPath,
+            ["Monitor__HttpUrl"] = $"http://127.0.0.1:{httpPort}",
+            ["Monitor__Mqtt__EmbeddedBroker"] = "false",
+            ["Monitor__Mqtt__Host"] = host,
+            ["Monitor__Mqtt__Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["Monitor__Mqtt__ClientId"] = $"tsviz-bench-{httpPort}",
+            ["Monitor__Mqtt__SessionExpirySeconds"] = "10", // a killed bench monitor must not leave a session collecting input
+            ["Monitor__Mqtt__TopicPattern"] = "plant/+/{machine}/telemetry",
+            ["Monitor__Hop"] = settings.Hop.ToString(CultureInfo.InvariantCulture),
+            ["Monitor__MaxGapSeconds"] = "600",
+            ["Monitor__Simulator__Enabled"] = "false",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in environment)
+        {
+            start.Environment["TSVIZ_" + key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var writer = new StreamWriter(log) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (writer) { writer.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (writer) { writer.WriteLine(e.Data); } } };
+        process.Exited += (_, _) => writer.Dispose();
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitHealthy(HttpClient http, Process monitor, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (monitor.HasExited)
+            {
+                throw new InvalidOperationException($"The monitor exited with code {monitor.ExitCode} (see its log under artifacts/bench-live).");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The monitor did not become healthy within 60 s.");
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static (string Host, int Port) ParseBroker(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        return colon > 0 && int.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out int port)
+            ? (text[..colon], port)
+            : throw new ArgumentException($"--broker must read host:port, got '{text}'");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Gateways: <see cref="Publishers"/> QoS 1 clients, each serving a share of the machines round-robin, paced to
+    /// the current rate. Sample i of machine m has timestamp origin + i * 2 ms; the publish time of the message that
+    /// holds each sample is kept so a window's explanation can be timed from its last sample.
+    /// </summary>
+    private sealed class LoadGenerator(string host, int port, LiveBenchSettings settings) : IAsyncDisposable
+    {
+        private readonly IMqttClient[] clients = Enumerable.Range(0, Publishers).Select(_ => new MqttClientFactory().CreateMqttClient()).ToArray();
+        private readonly ConcurrentDictionary<(int Machine, long Message), long> sent = new();
+        private readonly long[] nextSample = new long[settings.Machines];
+        private readonly DateTimeOffset origin = DateTimeOffset.UtcNow.AddMinutes(-10);
+        private readonly CancellationTokenSource stop = new();
+        private long acknowledged;
+        private int rate;
+
+        public int SamplesPerMessage => settings.SamplesPerMessage;
+
+        public long SamplesAcknowledged => Interlocked.Read(ref acknowledged);
+
+        public void SetRate(int samplesPerSecond) => Volatile.Write(ref rate, samplesPerSecond);
+
+        public async Task ConnectAsync(CancellationToken cancellationToken)
+        {
+            for (int p = 0; p < Publishers; p++)
+            {
+                var options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId($"bench-gateway-{p}-{Environment.ProcessId}").WithCleanStart(true).Build().WithSocketBuffers();
+                await clients[p].ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public Task RunAsync(CancellationToken cancellationToken)
+        {
+            var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token);
+            return Task.WhenAll(Enumerable.Range(0, Publishers).Select(p => Task.Run(() => PublishLoopAsync(p, linked.Token), CancellationToken.None)));
+        }
+
+        /// <summary>When the message holding <paramref name="sampleTime"/> of machine <paramref name="machine"/> was published.</summary>
+        public bool TryGetSent(string machine, DateTimeOffset sampleTime, out long timestamp)
+        {
+            timestamp = 0;
+            if (machine.Length < 2 || !int.TryParse(machine.AsSpan(1), CultureInfo.InvariantCulture, out int m))
+            {
+                return false;
+            }
+
+            long sample = (sampleTime - origin).Ticks / SampleStep.Ticks;
+            return sent.TryGetValue((m, sample / settings.SamplesPerMessage), out timestamp);
+        }
+
+        private async Task PublishLoopAsync(int publisher, CancellationToken cancellationToken)
+        {
+            var machines = Enumerable.Range(0, settings.Machines).Where(m => m % Publishers == publisher).ToArray();
+            var builder = new StringBuilder();
+            long due = Stopwatch.GetTimestamp();
+            int next = 0;
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    int current = Volatile.Read(ref rate);
+                    if (current <= 0)
+                    {
+                        await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                        due = Stopwatch.GetTimestamp();
+                        continue;
+                    }
+
+                    long now = Stopwatch.GetTimestamp();
+                    if (due > now)
+                    {
+                        await Task.Delay(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (due - now) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    int m = machines[next];
+                    next = (next + 1) % machines.Length;
+                    long first = nextSample[m];
+                    nextSample[m] += settings.SamplesPerMessage;
+                    builder.Clear().Append("{\"samples\":[");
+                    for (int k = 0; k < settings.SamplesPerMessage; k++)
+                    {
+                        long i = first + k;
+                        var ts = origin + (SampleStep * i);
+                        builder.Append(k == 0 ? string.Empty : ",").Append(CultureInfo.InvariantCulture,
+                            $"{{\"ts\":\"{ts.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}\",\"pressure\":{5 + (0.05 * Math.Sin(i / 7.0)):F4},\"temperature\":{60 + (0.2 * Math.Cos(i / 11.0)):F4},\"torque\":{12 + (0.1 * Math.Sin((i + m) / 5.0)):F4}}}");
+                    }
+
+                    builder.Append("]}");
+                    var message = new MqttApplicationMessageBuilder().WithTopic($"plant/bench/b{m}/telemetry")
+                        .WithPayload(Encoding.UTF8.GetBytes(builder.ToString())).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+                    sent[(m, first / settings.SamplesPerMessage)] = Stopwatch.GetTimestamp();
+                    await clients[publisher].PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Add(ref acknowledged, settings.SamplesPerMessage);
+                    double perPublisher = current / (double)settings.SamplesPerMessage / Publishers;
+                    due += (long)(Stopwatch.Frequency / perPublisher);
+                    if (Stopwatch.GetTimestamp() - due > Stopwatch.Frequency)
+                    {
+                        due = Stopwatch.GetTimestamp(); // more than a second behind: the offered rate is what the broker takes
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            stop.Dispose();
+        }
+    }
+
+    /// <summary>A subscriber that records, per message, the time since the message holding its last sample was published.</summary>
+    private sealed class LatencyObserver : IAsyncDisposable
+    {
+        private readonly IMqttClient client = new MqttClientFactory().CreateMqttClient();
+        private readonly ConcurrentBag<double> latencies = [];
+
+        private LatencyObserver()
+        {
+        }
+
+        public static async Task<LatencyObserver> StartAsync(string host, int port, string filter, LoadGenerator load, bool isExplanation, CancellationToken cancellationToken)
+        {
+            var observer = new LatencyObserver();
+            observer.client.ApplicationMessageReceivedAsync += e =>
+            {
+                long now = Stopwatch.GetTimestamp();
+                var (machine, end) = isExplanation ? ReadExplanation(e.ApplicationMessage.Payload) : ReadInput(e.ApplicationMessage);
+                if (machine is not null && load.TryGetSent(machine, end, out long sentAt))
+                {
+                    observer.latencies.Add((now - sentAt) * 1000.0 / Stopwatch.Frequency);
+                }
+
+                return Task.CompletedTask;
+            };
+            var options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId($"bench-observer-{Environment.ProcessId}-{filter.Length}").WithCleanStart(true).Build().WithSocketBuffers();
+            await observer.client.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+            await observer.client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
+            return observer;
+        }
+
+        public void Reset() => latencies.Clear();
+
+        public double[] Latencies()
+        {
+            var values = latencies.ToArray();
+            Array.Sort(values);
+            return values;
+        }
+
+        private static (string? Machine, DateTimeOffset End) ReadExplanation(System.Buffers.ReadOnlySequence<byte> payload)
+        {
+            var reader = new Utf8JsonReader(payload);
+            string? machine = null;
+            DateTimeOffset? end = null;
+            while (reader.Read() && (machine is null || end is null))
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                {
+                    if (reader.ValueTextEquals("machine"u8) && reader.Read())
+                    {
+                        machine = reader.GetString();
+                    }
+                    else if (reader.ValueTextEquals("windowEnd"u8) && reader.Read())
+                    {
+                        end = reader.GetDateTimeOffset();
+                    }
+                }
+            }
+
+            return end is null ? (null, default) : (machine, end.Value);
+        }
+
+        private static (string? Machine, DateTimeOffset End) ReadInput(MqttApplicationMessage message)
+        {
+            // plant/bench/b{m}/telemetry; the first sample's time identifies the message.
+            string machine = message.Topic.Split('/')[2];
+            var reader = new Utf8JsonReader(message.Payload);
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("ts"u8) && reader.Read())
+                {
+                    return (machine, reader.GetDateTimeOffset());
+                }
+            }
+
+            return (null, default);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync().ConfigureAwait(false);
+            }
+
+            client.Dispose();
+        }
+    }
+}
