@@ -9,6 +9,9 @@ need=()
 if ! /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1; then need+=(python3-onnx); fi
 # mosquitto: the real broker the live monitor's integration tests start (they never use a running service).
 if [ ! -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
+# prometheus: the real Prometheus (and its promtool) the dashboard and rule tests start on a free loopback port
+# (they never use a running service, e.g. the one the package may start on 9090).
+if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then need+=(prometheus); fi
 
 if ((${#need[@]})); then
   echo "Installing missing Debian packages: ${need[*]}"

@@ -10,8 +10,9 @@ internal sealed class MonitorMetrics
 {
     private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-    public MonitorMetrics(CollectorRegistry registry)
+    public MonitorMetrics(CollectorRegistry registry, LiveModel model)
     {
+        ArgumentNullException.ThrowIfNull(model);
         var factory = Metrics.WithCustomRegistry(registry);
         MessagesReceived = factory.CreateCounter("tsviz_messages_received_total", "MQTT input messages received.");
         MessagesRejected = factory.CreateCounter("tsviz_messages_rejected_total", "Input messages refused and sent to the dead-letter topic, by reason.", "reason");
@@ -35,6 +36,11 @@ internal sealed class MonitorMetrics
         BrokerDropped = factory.CreateCounter("tsviz_embedded_broker_dropped_messages_total", "Messages the embedded broker dropped because a subscriber's queue was full (Mqtt:EmbeddedQueueLimit).");
         Reconnects = factory.CreateCounter("tsviz_broker_reconnects_total", "Reconnections to the MQTT broker.");
         ModelInfo = factory.CreateGauge("tsviz_model_info", "The deployed model (value 1).", "name", "version", "channels", "window_length");
+        ModelThreshold = factory.CreateGauge("tsviz_model_threshold", "The deployed model's decision threshold on tsviz_score (0-1); an alert opens at or above it.");
+
+        // The model is a singleton loaded before the metrics, so its static facts are exported from the first scrape on.
+        ModelInfo.WithLabels(model.Metadata.Name, model.Metadata.Version, string.Join(',', model.Metadata.Channels), model.Metadata.WindowLength.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(1);
+        ModelThreshold.Set(model.Threshold);
     }
 
     public Counter MessagesReceived { get; }
@@ -59,4 +65,5 @@ internal sealed class MonitorMetrics
     public Counter Reconnects { get; }
     public Counter BrokerDropped { get; }
     public Gauge ModelInfo { get; }
+    public Gauge ModelThreshold { get; }
 }
