@@ -30,7 +30,7 @@ internal static class BenchVerb
         var machines = new Option<int>("--machines") { Description = "--live: simulated machines.", DefaultValueFactory = _ => 40 };
         var perMessage = new Option<int>("--samples-per-message") { Description = "--live: samples per MQTT message (batched payloads).", DefaultValueFactory = _ => 10 };
         var steady = new Option<double>("--steady-seconds") { Description = "--live: length of the measured steady phase.", DefaultValueFactory = _ => 20 };
-        var overload = new Option<double>("--overload") { Description = "--live: offered rate of the overload phase as a multiple of --rate (0: skip).", DefaultValueFactory = _ => 2 };
+        var overload = new Option<double>("--overload") { Description = "--live: offered rate of the overload phase as a multiple of --rate (0: skip).", DefaultValueFactory = _ => 3 };
         var broker = new Option<string?>("--broker") { Description = "--live: host:port of a running broker (default: start Mosquitto with config/mosquitto/plant.conf)." };
         var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {

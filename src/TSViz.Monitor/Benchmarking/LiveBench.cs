@@ -29,7 +29,7 @@ internal sealed record LiveBenchSettings
     public double SteadySeconds { get; init; } = 20;
 
     /// <summary>Offered rate of the overload phase as a multiple of <see cref="Rate"/> (0: no overload phase).</summary>
-    public double Overload { get; init; } = 2;
+    public double Overload { get; init; } = 3;
 
     /// <summary>host:port of a running broker; unset: a Mosquitto started here with config/mosquitto/plant.conf.</summary>
     public string? Broker { get; init; }

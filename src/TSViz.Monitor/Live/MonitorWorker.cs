@@ -79,7 +79,6 @@ internal sealed partial class MonitorWorker : BackgroundService
         queue = Channel.CreateBounded<PendingWindow>(new BoundedChannelOptions(this.options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += OnMessageAsync;
-        metrics.ModelInfo.WithLabels(model.Metadata.Name, model.Metadata.Version, string.Join(',', model.Metadata.Channels), model.Metadata.WindowLength.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(1);
     }
 
     public bool IsConnected => client.IsConnected;
