@@ -38,6 +38,48 @@ public sealed class MonitorOptions
     public double AlertEpsilonMax { get; set; } = 0.5;
 
     public SimulatorSettings Simulator { get; set; } = new();
+
+    public HistorySettings History { get; set; } = new();
+
+    public JobSettings Jobs { get; set; } = new();
+}
+
+/// <summary>The explanation history (SQLite file; the Quartz job store lives in the same file).</summary>
+public sealed class HistorySettings
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The SQLite file (created with its folder; WAL mode).</summary>
+    public string Path { get; set; } = "artifacts/data/history.db";
+
+    /// <summary>Share of normal windows whose full explanation and input are kept (alert windows always are).</summary>
+    public double FullExplanationSampleRate { get; set; } = 0.01;
+
+    public double RetainWindowsDays { get; set; } = 30;
+
+    public double RetainDetailsDays { get; set; } = 7;
+
+    public double RetainAlertsDays { get; set; } = 365;
+
+    public double RetainAnalysesDays { get; set; } = 90;
+}
+
+/// <summary>The nightly Quartz jobs.</summary>
+public sealed class JobSettings
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Quartz cron of the analysis job (filter clusters and pruning candidates); default 02:00 daily.</summary>
+    public string AnalysisCron { get; set; } = "0 0 2 * * ?";
+
+    /// <summary>Quartz cron of the retention job; default 02:30 daily.</summary>
+    public string RetentionCron { get; set; } = "0 30 2 * * ?";
+
+    /// <summary>The analysis uses the input windows stored in the last this many hours.</summary>
+    public double AnalysisHours { get; set; } = 24;
+
+    /// <summary>At most this many stored windows per analysis (newest first).</summary>
+    public int AnalysisMaxWindows { get; set; } = 1000;
 }
 
 public sealed class MqttSettings
@@ -167,6 +209,15 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(options.Simulator.RateHz is > 0 and <= 10_000, "Simulator:RateHz", "must lie in (0, 10000]", options.Simulator.RateHz);
         Check(options.Simulator.AnomalyEverySeconds >= 0, "Simulator:AnomalyEverySeconds", "must not be negative", options.Simulator.AnomalyEverySeconds);
         Check(options.Simulator.StopEverySeconds >= 0, "Simulator:StopEverySeconds", "must not be negative", options.Simulator.StopEverySeconds);
+        Check(!options.History.Enabled || !string.IsNullOrWhiteSpace(options.History.Path), "History:Path", "must name a SQLite file", options.History.Path);
+        Check(options.History.FullExplanationSampleRate is >= 0 and <= 1, "History:FullExplanationSampleRate", "must lie in [0, 1]", options.History.FullExplanationSampleRate);
+        foreach (var (key, days) in new[] { ("History:RetainWindowsDays", options.History.RetainWindowsDays), ("History:RetainDetailsDays", options.History.RetainDetailsDays), ("History:RetainAlertsDays", options.History.RetainAlertsDays), ("History:RetainAnalysesDays", options.History.RetainAnalysesDays) })
+        {
+            Check(days > 0, key, "must be positive", days);
+        }
+
+        Check(options.Jobs.AnalysisHours > 0, "Jobs:AnalysisHours", "must be positive", options.Jobs.AnalysisHours);
+        Check(options.Jobs.AnalysisMaxWindows >= 2, "Jobs:AnalysisMaxWindows", "must be at least 2", options.Jobs.AnalysisMaxWindows);
         foreach (var injection in options.Simulator.Inject)
         {
             Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
