@@ -49,6 +49,9 @@ public sealed record WindowRecord
 
     /// <summary>The full explanation and the input window, kept for alert windows and a sample of the rest.</summary>
     public WindowDetail? Detail { get; init; }
+
+    /// <summary>Whether a full explanation is stored (queries return it without <see cref="Detail"/>, which only a lookup by id loads).</summary>
+    public bool HasDetail { get; init; }
 }
 
 /// <summary>

@@ -33,11 +33,11 @@ public interface IHistoryStore
 
     Task<IReadOnlyList<FeedbackRecord>> FeedbackAsync(string alertId, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<HourlyCount>> AlertsPerHourAsync(DateTimeOffset from, DateTimeOffset to, string? machine, CancellationToken cancellationToken);
+    Task<IReadOnlyList<HourlyCount>> AlertsPerHourAsync(DateTimeOffset since, DateTimeOffset until, string? machine, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<ChannelContributionPoint>> ChannelContributionOverTimeAsync(string machine, DateTimeOffset from, DateTimeOffset to, TimeSpan bucket, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ChannelContributionPoint>> ChannelContributionOverTimeAsync(string machine, DateTimeOffset since, DateTimeOffset until, TimeSpan bucket, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<FilterFrequency>> TopFilterFrequencyAsync(DateTimeOffset from, DateTimeOffset to, string? machine, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<FilterFrequency>> TopFilterFrequencyAsync(DateTimeOffset since, DateTimeOffset until, string? machine, int limit, CancellationToken cancellationToken);
 
     /// <summary>Input windows stored since <paramref name="since"/> (newest first, at most <paramref name="limit"/>), for the analysis jobs.</summary>
     Task<IReadOnlyList<StoredInput>> InputWindowsAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken);
