@@ -55,6 +55,7 @@ internal sealed record TimingsMessage(double QueueMs, double ScoreMs, double Exp
 
 /// <summary>tsviz/v1/{machine}/alert (retained): the machine's current alert episode.</summary>
 internal sealed record AlertMessage(
+    string Id,
     string Machine,
     string Status,
     DateTimeOffset Since,

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using TSViz.Monitor.History;
+using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Live;
 
@@ -22,10 +24,23 @@ internal static class MonitorHost
         }
 
         builder.AddTsvizMonitor();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "TSViz Monitor";
+            document.Info.Description = "Explanation history, alerts, operator feedback, aggregates and nightly analyses of the TSViz monitor.";
+            return Task.CompletedTask;
+        }));
         string url = builder.Configuration[$"{MonitorOptions.Section}:HttpUrl"] ?? new MonitorOptions().HttpUrl;
         builder.WebHost.UseUrls(url);
         var app = builder.Build();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
+        app.MapOpenApi();
+        if (app.Services.GetService<IHistoryStore>() is not null)
+        {
+            app.MapHistoryApi();
+        }
+
         app.MapGet("/health", (MonitorWorker worker, LiveModel model) =>
         {
             bool healthy = worker.IsConnected;
@@ -53,6 +68,14 @@ internal static class MonitorHost
         services.AddSingleton(registry);
         services.AddSingleton<MonitorMetrics>();
         services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
+        if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
+        {
+            services.AddSingleton(sp => new SqliteHistoryStore(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History.Path));
+            services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<SqliteHistoryStore>());
+            services.AddHostedService<HistoryInitializer>();
+        }
+
+        services.AddSingleton<HistoryWriter>();
         // Hosted services stop in reverse order: the simulator first, then the worker (which drains through the
         // processor before it disconnects), then the processor, then the broker.
         services.AddHostedService<EmbeddedBroker>();

@@ -31,6 +31,7 @@ internal sealed class MonitorMetrics
         EndToEnd = factory.CreateHistogram("tsviz_end_to_end_latency_seconds", "From the sample that completed a window being received to its explanation published.", new HistogramConfiguration { Buckets = LatencyBuckets });
         BatchSize = factory.CreateHistogram("tsviz_batch_windows", "Windows per micro-batch.", new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         InputUnacknowledged = factory.CreateGauge("tsviz_input_unacknowledged_messages", "Input messages received and not yet acknowledged (bounded by Mqtt:ReceiveMaximum on brokers that honour it).");
+        HistoryWindows = factory.CreateCounter("tsviz_history_windows_total", "Window records written to the history, by outcome (stored, duplicate: a redelivery already stored, failed).", "outcome");
         QueueDepth = factory.CreateGauge("tsviz_queue_depth_windows", "Windows waiting to be scored.");
         BrokerConnected = factory.CreateGauge("tsviz_broker_connected", "1 while connected to the MQTT broker.");
         BrokerDropped = factory.CreateCounter("tsviz_embedded_broker_dropped_messages_total", "Messages the embedded broker dropped because a subscriber's queue was full (Mqtt:EmbeddedQueueLimit).");
@@ -60,6 +61,7 @@ internal sealed class MonitorMetrics
     public Histogram EndToEnd { get; }
     public Histogram BatchSize { get; }
     public Gauge QueueDepth { get; }
+    public Counter HistoryWindows { get; }
     public Gauge InputUnacknowledged { get; }
     public Gauge BrokerConnected { get; }
     public Counter Reconnects { get; }

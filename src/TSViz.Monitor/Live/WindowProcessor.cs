@@ -4,7 +4,9 @@ using Microsoft.Extensions.Options;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Data;
 using TSViz.Explain.Robustness;
+using TSViz.Monitor.History;
 using TSViz.Plugins.Alerts;
+using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Live;
 
@@ -15,7 +17,7 @@ namespace TSViz.Monitor.Live;
 /// explanation and the alert state, and only then releases the input messages for acknowledgement.
 /// </summary>
 internal sealed partial class WindowProcessor(
-    IOptions<MonitorOptions> options, LiveModel model, MonitorWorker worker, MonitorMetrics metrics, TimeProvider time, ILogger<WindowProcessor> logger)
+    IOptions<MonitorOptions> options, LiveModel model, MonitorWorker worker, MonitorMetrics metrics, HistoryWriter history, TimeProvider time, ILogger<WindowProcessor> logger)
     : BackgroundService
 {
     private readonly AlertTracker alerts = new(new AlertSettings
@@ -26,6 +28,7 @@ internal sealed partial class WindowProcessor(
     });
 
     private readonly Dictionary<string, ExplanationMessage> peaks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (float[] Signature, int SaliencyLength)> peakSignatures = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -93,6 +96,9 @@ internal sealed partial class WindowProcessor(
             {
                 var gap = batch[i].Gap!;
                 await worker.PublishAsync(worker.Topic(gap.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
+                await history.WriteAsync(
+                    [new WindowRecord { Id = gap.Id, Machine = gap.Machine, ModelVersion = gap.ModelVersion, WindowStart = gap.GapStart, WindowEnd = gap.GapEnd, ReasonCode = gap.ReasonCode }],
+                    [], CancellationToken.None).ConfigureAwait(false);
                 batch[i].Source.WindowDone();
                 worker.RequestAcknowledgement();
             }
@@ -170,6 +176,8 @@ internal sealed partial class WindowProcessor(
 
         watch.Restart();
         var publishes = new List<Task>(n + 4);
+        var records = new List<WindowRecord>(n);
+        var alertRecords = new List<AlertRecord>();
         for (int i = 0; i < n; i++)
         {
             var window = batch[i].Window;
@@ -196,15 +204,43 @@ internal sealed partial class WindowProcessor(
 
             // Pipelined: every publish of the batch is in flight at once (MQTTnet sends them in call order), so the
             // batch costs one broker round trip rather than one per window.
-            publishes.Add(worker.PublishAsync(worker.Topic(window.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage), false, cancellationToken));
+            var payload = JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage);
+            publishes.Add(worker.PublishAsync(worker.Topic(window.Machine, "explanation"), payload, false, cancellationToken));
             if (change is AlertChange.Opened or AlertChange.PeakRaised)
             {
                 peaks[window.Machine] = message;
+                peakSignatures[window.Machine] = Signature(e);
             }
+
+            bool inAlert = state is { Open: true } || change == AlertChange.Closed;
+            var top = e.TopSteps.Count > 0 ? e.TopSteps[0] : null;
+            records.Add(new WindowRecord
+            {
+                Id = ids[i],
+                Machine = window.Machine,
+                ModelVersion = model.Version,
+                WindowStart = window.Start,
+                WindowEnd = window.End,
+                Score = scores[i],
+                Decision = decision,
+                ReasonCode = message.ReasonCode,
+                ChannelContributions = contributions,
+                DominantChannel = dominant,
+                TopStepChannel = top?.ChannelName,
+                TopStep = top?.Step,
+                TopFilters = topFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
+                ScoreAfterFgsm = fgsm[i].ScoreAfter,
+                SmallestFlippingEpsilon = flip?.SmallestFlippingEpsilon,
+                AlertId = state is not null && inAlert ? AlertId(state) : null,
+                Detail = history.Enabled && ((state is { Open: true }) || history.Sampled(ids[i]))
+                    ? new WindowDetail(payload, window.Values, channels, length)
+                    : null,
+            });
 
             if (change != AlertChange.None && state is not null)
             {
                 publishes.Add(PublishAlertAsync(state, cancellationToken));
+                alertRecords.Add(AlertRecordOf(state));
                 if (change == AlertChange.Opened)
                 {
                     metrics.AlertsOpened.WithLabels(window.Machine).Inc();
@@ -224,6 +260,7 @@ internal sealed partial class WindowProcessor(
         }
 
         await Task.WhenAll(publishes).ConfigureAwait(false);
+        await history.WriteAsync(records, alertRecords, cancellationToken).ConfigureAwait(false);
         for (int i = 0; i < n; i++)
         {
             metrics.EndToEnd.Observe(time.GetElapsedTime(batch[i].ReceivedTimestamp).TotalSeconds);
@@ -234,10 +271,42 @@ internal sealed partial class WindowProcessor(
         worker.RequestAcknowledgement();
     }
 
+    /// <summary>An alert episode's id: machine, since and model (stable across the episode's updates).</summary>
+    private string AlertId(AlertState state)
+        => $"{state.Machine}:{state.Since.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{model.Metadata.Name}/{model.Metadata.Version}";
+
+    /// <summary>The peak's saliency pattern (scaled 0-1) followed by the scaled influence of every filter of every layer.</summary>
+    private static (float[] Signature, int SaliencyLength) Signature(WindowExplanation e)
+        => ([.. e.Saliency, .. e.Layers.SelectMany(l => l.Scaled)], e.Saliency.Length);
+
+    private AlertRecord AlertRecordOf(AlertState state)
+    {
+        var peak = peaks.GetValueOrDefault(state.Machine);
+        var (signature, saliencyLength) = peakSignatures.GetValueOrDefault(state.Machine);
+        return new AlertRecord
+        {
+            Id = AlertId(state),
+            Machine = state.Machine,
+            ModelVersion = model.Version,
+            Episode = state.Episode,
+            Status = state.Open ? "open" : "closed",
+            Since = state.Since,
+            ClosedAt = state.ClosedAt,
+            PeakScore = state.PeakScore,
+            PeakWindowId = state.PeakWindowId,
+            DominantChannel = peak?.DominantChannel,
+            ChannelContributions = peak?.ChannelContributions ?? new Dictionary<string, float>(),
+            TopFilters = peak?.TopFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList() ?? [],
+            Signature = signature ?? [],
+            SignatureSaliencyLength = saliencyLength,
+        };
+    }
+
     private async Task PublishAlertAsync(AlertState state, CancellationToken cancellationToken)
     {
         var peak = peaks.GetValueOrDefault(state.Machine);
         var message = new AlertMessage(
+            AlertId(state),
             state.Machine, state.Open ? "open" : "closed", state.Since, state.ClosedAt, state.PeakScore, state.PeakWindowId, state.Episode, model.Version,
             peak?.DominantChannel ?? string.Empty,
             peak?.ChannelContributions ?? new Dictionary<string, float>(),

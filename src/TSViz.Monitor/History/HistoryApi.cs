@@ -1,0 +1,384 @@
+using System.Globalization;
+using System.Text.Json;
+using TSViz.Plugins.History;
+
+namespace TSViz.Monitor.History;
+
+/// <summary>
+/// The history's HTTP API under /api (listed in the OpenAPI document at /openapi/v1.json). Query parameters arrive as
+/// text and are validated here, so a bad one gives a problem-details 400 naming it; the store takes them only as
+/// SQL parameters.
+/// </summary>
+internal static class HistoryApi
+{
+    private static readonly string[] ReasonCodes = ["anomaly", "normal", "insufficient_data"];
+    private static readonly string[] Statuses = ["open", "closed"];
+
+    public static void MapHistoryApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api").WithTags("history");
+
+        api.MapGet("/windows", async (HttpRequest request, IHistoryStore store, string? machine, string? from, string? to, string? minScore,
+            string? reasonCode, string? dominantChannel, string? hasDetail, string? limit, string? cursor, CancellationToken ct) =>
+        {
+            var p = new Parameters();
+            var query = new WindowQuery
+            {
+                Machine = p.Text("machine", machine),
+                From = p.Time("from", from),
+                To = p.Time("to", to),
+                MinScore = p.Number("minScore", minScore, 0, 1),
+                ReasonCode = p.OneOf("reasonCode", reasonCode, ReasonCodes),
+                DominantChannel = p.Text("dominantChannel", dominantChannel),
+                HasDetail = p.Flag("hasDetail", hasDetail),
+                Limit = p.Integer("limit", limit, 1, 1000) ?? 100,
+                Cursor = p.Cursor("cursor", cursor),
+            };
+            p.Range("from", query.From, query.To);
+            return p.Failed ?? Results.Json(WindowPage(await store.QueryWindowsAsync(query, ct).ConfigureAwait(false), request));
+        }).WithName("QueryWindows").WithSummary("Scored windows, newest first: filter by machine, time range (ISO 8601), minimum score, reason code, dominant channel; page with limit and the returned cursor.");
+
+        api.MapGet("/windows/{id}", async (string id, IHistoryStore store, CancellationToken ct) =>
+        {
+            id = RouteId(id);
+            var window = await store.GetWindowAsync(id, ct).ConfigureAwait(false);
+            return window is null ? NotFound("window", id) : Results.Json(WindowBody(window, full: true));
+        }).WithName("GetWindow").WithSummary("One window with its full explanation and input window when they were kept (alert windows and a sample of the rest).");
+
+        api.MapGet("/alerts", async (IHistoryStore store, string? machine, string? from, string? to, string? minScore, string? status,
+            string? dominantChannel, string? limit, string? cursor, CancellationToken ct) =>
+        {
+            var p = new Parameters();
+            var query = new AlertQuery
+            {
+                Machine = p.Text("machine", machine),
+                From = p.Time("from", from),
+                To = p.Time("to", to),
+                MinScore = p.Number("minScore", minScore, 0, 1),
+                Status = p.OneOf("status", status, Statuses),
+                DominantChannel = p.Text("dominantChannel", dominantChannel),
+                Limit = p.Integer("limit", limit, 1, 1000) ?? 100,
+                Cursor = p.Cursor("cursor", cursor),
+            };
+            p.Range("from", query.From, query.To);
+            if (p.Failed is { } failed)
+            {
+                return failed;
+            }
+
+            var page = await store.QueryAlertsAsync(query, ct).ConfigureAwait(false);
+            return Results.Json(new { items = page.Items.Select(AlertBody), nextCursor = page.NextCursor });
+        }).WithName("QueryAlerts").WithSummary("Alert episodes, newest first: filter by machine, time range, minimum peak score, status (open, closed), dominant channel; paged.");
+
+        api.MapGet("/alerts/{id}", async (string id, IHistoryStore store, CancellationToken ct) =>
+        {
+            id = RouteId(id);
+            var alert = await store.GetAlertAsync(id, ct).ConfigureAwait(false);
+            if (alert is null)
+            {
+                return NotFound("alert", id);
+            }
+
+            var feedback = await store.FeedbackAsync(id, ct).ConfigureAwait(false);
+            var peak = await store.GetWindowAsync(alert.PeakWindowId, ct).ConfigureAwait(false);
+            return Results.Json(new { alert = AlertBody(alert), feedback = feedback.Select(FeedbackBody), peakWindow = peak is null ? null : WindowBody(peak, full: true) });
+        }).WithName("GetAlert").WithSummary("One alert with its operator feedback and the full explanation of its peak window.");
+
+        api.MapGet("/alerts/{id}/similar", async (string id, string? limit, IHistoryStore store, CancellationToken ct) =>
+        {
+            id = RouteId(id);
+            var p = new Parameters();
+            int count = p.Integer("limit", limit, 1, 100) ?? 10;
+            if (p.Failed is { } failed)
+            {
+                return failed;
+            }
+
+            if (await store.GetAlertAsync(id, ct).ConfigureAwait(false) is null)
+            {
+                return NotFound("alert", id);
+            }
+
+            var similar = await store.SimilarAlertsAsync(id, count, ct).ConfigureAwait(false);
+            return Results.Json(similar.Select(s => new { similarity = s.Similarity, alert = AlertBody(s.Alert) }));
+        }).WithName("SimilarAlerts").WithSummary("Has this happened before: past alerts ranked by the similarity of their explanation (saliency pattern and filter influence).");
+
+        api.MapPost("/alerts/{id}/feedback", async (string id, HttpRequest request, IHistoryStore store, TimeProvider time, CancellationToken ct) =>
+        {
+            id = RouteId(id);
+            FeedbackRequest? body;
+            try
+            {
+                body = await request.ReadFromJsonAsync<FeedbackRequest>(ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+            {
+                return Invalid("body", "must be JSON {\"kind\": \"acknowledge|confirm|false_alarm\", \"author\": \"...\", \"comment\": \"...\"}");
+            }
+
+            var p = new Parameters();
+            string? kind = p.OneOf("kind", body?.Kind, ["acknowledge", "confirm", "false_alarm"]);
+            if (string.IsNullOrWhiteSpace(body?.Author) || body.Author.Length > 200)
+            {
+                p.Fail("author", "is required (who gives the feedback), at most 200 characters");
+            }
+
+            if (body?.Comment is { Length: > 4000 })
+            {
+                p.Fail("comment", "must be at most 4000 characters");
+            }
+
+            if (kind is null && p.Failed is null)
+            {
+                p.Fail("kind", "is required: acknowledge, confirm or false_alarm");
+            }
+
+            if (p.Failed is { } failed)
+            {
+                return failed;
+            }
+
+            var stored = await store.AddFeedbackAsync(id, SqliteHistoryStore.ParseKind(kind!), body!.Author!.Trim(), body.Comment, time.GetUtcNow(), ct).ConfigureAwait(false);
+            return stored is null ? NotFound("alert", id) : Results.Created($"/api/alerts/{Uri.EscapeDataString(id)}", FeedbackBody(stored));
+        }).WithName("AddFeedback").WithSummary("Operator feedback on an alert: acknowledge, confirm, or false_alarm, with who and an optional comment.");
+
+        api.MapGet("/alerts/{id}/feedback", async (string id, IHistoryStore store, CancellationToken ct) =>
+            await store.GetAlertAsync(RouteId(id), ct).ConfigureAwait(false) is null
+                ? NotFound("alert", RouteId(id))
+                : Results.Json((await store.FeedbackAsync(RouteId(id), ct).ConfigureAwait(false)).Select(FeedbackBody)))
+            .WithName("GetFeedback").WithSummary("The feedback given on an alert, oldest first.");
+
+        api.MapGet("/aggregates/alerts-per-hour", async (IHistoryStore store, TimeProvider time, string? from, string? to, string? machine, CancellationToken ct) =>
+        {
+            var p = new Parameters();
+            var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
+            string? m = p.Text("machine", machine);
+            return p.Failed ?? Results.Json((await store.AlertsPerHourAsync(since, until, m, ct).ConfigureAwait(false))
+                .Select(h => new { machine = h.Machine, hour = h.Hour, alerts = h.Alerts }));
+        }).WithName("AlertsPerHour").WithSummary("Alerts opened per machine per hour (default: the last 24 h).");
+
+        api.MapGet("/aggregates/channel-contributions", async (IHistoryStore store, TimeProvider time, string? machine, string? from, string? to, string? bucketMinutes, CancellationToken ct) =>
+        {
+            var p = new Parameters();
+            var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
+            string? m = p.Text("machine", machine);
+            if (m is null)
+            {
+                p.Fail("machine", "is required");
+            }
+
+            int minutes = p.Integer("bucketMinutes", bucketMinutes, 1, 1440) ?? 60;
+            return p.Failed ?? Results.Json((await store.ChannelContributionOverTimeAsync(m!, since, until, TimeSpan.FromMinutes(minutes), ct).ConfigureAwait(false))
+                .Select(c => new { bucket = c.Bucket, channel = c.Channel, meanShare = c.MeanShare, windows = c.Windows }));
+        }).WithName("ChannelContributions").WithSummary("A machine's mean channel contributions per time bucket (default: hourly over the last 24 h).");
+
+        api.MapGet("/aggregates/top-filters", async (IHistoryStore store, TimeProvider time, string? machine, string? from, string? to, string? limit, CancellationToken ct) =>
+        {
+            var p = new Parameters();
+            var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
+            string? m = p.Text("machine", machine);
+            int count = p.Integer("limit", limit, 1, 1000) ?? 20;
+            return p.Failed ?? Results.Json((await store.TopFilterFrequencyAsync(since, until, m, count, ct).ConfigureAwait(false))
+                .Select(f => new { layer = f.Layer, index = f.Index, windows = f.Windows }));
+        }).WithName("TopFilters").WithSummary("The filters most often among the windows' top filters (which filters carry the load).");
+    }
+
+    /// <summary>Ids hold a '/' (model/version): clients escape it as %2F, which routing leaves escaped.</summary>
+    private static string RouteId(string id) => Uri.UnescapeDataString(id);
+
+    private sealed record FeedbackRequest(string? Kind, string? Author, string? Comment);
+
+    private static object WindowPage(Page<WindowRecord> page, HttpRequest request)
+        => new { items = page.Items.Select(w => WindowBody(w, full: false)), nextCursor = page.NextCursor };
+
+    private static object WindowBody(WindowRecord w, bool full) => new
+    {
+        id = w.Id,
+        machine = w.Machine,
+        modelVersion = w.ModelVersion,
+        windowStart = w.WindowStart,
+        windowEnd = w.WindowEnd,
+        score = w.Score,
+        decision = w.Decision,
+        reasonCode = w.ReasonCode,
+        channelContributions = w.ChannelContributions,
+        dominantChannel = w.DominantChannel,
+        topStep = w.TopStep is null ? null : new { channel = w.TopStepChannel, step = w.TopStep },
+        topFilters = w.TopFilters.Select(f => new { layer = f.Layer, index = f.Index, influence = f.Influence, influenceScaled = f.InfluenceScaled }),
+        scoreAfterFgsm = w.ScoreAfterFgsm,
+        smallestFlippingEpsilon = w.SmallestFlippingEpsilon,
+        alertId = w.AlertId,
+        hasDetail = w.HasDetail,
+        explanation = full && w.Detail is { } d ? JsonDocument.Parse(d.ExplanationJson).RootElement : (JsonElement?)null,
+        input = full && w.Detail is { } i ? Enumerable.Range(0, i.Channels).Select(c => i.Input.AsSpan(c * i.Length, i.Length).ToArray()) : null,
+    };
+
+    private static object AlertBody(AlertRecord a) => new
+    {
+        id = a.Id,
+        machine = a.Machine,
+        modelVersion = a.ModelVersion,
+        episode = a.Episode,
+        status = a.Status,
+        since = a.Since,
+        closedAt = a.ClosedAt,
+        peakScore = a.PeakScore,
+        peakWindowId = a.PeakWindowId,
+        dominantChannel = a.DominantChannel,
+        channelContributions = a.ChannelContributions,
+        topFilters = a.TopFilters.Select(f => new { layer = f.Layer, index = f.Index, influence = f.Influence, influenceScaled = f.InfluenceScaled }),
+    };
+
+    private static object FeedbackBody(FeedbackRecord f)
+        => new { id = f.Id, alertId = f.AlertId, kind = SqliteHistoryStore.KindName(f.Kind), author = f.Author, comment = f.Comment, at = f.At };
+
+    private static IResult NotFound(string what, string id)
+        => Results.Problem(statusCode: 404, title: $"No such {what}", detail: $"There is no {what} with id '{id}' in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
+
+    private static IResult Invalid(string parameter, string rule)
+        => Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: $"'{parameter}' {rule}.", extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
+
+    /// <summary>Parses query parameters, remembering the first one that is wrong.</summary>
+    private sealed class Parameters
+    {
+        public IResult? Failed { get; private set; }
+
+        public void Fail(string name, string rule) => Failed ??= Invalid(name, rule);
+
+        public string? Text(string name, string? value)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (value.Length is 0 or > 200)
+            {
+                Fail(name, "must be 1 to 200 characters");
+                return null;
+            }
+
+            return value;
+        }
+
+        public DateTimeOffset? Time(string name, string? value)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+            {
+                return time;
+            }
+
+            Fail(name, "must be an ISO 8601 time such as 2026-11-26T02:00:00Z");
+            return null;
+        }
+
+        public double? Number(string name, string? value, double min, double max)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && number >= min && number <= max)
+            {
+                return number;
+            }
+
+            Fail(name, string.Create(CultureInfo.InvariantCulture, $"must be a number in [{min}, {max}]"));
+            return null;
+        }
+
+        public int? Integer(string name, string? value, int min, int max)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number) && number >= min && number <= max)
+            {
+                return number;
+            }
+
+            Fail(name, string.Create(CultureInfo.InvariantCulture, $"must be a whole number in [{min}, {max}]"));
+            return null;
+        }
+
+        public bool? Flag(string name, string? value)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (bool.TryParse(value, out bool flag))
+            {
+                return flag;
+            }
+
+            Fail(name, "must be true or false");
+            return null;
+        }
+
+        public string? OneOf(string name, string? value, string[] allowed)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (allowed.Contains(value, StringComparer.Ordinal))
+            {
+                return value;
+            }
+
+            Fail(name, $"must be one of {string.Join(", ", allowed)}");
+            return null;
+        }
+
+        public string? Cursor(string name, string? value)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                SqliteHistoryStore.DecodeCursor(value);
+                return value;
+            }
+            catch (ArgumentException)
+            {
+                Fail(name, "must be a nextCursor returned by this API");
+                return null;
+            }
+        }
+
+        public void Range(string name, DateTimeOffset? from, DateTimeOffset? to)
+        {
+            if (from is not null && to is not null && from >= to)
+            {
+                Fail(name, "must be earlier than 'to'");
+            }
+        }
+
+        public (DateTimeOffset From, DateTimeOffset To) Window(string? from, string? to, DateTimeOffset now, TimeSpan defaultSpan)
+        {
+            var until = Time("to", to) ?? now;
+            var since = Time("from", from) ?? until - defaultSpan;
+            Range("from", since, until);
+            if (until - since > TimeSpan.FromDays(366))
+            {
+                Fail("from", "must be at most 366 days before 'to'");
+            }
+
+            return (since, until);
+        }
+    }
+}
