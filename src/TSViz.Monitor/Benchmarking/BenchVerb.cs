@@ -104,6 +104,11 @@ internal static class BenchVerb
                     $"cluster all {clusters.Sum(c => c.Filters.Length)} filters (DTW, complete linkage, silhouette) over 1,000 windows: {watch.Elapsed.TotalSeconds:F1} s (target < 30 s)"));
             }
 
+            if (timing.Includes("history"))
+            {
+                HistoryBench.Run(output, explainer, windows, size, parse.GetValue(seconds) * 1.5);
+            }
+
             if (scorer.IsValueCreated)
             {
                 scorer.Value.Dispose();

@@ -99,6 +99,10 @@ internal static class LiveBench
         var steady = await Measure(load, explanations, http, TimeSpan.FromSeconds(settings.SteadySeconds), cancellationToken).ConfigureAwait(false);
         Print(output, "monitor, steady", steady);
         var (rss, peak) = Memory(monitor.Id);
+        double stored = await Scrape(http, "tsviz_history_windows_total", cancellationToken).ConfigureAwait(false);
+        long historyBytes = Directory.GetFiles(work, "history.db*").Sum(f => new FileInfo(f).Length);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"history at this point: {stored:N0} window records, {historyBytes / 1048576.0:N1} MiB on disk (database + WAL), {historyBytes / Math.Max(1, stored):N0} bytes/window"));
         var heap = await Scrape(http, "dotnet_total_memory_bytes", cancellationToken).ConfigureAwait(false);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"monitor memory at steady state: resident {rss / 1048576.0:N0} MiB (peak {peak / 1048576.0:N0} MiB), managed heap {heap / 1048576.0:N0} MiB"));
@@ -211,6 +215,7 @@ internal static class LiveBench
             ["Monitor__Mqtt__TopicPattern"] = "plant/+/{machine}/telemetry",
             ["Monitor__Hop"] = settings.Hop.ToString(CultureInfo.InvariantCulture),
             ["Monitor__MaxGapSeconds"] = "600",
+            ["Monitor__History__Path"] = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(log)!, "history.db")),
             ["Monitor__Simulator__Enabled"] = "false",
             ["Logging__LogLevel__Default"] = "Warning",
         };

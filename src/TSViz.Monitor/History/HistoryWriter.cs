@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
@@ -6,13 +7,20 @@ using TSViz.Plugins.History;
 namespace TSViz.Monitor.History;
 
 /// <summary>
-/// The live path's history sink: writes each micro-batch's window records and alert changes in one go, after they
-/// are published and before their input is acknowledged. A failing store is retried briefly; if it still fails the
-/// batch's records are dropped from the history (counted and logged), never the live results.
+/// The live path's history sink. The processor hands over each micro-batch's window records and alert changes once
+/// they are published; a background loop writes them (several batches per transaction when it falls behind) and
+/// only then releases the batch's input for acknowledgement, so the database write overlaps the next batch's
+/// scoring instead of adding to it. The hand-over queue is bounded (backpressure on the processor). A failing store
+/// is retried briefly; if it still fails the records are dropped from the history (counted and logged), never the
+/// live results.
 /// </summary>
 internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, MonitorMetrics metrics, ILogger<HistoryWriter> logger, IHistoryStore? store = null)
 {
     private readonly double sampleRate = options.Value.History.FullExplanationSampleRate;
+    private readonly Channel<Pending> queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(32) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private Task loop = Task.CompletedTask;
+
+    private sealed record Pending(IReadOnlyList<WindowRecord> Windows, IReadOnlyList<AlertRecord> Alerts, Action Done);
 
     public bool Enabled => store is not null;
 
@@ -33,7 +41,55 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
         return hash % 10_000 < sampleRate * 10_000;
     }
 
-    public async Task WriteAsync(IReadOnlyList<WindowRecord> windows, IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)
+    /// <summary>Starts the write loop (the processor does, when it starts).</summary>
+    public void Start()
+    {
+        if (store is not null)
+        {
+            loop = Task.Run(WriteLoopAsync);
+        }
+    }
+
+    /// <summary>Queues records for writing; <paramref name="done"/> runs once they are written (or given up on).</summary>
+    public ValueTask EnqueueAsync(IReadOnlyList<WindowRecord> windows, IReadOnlyList<AlertRecord> alerts, Action done, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        if (store is null)
+        {
+            done();
+            return ValueTask.CompletedTask;
+        }
+
+        return queue.Writer.WriteAsync(new Pending(windows, alerts, done), cancellationToken);
+    }
+
+    /// <summary>Writes what is queued and stops (shutdown: before the input is acknowledged for the last time).</summary>
+    public async Task CompleteAsync()
+    {
+        queue.Writer.TryComplete();
+        await loop.ConfigureAwait(false);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var taken = new List<Pending>();
+        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            taken.Clear();
+            while (taken.Count < 16 && queue.Reader.TryRead(out var item))
+            {
+                taken.Add(item);
+            }
+
+            await WriteAsync(taken.SelectMany(p => p.Windows).ToList(), taken.SelectMany(p => p.Alerts).ToList(), CancellationToken.None).ConfigureAwait(false);
+            foreach (var pending in taken)
+            {
+                pending.Done();
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<WindowRecord> windows, List<AlertRecord> alerts, CancellationToken cancellationToken)
     {
         if (store is null || (windows.Count == 0 && alerts.Count == 0))
         {

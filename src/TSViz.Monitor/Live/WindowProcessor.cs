@@ -35,6 +35,7 @@ internal sealed partial class WindowProcessor(
         var settings = options.Value;
         var reader = worker.Windows;
         var batch = new List<PendingWindow>(settings.MaxBatch);
+        history.Start();
         // Runs until the worker completes the queue at shutdown (not on this service's own stop signal): the
         // worker stops first and waits for this loop to publish what is queued.
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
@@ -73,6 +74,7 @@ internal sealed partial class WindowProcessor(
             await ProcessInOrderAsync(batch).ConfigureAwait(false);
         }
 
+        await history.CompleteAsync().ConfigureAwait(false);
         worker.MarkDrained();
     }
 
@@ -96,11 +98,14 @@ internal sealed partial class WindowProcessor(
             {
                 var gap = batch[i].Gap!;
                 await worker.PublishAsync(worker.Topic(gap.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
-                await history.WriteAsync(
+                var source = batch[i].Source;
+                await history.EnqueueAsync(
                     [new WindowRecord { Id = gap.Id, Machine = gap.Machine, ModelVersion = gap.ModelVersion, WindowStart = gap.GapStart, WindowEnd = gap.GapEnd, ReasonCode = gap.ReasonCode }],
-                    [], CancellationToken.None).ConfigureAwait(false);
-                batch[i].Source.WindowDone();
-                worker.RequestAcknowledgement();
+                    [], () =>
+                    {
+                        source.WindowDone();
+                        worker.RequestAcknowledgement();
+                    }, CancellationToken.None).ConfigureAwait(false);
             }
 
             from = i + 1;
@@ -260,15 +265,24 @@ internal sealed partial class WindowProcessor(
         }
 
         await Task.WhenAll(publishes).ConfigureAwait(false);
-        await history.WriteAsync(records, alertRecords, cancellationToken).ConfigureAwait(false);
         for (int i = 0; i < n; i++)
         {
             metrics.EndToEnd.Observe(time.GetElapsedTime(batch[i].ReceivedTimestamp).TotalSeconds);
-            batch[i].Source.WindowDone();
         }
 
         metrics.StageDuration.WithLabels("publish").Observe(watch.Elapsed.TotalSeconds);
-        worker.RequestAcknowledgement();
+
+        // The input is acknowledged once the history has the records too (written in the background).
+        var sources = batch.Select(b => b.Source).ToArray();
+        await history.EnqueueAsync(records, alertRecords, () =>
+        {
+            foreach (var source in sources)
+            {
+                source.WindowDone();
+            }
+
+            worker.RequestAcknowledgement();
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>An alert episode's id: machine, since and model (stable across the episode's updates).</summary>

@@ -25,6 +25,7 @@ public sealed class LiveMonitorTests
         await using var app = MonitorHost.Build(new Dictionary<string, string?>
         {
             ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
+            ["Monitor:History:Path"] = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"),
             ["Monitor:HttpUrl"] = $"http://127.0.0.1:{httpPort}",
             ["Monitor:Mqtt:Port"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Monitor:Mqtt:ClientId"] = $"tsviz-test-{mqttPort}",

@@ -252,6 +252,7 @@ public sealed class MosquittoIntegrationTests
         var settings = new Dictionary<string, string?>
         {
             ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
+            ["Monitor:History:Path"] = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"),
             ["Monitor:HttpUrl"] = $"http://127.0.0.1:{Loopback.FreePort()}",
             ["Monitor:Mqtt:EmbeddedBroker"] = "false",
             ["Monitor:Mqtt:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),

@@ -32,6 +32,7 @@ public sealed class MonitoredPlantFixture : IAsyncLifetime
         app = MonitorHost.Build(new Dictionary<string, string?>
         {
             ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
+            ["Monitor:History:Path"] = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"),
             ["Monitor:HttpUrl"] = $"http://127.0.0.1:{MonitorPort.ToString(CultureInfo.InvariantCulture)}",
             ["Monitor:Mqtt:Port"] = mqttPort.ToString(CultureInfo.InvariantCulture),
             ["Monitor:Mqtt:ClientId"] = $"tsviz-prometheus-test-{mqttPort.ToString(CultureInfo.InvariantCulture)}",
