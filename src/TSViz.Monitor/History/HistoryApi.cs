@@ -191,7 +191,7 @@ internal static class HistoryApi
     private static object WindowPage(Page<WindowRecord> page, HttpRequest request)
         => new { items = page.Items.Select(w => WindowBody(w, full: false)), nextCursor = page.NextCursor };
 
-    private static object WindowBody(WindowRecord w, bool full) => new
+    internal static object WindowBody(WindowRecord w, bool full) => new
     {
         id = w.Id,
         machine = w.Machine,
@@ -213,7 +213,7 @@ internal static class HistoryApi
         input = full && w.Detail is { } i ? Enumerable.Range(0, i.Channels).Select(c => i.Input.AsSpan(c * i.Length, i.Length).ToArray()) : null,
     };
 
-    private static object AlertBody(AlertRecord a) => new
+    internal static object AlertBody(AlertRecord a) => new
     {
         id = a.Id,
         machine = a.Machine,
@@ -229,7 +229,7 @@ internal static class HistoryApi
         topFilters = a.TopFilters.Select(f => new { layer = f.Layer, index = f.Index, influence = f.Influence, influenceScaled = f.InfluenceScaled }),
     };
 
-    private static object FeedbackBody(FeedbackRecord f)
+    internal static object FeedbackBody(FeedbackRecord f)
         => new { id = f.Id, alertId = f.AlertId, kind = SqliteHistoryStore.KindName(f.Kind), author = f.Author, comment = f.Comment, at = f.At };
 
     private static IResult NotFound(string what, string id)

@@ -36,7 +36,7 @@ internal static class MonitorHost
         var app = builder.Build();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
         app.MapOpenApi();
-        if (app.Services.GetService<IHistoryStore>() is not null)
+        if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
             app.MapHistoryApi();
         }

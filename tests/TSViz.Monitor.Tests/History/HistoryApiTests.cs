@@ -152,4 +152,36 @@ public sealed class HistoryApiTests
             await app.StopAsync(CancellationToken.None);
         }
     }
+
+    [Fact]
+    public async Task HistoryVerb_ReadsTheFile_FiltersAndNamesBadInput()
+    {
+        string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        var store = new TSViz.Plugins.History.SqliteHistoryStore(database);
+        await store.InitializeAsync(CancellationToken.None);
+        var t0 = new DateTimeOffset(2026, 11, 25, 22, 0, 0, TimeSpan.Zero);
+        await store.WriteWindowsAsync(Enumerable.Range(0, 6).Select(i => new TSViz.Plugins.History.WindowRecord
+        {
+            Id = $"m{i % 2}:{i}",
+            Machine = $"m{i % 2}",
+            ModelVersion = "anomaly-cnn 1.0.0",
+            WindowEnd = t0.AddMinutes(i),
+            Score = i / 10f,
+            Decision = false,
+            ReasonCode = "normal",
+            DominantChannel = "torque",
+        }).ToList(), CancellationToken.None);
+
+        var (exit, output, _) = await Cli.VerbRunner.Run("history", "windows", "--db", database, "--machine", "m1", "--from", "2026-11-25T22:02:00Z");
+        Assert.Equal(0, exit);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["m1:5", "m1:3"], lines.Select(l => l.GetProperty("id").GetString()));
+
+        var (badExit, _, error) = await Cli.VerbRunner.Run("history", "windows", "--db", database, "--from", "last night");
+        Assert.Equal(2, badExit);
+        Assert.Contains("--from", error, StringComparison.Ordinal);
+        var (missingExit, _, missing) = await Cli.VerbRunner.Run("history", "alerts", "--db", database + ".missing");
+        Assert.Equal(2, missingExit);
+        Assert.Contains("no history at", missing, StringComparison.Ordinal);
+    }
 }
