@@ -22,6 +22,7 @@ internal static class MonitorCommandLine
             ClusterVerb.Create(output, error),
             PruneVerb.Create(output, error),
             BenchVerb.Create(output, error),
+            Jobs.JobsVerb.Create(output, error),
             History.HistoryVerb.Create(output, error),
         };
         root.SetAction((_, cancellationToken) => RunVerb.RunAsync(error, cancellationToken));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using TSViz.Monitor.History;
+using TSViz.Monitor.Jobs;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Live;
@@ -41,7 +42,9 @@ internal static class MonitorHost
             app.MapHistoryApi();
         }
 
-        app.MapGet("/health", (MonitorWorker worker, LiveModel model) =>
+        app.MapJobsApi();
+
+        app.MapGet("/health", (MonitorWorker worker, LiveModel model, JobRunLog jobs) =>
         {
             bool healthy = worker.IsConnected;
             var body = new Dictionary<string, object>
@@ -50,6 +53,11 @@ internal static class MonitorHost
                 ["broker"] = worker.IsConnected ? "connected" : "disconnected",
                 ["model"] = model.Version,
             };
+            if (jobs.Health() is { } entries)
+            {
+                body["jobs"] = entries; // a failed job shows here and in its metrics; the monitor stays healthy (README, "Nightly jobs")
+            }
+
             return Results.Json(body, statusCode: healthy ? 200 : 503);
         });
         return app;
@@ -87,6 +95,8 @@ internal static class MonitorHost
         {
             services.AddHostedService(sp => sp.GetRequiredService<Simulator>());
         }
+
+        builder.AddTsvizJobs();
 
         return builder;
     }

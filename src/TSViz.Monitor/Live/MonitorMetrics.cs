@@ -38,6 +38,13 @@ internal sealed class MonitorMetrics
         Reconnects = factory.CreateCounter("tsviz_broker_reconnects_total", "Reconnections to the MQTT broker.");
         ModelInfo = factory.CreateGauge("tsviz_model_info", "The deployed model (value 1).", "name", "version", "channels", "window_length");
         ModelThreshold = factory.CreateGauge("tsviz_model_threshold", "The deployed model's decision threshold on tsviz_score (0-1); an alert opens at or above it.");
+        JobRuns = factory.CreateCounter("tsviz_job_runs_total", "Runs of the nightly jobs, by job (analysis, retention) and outcome (succeeded, failed, skipped).", "job", "outcome");
+        JobLastSuccess = factory.CreateGauge("tsviz_job_last_success_timestamp_seconds", "Unix time of the job's last successful run (kept in the history file across restarts); absent until it first succeeds.", "job");
+        JobLastDuration = factory.CreateGauge("tsviz_job_last_duration_seconds", "Duration of the job's last run, whatever its outcome.", "job");
+        AnalysisClusters = factory.CreateGauge("tsviz_analysis_clusters", "Filter clusters (silhouette-chosen k) per conv layer in the last analysis.", "layer");
+        PruningCandidates = factory.CreateGauge("tsviz_pruning_candidates", "Pruning candidates per conv layer in the last analysis (never active, or under 10 % of the layer's top influence and redundant in its cluster).", "layer");
+        DeadFilters = factory.CreateGauge("tsviz_dead_filters", "Filters never active on the analysed windows, per conv layer, in the last analysis.", "layer");
+        RetentionDeleted = factory.CreateCounter("tsviz_retention_deleted_total", "Records the retention job deleted, by kind (windows, details, alerts, analyses, job_runs).", "kind");
 
         // The model is a singleton loaded before the metrics, so its static facts are exported from the first scrape on.
         ModelInfo.WithLabels(model.Metadata.Name, model.Metadata.Version, string.Join(',', model.Metadata.Channels), model.Metadata.WindowLength.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(1);
@@ -68,4 +75,11 @@ internal sealed class MonitorMetrics
     public Counter BrokerDropped { get; }
     public Gauge ModelInfo { get; }
     public Gauge ModelThreshold { get; }
+    public Counter JobRuns { get; }
+    public Gauge JobLastSuccess { get; }
+    public Gauge JobLastDuration { get; }
+    public Gauge AnalysisClusters { get; }
+    public Gauge PruningCandidates { get; }
+    public Gauge DeadFilters { get; }
+    public Counter RetentionDeleted { get; }
 }

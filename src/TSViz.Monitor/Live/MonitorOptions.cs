@@ -218,6 +218,12 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
 
         Check(options.Jobs.AnalysisHours > 0, "Jobs:AnalysisHours", "must be positive", options.Jobs.AnalysisHours);
         Check(options.Jobs.AnalysisMaxWindows >= 2, "Jobs:AnalysisMaxWindows", "must be at least 2", options.Jobs.AnalysisMaxWindows);
+        foreach (var (key, cron) in new[] { ("Jobs:AnalysisCron", options.Jobs.AnalysisCron), ("Jobs:RetentionCron", options.Jobs.RetentionCron) })
+        {
+            Check(!options.Jobs.Enabled || Jobs.NightlyJobs.IsValidCron(cron), key, "must be a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year]), e.g. 0 0 2 * * ?", cron);
+        }
+
+        Check(!options.Jobs.Enabled || options.History.Enabled, "Jobs:Enabled", "needs History:Enabled (the jobs read and write the history, and Quartz keeps its schedule in the same file); set Monitor:Jobs:Enabled to false", options.Jobs.Enabled);
         foreach (var injection in options.Simulator.Inject)
         {
             Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);

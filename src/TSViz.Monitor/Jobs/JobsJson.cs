@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+
+namespace TSViz.Monitor.Jobs;
+
+/// <summary>One conv layer in an analysis: clusters at the chosen k, dead filters, candidates, and every filter's dataset influence.</summary>
+internal sealed record LayerSummary(
+    string Layer,
+    int Filters,
+    int K,
+    double? Silhouette,
+    int[] ClusterSizes,
+    int[] Representatives,
+    int[] DeadFilters,
+    int PruningCandidates,
+    float[] MeanInfluence,
+    float[] MinInfluence,
+    float[] MaxInfluence);
+
+/// <summary>A ranked pruning candidate (least layer-scaled influence first).</summary>
+internal sealed record CandidateSummary(string Layer, int Filter, float MeanInfluence, float ScaledInfluence, float MinInfluence, float MaxInfluence, bool NeverActive, int? Cluster, int? RedundantWith);
+
+/// <summary>One row of the faithfulness check: the layer, which filter was zeroed ("none", "least", "most"), the loss after and its change.</summary>
+internal sealed record FaithfulnessSummary(string Layer, string Which, int? Filter, float? MeanInfluence, double? Loss, double? Agreement, double? PercentChange);
+
+/// <summary>What the analysis job stores (summary JSON of the analyses record).</summary>
+internal sealed record AnalysisSummary(
+    string Model,
+    string ModelVersion,
+    int Windows,
+    string FaithfulnessTargets,
+    double Seconds,
+    IReadOnlyList<LayerSummary> Layers,
+    IReadOnlyList<CandidateSummary> Candidates,
+    IReadOnlyList<FaithfulnessSummary> Faithfulness)
+{
+    public DateTimeOffset? From { get; init; }
+
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>Stored windows left out because their shape is not the model's (another model's windows).</summary>
+    public int OtherShapeWindows { get; init; }
+}
+
+/// <summary>A layer in the MQTT summary.</summary>
+internal sealed record LayerDigest(string Layer, int Filters, int K, double? Silhouette, int DeadFilters, int PruningCandidates, int[] Representatives);
+
+/// <summary>One layer's faithfulness in the MQTT summary: loss change when its least and its most influential filter is zeroed (percent).</summary>
+internal sealed record FaithfulnessDigest(string Layer, double? LeastPercentChange, double? MostPercentChange);
+
+/// <summary>The compact summary published, retained, on {OutputPrefix}/model/{model}/analysis.</summary>
+internal sealed record AnalysisDigest(
+    string Model,
+    string ModelVersion,
+    DateTimeOffset At,
+    long AnalysisId,
+    int Windows,
+    IReadOnlyList<LayerDigest> Layers,
+    IReadOnlyList<string> TopCandidates,
+    IReadOnlyList<FaithfulnessDigest> Faithfulness);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(AnalysisSummary))]
+[JsonSerializable(typeof(AnalysisDigest))]
+internal sealed partial class JobsJsonContext : JsonSerializerContext;
