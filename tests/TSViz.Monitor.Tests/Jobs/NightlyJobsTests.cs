@@ -225,6 +225,35 @@ public sealed class NightlyJobsTests
         Assert.Contains("no job 'nightly'", unknown.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Start_AfterMissedNights_FiresTheMissedJobOnceThenFollowsTheCron()
+    {
+        string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using (var first = await JobsTestMonitor.StartAsync(database, simulator: false, cancel.Token))
+        {
+            Assert.Equal(JsonValueKind.Null, (await first.JobAsync("retention", cancel.Token)).GetProperty("lastRun").ValueKind);
+        }
+
+        // The monitor "was down" for the last three 02:30 runs: the stored next fire time lies three days back (ticks).
+        JobsTestMonitor.Scalar(database, $"UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME = NEXT_FIRE_TIME - {TimeSpan.FromDays(3).Ticks.ToString(CultureInfo.InvariantCulture)} WHERE TRIGGER_NAME = 'retention'; SELECT changes();");
+        await using var again = await JobsTestMonitor.StartAsync(database, simulator: false, cancel.Token);
+        JsonElement job;
+        do
+        {
+            await Task.Delay(200, cancel.Token);
+            job = await again.JobAsync("retention", cancel.Token);
+        }
+        while (job.GetProperty("lastRun").ValueKind != JsonValueKind.Object);
+
+        Assert.Equal("succeeded", job.GetProperty("lastRun").GetProperty("outcome").GetString());
+        Assert.False(job.GetProperty("lastRun").GetProperty("manual").GetBoolean());
+        await Task.Delay(2000, cancel.Token);
+        Assert.Equal(1, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM job_runs WHERE job = 'retention'")); // once, not once per missed night
+        Assert.True((await again.JobAsync("retention", cancel.Token)).GetProperty("nextFireTime").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+        Assert.Equal(JsonValueKind.Null, (await again.JobAsync("analysis", cancel.Token)).GetProperty("lastRun").ValueKind);
+    }
+
     [Theory]
     [InlineData("Monitor:Jobs:AnalysisCron", "every night")]
     [InlineData("Monitor:Jobs:RetentionCron", "0 61 2 * * ?")]
