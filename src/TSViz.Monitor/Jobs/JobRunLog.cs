@@ -35,6 +35,11 @@ internal sealed class JobRunLog
                     metrics.JobRuns.WithLabels(job.Name, outcome);
                 }
             }
+
+            foreach (string kind in RetentionJob.Kinds)
+            {
+                metrics.RetentionDeleted.WithLabels(kind);
+            }
         }
     }
 

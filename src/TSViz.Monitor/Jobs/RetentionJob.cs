@@ -18,6 +18,9 @@ internal sealed class RetentionJob(
     JobRunLog runs,
     ILogger<RetentionJob> logger) : NightlyJob(NightlyJobs.Retention, runs, logger)
 {
+    /// <summary>The kinds tsviz_retention_deleted_total counts.</summary>
+    public static readonly string[] Kinds = ["windows", "details", "alerts", "analyses", "job_runs"];
+
     public static RetentionPolicy Policy(HistorySettings history)
     {
         ArgumentNullException.ThrowIfNull(history);

@@ -43,6 +43,7 @@ public sealed class MonitoredPlantFixture : IAsyncLifetime
         });
         await app.StartAsync(cancel.Token);
         await PublishBadInputAsync(cancel.Token);
+        await RunRetentionJobAsync(cancel.Token);
         prometheus = await PrometheusServer.StartAsync(RuleFiles.ConfigurationForTest(MonitorPort), cancel.Token);
 
         // Several scrapes, so that rate() and increase() have samples to work with.
@@ -65,6 +66,21 @@ public sealed class MonitoredPlantFixture : IAsyncLifetime
         {
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Runs the retention job through the API and waits for its success, so the nightly-job series that only exist
+    /// after a first success (tsviz_job_last_success_timestamp_seconds) are there for the dashboard and the rule.
+    /// </summary>
+    private async Task RunRetentionJobAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{MonitorPort.ToString(CultureInfo.InvariantCulture)}") };
+        using var response = await http.PostAsync(new Uri("/api/jobs/retention/trigger", UriKind.Relative), null, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        while (!(await ScrapeMonitorAsync(cancellationToken)).Contains("tsviz_job_last_success_timestamp_seconds{job=\"retention\"}", StringComparison.Ordinal))
+        {
+            await Task.Delay(200, cancellationToken);
         }
     }
 
