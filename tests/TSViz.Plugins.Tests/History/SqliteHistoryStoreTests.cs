@@ -54,6 +54,8 @@ public sealed class SqliteHistoryStoreTests
 
         var page = await store.QueryWindowsAsync(new WindowQuery(), CancellationToken.None);
         Assert.Equal(3, page.Items.Count);
+        var existing = await store.ExistingWindowIdsAsync([records[1].Id, "m9:never", records[0].Id], CancellationToken.None);
+        Assert.Equal(new HashSet<string> { records[0].Id, records[1].Id }, existing);
         var stored = await store.GetWindowAsync(records[0].Id, CancellationToken.None);
         Assert.NotNull(stored);
         Assert.Equal(records[0].WindowEnd, stored.WindowEnd);
