@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using TSViz.Monitor.History;
+using TSViz.Monitor.Web;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Live;
@@ -39,6 +40,7 @@ internal static class MonitorHost
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
             app.MapHistoryApi();
+            app.MapWebView();
         }
 
         app.MapGet("/health", (MonitorWorker worker, LiveModel model) =>

@@ -178,6 +178,7 @@ internal sealed partial class WindowProcessor(
         metrics.StageDuration.WithLabels("score").Observe(watch.Elapsed.TotalSeconds);
 
         watch.Restart();
+        using var explainerTurn = await model.TakeExplainerAsync(cancellationToken).ConfigureAwait(false);
         var explanations = model.Explainer.Explain(values, n, new ExplainOptions { IncludeReceivedSaliency = false });
         var fgsm = model.Explainer.Fgsm(values, n, options.Value.RobustnessEpsilon);
 
@@ -216,6 +217,7 @@ internal sealed partial class WindowProcessor(
             }
         }
 
+        explainerTurn.Dispose(); // publishing does not need the explainer
         double explainMs = watch.Elapsed.TotalMilliseconds;
         metrics.StageDuration.WithLabels("explain").Observe(watch.Elapsed.TotalSeconds);
 

@@ -342,7 +342,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
         return record;
     }
 
-    private const string AlertColumns = "a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel, a.contributions, a.top_filters, a.signature, a.signature_saliency";
+    private const string AlertColumns = "a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel, a.contributions, a.top_filters, a.signature, a.signature_saliency, (SELECT f.kind FROM feedback f WHERE f.alert_id = a.id ORDER BY f.at DESC, f.id DESC LIMIT 1)";
 
     public async Task<Page<AlertRecord>> QueryAlertsAsync(AlertQuery query, CancellationToken cancellationToken)
     {
@@ -723,6 +723,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
                 TopFilters = JsonSerializer.Deserialize<List<FilterRef>>(r.GetString(11), Json) ?? [],
                 Signature = MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(12)).ToArray(),
                 SignatureSaliencyLength = r.GetInt32(13),
+                LastFeedback = r.IsDBNull(14) ? null : r.GetString(14),
             });
         }
 

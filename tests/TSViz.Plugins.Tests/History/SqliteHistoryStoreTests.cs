@@ -181,6 +181,8 @@ public sealed class SqliteHistoryStoreTests
         var no = await store.AddFeedbackAsync(m1.Id, FeedbackKind.FalseAlarm, "ben", "sensor was being recalibrated", T0.AddHours(3), CancellationToken.None);
         Assert.Null(await store.AddFeedbackAsync("missing", FeedbackKind.Confirm, "ana", null, T0, CancellationToken.None));
         var feedback = await store.FeedbackAsync(m1.Id, CancellationToken.None);
+        Assert.Equal("false_alarm", (await store.GetAlertAsync(m1.Id, CancellationToken.None))!.LastFeedback);
+        Assert.Null((await store.QueryAlertsAsync(new AlertQuery { Machine = "m2" }, CancellationToken.None)).Items[0].LastFeedback);
         Assert.Equal([ack!.Id, no!.Id], feedback.Select(f => f.Id));
         Assert.Equal(FeedbackKind.FalseAlarm, feedback[1].Kind);
         Assert.Equal("sensor was being recalibrated", feedback[1].Comment);
