@@ -13,6 +13,9 @@ if [ ! -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
 # (they never use a running service, e.g. the one the package may start on 9090).
 if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then need+=(prometheus); fi
 
+# chromium and chromium-driver: the real headless browser the web view tests render pages in.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then need+=(chromium chromium-driver); fi
+
 if ((${#need[@]})); then
   echo "Installing missing Debian packages: ${need[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -227,6 +227,7 @@ internal static class HistoryApi
         dominantChannel = a.DominantChannel,
         channelContributions = a.ChannelContributions,
         topFilters = a.TopFilters.Select(f => new { layer = f.Layer, index = f.Index, influence = f.Influence, influenceScaled = f.InfluenceScaled }),
+        lastFeedback = a.LastFeedback,
     };
 
     internal static object FeedbackBody(FeedbackRecord f)

@@ -41,6 +41,28 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
         return hash % 10_000 < sampleRate * 10_000;
     }
 
+    /// <summary>
+    /// The ids among <paramref name="ids"/> whose results are already in the history: input the broker redelivered
+    /// (after a restart of the monitor) for windows that were published, stored, but not yet acknowledged.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> AlreadyStoredAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        if (store is null)
+        {
+            return new HashSet<string>();
+        }
+
+        try
+        {
+            return await store.ExistingWindowIdsAsync(ids, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRetry(logger, 0, ex.Message);
+            return new HashSet<string>(); // at least once: score and publish again rather than lose a window
+        }
+    }
+
     /// <summary>Starts the write loop (the processor does, when it starts).</summary>
     public void Start()
     {

@@ -22,6 +22,32 @@ internal sealed class LiveModel : IDisposable
 
     public Explainer Explainer { get; }
 
+    /// <summary>
+    /// Held while the explainer runs: the live processor, the API's on-demand analyses and the nightly jobs take turns
+    /// (libtorch is already parallel inside one call; two calls at once only contend for the same 2 cores).
+    /// </summary>
+    private SemaphoreSlim ExplainerGate { get; } = new(1, 1);
+
+    /// <summary>Waits for the explainer; disposing the result gives it back (once, however often it is disposed).</summary>
+    public async Task<IDisposable> TakeExplainerAsync(CancellationToken cancellationToken)
+    {
+        await ExplainerGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Turn(ExplainerGate);
+    }
+
+    private sealed class Turn(SemaphoreSlim gate) : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
+
     public ModelMetadata Metadata => Scorer.Metadata;
 
     public string Version => $"{Metadata.Name} {Metadata.Version}";
@@ -32,5 +58,6 @@ internal sealed class LiveModel : IDisposable
     {
         Scorer.Dispose();
         Explainer.Dispose();
+        ExplainerGate.Dispose();
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Prometheus;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Jobs;
+using TSViz.Monitor.Web;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Live;
@@ -40,6 +41,7 @@ internal static class MonitorHost
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
             app.MapHistoryApi();
+            app.MapWebView();
         }
 
         app.MapJobsApi();

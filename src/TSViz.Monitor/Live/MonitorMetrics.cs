@@ -32,6 +32,7 @@ internal sealed class MonitorMetrics
         BatchSize = factory.CreateHistogram("tsviz_batch_windows", "Windows per micro-batch.", new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         InputUnacknowledged = factory.CreateGauge("tsviz_input_unacknowledged_messages", "Input messages received and not yet acknowledged (bounded by Mqtt:ReceiveMaximum on brokers that honour it).");
         HistoryWindows = factory.CreateCounter("tsviz_history_windows_total", "Window records written to the history, by outcome (stored, duplicate: a redelivery already stored, failed).", "outcome");
+        WindowsRepeated = factory.CreateCounter("tsviz_windows_repeated_total", "Windows skipped because their results are already in the history (input redelivered after a restart).");
         QueueDepth = factory.CreateGauge("tsviz_queue_depth_windows", "Windows waiting to be scored.");
         BrokerConnected = factory.CreateGauge("tsviz_broker_connected", "1 while connected to the MQTT broker.");
         BrokerDropped = factory.CreateCounter("tsviz_embedded_broker_dropped_messages_total", "Messages the embedded broker dropped because a subscriber's queue was full (Mqtt:EmbeddedQueueLimit).");
@@ -69,6 +70,7 @@ internal sealed class MonitorMetrics
     public Histogram BatchSize { get; }
     public Gauge QueueDepth { get; }
     public Counter HistoryWindows { get; }
+    public Counter WindowsRepeated { get; }
     public Gauge InputUnacknowledged { get; }
     public Gauge BrokerConnected { get; }
     public Counter Reconnects { get; }

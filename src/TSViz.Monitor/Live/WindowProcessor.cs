@@ -7,6 +7,7 @@ using TSViz.Explain.Robustness;
 using TSViz.Monitor.History;
 using TSViz.Plugins.Alerts;
 using TSViz.Plugins.History;
+using TSViz.Plugins.Windows;
 
 namespace TSViz.Monitor.Live;
 
@@ -91,7 +92,11 @@ internal sealed partial class WindowProcessor(
 
             if (i > from)
             {
-                await ProcessAsync(from == 0 && i == batch.Count ? batch : batch.GetRange(from, i - from), CancellationToken.None).ConfigureAwait(false);
+                var windows = await WithoutRepeatsAsync(from == 0 && i == batch.Count ? batch : batch.GetRange(from, i - from)).ConfigureAwait(false);
+                if (windows.Count > 0)
+                {
+                    await ProcessAsync(windows, CancellationToken.None).ConfigureAwait(false);
+                }
             }
 
             if (i < batch.Count)
@@ -111,6 +116,41 @@ internal sealed partial class WindowProcessor(
             from = i + 1;
         }
     }
+
+    /// <summary>
+    /// Drops windows whose id (machine, window end, model version) is already in the history: their results were
+    /// published and stored before the monitor restarted, only the acknowledgement was lost. They are counted, not
+    /// scored, published or counted again; their input is released for acknowledgement.
+    /// </summary>
+    private async Task<List<PendingWindow>> WithoutRepeatsAsync(List<PendingWindow> batch)
+    {
+        var ids = batch.Select(b => WindowId(b.Window)).ToList();
+        var stored = await history.AlreadyStoredAsync(ids, CancellationToken.None).ConfigureAwait(false);
+        if (stored.Count == 0)
+        {
+            return batch;
+        }
+
+        var fresh = new List<PendingWindow>(batch.Count);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (stored.Contains(ids[i]))
+            {
+                metrics.WindowsRepeated.Inc();
+                batch[i].Source.WindowDone();
+            }
+            else
+            {
+                fresh.Add(batch[i]);
+            }
+        }
+
+        worker.RequestAcknowledgement();
+        return fresh;
+    }
+
+    private string WindowId(AssembledWindow window)
+        => $"{window.Machine}:{window.End.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{model.Metadata.Name}/{model.Metadata.Version}";
 
     private async Task ProcessAsync(List<PendingWindow> batch, CancellationToken cancellationToken)
     {
@@ -138,6 +178,7 @@ internal sealed partial class WindowProcessor(
         metrics.StageDuration.WithLabels("score").Observe(watch.Elapsed.TotalSeconds);
 
         watch.Restart();
+        using var explainerTurn = await model.TakeExplainerAsync(cancellationToken).ConfigureAwait(false);
         var explanations = model.Explainer.Explain(values, n, new ExplainOptions { IncludeReceivedSaliency = false });
         var fgsm = model.Explainer.Fgsm(values, n, options.Value.RobustnessEpsilon);
 
@@ -147,7 +188,7 @@ internal sealed partial class WindowProcessor(
         for (int i = 0; i < n; i++)
         {
             var window = batch[i].Window;
-            ids[i] = $"{window.Machine}:{window.End.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{metadata.Name}/{metadata.Version}";
+            ids[i] = WindowId(window);
             changes[i] = alerts.Update(window.Machine, window.End, scores[i], ids[i]);
         }
 
@@ -176,6 +217,7 @@ internal sealed partial class WindowProcessor(
             }
         }
 
+        explainerTurn.Dispose(); // publishing does not need the explainer
         double explainMs = watch.Elapsed.TotalMilliseconds;
         metrics.StageDuration.WithLabels("explain").Observe(watch.Elapsed.TotalSeconds);
 

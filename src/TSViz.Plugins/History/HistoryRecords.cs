@@ -96,6 +96,9 @@ public sealed record AlertRecord
 
     /// <summary>Length of the saliency part of <see cref="Signature"/>; the rest is filter influence.</summary>
     public int SignatureSaliencyLength { get; init; }
+
+    /// <summary>The kind of the latest operator feedback (acknowledge, confirm, false_alarm), when read back.</summary>
+    public string? LastFeedback { get; init; }
 }
 
 /// <summary>What an operator said about an alert.</summary>

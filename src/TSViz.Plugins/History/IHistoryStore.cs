@@ -13,6 +13,9 @@ public interface IHistoryStore
     /// <summary>Stores window records in one transaction; a record whose id is already stored is skipped. Returns how many were new.</summary>
     Task<int> WriteWindowsAsync(IReadOnlyList<WindowRecord> records, CancellationToken cancellationToken);
 
+    /// <summary>Which of these window ids are already stored (a redelivery of a window whose results went out).</summary>
+    Task<IReadOnlySet<string>> ExistingWindowIdsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken);
+
     /// <summary>Inserts or updates alert episodes (by id).</summary>
     Task UpsertAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken);
 

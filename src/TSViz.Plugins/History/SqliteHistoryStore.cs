@@ -196,6 +196,28 @@ public sealed class SqliteHistoryStore : IHistoryStore
         return added;
     }
 
+    public async Task<IReadOnlySet<string>> ExistingWindowIdsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return found;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT w.id FROM windows w WHERE w.id IN (SELECT value FROM json_each($ids));";
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids, Json));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            found.Add(reader.GetString(0));
+        }
+
+        return found;
+    }
+
     public async Task UpsertAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alerts);
@@ -320,7 +342,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
         return record;
     }
 
-    private const string AlertColumns = "a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel, a.contributions, a.top_filters, a.signature, a.signature_saliency";
+    private const string AlertColumns = "a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel, a.contributions, a.top_filters, a.signature, a.signature_saliency, (SELECT f.kind FROM feedback f WHERE f.alert_id = a.id ORDER BY f.at DESC, f.id DESC LIMIT 1)";
 
     public async Task<Page<AlertRecord>> QueryAlertsAsync(AlertQuery query, CancellationToken cancellationToken)
     {
@@ -701,6 +723,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
                 TopFilters = JsonSerializer.Deserialize<List<FilterRef>>(r.GetString(11), Json) ?? [],
                 Signature = MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(12)).ToArray(),
                 SignatureSaliencyLength = r.GetInt32(13),
+                LastFeedback = r.IsDBNull(14) ? null : r.GetString(14),
             });
         }
 

@@ -54,6 +54,8 @@ public sealed class SqliteHistoryStoreTests
 
         var page = await store.QueryWindowsAsync(new WindowQuery(), CancellationToken.None);
         Assert.Equal(3, page.Items.Count);
+        var existing = await store.ExistingWindowIdsAsync([records[1].Id, "m9:never", records[0].Id], CancellationToken.None);
+        Assert.Equal(new HashSet<string> { records[0].Id, records[1].Id }, existing);
         var stored = await store.GetWindowAsync(records[0].Id, CancellationToken.None);
         Assert.NotNull(stored);
         Assert.Equal(records[0].WindowEnd, stored.WindowEnd);
@@ -179,6 +181,8 @@ public sealed class SqliteHistoryStoreTests
         var no = await store.AddFeedbackAsync(m1.Id, FeedbackKind.FalseAlarm, "ben", "sensor was being recalibrated", T0.AddHours(3), CancellationToken.None);
         Assert.Null(await store.AddFeedbackAsync("missing", FeedbackKind.Confirm, "ana", null, T0, CancellationToken.None));
         var feedback = await store.FeedbackAsync(m1.Id, CancellationToken.None);
+        Assert.Equal("false_alarm", (await store.GetAlertAsync(m1.Id, CancellationToken.None))!.LastFeedback);
+        Assert.Null((await store.QueryAlertsAsync(new AlertQuery { Machine = "m2" }, CancellationToken.None)).Items[0].LastFeedback);
         Assert.Equal([ack!.Id, no!.Id], feedback.Select(f => f.Id));
         Assert.Equal(FeedbackKind.FalseAlarm, feedback[1].Kind);
         Assert.Equal("sensor was being recalibrated", feedback[1].Comment);

@@ -1,0 +1,69 @@
+using System.Globalization;
+using TSViz.Monitor.Live;
+using TSViz.Plugins.History;
+
+namespace TSViz.Monitor.Web;
+
+/// <summary>
+/// The operator web view at / (plain HTML, CSS and JavaScript embedded in the executable: no front-end build), and the
+/// on-demand analysis it needs besides the history API: the adversarial window of an alert's peak.
+/// </summary>
+internal static class WebView
+{
+    private static readonly Dictionary<string, string> ContentTypes = new(StringComparer.Ordinal)
+    {
+        [".html"] = "text/html; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
+    };
+
+    public static void MapWebView(this WebApplication app)
+    {
+        app.MapGet("/", () => Resource("index.html")).ExcludeFromDescription();
+        app.MapGet("/static/{file}", (string file) => Resource(file)).ExcludeFromDescription();
+
+        app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        {
+            id = Uri.UnescapeDataString(id);
+            double epsilon = 0.1;
+            if (eps is not null && (!double.TryParse(eps, NumberStyles.Float, CultureInfo.InvariantCulture, out epsilon) || epsilon is <= 0 or > 5))
+            {
+                return Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: "'eps' must be a number in (0, 5].", extensions: new Dictionary<string, object?> { ["parameter"] = "eps" });
+            }
+
+            var alert = await store.GetAlertAsync(id, ct).ConfigureAwait(false);
+            var peak = alert is null ? null : await store.GetWindowAsync(alert.PeakWindowId, ct).ConfigureAwait(false);
+            if (peak?.Detail is not { } detail)
+            {
+                return Results.Problem(statusCode: 404, title: "No stored input", detail: $"No alert '{id}' with a stored peak window in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
+            }
+
+            if (detail.Channels != model.Metadata.Channels.Count || detail.Length != model.Metadata.WindowLength || peak.ModelVersion != model.Version)
+            {
+                return Results.Problem(statusCode: 409, title: "Other model", detail: $"The alert was raised by {peak.ModelVersion}; the deployed model is {model.Version}.");
+            }
+
+            using var turn = await model.TakeExplainerAsync(ct).ConfigureAwait(false);
+            var result = model.Explainer.Fgsm(detail.Input, 1, epsilon)[0];
+            float[][] Rows(float[] values) => Enumerable.Range(0, detail.Channels).Select(c => values.AsSpan(c * detail.Length, detail.Length).ToArray()).ToArray();
+            return Results.Json(new
+            {
+                method = result.Method,
+                epsilon = result.Epsilon,
+                scoreBefore = result.ScoreBefore,
+                scoreAfter = result.ScoreAfter,
+                flipped = result.Flipped,
+                window = Rows(result.Window),
+                adversarialWindow = Rows(result.AdversarialWindow),
+            });
+        }).WithTags("history").WithName("AdversarialPeak").WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
+    }
+
+    private static IResult Resource(string file)
+    {
+        var stream = typeof(WebView).Assembly.GetManifestResourceStream("web/" + file);
+        return stream is null || !ContentTypes.TryGetValue(Path.GetExtension(file), out var type)
+            ? Results.NotFound()
+            : Results.Stream(stream, type);
+    }
+}
