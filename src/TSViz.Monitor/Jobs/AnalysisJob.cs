@@ -26,6 +26,8 @@ internal sealed partial class AnalysisJob(
     /// <summary>Fewer stored windows than this and the run is skipped: clusters and influence on a handful of windows say little.</summary>
     public const int MinWindows = 8;
 
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(60);
+
     protected override async Task<JobResult> RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -80,8 +82,23 @@ internal sealed partial class AnalysisJob(
             metrics.DeadFilters.WithLabels(layer.Layer).Set(layer.DeadFilters.Length);
         }
 
-        var digest = Digest(summary, record);
-        await worker.PublishAsync(Topic(settings.Mqtt.OutputPrefix, metadata.Name), JsonSerializer.SerializeToUtf8Bytes(digest, JobsJsonContext.Default.AnalysisDigest), retain: true, cancellationToken).ConfigureAwait(false);
+        // The worker retries while the broker is away; a broker gone for longer than this fails the run (the
+        // analysis itself is stored), so the staleness alert and /health say the retained summary is old.
+        using (var publishing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            publishing.CancelAfter(PublishTimeout);
+            try
+            {
+                await worker.PublishAsync(Topic(settings.Mqtt.OutputPrefix, metadata.Name), JsonSerializer.SerializeToUtf8Bytes(Digest(summary, record), JobsJsonContext.Default.AnalysisDigest),
+                    retain: true, publishing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                    $"analysis {record.Id} is stored, but its summary could not be published within {PublishTimeout.TotalSeconds:F0} s (broker unreachable)"));
+            }
+        }
+
         return new JobResult(JobOutcome.Succeeded, string.Create(CultureInfo.InvariantCulture,
             $"analysis {record.Id}: {usable.Count} windows, k {string.Join('/', summary.Layers.Select(l => l.K))}, {summary.Layers.Sum(l => l.PruningCandidates)} pruning candidates, {summary.Layers.Sum(l => l.DeadFilters.Length)} dead filters, computed in {summary.Seconds:F1} s"));
     }

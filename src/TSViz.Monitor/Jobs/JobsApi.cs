@@ -58,7 +58,7 @@ internal static class JobsApi
                 data[NightlyJob.ManualKey] = "true";
                 var at = runs.Time.GetUtcNow();
                 await scheduler.TriggerJob(new JobKey(name, NightlyJobs.Group), data, ct).ConfigureAwait(false);
-                return Results.Json(new { job = name, fireTime = at, status = $"/api/jobs" }, statusCode: 202);
+                return Results.Accepted("/api/jobs", new { job = name, fireTime = at });
             }).WithName("TriggerJob").WithSummary("Runs a job now (202 with the fire time; the outcome appears in GET /api/jobs when it finishes). A job never runs twice at once: a trigger during a run waits for it.");
         }
 

@@ -75,6 +75,7 @@ internal sealed class JobsTestMonitor : IAsyncDisposable
         string? previous = before.ValueKind == JsonValueKind.Object ? before.GetProperty("finishedAt").GetString() : null;
         using var response = await Http.PostAsync(new Uri($"/api/jobs/{name}/trigger", UriKind.Relative), null, cancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("/api/jobs", response.Headers.Location?.OriginalString);
         var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
         Assert.Equal(name, accepted.GetProperty("job").GetString());
         Assert.True(accepted.TryGetProperty("fireTime", out _));
