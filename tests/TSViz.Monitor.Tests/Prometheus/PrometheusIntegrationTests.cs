@@ -22,7 +22,7 @@ public sealed partial class PrometheusIntegrationTests(MonitoredPlantFixture pla
     private static readonly string[] SimulatedMachines = ["m1", "m2", "m3"];
 
     /// <summary>Rules whose condition must not hold while the monitor runs, is scraped and is connected to its broker.</summary>
-    private static readonly string[] SilentWhileHealthy = ["TSVizMonitorDown", "TSVizBrokerDisconnected"];
+    private static readonly string[] SilentWhileHealthy = ["TSVizMonitorDown", "TSVizBrokerDisconnected", "TSVizNightlyJobStale"];
 
     [Fact]
     public async Task Dashboards_EveryPanelQuery_ReturnsDataFromARealPrometheus()
@@ -117,6 +117,17 @@ public sealed partial class PrometheusIntegrationTests(MonitoredPlantFixture pla
 
         output.WriteLine($"{declared.Count.ToString(CultureInfo.InvariantCulture)} rules evaluated, each as written and in bool form.");
         Assert.True(failures.Count == 0, "Rules that failed:\n" + string.Join('\n', failures));
+    }
+
+    [Fact]
+    public async Task NightlyJobs_MonitorJobLabel_ArrivesAsExportedJobBesideTheScrapeJob()
+    {
+        // The rule and the panels select the monitor's job name as exported_job: Prometheus keeps "job" for the scrape job.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var success = await plant.Prometheus.QueryAsync("tsviz_job_last_success_timestamp_seconds{job=\"tsviz-monitor\", exported_job=\"retention\"}", cancel.Token);
+        Assert.Single(success.Values);
+        var runs = await plant.Prometheus.QueryAsync("count by (exported_job) (tsviz_job_runs_total{job=\"tsviz-monitor\"})", cancel.Token);
+        Assert.Equal(2, runs.Values.Count);
     }
 
     [Fact]
