@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 
 namespace TSViz.Monitor.Jobs;
@@ -8,9 +9,9 @@ namespace TSViz.Monitor.Jobs;
 /// the tables and columns it needs when the scheduler starts and names anything missing. Times in the QRTZ_ tables
 /// are .NET ticks (Quartz's convention), in job_runs Unix milliseconds (the history's).
 /// </summary>
-internal static class QuartzSchema
+internal static partial class QuartzSchema
 {
-    /// <summary>The QRTZ_ tables, their keys and the indexes the store's queries use.</summary>
+    /// <summary>The QRTZ_ tables and their keys.</summary>
     public const string Tables = """
         CREATE TABLE IF NOT EXISTS QRTZ_JOB_DETAILS (
             SCHED_NAME NVARCHAR(120) NOT NULL,
@@ -170,7 +171,10 @@ internal static class QuartzSchema
             SCHED_NAME NVARCHAR(120) NOT NULL,
             LOCK_NAME NVARCHAR(40) NOT NULL,
             PRIMARY KEY (SCHED_NAME, LOCK_NAME));
+        """;
 
+    /// <summary>The indexes the store's queries use (after the column check: an index on a missing column would fail less clearly).</summary>
+    public const string Indexes = """
         CREATE INDEX IF NOT EXISTS IDX_QRTZ_J_G_N ON QRTZ_JOB_DETAILS (SCHED_NAME, JOB_GROUP, JOB_NAME);
         CREATE INDEX IF NOT EXISTS IDX_QRTZ_T_J ON QRTZ_TRIGGERS (SCHED_NAME, JOB_NAME, JOB_GROUP);
         CREATE INDEX IF NOT EXISTS IDX_QRTZ_T_G_N ON QRTZ_TRIGGERS (SCHED_NAME, TRIGGER_GROUP, TRIGGER_NAME);
@@ -207,13 +211,56 @@ internal static class QuartzSchema
 
         await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (string sql in new[] { "PRAGMA journal_mode=WAL;", Tables, JobRuns })
+        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, Tables, cancellationToken).ConfigureAwait(false);
+        await CheckColumnsAsync(connection, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, Indexes, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, JobRuns, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// CREATE TABLE IF NOT EXISTS leaves a table that already exists as it is: one made by an older Quartz lacks
+    /// columns 4.7 writes. Says which, instead of letting the scheduler fail on its first statement.
+    /// </summary>
+    private static async Task CheckColumnsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        var missing = new List<string>();
+        foreach (Match table in TableDefinition().Matches(Tables))
         {
+            string name = table.Groups["table"].Value;
+            var expected = ColumnDefinition().Matches(table.Groups["body"].Value).Select(c => c.Groups["column"].Value)
+                .Where(c => c is not ("PRIMARY" or "FOREIGN")).ToList();
+            var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            command.CommandText = $"SELECT name FROM pragma_table_info('{name}');";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                present.Add(reader.GetString(0));
+            }
+
+            missing.AddRange(expected.Where(c => !present.Contains(c)).Select(c => $"{name}.{c}"));
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The Quartz tables in {connection.DataSource} were made by an older Quartz.NET and lack {string.Join(", ", missing)}: apply Quartz's migration scripts for SQLite (database/migrations in the Quartz.NET repository), or move the file aside to start a new history.");
         }
     }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    [GeneratedRegex(@"CREATE TABLE IF NOT EXISTS (?<table>QRTZ_\w+) \((?<body>.*?)\);", RegexOptions.Singleline)]
+    private static partial Regex TableDefinition();
+
+    [GeneratedRegex(@"^\s+(?<column>[A-Z][A-Z0-9_]*) ", RegexOptions.Multiline)]
+    private static partial Regex ColumnDefinition();
 }
 
 /// <summary>Creates the Quartz tables and job_runs before Quartz's scheduler starts, then loads the last runs.</summary>

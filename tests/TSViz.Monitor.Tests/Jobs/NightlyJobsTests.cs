@@ -254,6 +254,24 @@ public sealed class NightlyJobsTests
         Assert.Equal(JsonValueKind.Null, (await again.JobAsync("analysis", cancel.Token)).GetProperty("lastRun").ValueKind);
     }
 
+    [Fact]
+    public async Task QuartzSchema_TablesOfAnOlderQuartz_StopsNamingTheMissingColumns()
+    {
+        string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        string connection = TSViz.Monitor.Jobs.NightlyJobs.ConnectionString(database);
+        await TSViz.Monitor.Jobs.QuartzSchema.EnsureAsync(connection, CancellationToken.None);
+        await TSViz.Monitor.Jobs.QuartzSchema.EnsureAsync(connection, CancellationToken.None); // idempotent
+        Assert.Equal(0, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_TRIGGERS"));
+
+        // A 3.x-era trigger table: no retry, continuation, overlap, pause or 4.6+ columns.
+        string old = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        JobsTestMonitor.Scalar(old, "CREATE TABLE QRTZ_TRIGGERS (SCHED_NAME TEXT, TRIGGER_NAME TEXT, TRIGGER_GROUP TEXT, JOB_NAME TEXT, JOB_GROUP TEXT, DESCRIPTION TEXT, NEXT_FIRE_TIME BIGINT, PREV_FIRE_TIME BIGINT, PRIORITY INTEGER, TRIGGER_STATE TEXT, TRIGGER_TYPE TEXT, START_TIME BIGINT, END_TIME BIGINT, CALENDAR_NAME TEXT, MISFIRE_INSTR INTEGER, JOB_DATA BLOB); SELECT 0;");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TSViz.Monitor.Jobs.QuartzSchema.EnsureAsync(TSViz.Monitor.Jobs.NightlyJobs.ConnectionString(old), CancellationToken.None));
+        Assert.Contains("QRTZ_TRIGGERS.RETRY_POLICY", error.Message, StringComparison.Ordinal);
+        Assert.Contains("QRTZ_TRIGGERS.FIXED_DELAY", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("QRTZ_TRIGGERS.CALENDAR_NAME", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Monitor:Jobs:AnalysisCron", "every night")]
     [InlineData("Monitor:Jobs:RetentionCron", "0 61 2 * * ?")]
