@@ -31,7 +31,9 @@ internal sealed partial class JobSchedule(ISchedulerFactory schedulers, IOptions
             var trigger = TriggerBuilder.Create().WithIdentity(triggerKey).ForJob(jobKey).WithDescription($"{job.CronKey} = {cron}")
                 .WithSchedule(CronScheduleBuilder.Create(cron).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
                 .Build();
-            if (existing is ICronTrigger stored && stored.CronExpressionString == cron && stored.MisfireInstruction == CronTriggerMisfireInstruction.FireAndProceed)
+            // A trigger Quartz put in ERROR (its job could not be run at all) would never fire again: it is replaced.
+            if (existing is ICronTrigger stored && stored.CronExpressionString == cron && stored.MisfireInstruction == CronTriggerMisfireInstruction.FireAndProceed
+                && await scheduler.GetTriggerState(triggerKey, cancellationToken).ConfigureAwait(false) != TriggerState.Error)
             {
                 LogKept(logger, job.Name, cron, stored.NextFireTimeUtc);
                 continue;
