@@ -23,8 +23,9 @@ internal sealed class LiveModel : IDisposable
     public Explainer Explainer { get; }
 
     /// <summary>
-    /// Held while the explainer runs: the live processor, the API's on-demand analyses and the nightly jobs take turns
-    /// (libtorch is already parallel inside one call; two calls at once only contend for the same 2 cores).
+    /// Held while the explainer runs: the live processor and the API's on-demand analyses take turns (libtorch is
+    /// already parallel inside one call; two calls at once only contend for the same cores). The nightly analysis
+    /// builds its own single-threaded explainer from the same file, so it never holds up the live path for seconds.
     /// </summary>
     private SemaphoreSlim ExplainerGate { get; } = new(1, 1);
 
