@@ -270,33 +270,22 @@ public sealed class SqliteHistoryStore : IHistoryStore
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var where = new List<string>();
-        void Filter(string clause, string name, object? value)
-        {
-            if (value is not null)
-            {
-                where.Add(clause);
-                command.Parameters.AddWithValue(name, value);
-            }
-        }
-
-        Filter("w.machine = $machine", "$machine", query.Machine);
-        Filter("w.window_end >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
-        Filter("w.window_end < $to", "$to", query.To?.ToUnixTimeMilliseconds());
-        Filter("w.score >= $minScore", "$minScore", query.MinScore);
-        Filter("w.reason_code = $reason", "$reason", query.ReasonCode);
-        Filter("w.dominant_channel = $channel", "$channel", query.DominantChannel);
-        Filter("w.has_detail = $hasDetail", "$hasDetail", query.HasDetail is null ? null : (query.HasDetail.Value ? 1 : 0));
+        var where = new Conditions(command);
+        where.Add("w.machine = $machine", "$machine", query.Machine);
+        where.Add("w.window_end >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
+        where.Add("w.window_end < $to", "$to", query.To?.ToUnixTimeMilliseconds());
+        where.Add("w.score >= $minScore", "$minScore", query.MinScore);
+        where.Add("w.reason_code = $reason", "$reason", query.ReasonCode);
+        where.Add("w.dominant_channel = $channel", "$channel", query.DominantChannel);
+        where.Add("w.has_detail = $hasDetail", "$hasDetail", query.HasDetail is null ? null : (query.HasDetail.Value ? 1 : 0));
         if (query.Cursor is not null)
         {
             var (end, id) = DecodeCursor(query.Cursor);
-            where.Add("(w.window_end < $cursorEnd OR (w.window_end = $cursorEnd AND w.id < $cursorId))");
-            command.Parameters.AddWithValue("$cursorEnd", end);
-            command.Parameters.AddWithValue("$cursorId", id);
+            where.After("w.window_end", "w.id", end, id);
         }
 
         int limit = Math.Clamp(query.Limit, 1, 1000);
-        command.CommandText = $"SELECT {WindowColumns} FROM windows w {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY w.window_end DESC, w.id DESC LIMIT $limit;";
+        command.CommandText = $"SELECT {WindowColumns} FROM windows w {where.Sql} ORDER BY w.window_end DESC, w.id DESC LIMIT $limit;";
         command.Parameters.AddWithValue("$limit", limit + 1);
         var items = new List<WindowRecord>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -349,32 +338,21 @@ public sealed class SqliteHistoryStore : IHistoryStore
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var where = new List<string>();
-        void Filter(string clause, string name, object? value)
-        {
-            if (value is not null)
-            {
-                where.Add(clause);
-                command.Parameters.AddWithValue(name, value);
-            }
-        }
-
-        Filter("a.machine = $machine", "$machine", query.Machine);
-        Filter("a.since >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
-        Filter("a.since < $to", "$to", query.To?.ToUnixTimeMilliseconds());
-        Filter("a.peak_score >= $minScore", "$minScore", query.MinScore);
-        Filter("a.status = $status", "$status", query.Status);
-        Filter("a.dominant_channel = $channel", "$channel", query.DominantChannel);
+        var where = new Conditions(command);
+        where.Add("a.machine = $machine", "$machine", query.Machine);
+        where.Add("a.since >= $from", "$from", query.From?.ToUnixTimeMilliseconds());
+        where.Add("a.since < $to", "$to", query.To?.ToUnixTimeMilliseconds());
+        where.Add("a.peak_score >= $minScore", "$minScore", query.MinScore);
+        where.Add("a.status = $status", "$status", query.Status);
+        where.Add("a.dominant_channel = $channel", "$channel", query.DominantChannel);
         if (query.Cursor is not null)
         {
             var (since, id) = DecodeCursor(query.Cursor);
-            where.Add("(a.since < $cursorSince OR (a.since = $cursorSince AND a.id < $cursorId))");
-            command.Parameters.AddWithValue("$cursorSince", since);
-            command.Parameters.AddWithValue("$cursorId", id);
+            where.After("a.since", "a.id", since, id);
         }
 
         int limit = Math.Clamp(query.Limit, 1, 1000);
-        command.CommandText = $"SELECT {AlertColumns} FROM alerts a {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY a.since DESC, a.id DESC LIMIT $limit;";
+        command.CommandText = $"SELECT {AlertColumns} FROM alerts a {where.Sql} ORDER BY a.since DESC, a.id DESC LIMIT $limit;";
         command.Parameters.AddWithValue("$limit", limit + 1);
         var items = await ReadAlertsAsync(command, cancellationToken).ConfigureAwait(false);
         string? next = null;
@@ -728,6 +706,31 @@ public sealed class SqliteHistoryStore : IHistoryStore
         }
 
         return items;
+    }
+
+    /// <summary>The WHERE clause of a query: each optional filter adds its condition and its parameter.</summary>
+    private sealed class Conditions(SqliteCommand command)
+    {
+        private readonly List<string> clauses = [];
+
+        public string Sql => clauses.Count > 0 ? "WHERE " + string.Join(" AND ", clauses) : string.Empty;
+
+        public void Add(string clause, string name, object? value)
+        {
+            if (value is not null)
+            {
+                clauses.Add(clause);
+                command.Parameters.AddWithValue(name, value);
+            }
+        }
+
+        /// <summary>Keyset paging, newest first: rows strictly after the cursor's (time, id).</summary>
+        public void After(string timeColumn, string idColumn, long time, string id)
+        {
+            clauses.Add($"({timeColumn} < $cursorTime OR ({timeColumn} = $cursorTime AND {idColumn} < $cursorId))");
+            command.Parameters.AddWithValue("$cursorTime", time);
+            command.Parameters.AddWithValue("$cursorId", id);
+        }
     }
 
     private static string EncodeCursor(long time, string id)
