@@ -274,7 +274,13 @@ internal static class HistoryApi
                 return time;
             }
 
-            Fail(name, "must be an ISO 8601 time such as 2026-11-26T02:00:00Z");
+            // Unix milliseconds, as Grafana's data links write a point's time.
+            if (value.All(char.IsAsciiDigit) && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) && ms <= 253_402_300_799_999)
+            {
+                return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            }
+
+            Fail(name, "must be an ISO 8601 time such as 2026-11-26T02:00:00Z, or Unix milliseconds");
             return null;
         }
 

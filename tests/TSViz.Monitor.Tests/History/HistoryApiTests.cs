@@ -76,6 +76,8 @@ public sealed class HistoryApiTests
             Assert.All((await Get("/api/windows?dominantChannel=torque")).GetProperty("items").EnumerateArray(), w => Assert.Equal("torque", w.GetProperty("dominantChannel").GetString()));
             var now = DateTimeOffset.UtcNow;
             Assert.Empty((await Get($"/api/windows?to={Q(now.AddHours(-1))}")).GetProperty("items").EnumerateArray());
+            Assert.Empty((await Get($"/api/windows?to={now.AddHours(-1).ToUnixTimeMilliseconds()}")).GetProperty("items").EnumerateArray()); // Grafana's data links
+            Assert.NotEmpty((await Get($"/api/alerts?to={now.AddHours(1).ToUnixTimeMilliseconds()}&limit=3")).GetProperty("items").EnumerateArray());
             Assert.NotEmpty((await Get($"/api/windows?from={Q(now.AddHours(-1))}&to={Q(now.AddHours(1))}&hasDetail=true")).GetProperty("items").EnumerateArray());
             Assert.Empty((await Get("/api/windows?machine=" + Uri.EscapeDataString("m1' OR '1'='1"))).GetProperty("items").EnumerateArray());
 
