@@ -42,6 +42,7 @@ internal static class MonitorHost
         {
             app.MapHistoryApi();
             app.MapWebView();
+            app.MapExplorerApi();
         }
 
         app.MapJobsApi();

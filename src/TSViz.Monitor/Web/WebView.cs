@@ -59,6 +59,44 @@ internal static class WebView
         }).WithTags("history").WithName("AdversarialPeak").WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
     }
 
+    /// <summary>The network explorer's data: the deployed model's architecture, and one stored window's filter influence.</summary>
+    public static void MapExplorerApi(this WebApplication app)
+    {
+        app.MapGet("/api/model", (LiveModel model) => Results.Json(new
+        {
+            name = model.Metadata.Name,
+            version = model.Metadata.Version,
+            channels = model.Metadata.Channels,
+            windowLength = model.Metadata.WindowLength,
+            threshold = model.Threshold,
+            layers = model.Explainer.Graph.Layers.Select(l => new { name = l.Name, index = l.Index, filters = l.Filters, outputLength = l.OutputLength, activation = l.Activation }),
+        })).WithTags("model").WithName("Model").WithSummary("The deployed model: channels, window length, threshold and its convolutional layers (filters, output length, activation).");
+
+        app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        {
+            id = Uri.UnescapeDataString(id);
+            var window = await store.GetWindowAsync(id, ct).ConfigureAwait(false);
+            if (window?.Detail is not { } detail)
+            {
+                return Results.Problem(statusCode: 404, title: "No stored input", detail: $"No window '{id}' with a stored input in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
+            }
+
+            if (detail.Channels != model.Metadata.Channels.Count || detail.Length != model.Metadata.WindowLength || window.ModelVersion != model.Version)
+            {
+                return Results.Problem(statusCode: 409, title: "Other model", detail: $"The window was scored by {window.ModelVersion}; the deployed model is {model.Version}.");
+            }
+
+            using var turn = await model.TakeExplainerAsync(ct).ConfigureAwait(false);
+            var e = model.Explainer.Explain(detail.Input, 1, new Explain.Attribution.ExplainOptions { IncludeReceivedSaliency = false })[0];
+            return Results.Json(new
+            {
+                id,
+                score = e.Score,
+                layers = e.Layers.Select(l => new { name = l.Name, influence = l.Influence, scaled = l.Scaled, ranking = l.Ranking }),
+            });
+        }).WithTags("model").WithName("WindowInfluence").WithSummary("Influence of every filter of every layer (Eq. 16, raw and scaled 0-1, ranked) for one stored window, on the deployed weights.");
+    }
+
     private static IResult Resource(string file)
     {
         var stream = typeof(WebView).Assembly.GetManifestResourceStream("web/" + file);

@@ -39,7 +39,8 @@ function route() {
   clearInterval(timer);
   const hash = location.hash || "#/";
   const match = hash.match(/^#\/alert\/(.+)$/);
-  (match ? alertPage(decodeURIComponent(match[1])) : alertsPage()).catch(e => report(e.message));
+  const model = hash.match(/^#\/model(?:\/(.+))?$/);
+  (match ? alertPage(decodeURIComponent(match[1])) : model ? modelPage(model[1] ? decodeURIComponent(model[1]) : null) : alertsPage()).catch(e => report(e.message));
 }
 window.addEventListener("hashchange", route);
 
@@ -144,6 +145,85 @@ async function alertPage(id) {
     route();
   });
   main.focus();
+}
+
+// Network explorer: architecture (level 1), every layer's filters by influence for one window with a percentile
+// filter (levels 2-3), and the nightly analysis: clusters, dataset influence per filter and faithfulness (level 4).
+async function modelPage(windowId) {
+  document.title = "Model - TSViz Monitor";
+  main.innerHTML = `<p class="muted">Loading the model...</p>`;
+  const model = await api("/api/model");
+  if (!windowId) {
+    const alerts = await api("/api/alerts?limit=1");
+    windowId = alerts.items.length ? alerts.items[0].peakWindowId : null;
+  }
+  const [influence, analyses] = await Promise.all([
+    windowId ? api(`/api/windows/${encodeURIComponent(windowId)}/influence`).catch(() => null) : null,
+    api("/api/analyses?job=analysis&limit=1").catch(() => ({ items: [] })),
+  ]);
+  const analysis = analyses.items.length ? analyses.items[0] : null;
+  let html = `<h2>Network explorer: ${esc(model.name)} ${esc(model.version)}</h2>
+    <section id="architecture"><h2>Architecture</h2><table><thead><tr><th scope="col">Stage</th><th scope="col">Filters / channels</th><th scope="col">Length</th><th scope="col">Activation</th></tr></thead><tbody>
+    <tr><td>input</td><td>${model.channels.length} (${model.channels.map(esc).join(", ")})</td><td>${model.windowLength}</td><td>-</td></tr>
+    ${model.layers.map(l => `<tr data-layer="${esc(l.name)}"><td>${esc(l.name)}</td><td>${l.filters}</td><td>${l.outputLength}</td><td>${esc(l.activation)}</td></tr>`).join("")}
+    <tr><td>output</td><td>1 (anomaly score, threshold ${fmt(model.threshold, 2)})</td><td>-</td><td>-</td></tr></tbody></table></section>`;
+  html += `<section id="influence"><h2>Filters by influence</h2>`;
+  if (influence) {
+    html += `<p>Window <code>${esc(windowId)}</code>, score ${fmt(influence.score)}. Showing filters at or above the
+      <label for="percentile">percentile</label> <input id="percentile" type="range" min="0" max="100" step="5" value="50" aria-describedby="percentile-value">
+      <output id="percentile-value">50</output> of their layer's influence.</p><div id="influence-layers"></div>`;
+  } else {
+    html += `<p class="muted">No stored window to explain yet (alert windows and a sample of the others are kept with their input).</p>`;
+  }
+  html += `</section><section id="analysis"><h2>Nightly analysis: clusters, dataset influence, pruning</h2>`;
+  if (analysis) {
+    const summary = analysis.summary;
+    html += `<p>From ${analysis.windows} stored windows, ${esc(when(analysis.at))}.</p>
+      <table><thead><tr><th scope="col">Layer</th><th scope="col">Filters</th><th scope="col">Clusters (k)</th><th scope="col">Silhouette</th><th scope="col">Cluster sizes</th><th scope="col">Never active</th><th scope="col">Pruning candidates</th></tr></thead><tbody>
+      ${summary.layers.map(l => `<tr><td>${esc(l.layer)}</td><td>${l.filters}</td><td>${l.k}</td><td>${fmt(l.silhouette, 2)}</td><td>${l.clusterSizes.join(", ")}</td><td>${l.deadFilters.length}</td><td>${l.pruningCandidates}</td></tr>`).join("")}</tbody></table>
+      <p class="legend">Dataset influence per filter (Eq. 28): bar = mean, whisker = min to max; sorted by mean.</p>
+      ${summary.layers.map(l => rangeChart(l)).join("")}
+      <h3>Faithfulness: loss after zeroing one filter</h3><table><thead><tr><th scope="col">Layer</th><th scope="col">Zeroed</th><th scope="col">Filter</th><th scope="col">Loss</th><th scope="col">Change</th></tr></thead><tbody>
+      ${summary.faithfulness.map(r => `<tr><td>${esc(r.layer)}</td><td>${esc(r.which)}</td><td>${r.filter ?? "-"}</td><td>${fmt(r.loss, 4)}</td><td>${r.percentChange === null || r.percentChange === undefined ? "-" : fmt(r.percentChange, 1) + " %"}</td></tr>`).join("")}</tbody></table>`;
+  } else {
+    html += `<p class="muted">No nightly analysis yet. It runs at the configured time; <button id="run-analysis" type="button">Run it now</button></p>`;
+  }
+  main.innerHTML = html + `</section>`;
+  const run = document.getElementById("run-analysis");
+  if (run) run.addEventListener("click", async () => { await api("/api/jobs/analysis/trigger", { method: "POST" }); run.textContent = "Started: reload in a few seconds"; });
+  if (influence) {
+    const slider = document.getElementById("percentile");
+    const draw = () => {
+      document.getElementById("percentile-value").textContent = slider.value;
+      document.getElementById("influence-layers").innerHTML = influence.layers.map(l => influenceBars(l, Number(slider.value))).join("");
+    };
+    slider.addEventListener("input", draw);
+    draw();
+  }
+  main.focus();
+}
+
+function influenceBars(layer, percentile) {
+  const sorted = [...layer.scaled].sort((a, b) => a - b);
+  const cut = sorted[Math.min(sorted.length - 1, Math.floor((percentile / 100) * sorted.length))];
+  const shown = layer.ranking.filter(f => layer.scaled[f] >= cut);
+  return `<figure class="layer" data-layer="${esc(layer.name)}" data-shown="${shown.length}"><figcaption><strong>${esc(layer.name)}</strong>
+    <span class="muted">${shown.length} of ${layer.scaled.length} filters</span></figcaption>
+    <div class="filters">${shown.map(f => `<div class="bar" data-filter="${f}"><span class="label">filter ${f}</span><div class="track"><div class="fill" style="width:${(100 * layer.scaled[f]).toFixed(1)}%; background:${viridis(layer.scaled[f])}"></div></div><span>${fmt(layer.influence[f], 4)}</span></div>`).join("")}</div></figure>`;
+}
+
+function rangeChart(layer) {
+  const order = layer.meanInfluence.map((m, f) => f).sort((a, b) => layer.meanInfluence[b] - layer.meanInfluence[a]);
+  const w = 760, h = 110, pad = 24, top = Math.max(...layer.maxInfluence) || 1, step = (w - 2 * pad) / order.length;
+  const y = v => h - pad - (v / top) * (h - 2 * pad);
+  const marks = order.map((f, k) => {
+    const x = pad + k * step;
+    return `<g data-filter="${f}"><rect x="${(x + step * 0.15).toFixed(1)}" y="${y(layer.meanInfluence[f]).toFixed(1)}" width="${(step * 0.7).toFixed(1)}" height="${(h - pad - y(layer.meanInfluence[f])).toFixed(1)}" fill="#3b528b"/>
+      <line x1="${(x + step / 2).toFixed(1)}" x2="${(x + step / 2).toFixed(1)}" y1="${y(layer.maxInfluence[f]).toFixed(1)}" y2="${y(layer.minInfluence[f]).toFixed(1)}" stroke="#1b1b1b"/>
+      <title>filter ${f}: mean ${fmt(layer.meanInfluence[f], 4)}, min ${fmt(layer.minInfluence[f], 4)}, max ${fmt(layer.maxInfluence[f], 4)}</title></g>`;
+  }).join("");
+  return `<figure class="dataset-influence" data-layer="${esc(layer.layer)}"><figcaption><strong>${esc(layer.layer)}</strong></figcaption>
+    <svg role="img" aria-label="${esc(layer.layer)}: dataset influence per filter" viewBox="0 0 ${w} ${h}" width="100%">${marks}</svg></figure>`;
 }
 
 api("/health").then(h => { document.getElementById("model").textContent = `model ${h.model}`; }).catch(() => {});

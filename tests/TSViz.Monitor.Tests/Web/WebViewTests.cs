@@ -26,7 +26,7 @@ public sealed partial class WebViewTests
             ["Monitor:HttpUrl"] = $"http://127.0.0.1:{httpPort}",
             ["Monitor:Mqtt:Port"] = mqttPort.ToString(CultureInfo.InvariantCulture),
             ["Monitor:Mqtt:ClientId"] = $"tsviz-web-{mqttPort}",
-            ["Monitor:Jobs:Enabled"] = "false",
+            ["Monitor:History:FullExplanationSampleRate"] = "1",
             ["Monitor:Simulator:Machines"] = "2",
             ["Monitor:Simulator:RateHz"] = "50",
             ["Monitor:Simulator:AnomalyEverySeconds"] = "0",
@@ -68,6 +68,27 @@ public sealed partial class WebViewTests
             Assert.Contains("FGSM step", Section(page, "robustness"), StringComparison.Ordinal);
             Assert.Contains("Has this happened before?", Section(page, "similar"), StringComparison.Ordinal);
             Assert.Contains("False alarm", Section(page, "feedback"), StringComparison.Ordinal);
+
+            // The network explorer, after the nightly analysis ran (triggered by hand) on the stored windows.
+            using (var trigger = await http.PostAsync(new Uri("/api/jobs/analysis/trigger", UriKind.Relative), null, cancel.Token))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.Accepted, trigger.StatusCode);
+            }
+
+            while ((await http.GetFromJsonAsync<JsonElement>(new Uri("/api/analyses?job=analysis", UriKind.Relative), cancel.Token)).GetProperty("items").GetArrayLength() == 0)
+            {
+                await Task.Delay(500, cancel.Token);
+            }
+
+            string explorer = await Render($"{baseUrl}/#/model", Path.Combine(shots, "model.png"), cancel.Token);
+            NoPageErrors(explorer);
+            var layers = LayerRowPattern().Matches(Section(explorer, "architecture")).Select(m => m.Groups["layer"].Value).ToList();
+            Assert.Equal(["conv1", "conv2", "conv3"], layers);
+            var shown = ShownPattern().Matches(Section(explorer, "influence")).ToDictionary(m => m.Groups["layer"].Value, m => int.Parse(m.Groups["shown"].Value, CultureInfo.InvariantCulture));
+            Assert.Equal(layers, shown.Keys);
+            Assert.All(shown.Values, n => Assert.True(n > 0));
+            Assert.Equal(layers, DatasetInfluencePattern().Matches(Section(explorer, "analysis")).Select(m => m.Groups["layer"].Value));
+            Assert.Contains("Faithfulness", Section(explorer, "analysis"), StringComparison.Ordinal);
         }
         finally
         {
@@ -124,6 +145,15 @@ public sealed partial class WebViewTests
 
     [GeneratedRegex("<rect data-s=\"(?<s>[0-9.eE+-]+)\"")]
     private static partial Regex BarPattern();
+
+    [GeneratedRegex("<tr data-layer=\"(?<layer>[^\"]+)\">")]
+    private static partial Regex LayerRowPattern();
+
+    [GeneratedRegex("<figure class=\"layer\" data-layer=\"(?<layer>[^\"]+)\" data-shown=\"(?<shown>[0-9]+)\">")]
+    private static partial Regex ShownPattern();
+
+    [GeneratedRegex("<figure class=\"dataset-influence\" data-layer=\"(?<layer>[^\"]+)\">")]
+    private static partial Regex DatasetInfluencePattern();
 
     [GeneratedRegex("<pre id=\"tsviz-errors\"[^>]*>(?<text>.*?)</pre>", RegexOptions.Singleline)]
     private static partial Regex ErrorsPattern();
