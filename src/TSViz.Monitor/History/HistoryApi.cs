@@ -11,14 +11,14 @@ namespace TSViz.Monitor.History;
 /// </summary>
 internal static class HistoryApi
 {
-    private static readonly string[] ReasonCodes = ["anomaly", "normal", "insufficient_data"];
-    private static readonly string[] Statuses = ["open", "closed"];
+    internal static readonly string[] ReasonCodes = ["anomaly", "normal", "insufficient_data"];
+    internal static readonly string[] Statuses = ["open", "closed"];
 
     public static void MapHistoryApi(this WebApplication app)
     {
         var api = app.MapGroup("/api").WithTags("history");
 
-        api.MapGet("/windows", async (HttpRequest request, IHistoryStore store, string? machine, string? from, string? to, string? minScore,
+        api.MapGet("/windows", async (IHistoryStore store, string? machine, string? from, string? to, string? minScore,
             string? reasonCode, string? dominantChannel, string? hasDetail, string? limit, string? cursor, CancellationToken ct) =>
         {
             var p = new Parameters();
@@ -35,7 +35,7 @@ internal static class HistoryApi
                 Cursor = p.Cursor("cursor", cursor),
             };
             p.Range("from", query.From, query.To);
-            return p.Failed ?? Results.Json(WindowPage(await store.QueryWindowsAsync(query, ct).ConfigureAwait(false), request));
+            return p.Failed ?? Results.Json(WindowPage(await store.QueryWindowsAsync(query, ct).ConfigureAwait(false)));
         }).WithName("QueryWindows").WithSummary("Scored windows, newest first: filter by machine, time range (ISO 8601), minimum score, reason code, dominant channel; page with limit and the returned cursor.");
 
         api.MapGet("/windows/{id}", async (string id, IHistoryStore store, CancellationToken ct) =>
@@ -188,7 +188,7 @@ internal static class HistoryApi
 
     private sealed record FeedbackRequest(string? Kind, string? Author, string? Comment);
 
-    private static object WindowPage(Page<WindowRecord> page, HttpRequest request)
+    private static object WindowPage(Page<WindowRecord> page)
         => new { items = page.Items.Select(w => WindowBody(w, full: false)), nextCursor = page.NextCursor };
 
     internal static object WindowBody(WindowRecord w, bool full) => new

@@ -32,7 +32,7 @@ internal static class HistoryVerb
             var page = await store.QueryWindowsAsync(new WindowQuery
             {
                 Machine = parse.GetValue(machine), From = Time(parse.GetValue(from), "--from"), To = Time(parse.GetValue(to), "--to"),
-                MinScore = parse.GetValue(minScore), DominantChannel = parse.GetValue(channel), ReasonCode = parse.GetValue(reason), Limit = parse.GetValue(limit),
+                MinScore = parse.GetValue(minScore), DominantChannel = parse.GetValue(channel), ReasonCode = OneOf(parse.GetValue(reason), "--reason", HistoryApi.ReasonCodes), Limit = Limit(parse.GetValue(limit)),
             }, ct).ConfigureAwait(false);
             Write(output, page.Items.Select(w => HistoryApi.WindowBody(w, full: false)));
         }));
@@ -43,7 +43,7 @@ internal static class HistoryVerb
             var page = await store.QueryAlertsAsync(new AlertQuery
             {
                 Machine = parse.GetValue(machine), From = Time(parse.GetValue(from), "--from"), To = Time(parse.GetValue(to), "--to"),
-                MinScore = parse.GetValue(minScore), DominantChannel = parse.GetValue(channel), Status = parse.GetValue(status), Limit = parse.GetValue(limit),
+                MinScore = parse.GetValue(minScore), DominantChannel = parse.GetValue(channel), Status = OneOf(parse.GetValue(status), "--status", HistoryApi.Statuses), Limit = Limit(parse.GetValue(limit)),
             }, ct).ConfigureAwait(false);
             Write(output, page.Items.Select(HistoryApi.AlertBody));
         }));
@@ -79,6 +79,13 @@ internal static class HistoryVerb
         => text is null ? null
         : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time) ? time
         : throw new ArgumentException($"{option} must be an ISO 8601 time such as 2026-11-26T02:00:00Z, got '{text}'");
+
+    private static int Limit(int value)
+        => value is >= 1 and <= 1000 ? value : throw new ArgumentException($"--limit must lie in 1..1000, got {value}");
+
+    private static string? OneOf(string? value, string option, string[] allowed)
+        => value is null || allowed.Contains(value, StringComparer.Ordinal) ? value
+        : throw new ArgumentException($"{option} must be one of {string.Join(", ", allowed)}, got '{value}'");
 
     private static Task<int> Run(TextWriter error, string path, Func<IHistoryStore, Task> query)
         => VerbErrors.RunAsync(error, async () =>

@@ -58,7 +58,7 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogRetry(logger, 0, ex.Message);
+            LogLookupFailed(logger, ids.Count, ex.Message);
             return new HashSet<string>(); // at least once: score and publish again rather than lose a window
         }
     }
@@ -146,6 +146,9 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "History write failed (attempt {Attempt}), retrying: {Error}")]
     private static partial void LogRetry(ILogger logger, int attempt, string error);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Could not look up {Windows} possibly redelivered windows in the history; they are scored and published again: {Error}")]
+    private static partial void LogLookupFailed(ILogger logger, int windows, string error);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "History write failed: {Windows} window records and {Alerts} alert updates are not in the history (they were published): {Error}")]
     private static partial void LogFailed(ILogger logger, int windows, int alerts, string error);

@@ -55,6 +55,13 @@ internal sealed class LiveModel : IDisposable
 
     public double Threshold => Metadata.DecisionThreshold!.Value;
 
+    /// <summary>
+    /// The id of a result of this model for <paramref name="machine"/> at <paramref name="time"/>:
+    /// machine:time:model/version (windows: their end; alert episodes: their start). It is the idempotency key.
+    /// </summary>
+    public string ResultId(string machine, DateTimeOffset time)
+        => $"{machine}:{time.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{Metadata.Name}/{Metadata.Version}";
+
     public void Dispose()
     {
         Scorer.Dispose();

@@ -404,7 +404,6 @@ internal sealed partial class MonitorWorker : BackgroundService
     /// </summary>
     private InsufficientDataMessage InsufficientData(Sample sample, DateTimeOffset previous)
     {
-        var metadata = model.Metadata;
         int needed;
         lock (assemblerGate)
         {
@@ -415,7 +414,7 @@ internal sealed partial class MonitorWorker : BackgroundService
         metrics.InsufficientData.WithLabels(sample.Machine).Inc();
         LogGap(logger, sample.Machine, seconds, needed);
         return new InsufficientDataMessage(
-            $"{sample.Machine}:{sample.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{metadata.Name}/{metadata.Version}:gap",
+            model.ResultId(sample.Machine, sample.Timestamp) + ":gap",
             sample.Machine, model.Version, "insufficient_data", previous, sample.Timestamp, seconds, options.MaxGapSeconds, needed, null, null);
     }
 

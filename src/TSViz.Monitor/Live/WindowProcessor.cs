@@ -155,8 +155,7 @@ internal sealed partial class WindowProcessor(
         return fresh;
     }
 
-    private string WindowId(AssembledWindow window)
-        => $"{window.Machine}:{window.End.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{model.Metadata.Name}/{model.Metadata.Version}";
+    private string WindowId(AssembledWindow window) => model.ResultId(window.Machine, window.End);
 
     private async Task ProcessAsync(List<PendingWindow> batch, CancellationToken cancellationToken)
     {
@@ -334,8 +333,7 @@ internal sealed partial class WindowProcessor(
     }
 
     /// <summary>An alert episode's id: machine, since and model (stable across the episode's updates).</summary>
-    private string AlertId(AlertState state)
-        => $"{state.Machine}:{state.Since.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{model.Metadata.Name}/{model.Metadata.Version}";
+    private string AlertId(AlertState state) => model.ResultId(state.Machine, state.Since);
 
     /// <summary>The peak's saliency pattern (scaled 0-1) followed by the scaled influence of every filter of every layer.</summary>
     private static (float[] Signature, int SaliencyLength) Signature(WindowExplanation e)

@@ -296,14 +296,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
             }
         }
 
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = EncodeCursor(items[^1].WindowEnd.ToUnixTimeMilliseconds(), items[^1].Id);
-        }
-
-        return new Page<WindowRecord>(items, next);
+        return ToPage(items, limit, w => (w.WindowEnd, w.Id));
     }
 
     public async Task<WindowRecord?> GetWindowAsync(string id, CancellationToken cancellationToken)
@@ -355,14 +348,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
         command.CommandText = $"SELECT {AlertColumns} FROM alerts a {where.Sql} ORDER BY a.since DESC, a.id DESC LIMIT $limit;";
         command.Parameters.AddWithValue("$limit", limit + 1);
         var items = await ReadAlertsAsync(command, cancellationToken).ConfigureAwait(false);
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = EncodeCursor(items[^1].Since.ToUnixTimeMilliseconds(), items[^1].Id);
-        }
-
-        return new Page<AlertRecord>(items, next);
+        return ToPage(items, limit, a => (a.Since, a.Id));
     }
 
     public async Task<AlertRecord?> GetAlertAsync(string id, CancellationToken cancellationToken)
@@ -731,6 +717,19 @@ public sealed class SqliteHistoryStore : IHistoryStore
             command.Parameters.AddWithValue("$cursorTime", time);
             command.Parameters.AddWithValue("$cursorId", id);
         }
+    }
+
+    /// <summary>A page from up to limit + 1 rows: the extra row only says there is more; the cursor is the last row's key.</summary>
+    private static Page<T> ToPage<T>(List<T> items, int limit, Func<T, (DateTimeOffset Time, string Id)> key)
+    {
+        if (items.Count <= limit)
+        {
+            return new Page<T>(items, null);
+        }
+
+        items.RemoveAt(limit);
+        var (time, id) = key(items[^1]);
+        return new Page<T>(items, EncodeCursor(time.ToUnixTimeMilliseconds(), id));
     }
 
     private static string EncodeCursor(long time, string id)

@@ -182,6 +182,12 @@ public sealed class HistoryApiTests
         var (badExit, _, error) = await Cli.VerbRunner.Run("history", "windows", "--db", database, "--from", "last night");
         Assert.Equal(2, badExit);
         Assert.Contains("--from", error, StringComparison.Ordinal);
+        var (reasonExit, _, reasonError) = await Cli.VerbRunner.Run("history", "windows", "--db", database, "--reason", "odd");
+        Assert.Equal(2, reasonExit);
+        Assert.Contains("--reason must be one of anomaly, normal, insufficient_data", reasonError, StringComparison.Ordinal);
+        var (limitExit, _, limitError) = await Cli.VerbRunner.Run("history", "alerts", "--db", database, "--limit", "0");
+        Assert.Equal(2, limitExit);
+        Assert.Contains("--limit", limitError, StringComparison.Ordinal);
         var (missingExit, _, missing) = await Cli.VerbRunner.Run("history", "alerts", "--db", database + ".missing");
         Assert.Equal(2, missingExit);
         Assert.Contains("no history at", missing, StringComparison.Ordinal);
