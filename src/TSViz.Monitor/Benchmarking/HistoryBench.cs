@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using TSViz.Explain;
+using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 
@@ -23,7 +24,7 @@ internal static class HistoryBench
         var payloads = explanations.Select((e, i) => JsonSerializer.SerializeToUtf8Bytes(new ExplanationMessage(
             $"m{i % 40}:{i}", $"m{i % 40}", "anomaly-cnn 1.0.0", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, e.Score, e.Score >= 0.5f, "normal",
             e.Differentiated, e.GradientsVanished, explainer.Metadata.Channels.Select((c, k) => (c, k)).ToDictionary(p => p.c, p => e.ChannelContributions[p.k]),
-            explainer.Metadata.Channels[0], Enumerable.Range(0, channels).Select(c => e.Saliency.AsSpan(c * length, length).ToArray()).ToArray(),
+            explainer.Metadata.Channels[0], ChannelRows.Of(e.Saliency, channels, length),
             e.TopSteps.Select(s => new TopStepMessage(s.ChannelName, s.Step, s.Saliency)).ToList(),
             e.Layers.SelectMany(l => l.Ranking.Take(3).Select(f => new TopFilterMessage(l.Name, f, l.Influence[f], l.Scaled[f]))).ToList(),
             new RobustnessMessage("fgsm", 0.1, e.Score, e.Score, false, null, null), null, null, new TimingsMessage(1, 1, 1, size)),

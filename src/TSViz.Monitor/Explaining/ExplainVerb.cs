@@ -124,7 +124,7 @@ internal static class ExplainVerb
                 {
                     var chosen = e.Layers.ToDictionary(l => l.Name, l => l.Ranking.Take(settings.FilterSaliencyTop).ToArray());
                     filterMaps = explainer.FilterSaliency(valid[i].Values!, 1, chosen)[0]
-                        .Select(m => new FilterSaliencyJson(m.Layer, m.Filter, ChannelMajor(m.Saliency, channels, length))).ToList();
+                        .Select(m => new FilterSaliencyJson(m.Layer, m.Filter, ChannelRows.Of(m.Saliency, channels, length))).ToList();
                 }
 
                 lines[valid[i]] = new ExplanationLine
@@ -136,14 +136,14 @@ internal static class ExplainVerb
                     ExplainedValue = e.ExplainedValue,
                     GradientsVanished = e.GradientsVanished,
                     OutputSaturated = e.OutputSaturated,
-                    Saliency = ChannelMajor(e.Saliency, channels, length),
-                    SaliencyRaw = ChannelMajor(e.SaliencyRaw, channels, length),
-                    SaliencyReceived = e.SaliencyReceived is null ? null : ChannelMajor(e.SaliencyReceived, channels, length),
+                    Saliency = ChannelRows.Of(e.Saliency, channels, length),
+                    SaliencyRaw = ChannelRows.Of(e.SaliencyRaw, channels, length),
+                    SaliencyReceived = e.SaliencyReceived is null ? null : ChannelRows.Of(e.SaliencyReceived, channels, length),
                     ChannelContributions = explainer.Metadata.Channels.Select((name, c) => (name, c)).ToDictionary(p => p.name, p => e.ChannelContributions[p.c]),
                     TopSteps = e.TopSteps.Select(s => new TopStepJson(s.ChannelName, s.Step, s.Saliency)).ToList(),
                     Layers = e.Layers.Select(l => new LayerJson(l.Name, l.Influence, l.Scaled, l.Ranking,
                         settings.Percentile is double p ? FilterSelection.AtOrAbovePercentile(l.Influence, p) : null,
-                        l.Activations is null ? null : ChannelMajor(l.Activations, l.Influence.Length, l.Activations.Length / l.Influence.Length))).ToList(),
+                        l.Activations is null ? null : ChannelRows.Of(l.Activations, l.Influence.Length, l.Activations.Length / l.Influence.Length))).ToList(),
                     FilterSaliency = filterMaps,
                     Robustness = robustness?[i],
                 };
@@ -189,10 +189,7 @@ internal static class ExplainVerb
                     _ => explainer.IterativeFgsm(values, count, new IterativeFgsmOptions { Epsilon = settings.Epsilon, Alpha = settings.Epsilon / 5 }),
                 };
                 return results.Select(r => new RobustnessJson(r.Method, r.Epsilon, r.Alpha, r.Steps, r.ScoreBefore, r.ScoreAfter, r.Flipped,
-                    null, null, null, ChannelMajor(r.AdversarialWindow, channels, length))).ToArray();
+                    null, null, null, ChannelRows.Of(r.AdversarialWindow, channels, length))).ToArray();
         }
     }
-
-    private static float[][] ChannelMajor(float[] values, int rows, int length)
-        => Enumerable.Range(0, rows).Select(r => values.AsSpan(r * length, length).ToArray()).ToArray();
 }

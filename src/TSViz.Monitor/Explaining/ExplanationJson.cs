@@ -48,3 +48,11 @@ internal sealed record RejectedLine(string? Id, int Line, string Error);
 [JsonSerializable(typeof(ExplanationLine))]
 [JsonSerializable(typeof(RejectedLine))]
 internal sealed partial class ExplainJsonContext : JsonSerializerContext;
+
+/// <summary>Channel-major arrays as JSON likes them: one row per channel.</summary>
+internal static class ChannelRows
+{
+    /// <summary>Splits <paramref name="values"/> (channel c, step t at c * length + t) into <paramref name="rows"/> rows.</summary>
+    public static float[][] Of(float[] values, int rows, int length)
+        => Enumerable.Range(0, rows).Select(r => values.AsSpan(r * length, length).ToArray()).ToArray();
+}

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using TSViz.Monitor.Explaining;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.History;
@@ -210,7 +211,7 @@ internal static class HistoryApi
         alertId = w.AlertId,
         hasDetail = w.HasDetail,
         explanation = full && w.Detail is { } d ? JsonDocument.Parse(d.ExplanationJson).RootElement : (JsonElement?)null,
-        input = full && w.Detail is { } i ? Enumerable.Range(0, i.Channels).Select(c => i.Input.AsSpan(c * i.Length, i.Length).ToArray()) : null,
+        input = full && w.Detail is { } i ? ChannelRows.Of(i.Input, i.Channels, i.Length) : null,
     };
 
     internal static object AlertBody(AlertRecord a) => new

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Data;
 using TSViz.Explain.Robustness;
+using TSViz.Monitor.Explaining;
 using TSViz.Monitor.History;
 using TSViz.Plugins.Alerts;
 using TSViz.Plugins.History;
@@ -217,7 +218,7 @@ internal sealed partial class WindowProcessor(
                 {
                     var chosen = explanations[i].Layers.ToDictionary(l => l.Name, l => l.Ranking.Take(options.Value.TopFilters).ToArray());
                     filterMaps[i] = model.Explainer.FilterSaliency(values.AsSpan(i * size, size), 1, chosen)[0]
-                        .Select(m => new FilterSaliencyMessage(m.Layer, m.Filter, Rows(m.Saliency, channels, length))).ToList();
+                        .Select(m => new FilterSaliencyMessage(m.Layer, m.Filter, ChannelRows.Of(m.Saliency, channels, length))).ToList();
                 }
             }
         }
@@ -245,7 +246,7 @@ internal sealed partial class WindowProcessor(
                 ids[i], window.Machine, model.Version, window.Start, window.End, scores[i], decision,
                 decision ? "anomaly" : "normal",
                 e.Differentiated, e.GradientsVanished, contributions, dominant,
-                Rows(e.Saliency, channels, length),
+                ChannelRows.Of(e.Saliency, channels, length),
                 e.TopSteps.Select(s => new TopStepMessage(s.ChannelName, s.Step, s.Saliency)).ToList(),
                 topFilters,
                 new RobustnessMessage("fgsm", fgsm[i].Epsilon, fgsm[i].ScoreBefore, fgsm[i].ScoreAfter, fgsm[i].Flipped ?? false,
@@ -374,8 +375,6 @@ internal sealed partial class WindowProcessor(
         await worker.PublishAsync(worker.Topic(state.Machine, "alert"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true, cancellationToken).ConfigureAwait(false);
     }
 
-    private static float[][] Rows(float[] values, int rows, int length)
-        => Enumerable.Range(0, rows).Select(r => values.AsSpan(r * length, length).ToArray()).ToArray();
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Alert opened on {Machine}: score {Score:F3}, dominant channel {Channel}")]
     private static partial void LogAlertOpened(ILogger logger, string machine, float score, string channel);

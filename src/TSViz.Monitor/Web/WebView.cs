@@ -1,4 +1,5 @@
 using System.Globalization;
+using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 
@@ -45,7 +46,6 @@ internal static class WebView
 
             using var turn = await model.TakeExplainerAsync(ct).ConfigureAwait(false);
             var result = model.Explainer.Fgsm(detail.Input, 1, epsilon)[0];
-            float[][] Rows(float[] values) => Enumerable.Range(0, detail.Channels).Select(c => values.AsSpan(c * detail.Length, detail.Length).ToArray()).ToArray();
             return Results.Json(new
             {
                 method = result.Method,
@@ -53,8 +53,8 @@ internal static class WebView
                 scoreBefore = result.ScoreBefore,
                 scoreAfter = result.ScoreAfter,
                 flipped = result.Flipped,
-                window = Rows(result.Window),
-                adversarialWindow = Rows(result.AdversarialWindow),
+                window = ChannelRows.Of(result.Window, detail.Channels, detail.Length),
+                adversarialWindow = ChannelRows.Of(result.AdversarialWindow, detail.Channels, detail.Length),
             });
         }).WithTags("history").WithName("AdversarialPeak").WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
     }
