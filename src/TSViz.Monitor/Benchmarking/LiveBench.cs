@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MQTTnet;
@@ -70,7 +68,7 @@ internal static class LiveBench
         await relay.DisposeAsync().ConfigureAwait(false);
         load.SetRate(0);
 
-        int httpPort = FreePort();
+        int httpPort = MosquittoProcess.FreePort();
         using var monitor = StartMonitor(settings, host, port, httpPort, Path.Combine(work, "monitor.log"));
         try
         {
@@ -278,13 +276,6 @@ internal static class LiveBench
         return colon > 0 && int.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out int port)
             ? (text[..colon], port)
             : throw new ArgumentException($"--broker must read host:port, got '{text}'");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>

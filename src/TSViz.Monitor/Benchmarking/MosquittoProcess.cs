@@ -26,12 +26,7 @@ internal sealed class MosquittoProcess : IAsyncDisposable
             throw new FileNotFoundException($"{Binary} is missing: install the Debian package mosquitto (apt-get install -y mosquitto) or pass --broker host:port.");
         }
 
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        int port = FreePort();
 
         string config = Path.Combine(directory, "mosquitto.conf");
         await File.WriteAllLinesAsync(config, [
@@ -58,6 +53,14 @@ internal sealed class MosquittoProcess : IAsyncDisposable
                 await Task.Delay(100, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>A loopback TCP port that was free a moment ago (the OS chose it).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
