@@ -19,6 +19,7 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
     private readonly double sampleRate = options.Value.History.FullExplanationSampleRate;
     private readonly Channel<Pending> queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(32) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private Task loop = Task.CompletedTask;
+    private IReadOnlyDictionary<string, DateTimeOffset>? newestAtStart;
 
     private sealed record Pending(IReadOnlyList<WindowRecord> Windows, IReadOnlyList<AlertRecord> Alerts, Action Done);
 
@@ -42,10 +43,13 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
     }
 
     /// <summary>
-    /// The ids among <paramref name="ids"/> whose results are already in the history: input the broker redelivered
-    /// (after a restart of the monitor) for windows that were published, stored, but not yet acknowledged.
+    /// The ids among <paramref name="windows"/> whose results are already in the history: input the broker redelivered
+    /// (after a restart of the monitor) for windows that were published, stored, but not yet acknowledged. Only
+    /// windows ending at or before their machine's newest stored window at start-up can be such repeats (this run's
+    /// own windows are newer), so the database is asked about those only: after the redelivered backlog, never.
+    /// Called from the processor's loop only.
     /// </summary>
-    public async Task<IReadOnlySet<string>> AlreadyStoredAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<string>> AlreadyStoredAsync(IReadOnlyList<(string Id, string Machine, DateTimeOffset End)> windows, CancellationToken cancellationToken)
     {
         if (store is null)
         {
@@ -54,11 +58,15 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
 
         try
         {
-            return await store.ExistingWindowIdsAsync(ids, cancellationToken).ConfigureAwait(false);
+            newestAtStart ??= await store.NewestWindowEndsAsync(cancellationToken).ConfigureAwait(false);
+            var candidates = windows.Where(w => newestAtStart.TryGetValue(w.Machine, out var newest) && w.End <= newest).Select(w => w.Id).ToList();
+            return candidates.Count == 0
+                ? new HashSet<string>()
+                : await store.ExistingWindowIdsAsync(candidates, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogLookupFailed(logger, ids.Count, ex.Message);
+            LogLookupFailed(logger, windows.Count, ex.Message);
             return new HashSet<string>(); // at least once: score and publish again rather than lose a window
         }
     }

@@ -28,9 +28,6 @@ internal sealed class InFlightMessage(MqttApplicationMessageReceivedEventArgs ar
 
     public bool Decoded { get; set; }
 
-    /// <summary>The broker sent it again (MQTT DUP flag): its windows may already be in the history.</summary>
-    public bool Redelivered => Args.ApplicationMessage.Dup;
-
     public long ReceivedTimestamp { get; init; }
 
     public int Pending => Volatile.Read(ref pending);
@@ -64,7 +61,6 @@ internal sealed partial class MonitorWorker : BackgroundService
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task ingestLoop = Task.CompletedTask;
     private int connection;
-    private long connectedAt;
 
     public MonitorWorker(IOptions<MonitorOptions> options, LiveModel model, MonitorMetrics metrics, TimeProvider time, ILogger<MonitorWorker> logger)
     {
@@ -86,12 +82,6 @@ internal sealed partial class MonitorWorker : BackgroundService
     }
 
     public bool IsConnected => client.IsConnected;
-
-    /// <summary>
-    /// Whether input may be redelivered now: within a minute of (re)connecting, when the broker resends what the
-    /// previous connection or run left unacknowledged (some brokers do not set the DUP flag on it).
-    /// </summary>
-    public bool RecentlyConnected => time.GetElapsedTime(Interlocked.Read(ref connectedAt)) < TimeSpan.FromMinutes(1);
 
     public ChannelReader<PendingWindow> Windows => queue.Reader;
 
@@ -148,7 +138,6 @@ internal sealed partial class MonitorWorker : BackgroundService
                     Interlocked.Increment(ref connection);
                     await ConnectAsync(stoppingToken).ConfigureAwait(false);
                     metrics.BrokerConnected.Set(1);
-                    Interlocked.Exchange(ref connectedAt, time.GetTimestamp());
                     if (everConnected)
                     {
                         metrics.Reconnects.Inc();

@@ -121,18 +121,12 @@ internal sealed partial class WindowProcessor(
     /// <summary>
     /// Drops windows whose id (machine, window end, model version) is already in the history: their results were
     /// published and stored before the monitor restarted, only the acknowledgement was lost. They are counted, not
-    /// scored, published or counted again; their input is released for acknowledgement. Looked up only when input can
-    /// be a redelivery (DUP flag, or the first minute after connecting).
+    /// scored, published or counted again; their input is released for acknowledgement.
     /// </summary>
     private async Task<List<PendingWindow>> WithoutRepeatsAsync(List<PendingWindow> batch)
     {
-        if (!worker.RecentlyConnected && !batch.Any(b => b.Source.Redelivered))
-        {
-            return batch; // no redelivery possible: spare the lookup
-        }
-
         var ids = batch.Select(b => WindowId(b.Window)).ToList();
-        var stored = await history.AlreadyStoredAsync(ids, CancellationToken.None).ConfigureAwait(false);
+        var stored = await history.AlreadyStoredAsync(batch.Select((b, i) => (ids[i], b.Window.Machine, b.Window.End)).ToList(), CancellationToken.None).ConfigureAwait(false);
         if (stored.Count == 0)
         {
             return batch;

@@ -16,6 +16,9 @@ public interface IHistoryStore
     /// <summary>Which of these window ids are already stored (a redelivery of a window whose results went out).</summary>
     Task<IReadOnlySet<string>> ExistingWindowIdsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken);
 
+    /// <summary>Each machine's newest stored window end (what a restarted monitor may see redelivered lies at or before it).</summary>
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> NewestWindowEndsAsync(CancellationToken cancellationToken);
+
     /// <summary>Inserts or updates alert episodes (by id).</summary>
     Task UpsertAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken);
 

@@ -207,7 +207,8 @@ public sealed class SqliteHistoryStore : IHistoryStore
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT w.id FROM windows w WHERE w.id IN (SELECT value FROM json_each($ids));";
+        // Driven by the ids (a primary-key probe each), never by a scan of the windows table.
+        command.CommandText = "SELECT j.value FROM json_each($ids) j WHERE EXISTS (SELECT 1 FROM windows w WHERE w.id = j.value);";
         command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids, Json));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -216,6 +217,21 @@ public sealed class SqliteHistoryStore : IHistoryStore
         }
 
         return found;
+    }
+
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> NewestWindowEndsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT machine, MAX(window_end) FROM windows GROUP BY machine;";
+        var newest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            newest[reader.GetString(0)] = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1));
+        }
+
+        return newest;
     }
 
     public async Task UpsertAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)

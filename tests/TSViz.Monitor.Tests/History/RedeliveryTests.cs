@@ -43,9 +43,9 @@ public sealed class RedeliveryTests
 
             // A previous run published and stored the first two windows, then stopped before acknowledging them.
             var store = app.Services.GetRequiredService<IHistoryStore>();
-            await store.WriteWindowsAsync(new[] { Id(length - 1), Id(length + 9) }.Select(id => new WindowRecord
+            await store.WriteWindowsAsync(new[] { length - 1, length + 9 }.Select(last => new WindowRecord
             {
-                Id = id, Machine = "m1", ModelVersion = metadata.Version, WindowEnd = start, Score = 0.1f, Decision = false, ReasonCode = "normal",
+                Id = Id(last), Machine = "m1", ModelVersion = metadata.Version, WindowEnd = start.AddMilliseconds(100 * last), Score = 0.1f, Decision = false, ReasonCode = "normal",
             }).ToList(), cancel.Token);
 
             var explanations = new ConcurrentQueue<string>();

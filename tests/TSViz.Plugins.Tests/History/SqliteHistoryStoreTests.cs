@@ -56,6 +56,8 @@ public sealed class SqliteHistoryStoreTests
         Assert.Equal(3, page.Items.Count);
         var existing = await store.ExistingWindowIdsAsync([records[1].Id, "m9:never", records[0].Id], CancellationToken.None);
         Assert.Equal(new HashSet<string> { records[0].Id, records[1].Id }, existing);
+        var newest = await store.NewestWindowEndsAsync(CancellationToken.None);
+        Assert.Equal(T0.AddSeconds(2), Assert.Single(newest).Value); // m1's newest of the three windows
         var stored = await store.GetWindowAsync(records[0].Id, CancellationToken.None);
         Assert.NotNull(stored);
         Assert.Equal(records[0].WindowEnd, stored.WindowEnd);
