@@ -83,6 +83,17 @@ public sealed class Explainer : IDisposable
         return PerFilterSaliency.OnePassPerFilter(Graph, Input(windows, count));
     }
 
+    /// <summary>
+    /// Recursive highlighting of one window: the points of every lower layer and of the model input that produced
+    /// activation <paramref name="step"/> of filter <paramref name="filter"/> in <paramref name="layer"/>
+    /// (through max-pooling only the maxima).
+    /// </summary>
+    public ActivationTraceResult Trace(ReadOnlySpan<float> window, string layer, int filter, int step)
+    {
+        using var scope = NewDisposeScope();
+        return ActivationTrace.Run(Graph, Input(window, 1), layer, filter, step);
+    }
+
     /// <summary>FGSM (Eq. 26) at <paramref name="epsilon"/>: one step, then the window rescored.</summary>
     public RobustnessResult[] Fgsm(ReadOnlySpan<float> windows, int count, double epsilon)
         => Split(windows, count, (part, n) => AdversarialAttack.Iterative(Graph, Input(part, n), epsilon, epsilon, 1, "fgsm"));

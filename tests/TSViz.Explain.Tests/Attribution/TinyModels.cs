@@ -56,6 +56,27 @@ internal static class TinyModels
         return path;
     }
 
+    /// <summary>
+    /// One channel of 8 steps: conv1 (2 filters, kernel 2: [1, 1] and [2, 1]), max-pooling 2/2, conv2 (1 filter,
+    /// kernel 2, all weights 1), flatten, dense. No activations, so which points produced an activation follows by hand.
+    /// </summary>
+    public static string Pooled()
+    {
+        var builder = new OnnxGraphBuilder("pooled", 1, 8);
+        string x = builder.Node("Conv", "conv1",
+            [builder.Input, builder.Initializer("w1", [2, 1, 2], [1, 1, 2, 1]), builder.Initializer("b1", [2], [0f, 0f])], null, IntsAttribute("kernel_shape", 2));
+        x = builder.Node("MaxPool", "pool1", [x], null, IntsAttribute("kernel_shape", 2), IntsAttribute("strides", 2));
+        x = builder.Node("Conv", "conv2",
+            [x, builder.Initializer("w2", [1, 2, 2], [1, 1, 1, 1]), builder.Initializer("b2", [1], [0f])], null, IntsAttribute("kernel_shape", 2));
+        x = builder.Node("Flatten", "flatten", [x]);
+        builder.Node("Gemm", "fc", [x, builder.Initializer("v", [1, 2], [1f, 1f]), builder.Initializer("c", [1], [0f])], "score", IntAttribute("transB", 1));
+        builder.Output("score", 1);
+        var metadata = new ModelMetadata("pooled", "0", ["x"], 8, WindowPreprocessing.None, OutputKind.Value, null, new Dictionary<string, string>());
+        string path = Path.Combine(RepositoryPaths.NewTempDirectory(), "pooled.onnx");
+        OnnxExporter.Save(builder.Build(metadata, "hand-checked"), path);
+        return path;
+    }
+
     /// <summary>The reference anomaly CNN with random weights, after <paramref name="edit"/> changed them.</summary>
     public static string ReferenceCnn(int seed, Action<ConvNet1d> edit)
     {
