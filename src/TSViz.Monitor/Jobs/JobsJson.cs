@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace TSViz.Monitor.Jobs;
 
-/// <summary>One conv layer in an analysis: clusters at the chosen k, dead filters, candidates, and every filter's dataset influence.</summary>
+/// <summary>
+/// One conv layer in an analysis: clusters at the chosen k (each filter's cluster in <c>Labels</c>, the silhouette
+/// score of every k from 2 in <c>SilhouetteByK</c>), dead filters, candidates, and every filter's dataset influence.
+/// </summary>
 internal sealed record LayerSummary(
     string Layer,
     int Filters,
@@ -14,7 +17,14 @@ internal sealed record LayerSummary(
     int PruningCandidates,
     float[] MeanInfluence,
     float[] MinInfluence,
-    float[] MaxInfluence);
+    float[] MaxInfluence)
+{
+    /// <summary>Cluster of each filter at the chosen k (absent in analyses stored before it was kept).</summary>
+    public int[]? Labels { get; init; }
+
+    /// <summary>Silhouette score for k = 2, 3, ... (index 0 is k = 2); null where it is not finite.</summary>
+    public double?[]? SilhouetteByK { get; init; }
+}
 
 /// <summary>A ranked pruning candidate (least layer-scaled influence first).</summary>
 internal sealed record CandidateSummary(string Layer, int Filter, float MeanInfluence, float ScaledInfluence, float MinInfluence, float MaxInfluence, bool NeverActive, int? Cluster, int? RedundantWith);

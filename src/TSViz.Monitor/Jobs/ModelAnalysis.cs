@@ -62,7 +62,11 @@ internal static class ModelAnalysis
                 byFilter.Count(IsCandidate),
                 layer.Mean,
                 layer.Min,
-                layer.Max);
+                layer.Max)
+            {
+                Labels = clusters.Labels,
+                SilhouetteByK = [.. clusters.SilhouetteByK.Select(Finite)],
+            };
         }).ToList();
 
         var candidates = ranked.Take(TopCandidates).Select(c =>

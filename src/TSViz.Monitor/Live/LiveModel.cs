@@ -9,6 +9,7 @@ internal sealed class LiveModel : IDisposable
 {
     public LiveModel(string path)
     {
+        Path = path;
         Scorer = OnnxRuntimeScorer.Open(path);
         Explainer = Explainer.Load(path);
         if (Scorer.Metadata.DecisionThreshold is null)
@@ -17,6 +18,9 @@ internal sealed class LiveModel : IDisposable
             throw new ModelFileException($"Model '{path}' declares no decision threshold (tsviz.decision_threshold); the live monitor raises alerts and needs one.");
         }
     }
+
+    /// <summary>The deployed model file.</summary>
+    public string Path { get; }
 
     public OnnxRuntimeScorer Scorer { get; }
 

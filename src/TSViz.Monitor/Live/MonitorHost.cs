@@ -79,6 +79,7 @@ internal static class MonitorHost
         services.AddSingleton(registry);
         services.AddSingleton<MonitorMetrics>();
         services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
+        services.AddSingleton<ModelInversion>();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
             services.AddSingleton(sp => new SqliteHistoryStore(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History.Path));

@@ -33,15 +33,15 @@ internal static class WebView
             }
 
             var alert = await store.GetAlertAsync(id, ct).ConfigureAwait(false);
-            var peak = alert is null ? null : await store.GetWindowAsync(alert.PeakWindowId, ct).ConfigureAwait(false);
-            if (peak?.Detail is not { } detail)
+            if (alert is null)
             {
-                return Results.Problem(statusCode: 404, title: "No stored input", detail: $"No alert '{id}' with a stored peak window in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
+                return Results.Problem(statusCode: 404, title: "No such alert", detail: $"No alert '{id}' in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
             }
 
-            if (detail.Channels != model.Metadata.Channels.Count || detail.Length != model.Metadata.WindowLength || peak.ModelVersion != model.Version)
+            var (detail, problem) = await StoredInputAsync(store, model, alert.PeakWindowId, ct).ConfigureAwait(false);
+            if (detail is null)
             {
-                return Results.Problem(statusCode: 409, title: "Other model", detail: $"The alert was raised by {peak.ModelVersion}; the deployed model is {model.Version}.");
+                return problem!;
             }
 
             using var turn = await model.TakeExplainerAsync(ct).ConfigureAwait(false);
@@ -59,42 +59,25 @@ internal static class WebView
         }).WithTags("history").WithName("AdversarialPeak").WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
     }
 
-    /// <summary>The network explorer's data: the deployed model's architecture, and one stored window's filter influence.</summary>
-    public static void MapExplorerApi(this WebApplication app)
+    /// <summary>
+    /// A stored window's input, when the history kept it and the deployed model scored it; otherwise the problem
+    /// to answer with (404: not stored, 409: scored by another model version).
+    /// </summary>
+    internal static async Task<(WindowDetail? Detail, IResult? Problem)> StoredInputAsync(IHistoryStore store, LiveModel model, string id, CancellationToken ct)
     {
-        app.MapGet("/api/model", (LiveModel model) => Results.Json(new
+        var window = await store.GetWindowAsync(id, ct).ConfigureAwait(false);
+        if (window?.Detail is not { } detail)
         {
-            name = model.Metadata.Name,
-            version = model.Metadata.Version,
-            channels = model.Metadata.Channels,
-            windowLength = model.Metadata.WindowLength,
-            threshold = model.Threshold,
-            layers = model.Explainer.Graph.Layers.Select(l => new { name = l.Name, index = l.Index, filters = l.Filters, outputLength = l.OutputLength, activation = l.Activation }),
-        })).WithTags("model").WithName("Model").WithSummary("The deployed model: channels, window length, threshold and its convolutional layers (filters, output length, activation).");
+            return (null, Results.Problem(statusCode: 404, title: "No stored input", detail: $"No window '{id}' with a stored input in the history (alert windows and a sample of the others keep theirs).",
+                extensions: new Dictionary<string, object?> { ["parameter"] = "id" }));
+        }
 
-        app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        if (detail.Channels != model.Metadata.Channels.Count || detail.Length != model.Metadata.WindowLength || window.ModelVersion != model.Version)
         {
-            id = Uri.UnescapeDataString(id);
-            var window = await store.GetWindowAsync(id, ct).ConfigureAwait(false);
-            if (window?.Detail is not { } detail)
-            {
-                return Results.Problem(statusCode: 404, title: "No stored input", detail: $"No window '{id}' with a stored input in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
-            }
+            return (null, Results.Problem(statusCode: 409, title: "Other model", detail: $"Window '{id}' was scored by {window.ModelVersion}; the deployed model is {model.Version}."));
+        }
 
-            if (detail.Channels != model.Metadata.Channels.Count || detail.Length != model.Metadata.WindowLength || window.ModelVersion != model.Version)
-            {
-                return Results.Problem(statusCode: 409, title: "Other model", detail: $"The window was scored by {window.ModelVersion}; the deployed model is {model.Version}.");
-            }
-
-            using var turn = await model.TakeExplainerAsync(ct).ConfigureAwait(false);
-            var e = model.Explainer.Explain(detail.Input, 1, new Explain.Attribution.ExplainOptions { IncludeReceivedSaliency = false })[0];
-            return Results.Json(new
-            {
-                id,
-                score = e.Score,
-                layers = e.Layers.Select(l => new { name = l.Name, influence = l.Influence, scaled = l.Scaled, ranking = l.Ranking }),
-            });
-        }).WithTags("model").WithName("WindowInfluence").WithSummary("Influence of every filter of every layer (Eq. 16, raw and scaled 0-1, ranked) for one stored window, on the deployed weights.");
+        return (detail, null);
     }
 
     private static IResult Resource(string file)

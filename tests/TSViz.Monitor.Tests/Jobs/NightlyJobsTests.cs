@@ -73,6 +73,14 @@ public sealed class NightlyJobsTests
                 Assert.Equal(filters, layer.GetProperty("clusterSizes").EnumerateArray().Sum(s => s.GetInt32()));
                 Assert.Equal(k, layer.GetProperty("representatives").GetArrayLength());
                 Assert.Equal(filters, layer.GetProperty("meanInfluence").GetArrayLength());
+                // every filter's cluster, agreeing with the sizes; the silhouette curve peaks at the chosen k
+                var labels = layer.GetProperty("labels").EnumerateArray().Select(l => l.GetInt32()).ToList();
+                Assert.Equal(filters, labels.Count);
+                Assert.Equal(layer.GetProperty("clusterSizes").EnumerateArray().Select(s => s.GetInt32()), Enumerable.Range(0, k).Select(c => labels.Count(l => l == c)));
+                var silhouette = layer.GetProperty("silhouetteByK").EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble()).ToList();
+                Assert.Equal(filters - 2, silhouette.Count);
+                Assert.Equal(silhouette.Where(double.IsFinite).Max(), silhouette[k - 2]);
+                Assert.Equal(layer.GetProperty("silhouette").GetDouble(), silhouette[k - 2]);
                 Assert.All(layer.GetProperty("deadFilters").EnumerateArray(), f => Assert.InRange(f.GetInt32(), 0, filters - 1));
             }
 

@@ -80,15 +80,69 @@ public sealed partial class WebViewTests
                 await Task.Delay(500, cancel.Token);
             }
 
-            string explorer = await Render($"{baseUrl}/#/model", Path.Combine(shots, "model.png"), cancel.Token);
+            string windowId = (await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}", UriKind.Relative), cancel.Token))
+                .GetProperty("alert").GetProperty("peakWindowId").GetString()!;
+            string window = Uri.EscapeDataString(windowId);
+            var influence = await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/windows/{window}/influence", UriKind.Relative), cancel.Token);
+            var analysis = (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/analyses?job=analysis&limit=1", UriKind.Relative), cancel.Token)).GetProperty("items")[0].GetProperty("summary");
+            // Inverse optimisation is computed once per target and kept; asking first keeps the page's wait short.
+            var inversion = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/model/inversion?target=1", UriKind.Relative), cancel.Token);
+            Assert.Equal(3, inversion.GetProperty("starts").GetArrayLength());
+            Assert.All(inversion.GetProperty("starts").EnumerateArray(), s => Assert.True(s.GetProperty("scoreEnd").GetDouble() > 0.9, s.GetProperty("scoreEnd").ToString()));
+
+            string explorer = await Render($"{baseUrl}/#/model/{window}", Path.Combine(shots, "model.png"), cancel.Token, height: 7200);
             NoPageErrors(explorer);
+
+            // Level 1: the architecture.
             var layers = LayerRowPattern().Matches(Section(explorer, "architecture")).Select(m => m.Groups["layer"].Value).ToList();
             Assert.Equal(["conv1", "conv2", "conv3"], layers);
+
+            // Level 2: every layer's filters above the percentile, and the selected filter's own input saliency.
             var shown = ShownPattern().Matches(Section(explorer, "influence")).ToDictionary(m => m.Groups["layer"].Value, m => int.Parse(m.Groups["shown"].Value, CultureInfo.InvariantCulture));
             Assert.Equal(layers, shown.Keys);
             Assert.All(shown.Values, n => Assert.True(n > 0));
+            Assert.Equal(["pressure", "temperature", "torque"], FigurePattern().Matches(Section(explorer, "selected")).Select(m => m.Groups["channel"].Value));
+
+            // Recursive highlighting, by default from the last layer's most influential filter at its strongest activation:
+            // the highlighted input points are exactly the API's, inside that activation's receptive field.
+            var conv3 = influence.GetProperty("layers")[2];
+            int filter = conv3.GetProperty("ranking")[0].GetInt32();
+            var activation = conv3.GetProperty("activations")[filter].EnumerateArray().Select(a => a.GetDouble()).ToList();
+            int step = activation.IndexOf(activation.Max());
+            await AssertTraceAsync(explorer, http, window, "conv3", filter, step, cancel.Token);
+            var traced = HighlightPattern().Matches(Section(explorer, "trace")).Select(m => int.Parse(m.Groups["step"].Value, CultureInfo.InvariantCulture)).ToList();
+            Assert.All(traced, t => Assert.InRange(t, 4 * step, (4 * step) + 17));
+            Assert.Equal(["conv2", "conv1"], TraceLevelPattern().Matches(Section(explorer, "trace")).Select(m => m.Groups["level"].Value));
+
+            // Levels 3 and 4: the last layer's grid, every filter coloured by its nightly cluster, and the silhouette curve.
+            string grid = Section(explorer, "grid");
+            var conv3Summary = analysis.GetProperty("layers")[2];
+            var cells = CellPattern().Matches(grid).ToDictionary(m => int.Parse(m.Groups["filter"].Value, CultureInfo.InvariantCulture), m => int.Parse(m.Groups["cluster"].Value, CultureInfo.InvariantCulture));
+            Assert.Equal(64, cells.Count);
+            var labels = conv3Summary.GetProperty("labels").EnumerateArray().Select(l => l.GetInt32()).ToList();
+            Assert.All(cells, cell => Assert.Equal(labels[cell.Key], cell.Value));
+            Assert.Contains("data-coloured=\"yes\"", grid, StringComparison.Ordinal);
+            var silhouette = SilhouettePattern().Match(grid);
+            Assert.True(silhouette.Success, "no silhouette curve");
+            Assert.Equal(conv3Summary.GetProperty("k").GetInt32().ToString(CultureInfo.InvariantCulture), silhouette.Groups["k"].Value);
+            Assert.Equal(62, int.Parse(silhouette.Groups["points"].Value, CultureInfo.InvariantCulture));
+
+            // Inverse optimisation: what the model takes for an anomaly, one chart per channel.
+            string inverted = Section(explorer, "inversion");
+            var end = InversionPattern().Match(inverted);
+            Assert.True(end.Success, "no inversion result");
+            Assert.True(double.Parse(end.Groups["score"].Value, CultureInfo.InvariantCulture) > 0.9, end.Value);
+            Assert.Equal(3, FigurePattern().Count(inverted));
+
+            // The pruning view.
             Assert.Equal(layers, DatasetInfluencePattern().Matches(Section(explorer, "analysis")).Select(m => m.Groups["layer"].Value));
             Assert.Contains("Faithfulness", Section(explorer, "analysis"), StringComparison.Ordinal);
+
+            // A chosen activation in the middle layer, from the address (as the step buttons navigate).
+            string chosen = await Render($"{baseUrl}/#/model/{window}/conv2/3/10", Path.Combine(shots, "model-trace-conv2.png"), cancel.Token, height: 7200);
+            NoPageErrors(chosen);
+            await AssertTraceAsync(chosen, http, window, "conv2", 3, 10, cancel.Token);
+            Assert.Equal(["conv1"], TraceLevelPattern().Matches(Section(chosen, "trace")).Select(m => m.Groups["level"].Value));
         }
         finally
         {
@@ -96,17 +150,37 @@ public sealed partial class WebViewTests
         }
     }
 
-    /// <summary>The page's DOM after its scripts ran (headless Chromium), and a screenshot of it.</summary>
-    private static async Task<string> Render(string url, string screenshot, CancellationToken cancellationToken)
+    /// <summary>
+    /// The page's DOM after its scripts ran (headless Chromium), and a screenshot of it. Chromium writes every console
+    /// message of the page to its log: the page writes none, so any is a failure (errors, uncaught exceptions).
+    /// </summary>
+    private static async Task<string> Render(string url, string screenshot, CancellationToken cancellationToken, int height = 2400)
     {
-        string[] common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=8000", "--window-size=1280,2400"];
-        var dom = await Run([.. common, "--dump-dom", url], cancellationToken);
+        string[] common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=10000", $"--window-size=1280,{height}"];
+        var (dom, log) = await Run([.. common, "--enable-logging=stderr", "--v=0", "--dump-dom", url], cancellationToken);
+        var console = log.Split('\n').Where(line => line.Contains(":CONSOLE", StringComparison.Ordinal)).ToList();
+        Assert.True(console.Count == 0, $"console messages on {url}:\n{string.Join('\n', console)}");
         await Run([.. common, $"--screenshot={screenshot}", url], cancellationToken);
         Assert.True(File.Exists(screenshot), $"no screenshot at {screenshot}");
         return dom;
     }
 
-    private static async Task<string> Run(string[] arguments, CancellationToken cancellationToken)
+    /// <summary>The page traces <paramref name="layer"/>/<paramref name="filter"/> at <paramref name="step"/> and highlights exactly the input points the API names.</summary>
+    private static async Task AssertTraceAsync(string dom, HttpClient http, string window, string layer, int filter, int step, CancellationToken cancellationToken)
+    {
+        string trace = Section(dom, "trace");
+        Assert.Contains($"<div data-layer=\"{layer}\" data-filter=\"{filter}\" data-step=\"{step}\" id=\"trace-target\">", trace, StringComparison.Ordinal);
+        var api = await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/windows/{window}/trace?layer={layer}&filter={filter}&step={step}", UriKind.Relative), cancellationToken);
+        var input = api.GetProperty("levels").EnumerateArray().Single(l => l.GetProperty("level").GetString() == "input").GetProperty("points").EnumerateArray()
+            .Select(p => (p.GetProperty("row").GetInt32(), p.GetProperty("step").GetInt32())).ToList();
+        Assert.NotEmpty(input);
+        string[] channels = ["pressure", "temperature", "torque"];
+        var shown = TraceInputPattern().Matches(trace).SelectMany(m => HighlightPattern().Matches(m.Groups["body"].Value)
+            .Select(h => (Array.IndexOf(channels, m.Groups["channel"].Value), int.Parse(h.Groups["step"].Value, CultureInfo.InvariantCulture)))).ToList();
+        Assert.Equal(input, shown);
+    }
+
+    private static async Task<(string Output, string Error)> Run(string[] arguments, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(Chromium) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -119,7 +193,7 @@ public sealed partial class WebViewTests
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         Assert.True(process.ExitCode == 0, $"chromium exited with {process.ExitCode}: {await error}");
-        return await output;
+        return (await output, await error);
     }
 
     /// <summary>The page records every console error, uncaught exception and failed request in #tsviz-errors.</summary>
@@ -154,6 +228,24 @@ public sealed partial class WebViewTests
 
     [GeneratedRegex("<figure class=\"dataset-influence\" data-layer=\"(?<layer>[^\"]+)\">")]
     private static partial Regex DatasetInfluencePattern();
+
+    [GeneratedRegex("<figure class=\"trace-input\" data-channel=\"(?<channel>[a-z]+)\" data-highlighted=\"[0-9]+\">(?<body>.*?)</figure>", RegexOptions.Singleline)]
+    private static partial Regex TraceInputPattern();
+
+    [GeneratedRegex("<circle class=\"highlight\" data-step=\"(?<step>[0-9]+)\"")]
+    private static partial Regex HighlightPattern();
+
+    [GeneratedRegex("<figure class=\"trace-level\" data-level=\"(?<level>[^\"]+)\"")]
+    private static partial Regex TraceLevelPattern();
+
+    [GeneratedRegex("<button type=\"button\" class=\"cell\"[^>]*? data-filter=\"(?<filter>[0-9]+)\" data-cluster=\"(?<cluster>[0-9]+)\"")]
+    private static partial Regex CellPattern();
+
+    [GeneratedRegex("<figure class=\"silhouette\" data-layer=\"conv3\" data-points=\"(?<points>[0-9]+)\" data-k=\"(?<k>[0-9]+)\">")]
+    private static partial Regex SilhouettePattern();
+
+    [GeneratedRegex("<div data-target=\"1\" data-score-end=\"(?<score>[0-9.eE+-]+)\" id=\"inversion-result\">")]
+    private static partial Regex InversionPattern();
 
     [GeneratedRegex("<pre id=\"tsviz-errors\"[^>]*>(?<text>.*?)</pre>", RegexOptions.Singleline)]
     private static partial Regex ErrorsPattern();

@@ -1,0 +1,134 @@
+using System.Globalization;
+using TSViz.Explain.Attribution;
+using TSViz.Explain.Data;
+using TSViz.Monitor.Explaining;
+using TSViz.Monitor.Live;
+using TSViz.Plugins.History;
+
+namespace TSViz.Monitor.Web;
+
+/// <summary>
+/// The network explorer's data, computed on demand on the deployed weights: the architecture, one stored window's
+/// filters (influence and activations), recursive highlighting of one of its activations, and the inverse-optimised
+/// input of the model.
+/// </summary>
+internal static class ExplorerApi
+{
+    public static void MapExplorerApi(this WebApplication app)
+    {
+        app.MapGet("/api/model", (LiveModel model) => Results.Json(new
+        {
+            name = model.Metadata.Name,
+            version = model.Metadata.Version,
+            channels = model.Metadata.Channels,
+            windowLength = model.Metadata.WindowLength,
+            preprocessing = model.Metadata.Preprocessing,
+            threshold = model.Threshold,
+            layers = model.Explainer.Graph.Layers.Select(l => new { name = l.Name, index = l.Index, filters = l.Filters, outputLength = l.OutputLength, activation = l.Activation }),
+        })).WithTags("model").WithName("Model").WithSummary("The deployed model: channels, window length, preprocessing, threshold and its convolutional layers (filters, output length, activation).");
+
+        app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        {
+            id = Uri.UnescapeDataString(id);
+            var (detail, problem) = await WebView.StoredInputAsync(store, model, id, ct).ConfigureAwait(false);
+            if (detail is null)
+            {
+                return problem!;
+            }
+
+            var modelInput = (float[])detail.Input.Clone();
+            WindowPreprocessing.Apply(model.Metadata.Preprocessing, modelInput, detail.Channels, detail.Length);
+            WindowExplanation e;
+            using (await model.TakeExplainerAsync(ct).ConfigureAwait(false))
+            {
+                e = model.Explainer.Explain(detail.Input, 1, new ExplainOptions { IncludeReceivedSaliency = false, IncludeActivations = true })[0];
+            }
+
+            var layers = model.Explainer.Layers;
+            return Results.Json(new
+            {
+                id,
+                score = e.Score,
+                modelInput = ChannelRows.Of(modelInput, detail.Channels, detail.Length),
+                saliency = ChannelRows.Of(e.Saliency, detail.Channels, detail.Length),
+                layers = e.Layers.Select((l, i) => new
+                {
+                    name = l.Name,
+                    influence = l.Influence,
+                    scaled = l.Scaled,
+                    ranking = l.Ranking,
+                    activations = ChannelRows.Of(l.Activations!, layers[i].Filters, layers[i].OutputLength),
+                }),
+            });
+        }).WithTags("model").WithName("WindowInfluence")
+          .WithSummary("One stored window through the deployed model: its model input, input saliency, and every layer's filter influence (Eq. 16, raw, scaled 0-1, ranked) and activations.");
+
+        app.MapGet("/api/windows/{id}/trace", async (string id, string? layer, string? filter, string? step, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        {
+            id = Uri.UnescapeDataString(id);
+            var chosen = model.Explainer.Layers.FirstOrDefault(l => l.Name == layer);
+            if (chosen is null)
+            {
+                return Invalid("layer", $"'layer' must be one of the model's conv layers: {string.Join(", ", model.Explainer.Layers.Select(l => l.Name))}.");
+            }
+
+            if (!int.TryParse(filter, NumberStyles.None, CultureInfo.InvariantCulture, out int f) || f >= chosen.Filters)
+            {
+                return Invalid("filter", $"'filter' must be a filter of {chosen.Name}: 0..{chosen.Filters - 1}.");
+            }
+
+            if (!int.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out int t) || t >= chosen.OutputLength)
+            {
+                return Invalid("step", $"'step' must be a step of {chosen.Name}'s activations: 0..{chosen.OutputLength - 1}.");
+            }
+
+            var (detail, problem) = await WebView.StoredInputAsync(store, model, id, ct).ConfigureAwait(false);
+            if (detail is null)
+            {
+                return problem!;
+            }
+
+            ActivationTraceResult trace;
+            FilterSaliencyMap saliency;
+            using (await model.TakeExplainerAsync(ct).ConfigureAwait(false))
+            {
+                trace = model.Explainer.Trace(detail.Input, chosen.Name, f, t);
+                saliency = model.Explainer.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [chosen.Name] = [f] })[0][0];
+            }
+
+            return Results.Json(new
+            {
+                id,
+                layer = trace.Layer,
+                filter = trace.Filter,
+                step = trace.Step,
+                activation = trace.Activation,
+                filterSaliency = ChannelRows.Of(saliency.Saliency, detail.Channels, detail.Length),
+                levels = trace.Levels.Select(l => new
+                {
+                    level = l.Level,
+                    rows = l.Rows,
+                    length = l.Length,
+                    points = l.Points.Select(p => new { row = p.Row, step = p.Step, weight = p.Weight }),
+                }),
+            });
+        }).WithTags("model").WithName("ActivationTrace")
+          .WithSummary("Recursive highlighting: the points of every lower layer and of the model input that produced one activation (through max-pooling only the maxima), and that filter's input saliency (Eq. 11-13).");
+
+        app.MapGet("/api/model/inversion", async (string? target, ModelInversion inversion, LiveModel model, CancellationToken ct) =>
+        {
+            double goal = 1;
+            if (target is not null && (!double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out goal) || goal is < 0 or > 1))
+            {
+                return Invalid("target", "'target' must be a probability in [0, 1] (1: what the model takes for a sure anomaly).");
+            }
+
+            var result = await inversion.GetAsync(goal, ct).ConfigureAwait(false);
+            return Results.Json(result);
+        }).WithTags("model").WithName("Inversion")
+          .WithSummary("Inverse optimisation (Eq. 24-25; alpha 0.01, 1000 steps, seeded starts): inputs the deployed model maps to the target, in model input space, with each start's score trajectory.");
+    }
+
+    private static IResult Invalid(string parameter, string detail)
+        => Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: detail, extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
+}
