@@ -133,6 +133,24 @@ public sealed class HistoryApiTests
             Assert.Equal("machine", await Problem("/api/aggregates/channel-contributions", HttpStatusCode.BadRequest));
             Assert.Equal("id", await Problem("/api/windows/nope", HttpStatusCode.NotFound));
 
+            // The explorer's on-demand endpoints name theirs too (an alert's peak window keeps its input).
+            string peakWindow = Uri.EscapeDataString(alerts.GetProperty("items")[0].GetProperty("peakWindowId").GetString()!);
+            Assert.Equal("layer", await Problem($"/api/windows/{peakWindow}/trace?layer=conv9&filter=0&step=0", HttpStatusCode.BadRequest));
+            Assert.Equal("filter", await Problem($"/api/windows/{peakWindow}/trace?layer=conv1&filter=16&step=0", HttpStatusCode.BadRequest));
+            Assert.Equal("filter", await Problem($"/api/windows/{peakWindow}/trace?layer=conv1&filter=-1&step=0", HttpStatusCode.BadRequest));
+            Assert.Equal("step", await Problem($"/api/windows/{peakWindow}/trace?layer=conv3&filter=0&step=9", HttpStatusCode.BadRequest));
+            Assert.Equal("step", await Problem($"/api/windows/{peakWindow}/trace?layer=conv3&filter=0", HttpStatusCode.BadRequest));
+            Assert.Equal("id", await Problem("/api/windows/nope/trace?layer=conv3&filter=0&step=0", HttpStatusCode.NotFound));
+            Assert.Equal("id", await Problem("/api/windows/nope/influence", HttpStatusCode.NotFound));
+            Assert.Equal("target", await Problem("/api/model/inversion?target=2", HttpStatusCode.BadRequest));
+            Assert.Equal("eps", await Problem($"/api/alerts/{Uri.EscapeDataString(alerts.GetProperty("items")[0].GetProperty("id").GetString()!)}/adversarial?eps=0", HttpStatusCode.BadRequest));
+            Assert.Equal("id", await Problem("/api/alerts/nope/adversarial", HttpStatusCode.NotFound));
+            var trace = await Get($"/api/windows/{peakWindow}/trace?layer=conv3&filter=0&step=8");
+            Assert.Equal(["conv2", "conv1", "input"], trace.GetProperty("levels").EnumerateArray().Select(l => l.GetProperty("level").GetString()));
+            var explored = await Get($"/api/windows/{peakWindow}/influence");
+            Assert.Equal(64, explored.GetProperty("layers")[2].GetProperty("activations").GetArrayLength());
+            Assert.Equal(9, explored.GetProperty("layers")[2].GetProperty("activations")[0].GetArrayLength());
+
             // Aggregates.
             var perHour = await Get("/api/aggregates/alerts-per-hour");
             Assert.True(perHour.EnumerateArray().Sum(h => h.GetProperty("alerts").GetInt32()) >= 2);
@@ -148,6 +166,8 @@ public sealed class HistoryApiTests
             Assert.Contains("/api/windows", paths);
             Assert.Contains("/api/alerts/{id}/feedback", paths);
             Assert.Contains("/api/aggregates/top-filters", paths);
+            Assert.Contains("/api/windows/{id}/trace", paths);
+            Assert.Contains("/api/model/inversion", paths);
         }
         finally
         {
