@@ -39,8 +39,8 @@ function route() {
   clearInterval(timer);
   const hash = location.hash || "#/";
   const match = hash.match(/^#\/alert\/(.+)$/);
-  const model = hash.match(/^#\/model(?:\/([^/]+)(?:\/([^/]+)\/(\d+)\/(\d+))?)?$/);
-  const chosen = model && model[2] ? { layer: decodeURIComponent(model[2]), filter: Number(model[3]), step: Number(model[4]) } : null;
+  const model = hash.match(/^#\/model(?:\/([^/]+)(?:\/([^/]+)\/(\d+)(?:\/(\d+))?)?)?$/);
+  const chosen = model && model[2] ? { layer: decodeURIComponent(model[2]), filter: Number(model[3]), step: model[4] ? Number(model[4]) : null } : null;
   (match ? alertPage(decodeURIComponent(match[1])) : model ? modelPage(model[1] ? decodeURIComponent(model[1]) : null, chosen) : alertsPage()).catch(e => report(e.message));
 }
 window.addEventListener("hashchange", route);
@@ -103,7 +103,8 @@ async function alertPage(id) {
   let html = `<p><a href="#/">&larr; All alerts</a></p>
     <h2>${esc(a.machine)}: alert <span class="status-${esc(a.status)}">${esc(a.status)}</span></h2>
     <div class="kv"><span>Since</span><span>${esc(when(a.since))}</span><span>Peak score</span><span>${fmt(a.peakScore)}</span>
-    <span>Dominant channel</span><span id="dominant">${esc(a.dominantChannel)}</span><span>Model</span><span>${esc(a.modelVersion)}</span></div>`;
+    <span>Dominant channel</span><span id="dominant">${esc(a.dominantChannel)}</span><span>Model</span><span>${esc(a.modelVersion)}</span></div>
+    ${peak && peak.hasDetail ? `<p><a href="#/model/${encodeURIComponent(peak.id)}">Explore this window in the network explorer</a></p>` : ""}`;
   if (e) {
     html += `<section id="saliency"><h2>Why: the peak window and where the model looked</h2>
       <p class="legend">Black line: the sensor values. Bars: saliency of each time step (taller and brighter = more influence on the score).
@@ -112,7 +113,7 @@ async function alertPage(id) {
       <div class="grid"><section id="contributions"><h2>Channel contributions</h2>
       ${channels.map(c => `<div class="bar"><span class="label">${esc(c)}</span><div class="track"><div class="fill" style="width:${(100 * e.channelContributions[c]).toFixed(1)}%"></div></div><span>${(100 * e.channelContributions[c]).toFixed(1)} %</span></div>`).join("")}
       </section><section id="filters"><h2>Filters that mattered</h2><table><thead><tr><th scope="col">Layer</th><th scope="col">Filter</th><th scope="col">Influence</th><th scope="col">Scaled</th></tr></thead><tbody>
-      ${e.topFilters.map(f => `<tr><td>${esc(f.layer)}</td><td>${f.index}</td><td>${fmt(f.influence, 4)}</td><td>${fmt(f.influenceScaled, 2)}</td></tr>`).join("")}</tbody></table>
+      ${e.topFilters.map(f => `<tr><td>${esc(f.layer)}</td><td><a href="#/model/${encodeURIComponent(peak.id)}/${encodeURIComponent(f.layer)}/${f.index}" title="trace it in the network explorer">${f.index}</a></td><td>${fmt(f.influence, 4)}</td><td>${fmt(f.influenceScaled, 2)}</td></tr>`).join("")}</tbody></table>
       ${(e.filterSaliency || []).length ? `<p class="legend">Each top filter's own input saliency (which points of the window drive that filter):</p>` : ""}
       ${(e.filterSaliency || []).map(m => `<details><summary>${esc(m.layer)} filter ${m.filter}</summary>${channels.map((c, k) => channelChart(c, peak.input[k], m.saliency[k], null, null)).join("")}</details>`).join("")}
       </section></div>`;

@@ -83,6 +83,8 @@ public sealed partial class WebViewTests
             string windowId = (await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}", UriKind.Relative), cancel.Token))
                 .GetProperty("alert").GetProperty("peakWindowId").GetString()!;
             string window = Uri.EscapeDataString(windowId);
+            Assert.Contains($"<a href=\"#/model/{window}\">Explore this window in the network explorer</a>", page, StringComparison.Ordinal);
+            Assert.Contains($"<a href=\"#/model/{window}/conv1/", Section(page, "filters"), StringComparison.Ordinal);
             var influence = await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/windows/{window}/influence", UriKind.Relative), cancel.Token);
             var analysis = (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/analyses?job=analysis&limit=1", UriKind.Relative), cancel.Token)).GetProperty("items")[0].GetProperty("summary");
             // Inverse optimisation is computed once per target and kept; asking first keeps the page's wait short.
