@@ -277,7 +277,7 @@ function influenceRows(layer, percentile) {
   const shown = layer.ranking.filter(f => layer.scaled[f] >= cut);
   return `<figure class="layer" data-layer="${esc(layer.name)}" data-shown="${shown.length}"><figcaption><strong>${esc(layer.name)}</strong>
     <span class="muted">${shown.length} of ${layer.scaled.length} filters</span></figcaption>
-    <div class="filters">${shown.map(f => `<button type="button" class="filter-row" data-select-filter data-layer="${esc(layer.name)}" data-filter="${f}" aria-label="${esc(layer.name)} filter ${f}, influence ${fmt(layer.scaled[f], 2)}">
+    <div class="filters">${shown.map(f => `<button type="button" class="filter-row" data-select-filter data-layer="${esc(layer.name)}" data-filter="${f}" title="${esc(layer.name)} filter ${f}: scaled influence ${fmt(layer.scaled[f], 2)}; choose to trace it">
       <span class="label">filter ${f}</span><span class="track"><span class="fill" style="width:${(100 * layer.scaled[f]).toFixed(1)}%; background:${viridis(layer.scaled[f])}"></span></span>
       <span class="num">${fmt(layer.influence[f], 4)}</span>${sparkline(layer.activations[f], 180, 26, null)}</button>`).join("")}</div></figure>`;
 }
@@ -294,12 +294,12 @@ function drawGrid() {
     const c = labels ? labels[f] : null;
     const style = coloured ? ` style="border:3px ${clusterBorder(c)} ${clusterColour(c)}; background:${clusterColour(c)}33"` : "";
     return `<button type="button" class="cell" data-select-filter data-layer="${esc(layer.name)}" data-filter="${f}"${c !== null ? ` data-cluster="${c}"` : ""}${style}
-      aria-label="${esc(layer.name)} filter ${f}${c !== null ? `, cluster ${c}` : ""}, influence ${fmt(layer.scaled[f], 2)}">
+      aria-label="f${f}${coloured ? ` c${c}` : ""}: ${esc(layer.name)} filter ${f}${c !== null ? `, cluster ${c}` : ""}, scaled influence ${fmt(layer.scaled[f], 2)}">
       <span class="cell-label">f${f}${coloured ? ` <strong>c${c}</strong>` : ""}</span>${sparkline(layer.activations[f], 110, 34, null)}</button>`;
   }).join("");
   let side = `<p class="muted">No nightly clusters of this model yet.</p>`;
   if (summary && summary.silhouetteByK) {
-    side = silhouetteChart(summary) + (coloured ? `<ul class="clusters">${summary.clusterSizes.map((n, c) =>
+    side = silhouetteChart(summary) + (coloured ? `<ul class="clusters" tabindex="0" aria-label="clusters of ${esc(summary.layer)}">${summary.clusterSizes.map((n, c) =>
       `<li><span class="swatch" style="background:${clusterColour(c)}33; border:3px ${clusterBorder(c)} ${clusterColour(c)}"></span>cluster ${c}: ${n} filter${n === 1 ? "" : "s"}, representative filter ${summary.representatives[c]}</li>`).join("")}</ul>` : "");
   } else if (summary) {
     side = `<p class="muted">This analysis predates per-filter clusters; run the analysis again.</p>`;

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using TSViz.Monitor.Live;
 using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Web;
@@ -14,142 +13,103 @@ public sealed partial class WebViewTests
     private const string Chromium = "/usr/bin/chromium";
 
     [Fact]
-    public async Task AlertsListAndAlertPage_ShowTheInjectedAnomalyWithSaliencyPeakingOnItsChannel()
+    public async Task Pages_ShowTheInjectedAnomalyItsSaliencyAndEveryExplorerLevel()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package chromium (scripts/test.sh does).");
-        int httpPort = Loopback.FreePort();
-        int mqttPort = Loopback.FreePort();
-        await using var app = MonitorHost.Build(new Dictionary<string, string?>
-        {
-            ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
-            ["Monitor:History:Path"] = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"),
-            ["Monitor:HttpUrl"] = $"http://127.0.0.1:{httpPort}",
-            ["Monitor:Mqtt:Port"] = mqttPort.ToString(CultureInfo.InvariantCulture),
-            ["Monitor:Mqtt:ClientId"] = $"tsviz-web-{mqttPort}",
-            ["Monitor:History:FullExplanationSampleRate"] = "1",
-            ["Monitor:Simulator:Machines"] = "2",
-            ["Monitor:Simulator:RateHz"] = "50",
-            ["Monitor:Simulator:AnomalyEverySeconds"] = "0",
-            ["Monitor:Simulator:Inject:0"] = "m2:temperature@3",
-        });
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await app.StartAsync(cancel.Token);
-        try
-        {
-            string baseUrl = $"http://127.0.0.1:{httpPort}";
-            using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
-            string? alertId = null;
-            while (alertId is null)
-            {
-                await Task.Delay(500, cancel.Token);
-                var alerts = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/alerts", UriKind.Relative), cancel.Token);
-                alertId = alerts.GetProperty("items").EnumerateArray().Where(a => a.GetProperty("machine").GetString() == "m2").Select(a => a.GetProperty("id").GetString()).FirstOrDefault();
-            }
+        await using var monitor = await WebTestMonitor.StartAsync("tsviz-web", cancel.Token);
+        string baseUrl = monitor.BaseUrl;
+        var http = monitor.Http;
+        string alertId = monitor.AlertId;
+        string shots = Path.Combine(RepositoryPaths.Root, "artifacts", "screenshots");
+        Directory.CreateDirectory(shots);
 
-            string shots = Path.Combine(RepositoryPaths.Root, "artifacts", "screenshots");
-            Directory.CreateDirectory(shots);
+        // The live list shows the alert (rendered by the page's script from the API).
+        string list = await Render($"{baseUrl}/#/", Path.Combine(shots, "alerts.png"), cancel.Token);
+        NoPageErrors(list);
+        Assert.Matches(RowPattern(), list);
 
-            // The live list shows the alert (rendered by the page's script from the API).
-            string list = await Render($"{baseUrl}/#/", Path.Combine(shots, "alerts.png"), cancel.Token);
-            NoPageErrors(list);
-            Assert.Matches(RowPattern(), list);
+        // The alert page: the window's channels with their saliency, peaking on the injected channel.
+        string page = await Render($"{baseUrl}/#/alert/{Uri.EscapeDataString(alertId)}", Path.Combine(shots, "alert.png"), cancel.Token);
+        NoPageErrors(page);
+        string saliency = Section(page, "saliency");
+        var peaks = FigurePattern().Matches(saliency).ToDictionary(
+            m => m.Groups["channel"].Value,
+            m => BarPattern().Matches(m.Groups["body"].Value).Select(b => double.Parse(b.Groups["s"].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max());
+        Assert.Equal(["pressure", "temperature", "torque"], peaks.Keys.Order());
+        Assert.Equal("temperature", peaks.MaxBy(p => p.Value).Key);
+        Assert.Contains("Channel contributions", Section(page, "contributions"), StringComparison.Ordinal);
+        Assert.Contains("conv1", Section(page, "filters"), StringComparison.Ordinal);
+        Assert.Contains("FGSM step", Section(page, "robustness"), StringComparison.Ordinal);
+        Assert.Contains("Has this happened before?", Section(page, "similar"), StringComparison.Ordinal);
+        Assert.Contains("False alarm", Section(page, "feedback"), StringComparison.Ordinal);
 
-            // The alert page: the window's channels with their saliency, peaking on the injected channel.
-            string page = await Render($"{baseUrl}/#/alert/{Uri.EscapeDataString(alertId)}", Path.Combine(shots, "alert.png"), cancel.Token);
-            NoPageErrors(page);
-            string saliency = Section(page, "saliency");
-            var peaks = FigurePattern().Matches(saliency).ToDictionary(
-                m => m.Groups["channel"].Value,
-                m => BarPattern().Matches(m.Groups["body"].Value).Select(b => double.Parse(b.Groups["s"].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max());
-            Assert.Equal(["pressure", "temperature", "torque"], peaks.Keys.Order());
-            Assert.Equal("temperature", peaks.MaxBy(p => p.Value).Key);
-            Assert.Contains("Channel contributions", Section(page, "contributions"), StringComparison.Ordinal);
-            Assert.Contains("conv1", Section(page, "filters"), StringComparison.Ordinal);
-            Assert.Contains("FGSM step", Section(page, "robustness"), StringComparison.Ordinal);
-            Assert.Contains("Has this happened before?", Section(page, "similar"), StringComparison.Ordinal);
-            Assert.Contains("False alarm", Section(page, "feedback"), StringComparison.Ordinal);
+        // The network explorer, after the nightly analysis ran (triggered by hand) on the stored windows.
+        var analysis = await monitor.RunAnalysisAsync(cancel.Token);
+        string windowId = (await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}", UriKind.Relative), cancel.Token))
+            .GetProperty("alert").GetProperty("peakWindowId").GetString()!;
+        string window = Uri.EscapeDataString(windowId);
+        Assert.Contains($"<a href=\"#/model/{window}\">Explore this window in the network explorer</a>", page, StringComparison.Ordinal);
+        Assert.Contains($"<a href=\"#/model/{window}/conv1/", Section(page, "filters"), StringComparison.Ordinal);
+        var influence = await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/windows/{window}/influence", UriKind.Relative), cancel.Token);
+        // Inverse optimisation is computed once per target and kept; asking first keeps the page's wait short.
+        var inversion = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/model/inversion?target=1", UriKind.Relative), cancel.Token);
+        Assert.Equal(3, inversion.GetProperty("starts").GetArrayLength());
+        Assert.All(inversion.GetProperty("starts").EnumerateArray(), s => Assert.True(s.GetProperty("scoreEnd").GetDouble() > 0.9, s.GetProperty("scoreEnd").ToString()));
 
-            // The network explorer, after the nightly analysis ran (triggered by hand) on the stored windows.
-            using (var trigger = await http.PostAsync(new Uri("/api/jobs/analysis/trigger", UriKind.Relative), null, cancel.Token))
-            {
-                Assert.Equal(System.Net.HttpStatusCode.Accepted, trigger.StatusCode);
-            }
+        string explorer = await Render($"{baseUrl}/#/model/{window}", Path.Combine(shots, "model.png"), cancel.Token, height: 7200);
+        NoPageErrors(explorer);
 
-            while ((await http.GetFromJsonAsync<JsonElement>(new Uri("/api/analyses?job=analysis", UriKind.Relative), cancel.Token)).GetProperty("items").GetArrayLength() == 0)
-            {
-                await Task.Delay(500, cancel.Token);
-            }
+        // Level 1: the architecture.
+        var layers = LayerRowPattern().Matches(Section(explorer, "architecture")).Select(m => m.Groups["layer"].Value).ToList();
+        Assert.Equal(["conv1", "conv2", "conv3"], layers);
 
-            string windowId = (await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}", UriKind.Relative), cancel.Token))
-                .GetProperty("alert").GetProperty("peakWindowId").GetString()!;
-            string window = Uri.EscapeDataString(windowId);
-            Assert.Contains($"<a href=\"#/model/{window}\">Explore this window in the network explorer</a>", page, StringComparison.Ordinal);
-            Assert.Contains($"<a href=\"#/model/{window}/conv1/", Section(page, "filters"), StringComparison.Ordinal);
-            var influence = await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/windows/{window}/influence", UriKind.Relative), cancel.Token);
-            var analysis = (await http.GetFromJsonAsync<JsonElement>(new Uri("/api/analyses?job=analysis&limit=1", UriKind.Relative), cancel.Token)).GetProperty("items")[0].GetProperty("summary");
-            // Inverse optimisation is computed once per target and kept; asking first keeps the page's wait short.
-            var inversion = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/model/inversion?target=1", UriKind.Relative), cancel.Token);
-            Assert.Equal(3, inversion.GetProperty("starts").GetArrayLength());
-            Assert.All(inversion.GetProperty("starts").EnumerateArray(), s => Assert.True(s.GetProperty("scoreEnd").GetDouble() > 0.9, s.GetProperty("scoreEnd").ToString()));
+        // Level 2: every layer's filters above the percentile, and the selected filter's own input saliency.
+        var shown = ShownPattern().Matches(Section(explorer, "influence")).ToDictionary(m => m.Groups["layer"].Value, m => int.Parse(m.Groups["shown"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(layers, shown.Keys);
+        Assert.All(shown.Values, n => Assert.True(n > 0));
+        Assert.Equal(["pressure", "temperature", "torque"], FigurePattern().Matches(Section(explorer, "selected")).Select(m => m.Groups["channel"].Value));
 
-            string explorer = await Render($"{baseUrl}/#/model/{window}", Path.Combine(shots, "model.png"), cancel.Token, height: 7200);
-            NoPageErrors(explorer);
+        // Recursive highlighting, by default from the last layer's most influential filter at its strongest activation:
+        // the highlighted input points are exactly the API's, inside that activation's receptive field.
+        var conv3 = influence.GetProperty("layers")[2];
+        int filter = conv3.GetProperty("ranking")[0].GetInt32();
+        var activation = conv3.GetProperty("activations")[filter].EnumerateArray().Select(a => a.GetDouble()).ToList();
+        int step = activation.IndexOf(activation.Max());
+        await AssertTraceAsync(explorer, http, window, "conv3", filter, step, cancel.Token);
+        var traced = HighlightPattern().Matches(Section(explorer, "trace")).Select(m => int.Parse(m.Groups["step"].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.All(traced, t => Assert.InRange(t, 4 * step, (4 * step) + 17));
+        Assert.Equal(["conv2", "conv1"], TraceLevelPattern().Matches(Section(explorer, "trace")).Select(m => m.Groups["level"].Value));
 
-            // Level 1: the architecture.
-            var layers = LayerRowPattern().Matches(Section(explorer, "architecture")).Select(m => m.Groups["layer"].Value).ToList();
-            Assert.Equal(["conv1", "conv2", "conv3"], layers);
+        // Levels 3 and 4: the last layer's grid, every filter coloured by its nightly cluster, and the silhouette curve.
+        string grid = Section(explorer, "grid");
+        var conv3Summary = analysis.GetProperty("layers")[2];
+        var cells = CellPattern().Matches(grid).ToDictionary(m => int.Parse(m.Groups["filter"].Value, CultureInfo.InvariantCulture), m => int.Parse(m.Groups["cluster"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(64, cells.Count);
+        var labels = conv3Summary.GetProperty("labels").EnumerateArray().Select(l => l.GetInt32()).ToList();
+        Assert.All(cells, cell => Assert.Equal(labels[cell.Key], cell.Value));
+        Assert.Contains("data-coloured=\"yes\"", grid, StringComparison.Ordinal);
+        var silhouette = SilhouettePattern().Match(grid);
+        Assert.True(silhouette.Success, "no silhouette curve");
+        Assert.Equal(conv3Summary.GetProperty("k").GetInt32().ToString(CultureInfo.InvariantCulture), silhouette.Groups["k"].Value);
+        Assert.Equal(62, int.Parse(silhouette.Groups["points"].Value, CultureInfo.InvariantCulture));
 
-            // Level 2: every layer's filters above the percentile, and the selected filter's own input saliency.
-            var shown = ShownPattern().Matches(Section(explorer, "influence")).ToDictionary(m => m.Groups["layer"].Value, m => int.Parse(m.Groups["shown"].Value, CultureInfo.InvariantCulture));
-            Assert.Equal(layers, shown.Keys);
-            Assert.All(shown.Values, n => Assert.True(n > 0));
-            Assert.Equal(["pressure", "temperature", "torque"], FigurePattern().Matches(Section(explorer, "selected")).Select(m => m.Groups["channel"].Value));
+        // Inverse optimisation: what the model takes for an anomaly, one chart per channel.
+        string inverted = Section(explorer, "inversion");
+        var end = InversionPattern().Match(inverted);
+        Assert.True(end.Success, "no inversion result");
+        Assert.True(double.Parse(end.Groups["score"].Value, CultureInfo.InvariantCulture) > 0.9, end.Value);
+        Assert.Equal(3, FigurePattern().Count(inverted));
 
-            // Recursive highlighting, by default from the last layer's most influential filter at its strongest activation:
-            // the highlighted input points are exactly the API's, inside that activation's receptive field.
-            var conv3 = influence.GetProperty("layers")[2];
-            int filter = conv3.GetProperty("ranking")[0].GetInt32();
-            var activation = conv3.GetProperty("activations")[filter].EnumerateArray().Select(a => a.GetDouble()).ToList();
-            int step = activation.IndexOf(activation.Max());
-            await AssertTraceAsync(explorer, http, window, "conv3", filter, step, cancel.Token);
-            var traced = HighlightPattern().Matches(Section(explorer, "trace")).Select(m => int.Parse(m.Groups["step"].Value, CultureInfo.InvariantCulture)).ToList();
-            Assert.All(traced, t => Assert.InRange(t, 4 * step, (4 * step) + 17));
-            Assert.Equal(["conv2", "conv1"], TraceLevelPattern().Matches(Section(explorer, "trace")).Select(m => m.Groups["level"].Value));
+        // The pruning view.
+        Assert.Equal(layers, DatasetInfluencePattern().Matches(Section(explorer, "analysis")).Select(m => m.Groups["layer"].Value));
+        Assert.Contains("Faithfulness", Section(explorer, "analysis"), StringComparison.Ordinal);
 
-            // Levels 3 and 4: the last layer's grid, every filter coloured by its nightly cluster, and the silhouette curve.
-            string grid = Section(explorer, "grid");
-            var conv3Summary = analysis.GetProperty("layers")[2];
-            var cells = CellPattern().Matches(grid).ToDictionary(m => int.Parse(m.Groups["filter"].Value, CultureInfo.InvariantCulture), m => int.Parse(m.Groups["cluster"].Value, CultureInfo.InvariantCulture));
-            Assert.Equal(64, cells.Count);
-            var labels = conv3Summary.GetProperty("labels").EnumerateArray().Select(l => l.GetInt32()).ToList();
-            Assert.All(cells, cell => Assert.Equal(labels[cell.Key], cell.Value));
-            Assert.Contains("data-coloured=\"yes\"", grid, StringComparison.Ordinal);
-            var silhouette = SilhouettePattern().Match(grid);
-            Assert.True(silhouette.Success, "no silhouette curve");
-            Assert.Equal(conv3Summary.GetProperty("k").GetInt32().ToString(CultureInfo.InvariantCulture), silhouette.Groups["k"].Value);
-            Assert.Equal(62, int.Parse(silhouette.Groups["points"].Value, CultureInfo.InvariantCulture));
-
-            // Inverse optimisation: what the model takes for an anomaly, one chart per channel.
-            string inverted = Section(explorer, "inversion");
-            var end = InversionPattern().Match(inverted);
-            Assert.True(end.Success, "no inversion result");
-            Assert.True(double.Parse(end.Groups["score"].Value, CultureInfo.InvariantCulture) > 0.9, end.Value);
-            Assert.Equal(3, FigurePattern().Count(inverted));
-
-            // The pruning view.
-            Assert.Equal(layers, DatasetInfluencePattern().Matches(Section(explorer, "analysis")).Select(m => m.Groups["layer"].Value));
-            Assert.Contains("Faithfulness", Section(explorer, "analysis"), StringComparison.Ordinal);
-
-            // A chosen activation in the middle layer, from the address (as the step buttons navigate).
-            string chosen = await Render($"{baseUrl}/#/model/{window}/conv2/3/10", Path.Combine(shots, "model-trace-conv2.png"), cancel.Token, height: 7200);
-            NoPageErrors(chosen);
-            await AssertTraceAsync(chosen, http, window, "conv2", 3, 10, cancel.Token);
-            Assert.Equal(["conv1"], TraceLevelPattern().Matches(Section(chosen, "trace")).Select(m => m.Groups["level"].Value));
-        }
-        finally
-        {
-            await app.StopAsync(CancellationToken.None);
-        }
+        // A chosen activation in the middle layer, from the address (as the step buttons navigate).
+        string chosen = await Render($"{baseUrl}/#/model/{window}/conv2/3/10", Path.Combine(shots, "model-trace-conv2.png"), cancel.Token, height: 7200);
+        NoPageErrors(chosen);
+        await AssertTraceAsync(chosen, http, window, "conv2", 3, 10, cancel.Token);
+        Assert.Equal(["conv1"], TraceLevelPattern().Matches(Section(chosen, "trace")).Select(m => m.Groups["level"].Value));
     }
 
     /// <summary>

@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text.Json;
+using Deque.AxeCore.Commons;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Interactions;
+
+namespace TSViz.Monitor.Tests.Web;
+
+/// <summary>
+/// The web view used the way an operator and an engineer use it, by keyboard, in Debian's Chromium driven through
+/// Debian's chromium-driver (WebDriver): feedback, the percentile filter, choosing filters and activations, the grid's
+/// controls and the inversion target; the browser's own console log; and axe-core's WCAG 2 A/AA rules on every page.
+/// </summary>
+public sealed class WebViewInteractionTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private const string ChromeDriver = "/usr/bin/chromedriver";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Keyboard_DrivesFeedbackAndTheExplorer_WithoutConsoleErrorsOrAccessibilityViolations()
+    {
+        Assert.True(File.Exists(ChromeDriver), $"{ChromeDriver} is missing: install the Debian package chromium-driver (scripts/test.sh does).");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+        await using var monitor = await WebTestMonitor.StartAsync("tsviz-web-keys", cancel.Token);
+        await monitor.RunAnalysisAsync(cancel.Token);
+        string window = await monitor.PeakWindowAsync(cancel.Token);
+        await monitor.GetAsync("/api/model/inversion?target=0", cancel.Token); // computed once per target; keeps the page's wait short
+
+        using var driver = StartChromium();
+        var keys = new Actions(driver);
+
+        // Alerts list: the first Tab reaches the skip link; the injected alert's link opens its page by Enter.
+        driver.Navigate().GoToUrl($"{monitor.BaseUrl}/#/");
+        var link = Until(driver, d => d.FindElements(By.CssSelector("tr[data-machine='m2'] a")).FirstOrDefault());
+        keys.SendKeys(Keys.Tab).Perform();
+        Assert.Equal("Skip to content", driver.SwitchTo().ActiveElement().Text);
+        NoAccessibilityViolations(driver, "alerts");
+        link.SendKeys(Keys.Enter);
+        Until(driver, d => d.FindElements(By.Id("feedback-form")).FirstOrDefault());
+        NoAccessibilityViolations(driver, "alert");
+
+        // Feedback by keyboard: name, comment, then the Confirm button.
+        driver.FindElement(By.Name("author")).SendKeys("Operator Ada");
+        driver.FindElement(By.Name("comment")).SendKeys("spike seen on the gauge");
+        driver.FindElement(By.CssSelector("button[value='confirm']")).SendKeys(Keys.Enter);
+        Until(driver, d => d.FindElements(By.CssSelector("#feedback li")).FirstOrDefault(li => li.Text.StartsWith("confirm by Operator Ada", StringComparison.Ordinal)));
+        var feedback = await monitor.GetAsync($"/api/alerts/{Uri.EscapeDataString(monitor.AlertId)}/feedback", cancel.Token);
+        Assert.Contains(feedback.EnumerateArray(), f => f.GetProperty("kind").GetString() == "confirm" && f.GetProperty("comment").GetString() == "spike seen on the gauge");
+
+        // Explorer: the default trace is there; the percentile slider by Home/End keeps every filter or only the top ones.
+        driver.Navigate().GoToUrl($"{monitor.BaseUrl}/#/model/{window}");
+        Until(driver, d => d.FindElements(By.Id("trace-target")).FirstOrDefault());
+        Until(driver, d => d.FindElements(By.Id("inversion-result")).FirstOrDefault());
+        NoAccessibilityViolations(driver, "explorer");
+        var slider = driver.FindElement(By.Id("percentile"));
+        slider.SendKeys(Keys.Home);
+        Assert.Equal("0", driver.FindElement(By.Id("percentile-value")).Text);
+        Assert.Equal([16, 32, 64], Shown(driver));
+        slider.SendKeys(Keys.End);
+        Assert.Equal("100", driver.FindElement(By.Id("percentile-value")).Text);
+        Assert.All(Shown(driver), n => Assert.InRange(n, 1, 2)); // the layer's top filter (and any tie)
+
+        // Choosing a filter (Enter on its row) shows its saliency and traces it at its strongest activation.
+        slider.SendKeys(Keys.Home);
+        var row = driver.FindElements(By.CssSelector("figure.layer[data-layer='conv2'] button.filter-row"))[1];
+        string filter = row.GetAttribute("data-filter")!;
+        row.SendKeys(Keys.Enter);
+        var target = Until(driver, d => d.FindElements(By.CssSelector($"#trace-target[data-layer='conv2'][data-filter='{filter}']")).FirstOrDefault());
+        Assert.Contains($"conv2 filter {filter}", driver.FindElement(By.Id("selected")).Text, StringComparison.Ordinal);
+        int step = int.Parse(target.GetAttribute("data-step")!, CultureInfo.InvariantCulture);
+
+        // The traced step is one tab stop; an arrow key moves along the steps and Enter traces the step reached.
+        int next = step > 0 ? step - 1 : step + 1;
+        driver.ExecuteScript("arguments[0].focus()", driver.FindElement(By.CssSelector("#trace-steps rect.chosen")));
+        keys.SendKeys(step > 0 ? Keys.ArrowLeft : Keys.ArrowRight).SendKeys(Keys.Enter).Perform();
+        Until(driver, d => d.FindElements(By.CssSelector($"#trace-target[data-layer='conv2'][data-filter='{filter}'][data-step='{next}']")).FirstOrDefault());
+        Until(driver, d => d.SwitchTo().ActiveElement().GetAttribute("data-step") == next.ToString(CultureInfo.InvariantCulture) ? d.SwitchTo().ActiveElement() : null);
+        var trace = await monitor.GetAsync($"/api/windows/{window}/trace?layer=conv2&filter={filter}&step={next}", cancel.Token);
+        int expected = trace.GetProperty("levels").EnumerateArray().Single(l => l.GetProperty("level").GetString() == "input").GetProperty("points").GetArrayLength();
+        Assert.Equal(expected, driver.FindElements(By.CssSelector("figure.trace-input circle.highlight")).Count);
+
+        // Grid: the layer chosen by keyboard, the cluster colouring switched off by Space, the order by cluster.
+        driver.FindElement(By.Id("grid-layer")).SendKeys(Keys.Home);
+        Until(driver, d => d.FindElements(By.CssSelector(".cells[data-layer='conv1']")).FirstOrDefault());
+        Assert.Equal(16, driver.FindElements(By.CssSelector(".cells button.cell")).Count);
+        Assert.Equal("yes", driver.FindElement(By.CssSelector(".cells")).GetAttribute("data-coloured"));
+        driver.FindElement(By.Id("grid-order")).SendKeys(Keys.End);
+        var clusters = driver.FindElements(By.CssSelector(".cells button.cell")).Select(c => int.Parse(c.GetAttribute("data-cluster")!, CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(clusters.Order(), clusters);
+        driver.FindElement(By.Id("by-cluster")).SendKeys(Keys.Space);
+        Until(driver, d => d.FindElements(By.CssSelector(".cells[data-coloured='no']")).FirstOrDefault());
+
+        // Inverse optimisation towards "normal".
+        driver.FindElement(By.Id("inversion-target")).SendKeys(Keys.End);
+        var normal = Until(driver, d => d.FindElements(By.CssSelector("#inversion-result[data-target='0']")).FirstOrDefault());
+        Assert.True(double.Parse(normal.GetAttribute("data-score-end")!, CultureInfo.InvariantCulture) < 0.1);
+
+        // Nothing reached the browser's console on any of these pages.
+        var console = driver.Manage().Logs.GetLog(LogType.Browser).Select(e => $"{e.Level}: {e.Message}").ToList();
+        Assert.True(console.Count == 0, string.Join('\n', console));
+        Assert.Equal("", driver.FindElement(By.Id("tsviz-errors")).GetAttribute("textContent"));
+    }
+
+    private static ChromeDriver StartChromium()
+    {
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        var options = new ChromeOptions { BinaryLocation = Chromium };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,2400");
+        options.SetLoggingPreference(LogType.Browser, LogLevel.All);
+        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+    }
+
+    private static T Until<T>(ChromeDriver driver, Func<ChromeDriver, T?> found)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            try
+            {
+                if (found(driver) is { } result)
+                {
+                    return result;
+                }
+            }
+            catch (StaleElementReferenceException)
+            {
+                // the page re-rendered between finding an element and reading it: look again
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"not found within {Patience.TotalSeconds} s on {driver.Url}; page errors: {driver.FindElement(By.Id("tsviz-errors")).GetAttribute("textContent")}");
+            Thread.Sleep(100);
+        }
+    }
+
+    private static List<int> Shown(ChromeDriver driver)
+        => [.. driver.FindElements(By.CssSelector("figure.layer")).Select(f => int.Parse(f.GetAttribute("data-shown")!, CultureInfo.InvariantCulture))];
+
+    /// <summary>axe-core (bundled with Deque.AxeCore.Commons) on the page as it stands: no WCAG 2 A or AA violation.</summary>
+    private static void NoAccessibilityViolations(ChromeDriver driver, string page)
+    {
+        driver.ExecuteScript(new BundledAxeScriptProvider().GetScript());
+        var json = (string?)driver.ExecuteAsyncScript("""
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+              .then(r => done(JSON.stringify(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ")) })))))
+              .catch(e => done(JSON.stringify([{ id: "axe-failed", help: String(e) }])));
+            """);
+        Assert.NotNull(json);
+        var violations = JsonDocument.Parse(json).RootElement.EnumerateArray().Select(v => v.ToString()).ToList();
+        Assert.True(violations.Count == 0, $"{page}: {string.Join('\n', violations)}");
+    }
+}
