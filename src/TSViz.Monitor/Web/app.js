@@ -55,12 +55,20 @@ async function alertsPage() {
     const page = await api("/api/alerts?limit=50");
     const rows = document.getElementById("alert-rows");
     if (!rows) return;
-    rows.innerHTML = page.items.length === 0
+    const html = page.items.length === 0
       ? `<tr><td colspan="6" class="muted">No alerts yet.</td></tr>`
       : page.items.map(a => `<tr data-alert-id="${esc(a.id)}" data-machine="${esc(a.machine)}" data-channel="${esc(a.dominantChannel)}">
           <td><a href="#/alert/${encodeURIComponent(a.id)}">${esc(a.machine)}</a></td>
           <td class="status-${esc(a.status)}">${esc(a.status)}</td><td>${esc(when(a.since))}</td>
           <td>${fmt(a.peakScore)}</td><td>${esc(a.dominantChannel)}</td><td>${esc(a.lastFeedback || "none")}</td></tr>`).join("");
+    // Re-render only on a change, and keep the keyboard focus on the alert it was on.
+    if (html === rows.dataset.html) return;
+    const focused = document.activeElement && document.activeElement.closest("tr[data-alert-id]");
+    const id = focused ? focused.dataset.alertId : null;
+    rows.innerHTML = html;
+    rows.dataset.html = html;
+    const again = id && [...rows.querySelectorAll("tr[data-alert-id]")].find(r => r.dataset.alertId === id);
+    if (again) again.querySelector("a").focus();
   };
   await refresh();
   timer = setInterval(() => refresh().catch(e => report(e.message)), 2000);
@@ -112,8 +120,9 @@ async function alertPage(id) {
       ${channels.map((c, k) => channelChart(c, peak.input[k], e.saliency[k], topStep && topStep.channel === c ? topStep.step : null, null)).join("")}</section>
       <div class="grid"><section id="contributions"><h2>Channel contributions</h2>
       ${channels.map(c => `<div class="bar"><span class="label">${esc(c)}</span><div class="track"><div class="fill" style="width:${(100 * e.channelContributions[c]).toFixed(1)}%"></div></div><span>${(100 * e.channelContributions[c]).toFixed(1)} %</span></div>`).join("")}
-      </section><section id="filters"><h2>Filters that mattered</h2><table><thead><tr><th scope="col">Layer</th><th scope="col">Filter</th><th scope="col">Influence</th><th scope="col">Scaled</th></tr></thead><tbody>
-      ${e.topFilters.map(f => `<tr><td>${esc(f.layer)}</td><td><a href="#/model/${encodeURIComponent(peak.id)}/${encodeURIComponent(f.layer)}/${f.index}" title="trace it in the network explorer">${f.index}</a></td><td>${fmt(f.influence, 4)}</td><td>${fmt(f.influenceScaled, 2)}</td></tr>`).join("")}</tbody></table>
+      </section><section id="filters"><h2>Filters that mattered</h2><table><thead><tr><th scope="col">Layer</th><th scope="col">Filter</th><th scope="col">Influence</th><th scope="col">Scaled</th><th scope="col">Activation over the window</th></tr></thead><tbody>
+      ${e.topFilters.map(f => `<tr><td>${esc(f.layer)}</td><td><a href="#/model/${encodeURIComponent(peak.id)}/${encodeURIComponent(f.layer)}/${f.index}" title="trace it in the network explorer">${f.index}</a></td><td>${fmt(f.influence, 4)}</td><td>${fmt(f.influenceScaled, 2)}</td>
+        <td class="activation" data-layer="${esc(f.layer)}" data-filter="${f.index}"><span class="muted">${peak.hasDetail ? "..." : "-"}</span></td></tr>`).join("")}</tbody></table>
       ${(e.filterSaliency || []).length ? `<p class="legend">Each top filter's own input saliency (which points of the window drive that filter):</p>` : ""}
       ${(e.filterSaliency || []).map(m => `<details><summary>${esc(m.layer)} filter ${m.filter}</summary>${channels.map((c, k) => channelChart(c, peak.input[k], m.saliency[k], null, null)).join("")}</details>`).join("")}
       </section></div>`;
@@ -139,6 +148,16 @@ async function alertPage(id) {
     <button type="submit" name="kind" value="acknowledge">Acknowledge</button> <button type="submit" name="kind" value="confirm">Confirm</button>
     <button type="submit" name="kind" value="false_alarm">False alarm</button></form></section>`;
   main.innerHTML = html;
+  if (e && peak.hasDetail) {
+    // The top filters' activations, computed on the deployed weights from the stored input.
+    api(`/api/windows/${encodeURIComponent(peak.id)}/influence`).then(influence => {
+      for (const cell of document.querySelectorAll("#filters td.activation")) {
+        const layer = influence.layers.find(l => l.name === cell.dataset.layer);
+        const values = layer && layer.activations[Number(cell.dataset.filter)];
+        if (values) cell.innerHTML = `${sparkline(values, 120, 22, argmax(values))} <span class="num">max ${fmt(Math.max(...values), 2)}</span>`;
+      }
+    }).catch(err => report(err.message));
+  }
   document.getElementById("feedback-form").addEventListener("submit", async event => {
     event.preventDefault();
     const form = event.target, kind = event.submitter ? event.submitter.value : "acknowledge";

@@ -33,11 +33,17 @@ public sealed class WebViewInteractionTests
 
         // Alerts list: the first Tab reaches the skip link; the injected alert's link opens its page by Enter.
         driver.Navigate().GoToUrl($"{monitor.BaseUrl}/#/");
-        var link = Until(driver, d => d.FindElements(By.CssSelector("tr[data-machine='m2'] a")).FirstOrDefault());
+        Until(driver, d => d.FindElements(By.CssSelector("tr[data-machine='m2'] a")).FirstOrDefault());
         keys.SendKeys(Keys.Tab).Perform();
         Assert.Equal("Skip to content", driver.SwitchTo().ActiveElement().Text);
         NoAccessibilityViolations(driver, "alerts");
-        link.SendKeys(Keys.Enter);
+        // Focus stays on the alert's link across the list's 2-second refreshes.
+        var link = driver.FindElement(By.CssSelector("tr[data-machine='m2'] a"));
+        string href = link.GetDomAttribute("href")!;
+        driver.ExecuteScript("arguments[0].focus()", link);
+        Thread.Sleep(TimeSpan.FromSeconds(4.5));
+        Assert.Equal(href, driver.SwitchTo().ActiveElement().GetDomAttribute("href"));
+        keys.SendKeys(Keys.Enter).Perform();
         Until(driver, d => d.FindElements(By.Id("feedback-form")).FirstOrDefault());
         NoAccessibilityViolations(driver, "alert");
 

@@ -40,6 +40,9 @@ public sealed partial class WebViewTests
         Assert.Equal("temperature", peaks.MaxBy(p => p.Value).Key);
         Assert.Contains("Channel contributions", Section(page, "contributions"), StringComparison.Ordinal);
         Assert.Contains("conv1", Section(page, "filters"), StringComparison.Ordinal);
+        // every top filter with its activation over the window
+        Assert.Equal(Regex.Count(Section(page, "filters"), "<td class=\"activation\""), Regex.Count(Section(page, "filters"), "<td class=\"activation\" data-layer=\"conv[1-3]\" data-filter=\"[0-9]+\"><svg class=\"spark\""));
+        Assert.True(Regex.Count(Section(page, "filters"), "<td class=\"activation\"") >= 3);
         Assert.Contains("FGSM step", Section(page, "robustness"), StringComparison.Ordinal);
         Assert.Contains("Has this happened before?", Section(page, "similar"), StringComparison.Ordinal);
         Assert.Contains("False alarm", Section(page, "feedback"), StringComparison.Ordinal);
