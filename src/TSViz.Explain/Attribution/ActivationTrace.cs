@@ -52,12 +52,14 @@ internal static class ActivationTrace
         }
 
         var leaf = modelInput.requires_grad_(true);
-        var below = graph.Layers.Where(l => l.Index < layer.Index).OrderByDescending(l => l.Index).ToList();
         float activation;
         Tensor[] gradients;
+        List<ModelLayer> below;
         using (enable_grad())
         {
             var values = graph.Run(leaf, layer.ActivationTensor);
+            // Lower layers on a branch that does not lead to this one are not computed on the way: nothing of them produced it.
+            below = [.. graph.Layers.Where(l => l.Index < layer.Index && values.ContainsKey(l.ActivationTensor)).OrderByDescending(l => l.Index)];
             var selected = values[layer.ActivationTensor][0, filter, step];
             activation = selected.detach().item<float>();
             List<Tensor> wrt = [.. below.Select(l => values[l.ActivationTensor]), leaf];

@@ -118,15 +118,15 @@ internal static class ExplorerApi
         app.MapGet("/api/model/inversion", async (string? target, ModelInversion inversion, LiveModel model, CancellationToken ct) =>
         {
             double goal = 1;
-            if (target is not null && (!double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out goal) || goal is < 0 or > 1))
+            if (target is not null && (!double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out goal) || !double.IsFinite(goal) || goal is < 0 or > 1))
             {
-                return Invalid("target", "'target' must be a probability in [0, 1] (1: what the model takes for a sure anomaly).");
+                return Invalid("target", "'target' must be a probability in [0, 1] (1: what the model takes for a sure anomaly; rounded to 0.05).");
             }
 
             var result = await inversion.GetAsync(goal, ct).ConfigureAwait(false);
             return Results.Json(result);
         }).WithTags("model").WithName("Inversion")
-          .WithSummary("Inverse optimisation (Eq. 24-25; alpha 0.01, 1000 steps, seeded starts): inputs the deployed model maps to the target, in model input space, with each start's score trajectory.");
+          .WithSummary("Inverse optimisation (Eq. 24-25; alpha 0.01, 1000 steps, seeded starts): inputs the deployed model maps to the target (rounded to 0.05), in model input space, with each start's score trajectory.");
     }
 
     private static IResult Invalid(string parameter, string detail)

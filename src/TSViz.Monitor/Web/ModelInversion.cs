@@ -14,27 +14,44 @@ internal sealed record InversionStart(float[][] Initial, float[][] Optimised, fl
 internal sealed record InversionResult(string Model, double Target, int Steps, double Alpha, int TrajectoryEvery, double Seconds, IReadOnlyList<InversionStart> Starts);
 
 /// <summary>
-/// Inverse optimisation (Eq. 24-25) of the deployed model, computed once per target and kept: the result depends
-/// only on the model file and the seeds. It runs on its own single-threaded explainer built from the same file,
-/// so its thousand steps never hold up the live path's explainer.
+/// Inverse optimisation (Eq. 24-25) of the deployed model, computed once per target (rounded to 0.05, so at most 21
+/// results are kept) and kept: the result depends only on the model file and the seeds. One computation runs at a
+/// time, on its own single-threaded explainer built from the same file, so its thousand steps never hold up the live
+/// path's explainer and requests for many targets cannot take more than one core.
 /// </summary>
-internal sealed partial class ModelInversion(LiveModel model, ILogger<ModelInversion> logger)
+internal sealed partial class ModelInversion(LiveModel model, ILogger<ModelInversion> logger) : IDisposable
 {
     public const int Starts = 3;
     public const int TrajectoryEvery = 10;
+    public const double TargetStep = 0.05;
 
     private readonly ConcurrentDictionary<double, Lazy<Task<InversionResult>>> results = new();
+    private readonly SemaphoreSlim oneAtATime = new(1, 1);
 
     public Task<InversionResult> GetAsync(double target, CancellationToken cancellationToken)
     {
-        double key = Math.Round(target, 2);
-        var entry = results.GetOrAdd(key, t => new Lazy<Task<InversionResult>>(() => Task.Run(() => Compute(t))));
-        if (entry.Value.IsFaulted)
-        {
-            results.TryRemove(new KeyValuePair<double, Lazy<Task<InversionResult>>>(key, entry)); // the next request tries again
-        }
+        double key = Math.Round(Math.Round(target / TargetStep) * TargetStep, 2);
+        return results.GetOrAdd(key, t => new Lazy<Task<InversionResult>>(() => ComputeAsync(t))).Value.WaitAsync(cancellationToken);
+    }
 
-        return entry.Value.WaitAsync(cancellationToken);
+    public void Dispose() => oneAtATime.Dispose();
+
+    private async Task<InversionResult> ComputeAsync(double target)
+    {
+        await oneAtATime.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(() => Compute(target)).ConfigureAwait(false);
+        }
+        catch
+        {
+            results.TryRemove(target, out _); // not kept: the next request tries again
+            throw;
+        }
+        finally
+        {
+            oneAtATime.Release();
+        }
     }
 
     private InversionResult Compute(double target)

@@ -16,6 +16,8 @@ window.addEventListener("unhandledrejection", e => report(e.reason && e.reason.m
 
 const main = document.getElementById("main");
 let timer = null;
+// Bumped on every navigation: a reply that arrives after the user moved on must not draw into the new page.
+let generation = 0;
 
 async function api(path, options) {
   const response = await fetch(path, options);
@@ -37,6 +39,7 @@ const viridis = v => VIRIDIS[Math.max(0, Math.min(VIRIDIS.length - 1, Math.round
 
 function route() {
   clearInterval(timer);
+  generation++;
   const hash = location.hash || "#/";
   const match = hash.match(/^#\/alert\/(.+)$/);
   const model = hash.match(/^#\/model(?:\/([^/]+)(?:\/([^/]+)\/(\d+)(?:\/(\d+))?)?)?$/);
@@ -99,12 +102,14 @@ function channelChart(name, input, saliency, topStep, overlay, overlayTitle = "a
 async function alertPage(id) {
   document.title = "Alert - TSViz Monitor";
   main.innerHTML = `<p class="muted">Loading alert...</p>`;
+  const gen = generation;
   const enc = encodeURIComponent(id);
   const [detail, similar, adversarial] = await Promise.all([
     api(`/api/alerts/${enc}`),
     api(`/api/alerts/${enc}/similar?limit=5`),
     api(`/api/alerts/${enc}/adversarial`).catch(() => null),
   ]);
+  if (gen !== generation) return;
   const a = detail.alert, peak = detail.peakWindow, e = peak && peak.explanation;
   const channels = e ? Object.keys(e.channelContributions) : [];
   const topStep = e && e.topSteps.length ? e.topSteps[0] : null;
@@ -151,6 +156,7 @@ async function alertPage(id) {
   if (e && peak.hasDetail) {
     // The top filters' activations, computed on the deployed weights from the stored input.
     api(`/api/windows/${encodeURIComponent(peak.id)}/influence`).then(influence => {
+      if (gen !== generation) return;
       for (const cell of document.querySelectorAll("#filters td.activation")) {
         const layer = influence.layers.find(l => l.name === cell.dataset.layer);
         const values = layer && layer.activations[Number(cell.dataset.filter)];
@@ -194,6 +200,7 @@ const argmax = values => values.reduce((best, v, i) => v > values[best] ? i : be
 async function modelPage(windowId, chosen) {
   document.title = "Model - TSViz Monitor";
   main.innerHTML = `<p class="muted">Loading the model...</p>`;
+  const gen = generation;
   const [model, alerts, analyses] = await Promise.all([
     api("/api/model"),
     api("/api/alerts?limit=20"),
@@ -201,10 +208,11 @@ async function modelPage(windowId, chosen) {
   ]);
   if (!windowId && alerts.items.length) windowId = alerts.items[0].peakWindowId;
   const influence = windowId ? await api(`/api/windows/${encodeURIComponent(windowId)}/influence`).catch(e => { report(e.message); return null; }) : null;
+  if (gen !== generation) return;
   const latest = analyses.items.length ? analyses.items[0] : null;
   const analysis = latest && latest.summary.modelVersion === model.version && latest.summary.model === model.name ? latest : null;
   const last = model.layers[model.layers.length - 1];
-  explorer = { model, windowId, influence, analysis, gridLayer: last.name, byCluster: !!analysis, order: "influence", selected: null };
+  explorer = { gen, model, windowId, influence, analysis, gridLayer: last.name, byCluster: !!analysis, order: "influence", selected: null, ticket: 0, inversionTicket: 0 };
 
   let html = `<h2>Network explorer: ${esc(model.name)} ${esc(model.version)}</h2>
     <p><label for="window-choice">Window</label> <select id="window-choice">${alerts.items.map(a =>
@@ -344,22 +352,25 @@ function silhouetteChart(summary) {
 }
 
 async function selectFilter(layerName, filter, step) {
-  const { influence, model, windowId } = explorer;
+  const state = explorer, ticket = ++state.ticket;
+  const { influence, model, windowId } = state;
   const layer = influence.layers.find(l => l.name === layerName);
   if (!layer || !(filter >= 0 && filter < layer.activations.length)) { report(`No filter ${layerName}/${filter} in this model.`); return; }
   const activation = layer.activations[filter];
   const t = step === null || step === undefined || step >= activation.length ? argmax(activation) : step;
-  explorer.selected = { layer: layerName, filter, step: t };
+  state.selected = { layer: layerName, filter, step: t };
   const trace = await api(`/api/windows/${encodeURIComponent(windowId)}/trace?layer=${encodeURIComponent(layerName)}&filter=${filter}&step=${t}`);
+  // Only the newest choice on the page still shown draws (a slower, older reply is dropped).
+  if (state !== explorer || state.gen !== generation || ticket !== state.ticket) return;
   const saliency = trace.filterSaliency, top = Math.max(...saliency.flat()) || 1;
   document.getElementById("selected-body").innerHTML = `<p><strong>${esc(layerName)} filter ${filter}</strong>: influence ${fmt(layer.influence[filter], 4)}
     (${fmt(layer.scaled[filter], 2)} of the layer's top). Its own input saliency (Eq. 11-13): which points of the window drive this filter.</p>
     ${model.channels.map((c, k) => channelChart(c, influence.modelInput[k], saliency[k].map(v => v / top), null, null)).join("")}`;
-  drawTrace(trace, activation);
+  drawTrace(state, trace, activation);
 }
 
-function drawTrace(trace, activation) {
-  const { model, influence } = explorer;
+function drawTrace(state, trace, activation) {
+  const { model, influence } = state;
   const w = 760, h = 110, pad = 28, n = activation.length;
   const lo = Math.min(0, ...activation), hi = Math.max(...activation), span = hi - lo || 1;
   const x = i => pad + (i + 0.5) * (w - 2 * pad) / n, y = v => h - pad - ((v - lo) / span) * (h - 2 * pad), bw = (w - 2 * pad) / n;
@@ -421,12 +432,19 @@ function traceInputChart(name, values, points) {
 }
 
 async function drawInversion(target) {
+  const state = explorer, ticket = ++state.inversionTicket;
   const body = document.getElementById("inversion-body");
   body.innerHTML = `<p class="muted">Optimising the input (1000 steps)...</p>`;
-  const result = await api(`/api/model/inversion?target=${encodeURIComponent(target)}`);
-  if (!document.body.contains(body)) return;
+  let result;
+  try {
+    result = await api(`/api/model/inversion?target=${encodeURIComponent(target)}`);
+  } catch (e) {
+    if (ticket === state.inversionTicket) body.innerHTML = `<p class="muted">The inverse optimisation failed: ${esc(e.message)}</p>`;
+    throw e;
+  }
+  if (!document.body.contains(body) || ticket !== state.inversionTicket) return;
   const best = result.starts.reduce((a, b) => Math.abs(b.scoreEnd - result.target) < Math.abs(a.scoreEnd - result.target) ? b : a);
-  const channels = explorer.model.channels;
+  const channels = state.model.channels;
   const values = best.optimised.flat().concat(best.initial.flat()), range = [Math.min(...values), Math.max(...values)];
   const w = 760, h = 120, pad = 28;
   const trajectories = result.starts.map((s, i) => {

@@ -10,7 +10,7 @@ public sealed class ActivationTraceTests
     public void Trace_PooledModel_FollowsOnlyTheMaximaDownToTheInput()
     {
         // x = [0, 0, 5, 0, 1, 3, 0, 0]
-        // conv1 f0 = x[t] + x[t+1]  = [0, 5, 5, 1, 4, 3, 0]; f1 = 2x[t] + x[t+1] = [0, 10, 10, 1, 5, 6, 0]
+        // conv1 f0 = x[t] + x[t+1]  = [0, 5, 5, 1, 4, 3, 0]; f1 = 2x[t] + x[t+1] = [0, 5, 10, 1, 5, 6, 0]
         // pooled (pairs 0-1, 2-3, 4-5): f0 maxima at steps 1, 2, 4; f1 maxima at steps 1, 2, 5
         // conv2 step 1 reads pooled positions 1 and 2 of both filters: conv1 f0 steps 2, 4 and f1 steps 2, 5;
         // those read input steps {2, 3}, {4, 5}, {2, 3}, {5, 6}.

@@ -143,6 +143,7 @@ public sealed class HistoryApiTests
             Assert.Equal("id", await Problem("/api/windows/nope/trace?layer=conv3&filter=0&step=0", HttpStatusCode.NotFound));
             Assert.Equal("id", await Problem("/api/windows/nope/influence", HttpStatusCode.NotFound));
             Assert.Equal("target", await Problem("/api/model/inversion?target=2", HttpStatusCode.BadRequest));
+            Assert.Equal("target", await Problem("/api/model/inversion?target=NaN", HttpStatusCode.BadRequest));
             Assert.Equal("eps", await Problem($"/api/alerts/{Uri.EscapeDataString(alerts.GetProperty("items")[0].GetProperty("id").GetString()!)}/adversarial?eps=0", HttpStatusCode.BadRequest));
             Assert.Equal("id", await Problem("/api/alerts/nope/adversarial", HttpStatusCode.NotFound));
             var trace = await Get($"/api/windows/{peakWindow}/trace?layer=conv3&filter=0&step=8");

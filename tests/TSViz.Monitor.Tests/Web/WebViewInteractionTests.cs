@@ -26,7 +26,9 @@ public sealed class WebViewInteractionTests
         await using var monitor = await WebTestMonitor.StartAsync("tsviz-web-keys", cancel.Token);
         await monitor.RunAnalysisAsync(cancel.Token);
         string window = await monitor.PeakWindowAsync(cancel.Token);
-        await monitor.GetAsync("/api/model/inversion?target=0", cancel.Token); // computed once per target; keeps the page's wait short
+        // Computed once per target and kept: asking first keeps the page's waits short.
+        await monitor.GetAsync("/api/model/inversion?target=1", cancel.Token);
+        await monitor.GetAsync("/api/model/inversion?target=0", cancel.Token);
 
         using var driver = StartChromium();
         var keys = new Actions(driver);
@@ -37,11 +39,17 @@ public sealed class WebViewInteractionTests
         keys.SendKeys(Keys.Tab).Perform();
         Assert.Equal("Skip to content", driver.SwitchTo().ActiveElement().Text);
         NoAccessibilityViolations(driver, "alerts");
-        // Focus stays on the alert's link across the list's 2-second refreshes.
+        // Focus stays on the alert's link when the list's refresh redraws it (new feedback arrives from elsewhere).
         var link = driver.FindElement(By.CssSelector("tr[data-machine='m2'] a"));
         string href = link.GetDomAttribute("href")!;
         driver.ExecuteScript("arguments[0].focus()", link);
-        Thread.Sleep(TimeSpan.FromSeconds(4.5));
+        using (var content = new StringContent("""{"kind":"acknowledge","author":"control room"}""", System.Text.Encoding.UTF8, "application/json"))
+        using (var posted = await monitor.Http.PostAsync(new Uri($"/api/alerts/{Uri.EscapeDataString(monitor.AlertId)}/feedback", UriKind.Relative), content, cancel.Token))
+        {
+            Assert.True(posted.IsSuccessStatusCode, $"feedback: {posted.StatusCode}");
+        }
+
+        Until(driver, d => d.FindElements(By.CssSelector("tr[data-machine='m2'] td")).FirstOrDefault(td => td.Text == "acknowledge"));
         Assert.Equal(href, driver.SwitchTo().ActiveElement().GetDomAttribute("href"));
         keys.SendKeys(Keys.Enter).Perform();
         Until(driver, d => d.FindElements(By.Id("feedback-form")).FirstOrDefault());
