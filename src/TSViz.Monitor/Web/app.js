@@ -261,7 +261,17 @@ async function modelPage(windowId, chosen) {
 
   document.getElementById("window-choice").addEventListener("change", e => { location.hash = `#/model/${encodeURIComponent(e.target.value)}`; });
   const run = document.getElementById("run-analysis");
-  if (run) run.addEventListener("click", async () => { await api("/api/jobs/analysis/trigger", { method: "POST" }); run.textContent = "Started: reload in a few seconds"; });
+  if (run) run.addEventListener("click", async () => {
+    await api("/api/jobs/analysis/trigger", { method: "POST" });
+    run.textContent = "Running...";
+    run.disabled = true;
+    // Redraw the explorer as soon as the analysis is stored (it takes seconds), unless the user moved on.
+    for (let i = 0; i < 60 && gen === generation; i++) {
+      await new Promise(resolve => setTimeout(resolve, 2000));
+      if (gen === generation && (await api("/api/analyses?job=analysis&limit=1")).items.length) { route(); return; }
+    }
+    if (gen === generation) run.textContent = "Still running: reload later";
+  });
   const target = document.getElementById("inversion-target");
   target.addEventListener("change", () => drawInversion(target.value));
   drawInversion(target.value);
