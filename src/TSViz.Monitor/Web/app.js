@@ -201,9 +201,10 @@ async function modelPage(windowId, chosen) {
   document.title = "Model - TSViz Monitor";
   main.innerHTML = `<p class="muted">Loading the model...</p>`;
   const gen = generation;
-  const [model, alerts, analyses] = await Promise.all([
+  const [model, alerts, normal, analyses] = await Promise.all([
     api("/api/model"),
     api("/api/alerts?limit=20"),
+    api("/api/windows?reasonCode=normal&hasDetail=true&limit=10"),
     api("/api/analyses?job=analysis&limit=1").catch(() => ({ items: [] })),
   ]);
   if (!windowId && alerts.items.length) windowId = alerts.items[0].peakWindowId;
@@ -215,9 +216,12 @@ async function modelPage(windowId, chosen) {
   explorer = { gen, model, windowId, influence, analysis, gridLayer: last.name, byCluster: !!analysis, order: "influence", selected: null, ticket: 0, inversionTicket: 0 };
 
   let html = `<h2>Network explorer: ${esc(model.name)} ${esc(model.version)}</h2>
-    <p><label for="window-choice">Window</label> <select id="window-choice">${alerts.items.map(a =>
-      `<option value="${esc(a.peakWindowId)}"${a.peakWindowId === windowId ? " selected" : ""}>${esc(a.machine)}, ${esc(when(a.since))}, peak ${fmt(a.peakScore)}</option>`).join("")}
-      ${windowId && !alerts.items.some(a => a.peakWindowId === windowId) ? `<option value="${esc(windowId)}" selected>${esc(windowId)}</option>` : ""}</select>
+    <p><label for="window-choice">Window</label> <select id="window-choice">
+      ${windowId && !alerts.items.some(a => a.peakWindowId === windowId) && !normal.items.some(w => w.id === windowId) ? `<option value="${esc(windowId)}" selected>${esc(windowId)}</option>` : ""}<optgroup label="Alert peaks">${alerts.items.map(a =>
+      `<option value="${esc(a.peakWindowId)}"${a.peakWindowId === windowId ? " selected" : ""}>${esc(a.machine)}, ${esc(when(a.since))}, peak ${fmt(a.peakScore)}</option>`).join("")}</optgroup>
+      <optgroup label="Normal windows (kept as a sample)">${normal.items.map(w =>
+      `<option value="${esc(w.id)}"${w.id === windowId ? " selected" : ""}>${esc(w.machine)}, ${esc(when(w.windowEnd))}, score ${fmt(w.score)}</option>`).join("")}</optgroup>
+</select>
       ${influence ? `<span class="muted">score ${fmt(influence.score)}</span>` : ""}</p>
     <section id="architecture"><h2>Level 1: architecture</h2><table><thead><tr><th scope="col">Stage</th><th scope="col">Filters / channels</th><th scope="col">Length</th><th scope="col">Activation</th>${influence ? `<th scope="col">Share of influence (this window)</th>` : ""}</tr></thead><tbody>
     <tr><td>input</td><td>${model.channels.length} (${model.channels.map(esc).join(", ")})</td><td>${model.windowLength}</td><td>${esc(model.preprocessing)}</td>${influence ? "<td>-</td>" : ""}</tr>

@@ -116,6 +116,15 @@ public sealed class WebViewInteractionTests
         var normal = Until(driver, d => d.FindElements(By.CssSelector("#inversion-result[data-target='0']")).FirstOrDefault());
         Assert.True(double.Parse(normal.GetAttribute("data-score-end")!, CultureInfo.InvariantCulture) < 0.1);
 
+        // Another window, a normal one kept as a sample, chosen by keyboard: the explorer follows it.
+        string normalWindow = driver.FindElements(By.CssSelector("#window-choice optgroup[label^='Normal'] option")).Last().GetAttribute("value")!;
+        driver.FindElement(By.Id("window-choice")).SendKeys(Keys.End);
+        Until(driver, d => d.Url.EndsWith($"#/model/{Uri.EscapeDataString(normalWindow)}", StringComparison.Ordinal) ? d.Url : null);
+        Until(driver, d => d.FindElements(By.CssSelector("#window-choice option")).FirstOrDefault(o => o.Selected && o.GetAttribute("value") == normalWindow));
+        Until(driver, d => d.FindElements(By.Id("trace-target")).FirstOrDefault());
+        var normalScore = await monitor.GetAsync($"/api/windows/{Uri.EscapeDataString(normalWindow)}/influence", cancel.Token);
+        Assert.True(normalScore.GetProperty("score").GetDouble() < 0.5);
+
         // Nothing reached the browser's console on any of these pages.
         var console = driver.Manage().Logs.GetLog(LogType.Browser).Select(e => $"{e.Level}: {e.Message}").ToList();
         Assert.True(console.Count == 0, string.Join('\n', console));
