@@ -21,6 +21,9 @@ public sealed class MonitorOptions
 
     public int MaxWaitMilliseconds { get; set; } = 20;
 
+    /// <summary>Score and explain every batch size once at start-up, before connecting (see <see cref="LiveModel.WarmUp"/>).</summary>
+    public bool WarmUp { get; set; } = true;
+
     public int QueueCapacity { get; set; } = 20_000;
 
     /// <summary>An open alert closes after this many windows below the threshold minus <see cref="AlertHysteresis"/>.</summary>

@@ -5,7 +5,7 @@ using TSViz.Explain.Onnx;
 namespace TSViz.Monitor.Live;
 
 /// <summary>`run` (also the default verb): the live monitor on its configuration (embedded defaults out of the box).</summary>
-internal static class RunVerb
+internal static partial class RunVerb
 {
     public static Command Create(TextWriter error)
     {
@@ -22,8 +22,15 @@ internal static class RunVerb
             await using var app = MonitorHost.Build();
 
             // Fail fast, with one clear line, on a bad configuration or model before anything starts.
-            _ = app.Services.GetRequiredService<IOptions<MonitorOptions>>().Value;
-            _ = app.Services.GetRequiredService<LiveModel>();
+            var options = app.Services.GetRequiredService<IOptions<MonitorOptions>>().Value;
+            var model = app.Services.GetRequiredService<LiveModel>();
+            if (options.WarmUp)
+            {
+                var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RunVerb).FullName!);
+                Log.WarmingUp(logger, options.MaxBatch);
+                var took = model.WarmUp(options.MaxBatch, options.RobustnessEpsilon);
+                Log.WarmedUp(logger, took.TotalSeconds);
+            }
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }
@@ -37,5 +44,14 @@ internal static class RunVerb
             await error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return 2;
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Warming up: scoring and explaining every batch size up to {MaxBatch} before connecting")]
+        public static partial void WarmingUp(ILogger logger, int maxBatch);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Warm-up done in {Seconds:F1} s")]
+        public static partial void WarmedUp(ILogger logger, double seconds);
     }
 }
