@@ -44,22 +44,30 @@ function route() {
   const match = hash.match(/^#\/alert\/(.+)$/);
   const model = hash.match(/^#\/model(?:\/([^/]+)(?:\/([^/]+)\/(\d+)(?:\/(\d+))?)?)?$/);
   const chosen = model && model[2] ? { layer: decodeURIComponent(model[2]), filter: Number(model[3]), step: model[4] ? Number(model[4]) : null } : null;
-  (match ? alertPage(decodeURIComponent(match[1])) : model ? modelPage(model[1] ? decodeURIComponent(model[1]) : null, chosen) : alertsPage()).catch(e => report(e.message));
+  const query = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
+  (match ? alertPage(decodeURIComponent(match[1])) : model ? modelPage(model[1] ? decodeURIComponent(model[1]) : null, chosen)
+    : alertsPage(query.get("machine") || "", query.get("status") || "")).catch(e => report(e.message));
 }
 window.addEventListener("hashchange", route);
 
-async function alertsPage() {
+async function alertsPage(machine, status) {
   document.title = "Alerts - TSViz Monitor";
   main.innerHTML = `<h2>Alerts</h2><p class="muted">Newest first; updates every 2 seconds.</p>
+    <form id="alert-filters" class="filters"><label>Machine <input id="filter-machine" type="text" size="12" value="${esc(machine)}" placeholder="all"></label>
+    <label>Status <select id="filter-status">${["", "open", "closed"].map(v => `<option value="${v}"${v === status ? " selected" : ""}>${v || "all"}</option>`).join("")}</select></label>
+    <button type="submit">Show</button></form>
     <table><caption class="muted" style="text-align:left">Alert episodes</caption><thead><tr>
     <th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col">Peak score</th>
     <th scope="col">Dominant channel</th><th scope="col">Feedback</th></tr></thead><tbody id="alert-rows"></tbody></table>`;
   const refresh = async () => {
-    const page = await api("/api/alerts?limit=50");
+    const filter = new URLSearchParams({ limit: "50" });
+    if (machine) filter.set("machine", machine);
+    if (status) filter.set("status", status);
+    const page = await api(`/api/alerts?${filter}`);
     const rows = document.getElementById("alert-rows");
     if (!rows) return;
     const html = page.items.length === 0
-      ? `<tr><td colspan="6" class="muted">No alerts yet.</td></tr>`
+      ? `<tr><td colspan="6" class="muted">${machine || status ? "No alerts match." : "No alerts yet."}</td></tr>`
       : page.items.map(a => `<tr data-alert-id="${esc(a.id)}" data-machine="${esc(a.machine)}" data-channel="${esc(a.dominantChannel)}">
           <td><a href="#/alert/${encodeURIComponent(a.id)}">${esc(a.machine)}</a></td>
           <td class="status-${esc(a.status)}">${esc(a.status)}</td><td>${esc(when(a.since))}</td>
@@ -73,6 +81,17 @@ async function alertsPage() {
     const again = id && [...rows.querySelectorAll("tr[data-alert-id]")].find(r => r.dataset.alertId === id);
     if (again) again.querySelector("a").focus();
   };
+  // The filters live in the address (#/?machine=m2&status=open), so a filtered list can be bookmarked.
+  const apply = event => {
+    if (event) event.preventDefault();
+    const next = new URLSearchParams();
+    const m = document.getElementById("filter-machine").value.trim(), st = document.getElementById("filter-status").value;
+    if (m) next.set("machine", m);
+    if (st) next.set("status", st);
+    location.hash = next.toString() ? `#/?${next}` : "#/";
+  };
+  document.getElementById("alert-filters").addEventListener("submit", apply);
+  document.getElementById("filter-status").addEventListener("change", () => apply());
   await refresh();
   timer = setInterval(() => refresh().catch(e => report(e.message)), 2000);
 }

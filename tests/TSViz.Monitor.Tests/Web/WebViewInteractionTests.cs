@@ -38,6 +38,18 @@ public sealed class WebViewInteractionTests
         keys.SendKeys(Keys.Tab).Perform();
         Assert.Equal("Skip to content", driver.SwitchTo().ActiveElement().Text);
         NoAccessibilityViolations(driver, "alerts");
+
+        // The list filtered by machine from the keyboard; the filter is kept in the address.
+        // (the simulator has no machine m9: the filtered list says so.)
+        driver.FindElement(By.Id("filter-machine")).SendKeys("m9" + Keys.Enter);
+        Until(driver, d => d.FindElements(By.CssSelector("#alert-rows td")).FirstOrDefault(td => td.Text == "No alerts match."));
+        Assert.EndsWith("#/?machine=m9", driver.Url, StringComparison.Ordinal);
+        var machineBox = driver.FindElement(By.Id("filter-machine"));
+        machineBox.Clear();
+        machineBox.SendKeys("m2" + Keys.Enter);
+        Until(driver, d => d.Url.EndsWith("#/?machine=m2", StringComparison.Ordinal) ? d.Url : null);
+        Until(driver, d => d.FindElements(By.CssSelector("tr[data-alert-id]")).Count > 0
+            && d.FindElements(By.CssSelector("tr[data-alert-id]")).All(r => r.GetAttribute("data-machine") == "m2") ? d.Url : null);
         // Focus stays on the alert's link when the list's refresh redraws it (new feedback arrives from elsewhere).
         var link = driver.FindElement(By.CssSelector("tr[data-machine='m2'] a"));
         string href = link.GetDomAttribute("href")!;
