@@ -51,7 +51,9 @@ public sealed class WebViewInteractionTests
         Until(driver, d => d.FindElements(By.CssSelector("tr[data-alert-id]")).Count > 0
             && d.FindElements(By.CssSelector("tr[data-alert-id]")).All(r => r.GetAttribute("data-machine") == "m2") ? d.Url : null);
         // Focus stays on the alert's link when the list's refresh redraws it (new feedback arrives from elsewhere).
-        var link = driver.FindElement(By.CssSelector("tr[data-machine='m2'] a"));
+        // (m2 may have had more than one episode by now: the injected anomaly's is the one the monitor named.)
+        string alertRow = $"tr[data-alert-id='{monitor.AlertId}']";
+        var link = driver.FindElement(By.CssSelector($"{alertRow} a"));
         string href = link.GetDomAttribute("href")!;
         driver.ExecuteScript("arguments[0].focus()", link);
         using (var content = new StringContent("""{"kind":"acknowledge","author":"control room"}""", System.Text.Encoding.UTF8, "application/json"))
@@ -60,7 +62,7 @@ public sealed class WebViewInteractionTests
             Assert.True(posted.IsSuccessStatusCode, $"feedback: {posted.StatusCode}");
         }
 
-        Until(driver, d => d.FindElements(By.CssSelector("tr[data-machine='m2'] td")).FirstOrDefault(td => td.Text == "acknowledge"));
+        Until(driver, d => d.FindElements(By.CssSelector($"{alertRow} td")).FirstOrDefault(td => td.Text == "acknowledge"));
         Assert.Equal(href, driver.SwitchTo().ActiveElement().GetDomAttribute("href"));
         keys.SendKeys(Keys.Enter).Perform();
         Until(driver, d => d.FindElements(By.Id("feedback-form")).FirstOrDefault());
