@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using TSViz.Monitor.Explaining;
 using TSViz.Plugins.History;
@@ -22,7 +21,7 @@ internal static class HistoryApi
         api.MapGet("/windows", async (IHistoryStore store, string? machine, string? from, string? to, string? minScore,
             string? reasonCode, string? dominantChannel, string? hasDetail, string? limit, string? cursor, CancellationToken ct) =>
         {
-            var p = new Parameters();
+            var p = new ApiParameters();
             var query = new WindowQuery
             {
                 Machine = p.Text("machine", machine),
@@ -41,15 +40,15 @@ internal static class HistoryApi
 
         api.MapGet("/windows/{id}", async (string id, IHistoryStore store, CancellationToken ct) =>
         {
-            id = RouteId(id);
+            id = ApiParameters.RouteId(id);
             var window = await store.GetWindowAsync(id, ct).ConfigureAwait(false);
-            return window is null ? NotFound("window", id) : Results.Json(WindowBody(window, full: true));
+            return window is null ? ApiParameters.NotFound("window", id) : Results.Json(WindowBody(window, full: true));
         }).WithName("GetWindow").WithSummary("One window with its full explanation and input window when they were kept (alert windows and a sample of the rest).");
 
         api.MapGet("/alerts", async (IHistoryStore store, string? machine, string? from, string? to, string? minScore, string? status,
             string? dominantChannel, string? limit, string? cursor, CancellationToken ct) =>
         {
-            var p = new Parameters();
+            var p = new ApiParameters();
             var query = new AlertQuery
             {
                 Machine = p.Text("machine", machine),
@@ -73,11 +72,11 @@ internal static class HistoryApi
 
         api.MapGet("/alerts/{id}", async (string id, IHistoryStore store, CancellationToken ct) =>
         {
-            id = RouteId(id);
+            id = ApiParameters.RouteId(id);
             var alert = await store.GetAlertAsync(id, ct).ConfigureAwait(false);
             if (alert is null)
             {
-                return NotFound("alert", id);
+                return ApiParameters.NotFound("alert", id);
             }
 
             var feedback = await store.FeedbackAsync(id, ct).ConfigureAwait(false);
@@ -87,8 +86,8 @@ internal static class HistoryApi
 
         api.MapGet("/alerts/{id}/similar", async (string id, string? limit, IHistoryStore store, CancellationToken ct) =>
         {
-            id = RouteId(id);
-            var p = new Parameters();
+            id = ApiParameters.RouteId(id);
+            var p = new ApiParameters();
             int count = p.Integer("limit", limit, 1, 100) ?? 10;
             if (p.Failed is { } failed)
             {
@@ -97,7 +96,7 @@ internal static class HistoryApi
 
             if (await store.GetAlertAsync(id, ct).ConfigureAwait(false) is null)
             {
-                return NotFound("alert", id);
+                return ApiParameters.NotFound("alert", id);
             }
 
             var similar = await store.SimilarAlertsAsync(id, count, ct).ConfigureAwait(false);
@@ -106,7 +105,7 @@ internal static class HistoryApi
 
         api.MapPost("/alerts/{id}/feedback", async (string id, HttpRequest request, IHistoryStore store, TimeProvider time, CancellationToken ct) =>
         {
-            id = RouteId(id);
+            id = ApiParameters.RouteId(id);
             FeedbackRequest? body;
             try
             {
@@ -114,10 +113,10 @@ internal static class HistoryApi
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException)
             {
-                return Invalid("body", "must be JSON {\"kind\": \"acknowledge|confirm|false_alarm\", \"author\": \"...\", \"comment\": \"...\"}");
+                return ApiParameters.Invalid("body", "must be JSON {\"kind\": \"acknowledge|confirm|false_alarm\", \"author\": \"...\", \"comment\": \"...\"}");
             }
 
-            var p = new Parameters();
+            var p = new ApiParameters();
             string? kind = p.OneOf("kind", body?.Kind, ["acknowledge", "confirm", "false_alarm"]);
             if (string.IsNullOrWhiteSpace(body?.Author) || body.Author.Length > 200)
             {
@@ -140,18 +139,18 @@ internal static class HistoryApi
             }
 
             var stored = await store.AddFeedbackAsync(id, SqliteHistoryStore.ParseKind(kind!), body!.Author!.Trim(), body.Comment, time.GetUtcNow(), ct).ConfigureAwait(false);
-            return stored is null ? NotFound("alert", id) : Results.Created($"/api/alerts/{Uri.EscapeDataString(id)}", FeedbackBody(stored));
+            return stored is null ? ApiParameters.NotFound("alert", id) : Results.Created($"/api/alerts/{Uri.EscapeDataString(id)}", FeedbackBody(stored));
         }).WithName("AddFeedback").WithSummary("Operator feedback on an alert: acknowledge, confirm, or false_alarm, with who and an optional comment.");
 
         api.MapGet("/alerts/{id}/feedback", async (string id, IHistoryStore store, CancellationToken ct) =>
-            await store.GetAlertAsync(RouteId(id), ct).ConfigureAwait(false) is null
-                ? NotFound("alert", RouteId(id))
-                : Results.Json((await store.FeedbackAsync(RouteId(id), ct).ConfigureAwait(false)).Select(FeedbackBody)))
+            await store.GetAlertAsync(ApiParameters.RouteId(id), ct).ConfigureAwait(false) is null
+                ? ApiParameters.NotFound("alert", ApiParameters.RouteId(id))
+                : Results.Json((await store.FeedbackAsync(ApiParameters.RouteId(id), ct).ConfigureAwait(false)).Select(FeedbackBody)))
             .WithName("GetFeedback").WithSummary("The feedback given on an alert, oldest first.");
 
         api.MapGet("/aggregates/alerts-per-hour", async (IHistoryStore store, TimeProvider time, string? from, string? to, string? machine, CancellationToken ct) =>
         {
-            var p = new Parameters();
+            var p = new ApiParameters();
             var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
             string? m = p.Text("machine", machine);
             return p.Failed ?? Results.Json((await store.AlertsPerHourAsync(since, until, m, ct).ConfigureAwait(false))
@@ -160,7 +159,7 @@ internal static class HistoryApi
 
         api.MapGet("/aggregates/channel-contributions", async (IHistoryStore store, TimeProvider time, string? machine, string? from, string? to, string? bucketMinutes, CancellationToken ct) =>
         {
-            var p = new Parameters();
+            var p = new ApiParameters();
             var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
             string? m = p.Text("machine", machine);
             if (m is null)
@@ -175,7 +174,7 @@ internal static class HistoryApi
 
         api.MapGet("/aggregates/top-filters", async (IHistoryStore store, TimeProvider time, string? machine, string? from, string? to, string? limit, CancellationToken ct) =>
         {
-            var p = new Parameters();
+            var p = new ApiParameters();
             var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
             string? m = p.Text("machine", machine);
             int count = p.Integer("limit", limit, 1, 1000) ?? 20;
@@ -185,8 +184,6 @@ internal static class HistoryApi
     }
 
     /// <summary>Ids hold a '/' (model/version): clients escape it as %2F, which routing leaves escaped.</summary>
-    private static string RouteId(string id) => Uri.UnescapeDataString(id);
-
     private sealed record FeedbackRequest(string? Kind, string? Author, string? Comment);
 
     private static object WindowPage(Page<WindowRecord> page)
@@ -233,160 +230,4 @@ internal static class HistoryApi
 
     internal static object FeedbackBody(FeedbackRecord f)
         => new { id = f.Id, alertId = f.AlertId, kind = SqliteHistoryStore.KindName(f.Kind), author = f.Author, comment = f.Comment, at = f.At };
-
-    private static IResult NotFound(string what, string id)
-        => Results.Problem(statusCode: 404, title: $"No such {what}", detail: $"There is no {what} with id '{id}' in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
-
-    private static IResult Invalid(string parameter, string rule)
-        => Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: $"'{parameter}' {rule}.", extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
-
-    /// <summary>Parses query parameters, remembering the first one that is wrong.</summary>
-    private sealed class Parameters
-    {
-        public IResult? Failed { get; private set; }
-
-        public void Fail(string name, string rule) => Failed ??= Invalid(name, rule);
-
-        public string? Text(string name, string? value)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            if (value.Length is 0 or > 200)
-            {
-                Fail(name, "must be 1 to 200 characters");
-                return null;
-            }
-
-            return value;
-        }
-
-        public DateTimeOffset? Time(string name, string? value)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
-            {
-                return time;
-            }
-
-            // Unix milliseconds, as Grafana's data links write a point's time.
-            if (value.All(char.IsAsciiDigit) && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) && ms <= 253_402_300_799_999)
-            {
-                return DateTimeOffset.FromUnixTimeMilliseconds(ms);
-            }
-
-            Fail(name, "must be an ISO 8601 time such as 2026-11-26T02:00:00Z, or Unix milliseconds");
-            return null;
-        }
-
-        public double? Number(string name, string? value, double min, double max)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && number >= min && number <= max)
-            {
-                return number;
-            }
-
-            Fail(name, string.Create(CultureInfo.InvariantCulture, $"must be a number in [{min}, {max}]"));
-            return null;
-        }
-
-        public int? Integer(string name, string? value, int min, int max)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number) && number >= min && number <= max)
-            {
-                return number;
-            }
-
-            Fail(name, string.Create(CultureInfo.InvariantCulture, $"must be a whole number in [{min}, {max}]"));
-            return null;
-        }
-
-        public bool? Flag(string name, string? value)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            if (bool.TryParse(value, out bool flag))
-            {
-                return flag;
-            }
-
-            Fail(name, "must be true or false");
-            return null;
-        }
-
-        public string? OneOf(string name, string? value, string[] allowed)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            if (allowed.Contains(value, StringComparer.Ordinal))
-            {
-                return value;
-            }
-
-            Fail(name, $"must be one of {string.Join(", ", allowed)}");
-            return null;
-        }
-
-        public string? Cursor(string name, string? value)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            try
-            {
-                SqliteHistoryStore.DecodeCursor(value);
-                return value;
-            }
-            catch (ArgumentException)
-            {
-                Fail(name, "must be a nextCursor returned by this API");
-                return null;
-            }
-        }
-
-        public void Range(string name, DateTimeOffset? from, DateTimeOffset? to)
-        {
-            if (from is not null && to is not null && from >= to)
-            {
-                Fail(name, "must be earlier than 'to'");
-            }
-        }
-
-        public (DateTimeOffset From, DateTimeOffset To) Window(string? from, string? to, DateTimeOffset now, TimeSpan defaultSpan)
-        {
-            var until = Time("to", to) ?? now;
-            var since = Time("from", from) ?? until - defaultSpan;
-            Range("from", since, until);
-            if (until - since > TimeSpan.FromDays(366))
-            {
-                Fail("from", "must be at most 366 days before 'to'");
-            }
-
-            return (since, until);
-        }
-    }
 }

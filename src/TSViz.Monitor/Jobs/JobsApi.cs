@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using Quartz;
+using TSViz.Monitor.History;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Jobs;
@@ -66,11 +66,11 @@ internal static class JobsApi
         {
             api.MapGet("/analyses", async (IHistoryStore store, string? job, string? limit, CancellationToken ct) =>
             {
-                int count = 10;
-                if (limit is not null && (!int.TryParse(limit, NumberStyles.Integer, CultureInfo.InvariantCulture, out count) || count is < 1 or > 1000))
+                var p = new ApiParameters();
+                int count = p.Integer("limit", limit, 1, 1000) ?? 10;
+                if (p.Failed is { } failed)
                 {
-                    return Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: "'limit' must be an integer in 1..1000.",
-                        extensions: new Dictionary<string, object?> { ["parameter"] = "limit" });
+                    return failed;
                 }
 
                 var records = await store.AnalysesAsync(string.IsNullOrWhiteSpace(job) ? null : job, count, ct).ConfigureAwait(false);

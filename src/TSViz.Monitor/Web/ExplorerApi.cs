@@ -1,7 +1,7 @@
-using System.Globalization;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Data;
 using TSViz.Monitor.Explaining;
+using TSViz.Monitor.History;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 
@@ -29,7 +29,7 @@ internal static class ExplorerApi
 
         app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, CancellationToken ct) =>
         {
-            id = Uri.UnescapeDataString(id);
+            id = ApiParameters.RouteId(id);
             var (detail, problem) = await WebView.StoredInputAsync(store, model, id, ct).ConfigureAwait(false);
             if (detail is null)
             {
@@ -65,23 +65,20 @@ internal static class ExplorerApi
 
         app.MapGet("/api/windows/{id}/trace", async (string id, string? layer, string? filter, string? step, IHistoryStore store, LiveModel model, CancellationToken ct) =>
         {
-            id = Uri.UnescapeDataString(id);
-            var chosen = model.Explainer.Layers.FirstOrDefault(l => l.Name == layer);
-            if (chosen is null)
+            id = ApiParameters.RouteId(id);
+            var p = new ApiParameters();
+            var layers = model.Explainer.Layers;
+            string? name = p.OneOf("layer", p.Required("layer", layer), [.. layers.Select(l => l.Name)]);
+            var chosen = layers.FirstOrDefault(l => l.Name == name);
+            int? f = chosen is null ? null : p.Integer("filter", p.Required("filter", filter), 0, chosen.Filters - 1);
+            int? t = chosen is null ? null : p.Integer("step", p.Required("step", step), 0, chosen.OutputLength - 1);
+            if (p.Failed is { } failed)
             {
-                return Invalid("layer", $"'layer' must be one of the model's conv layers: {string.Join(", ", model.Explainer.Layers.Select(l => l.Name))}.");
+                return failed;
             }
 
-            if (!int.TryParse(filter, NumberStyles.None, CultureInfo.InvariantCulture, out int f) || f >= chosen.Filters)
-            {
-                return Invalid("filter", $"'filter' must be a filter of {chosen.Name}: 0..{chosen.Filters - 1}.");
-            }
-
-            if (!int.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out int t) || t >= chosen.OutputLength)
-            {
-                return Invalid("step", $"'step' must be a step of {chosen.Name}'s activations: 0..{chosen.OutputLength - 1}.");
-            }
-
+            // Here the layer exists and filter and step lie in it (each check fails on a missing value too).
+            var at = (Layer: chosen!.Name, Filter: f!.Value, Step: t!.Value);
             var (detail, problem) = await WebView.StoredInputAsync(store, model, id, ct).ConfigureAwait(false);
             if (detail is null)
             {
@@ -92,8 +89,8 @@ internal static class ExplorerApi
             FilterSaliencyMap saliency;
             using (await model.TakeExplainerAsync(ct).ConfigureAwait(false))
             {
-                trace = model.Explainer.Trace(detail.Input, chosen.Name, f, t);
-                saliency = model.Explainer.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [chosen.Name] = [f] })[0][0];
+                trace = model.Explainer.Trace(detail.Input, at.Layer, at.Filter, at.Step);
+                saliency = model.Explainer.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [at.Layer] = [at.Filter] })[0][0];
             }
 
             return Results.Json(new
@@ -117,10 +114,11 @@ internal static class ExplorerApi
 
         app.MapGet("/api/model/inversion", async (string? target, ModelInversion inversion, LiveModel model, CancellationToken ct) =>
         {
-            double goal = 1;
-            if (target is not null && (!double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out goal) || !double.IsFinite(goal) || goal is < 0 or > 1))
+            var p = new ApiParameters();
+            double goal = p.Number("target", target, 0, 1) ?? 1; // a probability; 1: what the model takes for a sure anomaly
+            if (p.Failed is { } failed)
             {
-                return Invalid("target", "'target' must be a probability in [0, 1] (1: what the model takes for a sure anomaly; rounded to 0.05).");
+                return failed;
             }
 
             var result = await inversion.GetAsync(goal, ct).ConfigureAwait(false);
@@ -128,7 +126,4 @@ internal static class ExplorerApi
         }).WithTags("model").WithName("Inversion")
           .WithSummary("Inverse optimisation (Eq. 24-25; alpha 0.01, 1000 steps, seeded starts): inputs the deployed model maps to the target (rounded to 0.05), in model input space, with each start's score trajectory.");
     }
-
-    private static IResult Invalid(string parameter, string detail)
-        => Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: detail, extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
 }

@@ -1,5 +1,5 @@
-using System.Globalization;
 using TSViz.Monitor.Explaining;
+using TSViz.Monitor.History;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 
@@ -25,17 +25,18 @@ internal static class WebView
 
         app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryStore store, LiveModel model, CancellationToken ct) =>
         {
-            id = Uri.UnescapeDataString(id);
-            double epsilon = 0.1;
-            if (eps is not null && (!double.TryParse(eps, NumberStyles.Float, CultureInfo.InvariantCulture, out epsilon) || epsilon is <= 0 or > 5))
+            id = ApiParameters.RouteId(id);
+            var p = new ApiParameters();
+            double epsilon = p.Number("eps", eps, 1e-4, 5) ?? 0.1;
+            if (p.Failed is { } failed)
             {
-                return Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: "'eps' must be a number in (0, 5].", extensions: new Dictionary<string, object?> { ["parameter"] = "eps" });
+                return failed;
             }
 
             var alert = await store.GetAlertAsync(id, ct).ConfigureAwait(false);
             if (alert is null)
             {
-                return Results.Problem(statusCode: 404, title: "No such alert", detail: $"No alert '{id}' in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
+                return ApiParameters.NotFound("alert", id);
             }
 
             var (detail, problem) = await StoredInputAsync(store, model, alert.PeakWindowId, ct).ConfigureAwait(false);

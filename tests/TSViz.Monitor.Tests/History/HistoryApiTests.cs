@@ -144,6 +144,9 @@ public sealed class HistoryApiTests
             Assert.Equal("id", await Problem("/api/windows/nope/influence", HttpStatusCode.NotFound));
             Assert.Equal("target", await Problem("/api/model/inversion?target=2", HttpStatusCode.BadRequest));
             Assert.Equal("target", await Problem("/api/model/inversion?target=NaN", HttpStatusCode.BadRequest));
+            Assert.Equal("layer", await Problem($"/api/windows/{peakWindow}/trace?filter=0&step=0", HttpStatusCode.BadRequest));
+            Assert.Equal("filter", await Problem($"/api/windows/{peakWindow}/trace?layer=conv1&filter=x&step=0", HttpStatusCode.BadRequest));
+            Assert.Equal("limit", await Problem("/api/analyses?limit=0", HttpStatusCode.BadRequest));
             Assert.Equal("eps", await Problem($"/api/alerts/{Uri.EscapeDataString(alerts.GetProperty("items")[0].GetProperty("id").GetString()!)}/adversarial?eps=0", HttpStatusCode.BadRequest));
             Assert.Equal("id", await Problem("/api/alerts/nope/adversarial", HttpStatusCode.NotFound));
             var trace = await Get($"/api/windows/{peakWindow}/trace?layer=conv3&filter=0&step=8");
