@@ -23,7 +23,7 @@ public sealed class WebViewInteractionTests
     {
         Assert.True(File.Exists(ChromeDriver), $"{ChromeDriver} is missing: install the Debian package chromium-driver (scripts/test.sh does).");
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(150));
-        await using var monitor = await WebTestMonitor.StartAsync("tsviz-web-keys", cancel.Token);
+        await using var monitor = await WebTestMonitor.StartAsync(cancel.Token);
         string window = await monitor.PeakWindowAsync(cancel.Token);
         // Computed once per target and kept: asking first keeps the page's waits short.
         await monitor.GetAsync("/api/model/inversion?target=1", cancel.Token);

@@ -17,7 +17,7 @@ public sealed partial class WebViewTests
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package chromium (scripts/test.sh does).");
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await using var monitor = await WebTestMonitor.StartAsync("tsviz-web", cancel.Token);
+        await using var monitor = await WebTestMonitor.StartAsync(cancel.Token);
         string baseUrl = monitor.BaseUrl;
         var http = monitor.Http;
         string alertId = monitor.AlertId;
