@@ -12,8 +12,11 @@ public sealed record AlertSettings
     public int CloseAfterWindows { get; init; } = 3;
 }
 
-/// <summary>A machine's alert episode: open since when, its peak and the window of the peak.</summary>
-public sealed record AlertState(string Machine, bool Open, DateTimeOffset Since, DateTimeOffset? ClosedAt, double PeakScore, string PeakWindowId, long Episode);
+/// <summary>
+/// A machine's alert episode: open since when, its peak and the window of the peak. <paramref name="CloseReason"/> says
+/// why a closed episode closed when not by hysteresis (monitor_restarted, machine_idle); null otherwise.
+/// </summary>
+public sealed record AlertState(string Machine, bool Open, DateTimeOffset Since, DateTimeOffset? ClosedAt, double PeakScore, string PeakWindowId, long Episode, string? CloseReason = null);
 
 /// <summary>What one window did to the machine's alert.</summary>
 public enum AlertChange
@@ -45,8 +48,45 @@ public sealed class AlertTracker
         this.settings = settings;
     }
 
+    /// <summary>Machines with an alert state (open or closed).</summary>
+    public int Machines => machines.Count;
+
     /// <summary>The machine's last alert (open or closed), if it ever had one.</summary>
     public AlertState? Current(string machine) => machines.TryGetValue(machine, out var entry) ? entry.State : null;
+
+    /// <summary>
+    /// Sets a machine's alert as a restarted monitor loads it from history, replacing any state the machine had: an
+    /// open episode continues (its peak can still rise, it closes with hysteresis counted afresh), and the next
+    /// episode is numbered <see cref="AlertState.Episode"/> + 1 either way.
+    /// </summary>
+    public void Restore(AlertState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentException.ThrowIfNullOrEmpty(state.Machine, nameof(state));
+        machines[state.Machine] = (state, 0);
+    }
+
+    /// <summary>Closes the machine's open episode for a reason other than hysteresis; the closed state, or null when none is open.</summary>
+    public AlertState? Close(string machine, DateTimeOffset at, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (!machines.TryGetValue(machine, out var entry) || !entry.State.Open)
+        {
+            return null;
+        }
+
+        var closed = entry.State with { Open = false, ClosedAt = at, CloseReason = reason };
+        machines[machine] = (closed, 0);
+        return closed;
+    }
+
+    /// <summary>Forgets a machine (eviction); its next episode would be numbered 1 unless its state is restored. False when it was not tracked.</summary>
+    public bool Remove(string machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        return machines.Remove(machine);
+    }
 
     public (AlertChange Change, AlertState? State) Update(string machine, DateTimeOffset windowEnd, double score, string windowId)
     {
@@ -74,7 +114,7 @@ public sealed class AlertTracker
         int below = score < settings.CloseBelow ? entry.Below + 1 : 0;
         if (below >= settings.CloseAfterWindows)
         {
-            var closed = state with { Open = false, ClosedAt = windowEnd };
+            var closed = state with { Open = false, ClosedAt = windowEnd, CloseReason = null };
             machines[machine] = (closed, 0);
             return (AlertChange.Closed, closed);
         }

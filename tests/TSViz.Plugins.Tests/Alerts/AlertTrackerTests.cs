@@ -42,6 +42,78 @@ public sealed class AlertTrackerTests
     }
 
     [Fact]
+    public void Restore_OpenEpisode_ContinuesItsPeakClosesWithHysteresisAndNumbersTheNextAfterIt()
+    {
+        var tracker = new AlertTracker(new AlertSettings { OpenAt = 0.5, CloseBelow = 0.3, CloseAfterWindows = 2 });
+        tracker.Restore(new AlertState("m", true, T0, null, 0.7, "w0", 41));
+
+        var (change, state) = tracker.Update("m", T0.AddSeconds(1), 0.8, "w1");
+        Assert.Equal(AlertChange.PeakRaised, change); // the restored episode, not a new one
+        Assert.Equal((41L, T0, 0.8, "w1"), (state!.Episode, state.Since, state.PeakScore, state.PeakWindowId));
+        Assert.Equal(AlertChange.None, tracker.Update("m", T0.AddSeconds(2), 0.1, "w2").Change);
+        (change, state) = tracker.Update("m", T0.AddSeconds(3), 0.1, "w3");
+        Assert.Equal(AlertChange.Closed, change);
+        Assert.Equal((false, T0.AddSeconds(3), (string?)null), (state!.Open, state.ClosedAt, state.CloseReason));
+
+        (change, state) = tracker.Update("m", T0.AddSeconds(4), 0.9, "w4");
+        Assert.Equal(AlertChange.Opened, change);
+        Assert.Equal(42, state!.Episode);
+    }
+
+    [Fact]
+    public void Restore_ClosedEpisode_NextOpensNumberedAfterIt()
+    {
+        var tracker = new AlertTracker(new AlertSettings { OpenAt = 0.5, CloseBelow = 0.3 });
+        tracker.Restore(new AlertState("m", false, T0, T0.AddMinutes(1), 0.9, "w0", 6, "monitor_restarted"));
+        Assert.Equal(AlertChange.None, tracker.Update("m", T0.AddMinutes(2), 0.2, "w1").Change);
+        var (change, state) = tracker.Update("m", T0.AddMinutes(3), 0.6, "w2");
+        Assert.Equal(AlertChange.Opened, change);
+        Assert.Equal((7L, (string?)null, (DateTimeOffset?)null), (state!.Episode, state.CloseReason, state.ClosedAt));
+    }
+
+    [Fact]
+    public void Close_OpenEpisode_ClosesWithTheReasonAndNothingOpenGivesNull()
+    {
+        var tracker = new AlertTracker(new AlertSettings { OpenAt = 0.5, CloseBelow = 0.3 });
+        Assert.Null(tracker.Close("m", T0, "machine_idle")); // never seen
+        tracker.Update("m", T0, 0.9, "w0");
+
+        var closed = tracker.Close("m", T0.AddMinutes(10), "machine_idle");
+        Assert.Equal((false, T0.AddMinutes(10), "machine_idle", 1L, 0.9), (closed!.Open, closed.ClosedAt, closed.CloseReason, closed.Episode, closed.PeakScore));
+        Assert.Equal(closed, tracker.Current("m"));
+        Assert.Null(tracker.Close("m", T0.AddMinutes(11), "machine_idle")); // already closed
+        Assert.Equal(2, tracker.Update("m", T0.AddMinutes(12), 0.9, "w1").State!.Episode);
+    }
+
+    [Fact]
+    public void Restore_SameMachineTwice_AtMostOneOpenEpisode()
+    {
+        var tracker = new AlertTracker(new AlertSettings { OpenAt = 0.5, CloseBelow = 0.3 });
+        tracker.Restore(new AlertState("m", true, T0, null, 0.7, "w0", 1));
+        tracker.Restore(new AlertState("m", true, T0.AddMinutes(5), null, 0.6, "w5", 2));
+        tracker.Restore(new AlertState("n", false, T0, T0.AddMinutes(1), 0.6, "n0", 3));
+
+        Assert.Equal(2, tracker.Machines);
+        Assert.Equal(2, tracker.Current("m")!.Episode);
+        Assert.Equal(AlertChange.None, tracker.Update("m", T0.AddMinutes(6), 0.55, "w6").Change); // above the open level, yet no second episode
+        Assert.Equal(2, tracker.Close("m", T0.AddMinutes(7), "monitor_restarted")!.Episode);
+        Assert.Null(tracker.Close("m", T0.AddMinutes(7), "monitor_restarted"));
+    }
+
+    [Fact]
+    public void Remove_TrackedMachine_ForgetsItsEpisodes()
+    {
+        var tracker = new AlertTracker(new AlertSettings { OpenAt = 0.5, CloseBelow = 0.3 });
+        tracker.Update("m", T0, 0.9, "w0");
+        Assert.Equal(1, tracker.Machines);
+        Assert.True(tracker.Remove("m"));
+        Assert.False(tracker.Remove("m"));
+        Assert.Equal(0, tracker.Machines);
+        Assert.Null(tracker.Current("m"));
+        Assert.Equal(1, tracker.Update("m", T0.AddMinutes(1), 0.9, "w1").State!.Episode);
+    }
+
+    [Fact]
     public void Constructor_ClosingLevelAboveOpening_IsRefused()
         => Assert.Throws<ArgumentException>(() => new AlertTracker(new AlertSettings { OpenAt = 0.5, CloseBelow = 0.6 }));
 }
