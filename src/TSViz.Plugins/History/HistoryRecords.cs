@@ -1,3 +1,5 @@
+using TSViz.Plugins.Windows;
+
 namespace TSViz.Plugins.History;
 
 /// <summary>A filter among the most influential of a window: layer, index in the layer, influence (raw and scaled 0-1).</summary>
@@ -99,6 +101,30 @@ public sealed record AlertRecord
 
     /// <summary>The kind of the latest operator feedback (acknowledge, confirm, false_alarm), when read back.</summary>
     public string? LastFeedback { get; init; }
+
+    /// <summary>
+    /// Why a closed episode closed when not by hysteresis (monitor_restarted, machine_idle); null for a normal close
+    /// and for an open episode.
+    /// </summary>
+    public string? CloseReason { get; init; }
+}
+
+/// <summary>
+/// What one history write stores in one transaction: window records (idempotent by id), alert upserts, the partial
+/// window of every machine the write touched and the checkpoints of machines no longer tracked. A monitor killed at
+/// any moment finds either all of it or none of it.
+/// </summary>
+public sealed record HistoryBatch
+{
+    public IReadOnlyList<WindowRecord> Windows { get; init; } = [];
+
+    public IReadOnlyList<AlertRecord> Alerts { get; init; } = [];
+
+    /// <summary>One row per machine is kept; of several checkpoints of one machine the last in the list wins.</summary>
+    public IReadOnlyList<WindowCheckpoint> Checkpoints { get; init; } = [];
+
+    /// <summary>Machines whose checkpoint is deleted (applied before <see cref="Checkpoints"/>, so a machine in both keeps its new one).</summary>
+    public IReadOnlyList<string> RemovedCheckpoints { get; init; } = [];
 }
 
 /// <summary>What an operator said about an alert.</summary>

@@ -1,3 +1,5 @@
+using TSViz.Plugins.Windows;
+
 namespace TSViz.Plugins.History;
 
 /// <summary>
@@ -21,6 +23,22 @@ public interface IHistoryStore
 
     /// <summary>Inserts or updates alert episodes (by id).</summary>
     Task UpsertAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a batch in one transaction: its windows (a record whose id is already stored is skipped), its alert
+    /// upserts, its checkpoint deletions and its checkpoints (one per machine, the latest wins). Either all of it is
+    /// stored or nothing. Returns how many windows were new.
+    /// </summary>
+    Task<int> WriteBatchAsync(HistoryBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Every machine's stored partial window, for a restarted monitor to resume from.</summary>
+    Task<IReadOnlyList<WindowCheckpoint>> LoadCheckpointsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Each machine's newest alert episode (by since), open or closed, so a restarted monitor continues its numbering.</summary>
+    Task<IReadOnlyList<AlertRecord>> LatestAlertsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every alert episode still open (more than one per machine only after a crash; the newest is the live one).</summary>
+    Task<IReadOnlyList<AlertRecord>> OpenAlertsAsync(CancellationToken cancellationToken);
 
     Task<Page<WindowRecord>> QueryWindowsAsync(WindowQuery query, CancellationToken cancellationToken);
 

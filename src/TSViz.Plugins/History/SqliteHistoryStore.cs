@@ -10,51 +10,126 @@ namespace TSViz.Plugins.History;
 /// <summary>
 /// The history in one SQLite file (WAL mode, so readers never block the live writer). Times are Unix milliseconds;
 /// channel contributions and top filters are JSON (queried with SQLite's json_each); full explanations are gzip'd
-/// JSON and input windows raw float32, in a side table so the compact rows stay small. Every statement is
-/// parameterised. Thread-safe: each call opens a pooled connection.
+/// JSON and input windows raw float32, in a side table so the compact rows stay small; each machine's partial window
+/// is one versioned binary row (<see cref="CheckpointCodec"/>). Every statement is parameterised. Thread-safe: each call opens a pooled connection.
 /// </summary>
-public sealed class SqliteHistoryStore : IHistoryStore
+public sealed partial class SqliteHistoryStore : IHistoryStore
 {
-    private const int SchemaVersion = 1;
+    /// <summary>Version 2 added alerts.close_reason and machine_checkpoints.</summary>
+    private const int SchemaVersion = 2;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly string connectionString;
+    private readonly int busyTimeoutMilliseconds;
 
+    /// <summary>A store whose statements wait up to 30 s for a lock held by another connection.</summary>
     public SqliteHistoryStore(string path)
+        : this(path, TimeSpan.FromSeconds(30))
+    {
+    }
+
+    /// <summary>A store whose statements wait up to <paramref name="busyTimeout"/> for a lock held by another connection, then fail (SQLITE_BUSY).</summary>
+    public SqliteHistoryStore(string path, TimeSpan busyTimeout)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(busyTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(busyTimeout, TimeSpan.FromDays(1));
         Path = System.IO.Path.GetFullPath(path);
+        BusyTimeout = busyTimeout;
+        busyTimeoutMilliseconds = (int)Math.Ceiling(busyTimeout.TotalMilliseconds);
         connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
-            DefaultTimeout = 30, // seconds a statement waits on a lock held by another connection (busy timeout)
+            // Whole seconds Microsoft.Data.Sqlite retries a busy statement (0 would mean forever, so at least 1); SQLite's
+            // own busy handler (PRAGMA busy_timeout, set on every open) does the waiting to the millisecond.
+            DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
         }.ToString();
     }
 
     /// <summary>The database file.</summary>
     public string Path { get; }
 
+    /// <summary>How long a statement waits for a lock held by another connection.</summary>
+    public TimeSpan BusyTimeout { get; }
+
     /// <summary>The connection string (the Quartz job store shares the file).</summary>
     public string ConnectionString => connectionString;
 
+    /// <summary>
+    /// Creates the schema if needed and migrates a file of an older schema. A file that is not a usable SQLite
+    /// database (random bytes, a directory, no permission, held by another process) is a <see cref="HistoryStoreException"/>.
+    /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        string? folder = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(folder))
+        try
         {
-            Directory.CreateDirectory(folder);
-        }
+            string? folder = System.IO.Path.GetDirectoryName(Path);
+            if (!string.IsNullOrEmpty(folder))
+            {
+                Directory.CreateDirectory(folder);
+            }
 
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, Schema, cancellationToken).ConfigureAwait(false);
-        await using var version = connection.CreateCommand();
-        version.CommandText = "INSERT OR IGNORE INTO schema_info(version, created_at) VALUES ($v, $t);";
-        version.Parameters.AddWithValue("$v", SchemaVersion);
-        version.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        await version.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, Schema, cancellationToken).ConfigureAwait(false);
+            await MigrateAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            await using var version = connection.CreateCommand();
+            version.Transaction = transaction;
+            version.CommandText = "INSERT OR IGNORE INTO schema_info(version, created_at) VALUES ($v, $t);";
+            version.Parameters.AddWithValue("$v", SchemaVersion);
+            version.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            await version.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException e)
+        {
+            using (var pooled = new SqliteConnection(connectionString))
+            {
+                SqliteConnection.ClearPool(pooled); // no pooled handle on the bad file outlives the failure
+            }
+
+            throw Unusable(e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HistoryStoreException(
+                $"history file '{Path}' cannot be created ({e.Message}): check the folder exists and the monitor may write it, or set History:Path to another file", e);
+        }
+    }
+
+    /// <summary>Columns added since version 1; a table created by an older monitor gets them here (inside the schema transaction, so two starting monitors do not both add one).</summary>
+    private static async Task MigrateAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var probe = connection.CreateCommand();
+        probe.Transaction = transaction;
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('alerts') WHERE name = 'close_reason';";
+        if ((long)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0)
+        {
+            await ExecuteAsync(connection, transaction, "ALTER TABLE alerts ADD COLUMN close_reason TEXT;", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The one-line message for a file SQLite refused: what is wrong, in SQLite's words, and the fix.</summary>
+    private HistoryStoreException Unusable(SqliteException e)
+    {
+        string reason = SQLitePCL.raw.sqlite3_errstr(e.SqliteErrorCode).utf8_to_string();
+        string message = e.SqliteErrorCode switch
+        {
+            SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED =>
+                $"history file '{Path}' is locked by another process ({reason}): stop the other process using it or set History:Path to another file",
+            SQLitePCL.raw.SQLITE_CANTOPEN or SQLitePCL.raw.SQLITE_PERM or SQLitePCL.raw.SQLITE_READONLY or SQLitePCL.raw.SQLITE_AUTH =>
+                $"history file '{Path}' cannot be opened for reading and writing ({reason}): make it a file the monitor may read and write, or set History:Path to another file",
+            SQLitePCL.raw.SQLITE_FULL =>
+                $"history file '{Path}' cannot grow ({reason}): free disk space or set History:Path to another file",
+            SQLitePCL.raw.SQLITE_ERROR =>
+                $"history file '{Path}' holds tables this monitor cannot use ({e.Message.ReplaceLineEndings(" ")}): move it aside or set History:Path to another file",
+            _ =>
+                $"history file '{Path}' is not a readable SQLite database ({reason}): move it aside or set History:Path to another file",
+        };
+        return new HistoryStoreException(message, e);
     }
 
     private const string Schema = """
@@ -106,10 +181,12 @@ public sealed class SqliteHistoryStore : IHistoryStore
             contributions TEXT NOT NULL,
             top_filters TEXT NOT NULL,
             signature BLOB NOT NULL,
-            signature_saliency INTEGER NOT NULL
+            signature_saliency INTEGER NOT NULL,
+            close_reason TEXT
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS ix_alerts_machine_since ON alerts (machine, since);
         CREATE INDEX IF NOT EXISTS ix_alerts_since ON alerts (since);
+        CREATE INDEX IF NOT EXISTS ix_alerts_open ON alerts (machine, since) WHERE status = 'open';
         CREATE TABLE IF NOT EXISTS feedback (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             alert_id TEXT NOT NULL,
@@ -129,6 +206,13 @@ public sealed class SqliteHistoryStore : IHistoryStore
             summary TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS ix_analyses_job_at ON analyses (job, at);
+        -- One row per machine: its partial window (CheckpointCodec), written in the transaction of the windows it led to.
+        -- updated_at is the newest buffered sample's time (the data clock; null for an empty buffer).
+        CREATE TABLE IF NOT EXISTS machine_checkpoints (
+            machine TEXT PRIMARY KEY,
+            updated_at INTEGER,
+            state BLOB NOT NULL
+        ) WITHOUT ROWID;
         """;
 
     public async Task<int> WriteWindowsAsync(IReadOnlyList<WindowRecord> records, CancellationToken cancellationToken)
@@ -141,6 +225,14 @@ public sealed class SqliteHistoryStore : IHistoryStore
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        int added = await InsertWindowsAsync(connection, transaction, records, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return added;
+    }
+
+    /// <summary>Inserts window records (and their details) in the caller's transaction; returns how many were new.</summary>
+    private static async Task<int> InsertWindowsAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<WindowRecord> records, CancellationToken cancellationToken)
+    {
         await using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText = """
@@ -192,7 +284,6 @@ public sealed class SqliteHistoryStore : IHistoryStore
             }
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return added;
     }
 
@@ -244,17 +335,25 @@ public sealed class SqliteHistoryStore : IHistoryStore
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await UpsertAlertsAsync(connection, transaction, alerts, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Inserts or updates alert episodes in the caller's transaction.</summary>
+    private static async Task UpsertAlertsAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)
+    {
         foreach (var a in alerts)
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
                 INSERT INTO alerts (id, machine, model_version, episode, status, since, closed_at, peak_score, peak_window_id,
-                    dominant_channel, contributions, top_filters, signature, signature_saliency)
-                VALUES ($id, $machine, $model, $episode, $status, $since, $closed, $peak, $peakId, $dominant, $contributions, $filters, $signature, $saliency)
+                    dominant_channel, contributions, top_filters, signature, signature_saliency, close_reason)
+                VALUES ($id, $machine, $model, $episode, $status, $since, $closed, $peak, $peakId, $dominant, $contributions, $filters, $signature, $saliency, $reason)
                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, closed_at = excluded.closed_at, peak_score = excluded.peak_score,
                     peak_window_id = excluded.peak_window_id, dominant_channel = excluded.dominant_channel, contributions = excluded.contributions,
-                    top_filters = excluded.top_filters, signature = excluded.signature, signature_saliency = excluded.signature_saliency;
+                    top_filters = excluded.top_filters, signature = excluded.signature, signature_saliency = excluded.signature_saliency,
+                    close_reason = excluded.close_reason;
                 """;
             command.Parameters.AddWithValue("$id", a.Id);
             command.Parameters.AddWithValue("$machine", a.Machine);
@@ -270,10 +369,9 @@ public sealed class SqliteHistoryStore : IHistoryStore
             command.Parameters.AddWithValue("$filters", JsonSerializer.Serialize(a.TopFilters, Json));
             command.Parameters.AddWithValue("$signature", MemoryMarshal.AsBytes(a.Signature.AsSpan()).ToArray());
             command.Parameters.AddWithValue("$saliency", a.SignatureSaliencyLength);
+            command.Parameters.AddWithValue("$reason", (object?)a.CloseReason ?? DBNull.Value);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private const string WindowColumns = """
@@ -340,7 +438,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
         return record;
     }
 
-    private const string AlertColumns = "a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel, a.contributions, a.top_filters, a.signature, a.signature_saliency, (SELECT f.kind FROM feedback f WHERE f.alert_id = a.id ORDER BY f.at DESC, f.id DESC LIMIT 1)";
+    private const string AlertColumns = "a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel, a.contributions, a.top_filters, a.signature, a.signature_saliency, (SELECT f.kind FROM feedback f WHERE f.alert_id = a.id ORDER BY f.at DESC, f.id DESC LIMIT 1), a.close_reason";
 
     public async Task<Page<AlertRecord>> QueryAlertsAsync(AlertQuery query, CancellationToken cancellationToken)
     {
@@ -633,13 +731,16 @@ public sealed class SqliteHistoryStore : IHistoryStore
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        // Details go first (their own, shorter age), then windows with any details left; open alerts are kept.
-        int details = await Delete("DELETE FROM window_details WHERE window_end < $cutoff;", policy.Details).ConfigureAwait(false);
-        await Delete("DELETE FROM window_details WHERE window_end < $cutoff;", policy.Windows).ConfigureAwait(false);
-        int windows = await Delete("DELETE FROM windows WHERE window_end < $cutoff;", policy.Windows).ConfigureAwait(false);
-        await Delete("UPDATE windows SET has_detail = 0 WHERE has_detail = 1 AND window_end < $cutoff;", policy.Details).ConfigureAwait(false);
+        // Alerts go first (closed ones only: an open alert is never deleted). A window of an alert that is still kept
+        // keeps its row and its full detail as long as the alert, so an alert's evidence outlives the window ages;
+        // once its alert is gone it ages like any other window. Then details (their own, shorter age), then windows.
+        const string NotOfAKeptAlert = "NOT EXISTS (SELECT 1 FROM windows w JOIN alerts a ON a.id = w.alert_id WHERE w.id = window_details.id)";
         await Delete("DELETE FROM feedback WHERE alert_id IN (SELECT id FROM alerts WHERE status = 'closed' AND since < $cutoff);", policy.Alerts).ConfigureAwait(false);
         int alerts = await Delete("DELETE FROM alerts WHERE status = 'closed' AND since < $cutoff;", policy.Alerts).ConfigureAwait(false);
+        int details = await Delete($"DELETE FROM window_details WHERE window_end < $cutoff AND {NotOfAKeptAlert};", policy.Details).ConfigureAwait(false);
+        await Delete($"DELETE FROM window_details WHERE window_end < $cutoff AND {NotOfAKeptAlert};", policy.Windows).ConfigureAwait(false);
+        int windows = await Delete("DELETE FROM windows WHERE window_end < $cutoff AND (alert_id IS NULL OR NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = windows.alert_id));", policy.Windows).ConfigureAwait(false);
+        await Delete("UPDATE windows SET has_detail = 0 WHERE has_detail = 1 AND window_end < $cutoff AND NOT EXISTS (SELECT 1 FROM window_details d WHERE d.id = windows.id);", policy.Details).ConfigureAwait(false);
         int analyses = await Delete("DELETE FROM analyses WHERE at < $cutoff;", policy.Analyses).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new RetentionResult(windows, details, alerts, analyses);
@@ -648,14 +749,26 @@ public sealed class SqliteHistoryStore : IHistoryStore
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL;", cancellationToken).ConfigureAwait(false);
-        return connection;
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA synchronous=NORMAL;"), cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    private static Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+        => ExecuteAsync(connection, null, sql, cancellationToken);
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -704,6 +817,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
                 Signature = MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(12)).ToArray(),
                 SignatureSaliencyLength = r.GetInt32(13),
                 LastFeedback = r.IsDBNull(14) ? null : r.GetString(14),
+                CloseReason = r.IsDBNull(15) ? null : r.GetString(15),
             });
         }
 

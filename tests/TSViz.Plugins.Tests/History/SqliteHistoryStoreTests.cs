@@ -8,16 +8,16 @@ namespace TSViz.Plugins.Tests.History;
 /// <summary>The SQLite history against real files in a temp folder.</summary>
 public sealed class SqliteHistoryStoreTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset T0 = new(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);
 
-    private static async Task<SqliteHistoryStore> NewStore()
+    internal static async Task<SqliteHistoryStore> NewStore()
     {
         var store = new SqliteHistoryStore(Path.Combine(RepositoryPaths.NewTempDirectory(), "sub", "history.db"));
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
 
-    private static WindowRecord Window(string machine, int second, float score, string dominant = "temperature", bool detail = false, string? alert = null)
+    internal static WindowRecord Window(string machine, int second, float score, string dominant = "temperature", bool detail = false, string? alert = null)
     {
         var end = T0.AddSeconds(second);
         string id = $"{machine}:{end:O}:anomaly-cnn/1.0.0";
@@ -134,7 +134,7 @@ public sealed class SqliteHistoryStoreTests
         await Assert.ThrowsAsync<ArgumentException>(() => store.QueryWindowsAsync(new WindowQuery { Cursor = "not a cursor" }, CancellationToken.None));
     }
 
-    private static AlertRecord Alert(string machine, int second, float[] signature, string status = "closed", double peak = 0.9, string dominant = "temperature")
+    internal static AlertRecord Alert(string machine, int second, float[] signature, string status = "closed", double peak = 0.9, string dominant = "temperature")
         => new()
         {
             Id = $"{machine}:{T0.AddSeconds(second):O}:anomaly-cnn/1.0.0",
@@ -255,5 +255,48 @@ public sealed class SqliteHistoryStoreTests
         Assert.Single(await store.InputWindowsAsync(T0.AddDays(-1), 100, CancellationToken.None));
         Assert.Equal("open", Assert.Single((await store.QueryAlertsAsync(new AlertQuery(), CancellationToken.None)).Items).Status);
         Assert.Empty(await store.AnalysesAsync(null, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ApplyRetention_WindowsOfAKeptAlert_KeptWithTheirDetailAsLongAsTheAlert()
+    {
+        var store = await NewStore();
+        var now = T0.AddDays(400);
+        int Day(double days) => (int)TimeSpan.FromDays(days).TotalSeconds;
+        var keptAlert = Alert("m1", Day(100), [1, 0, 0, 0, 0, 0]);    // closed, 300 days old: kept a year
+        var expiredAlert = Alert("m2", 0, [1, 0, 0, 0, 0, 0]);        // closed, 400 days old: deleted
+        var openAlert = Alert("m3", Day(1), [1, 0, 0, 0, 0, 0], "open"); // open: never deleted
+        var ofKept = Window("m1", Day(100), 0.9f, detail: true, alert: keptAlert.Id);
+        var ofExpired = Window("m2", 0, 0.9f, detail: true, alert: expiredAlert.Id);
+        var ofOpen = Window("m3", Day(1), 0.9f, detail: true, alert: openAlert.Id);
+        var ofMissing = Window("m4", Day(100), 0.9f, detail: true, alert: "never-stored");
+        var recent = Window("m5", Day(395), 0.2f, detail: true);
+        var older = Window("m5", Day(380), 0.2f, detail: true);
+        await store.WriteBatchAsync(new HistoryBatch { Windows = [ofKept, ofExpired, ofOpen, ofMissing, recent, older], Alerts = [keptAlert, expiredAlert, openAlert] }, CancellationToken.None);
+
+        var result = await store.ApplyRetentionAsync(new RetentionPolicy(), now, CancellationToken.None);
+
+        // Details: the expired alert's, the orphan's and the 20-day-old plain window's; windows: the expired alert's and the orphan.
+        Assert.Equal(new RetentionResult(Windows: 2, Details: 3, Alerts: 1, Analyses: 0), result);
+        foreach (var kept in new[] { ofKept, ofOpen, recent })
+        {
+            var stored = await store.GetWindowAsync(kept.Id, CancellationToken.None);
+            Assert.True(stored!.HasDetail, kept.Id);
+            Assert.Equal(kept.Detail!.Input, stored.Detail!.Input);
+        }
+
+        Assert.Null(await store.GetWindowAsync(ofExpired.Id, CancellationToken.None));
+        Assert.Null(await store.GetWindowAsync(ofMissing.Id, CancellationToken.None));
+        var aged = await store.GetWindowAsync(older.Id, CancellationToken.None);
+        Assert.False(aged!.HasDetail);
+        Assert.Null(aged.Detail);
+        Assert.Equal(3, (await store.InputWindowsAsync(T0.AddDays(-1), 100, CancellationToken.None)).Count);
+        Assert.Equal(new[] { keptAlert.Id, openAlert.Id }.Order(StringComparer.Ordinal), (await store.QueryAlertsAsync(new AlertQuery(), CancellationToken.None)).Items.Select(a => a.Id).Order(StringComparer.Ordinal));
+
+        // When the kept alert reaches its own age, its window and detail go with it; the open alert's stay.
+        var later = await store.ApplyRetentionAsync(new RetentionPolicy(), T0.AddDays(470), CancellationToken.None);
+        Assert.Equal(1, later.Alerts);
+        Assert.Null(await store.GetWindowAsync(ofKept.Id, CancellationToken.None));
+        Assert.True((await store.GetWindowAsync(ofOpen.Id, CancellationToken.None))!.HasDetail);
     }
 }

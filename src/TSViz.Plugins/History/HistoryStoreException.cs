@@ -1,0 +1,22 @@
+namespace TSViz.Plugins.History;
+
+/// <summary>
+/// The history file cannot be used (not a SQLite database, unreadable, locked by another process). The message is one
+/// line that names the file and what to do about it, fit to stop the host with.
+/// </summary>
+public sealed class HistoryStoreException : Exception
+{
+    public HistoryStoreException()
+    {
+    }
+
+    public HistoryStoreException(string message)
+        : base(message)
+    {
+    }
+
+    public HistoryStoreException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
