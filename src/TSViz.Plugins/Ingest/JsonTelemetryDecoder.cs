@@ -1,5 +1,9 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace TSViz.Plugins.Ingest;
 
@@ -15,17 +19,37 @@ public sealed record JsonDecoderSettings
     /// <summary>Payloads larger than this are refused unread.</summary>
     public int MaxPayloadBytes { get; init; } = 256 * 1024;
 
-    /// <summary>Timestamps further than this from the monitor's clock are refused as absurd.</summary>
+    /// <summary>Timestamps further than this behind the monitor's clock are refused as absurd.</summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Timestamps further than this ahead of the monitor's clock are refused (<see cref="RejectionReason.FutureTimestamp"/>).
+    /// Kept small because one accepted sample from a gateway whose clock runs ahead would make every true sample after
+    /// it look out of order until the real time caught up with it.
+    /// </summary>
+    public TimeSpan MaxFutureSkew { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
 /// Decodes <c>{"ts": "2026-11-26T02:10:00Z", "pressure": 1.2, "temperature": 80.1, "torque": 12.0}</c> or a batch
-/// <c>{"samples": [{...}, ...]}</c>; the machine id comes from the topic. "ts" may also be Unix milliseconds.
-/// Any problem refuses the whole message with its reason, so a half-read batch never enters a window.
+/// <c>{"samples": [{...}, ...]}</c>; the machine id comes from the topic. "ts" may also be Unix milliseconds; sample
+/// times are in UTC whatever offset "ts" was written with.
+/// Any problem refuses the whole message with its reason, so a half-read batch never enters a window. A field that
+/// appears twice in one object refuses the message (<see cref="RejectionReason.DuplicateField"/>) rather than letting
+/// the last one win, since a gateway that repeats a channel has lost track of which value is current.
+/// <see cref="Decode"/> never throws: whatever the topic and payload, it returns a result.
 /// </summary>
 public sealed class JsonTelemetryDecoder : ISampleDecoder
 {
+    // Unix milliseconds of DateTimeOffset.MaxValue; a larger "ts" cannot be a time.
+    private const long MaxUnixMilliseconds = 253_402_300_799_999;
+
+    // Raw JSON and names quoted in a detail are cut to this many characters: a detail goes to a log line and the
+    // dead-letter topic, and the offending value may be a quarter of a megabyte.
+    private const int MaxQuoted = 120;
+
+    private static readonly string[] NonFiniteStrings = ["NaN", "Infinity", "-Infinity"];
+
     private readonly JsonDecoderSettings settings;
     private readonly TimeProvider time;
     private readonly string[] pattern;
@@ -37,6 +61,11 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
         ArgumentNullException.ThrowIfNull(settings);
         this.settings = settings;
         this.time = time ?? throw new ArgumentNullException(nameof(time));
+        if (settings.MaxClockSkew < TimeSpan.Zero || settings.MaxFutureSkew < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(settings), $"MaxClockSkew ({settings.MaxClockSkew}) and MaxFutureSkew ({settings.MaxFutureSkew}) must not be negative.");
+        }
+
         pattern = settings.TopicPattern.Split('/');
         machineSegment = Array.IndexOf(pattern, "{machine}");
         if (machineSegment < 0)
@@ -52,68 +81,146 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
 
     public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
     {
-        ArgumentNullException.ThrowIfNull(topic);
-        string? machine = MachineOf(topic);
+        try
+        {
+            return DecodeMessage(topic, payload);
+        }
+#pragma warning disable CA1031 // The last resort of issue 13: a case missed below refuses its message, not the ingest loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Reject(RejectionReason.DecoderFailure, $"the decoder failed on this message: {ex.GetType().FullName}: {ex.Message}");
+        }
+    }
+
+    private DecodeResult DecodeMessage(string? topic, ReadOnlySpan<byte> payload)
+    {
+        string? machine = topic is null ? null : MachineOf(topic);
         if (machine is null)
         {
-            return DecodeResult.Rejected(RejectionReason.UnexpectedTopic, $"topic '{topic}' does not match '{settings.TopicPattern}'");
+            return Reject(RejectionReason.UnexpectedTopic, topic is null
+                ? "the message has no topic"
+                : $"topic '{Quote(topic)}' does not match '{settings.TopicPattern}' (segments non-empty and without MQTT wildcards, the machine id well-formed Unicode)");
         }
 
         if (payload.Length > settings.MaxPayloadBytes)
         {
-            return DecodeResult.Rejected(RejectionReason.OversizePayload, $"{payload.Length} bytes, more than the {settings.MaxPayloadBytes} allowed");
+            return Reject(RejectionReason.OversizePayload, $"{payload.Length} bytes, more than the {settings.MaxPayloadBytes} allowed");
         }
 
+        if (payload.IsEmpty)
+        {
+            return Reject(RejectionReason.MalformedJson, "the payload is empty");
+        }
+
+        // JSON is UTF-8 (RFC 8259, section 8.1). Utf8JsonReader does not check the bytes inside strings and names,
+        // and reading such a string later throws InvalidOperationException, so the whole payload is checked first.
+        if (!Utf8.IsValid(payload))
+        {
+            int offset = FirstInvalidUtf8(payload);
+            return Reject(RejectionReason.MalformedJson, $"the payload is not UTF-8: byte 0x{payload[offset]:X2} at offset {offset} starts no valid character");
+        }
+
+        JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(payload);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return DecodeResult.Rejected(RejectionReason.WrongType, "the payload is not a JSON object");
-            }
-
-            if (root.TryGetProperty("samples", out var batch))
-            {
-                if (batch.ValueKind != JsonValueKind.Array)
-                {
-                    return DecodeResult.Rejected(RejectionReason.WrongType, "\"samples\" is not an array");
-                }
-
-                if (batch.GetArrayLength() == 0)
-                {
-                    return DecodeResult.Rejected(RejectionReason.EmptyBatch, "\"samples\" is empty");
-                }
-
-                var samples = new List<Sample>(batch.GetArrayLength());
-                int index = 0;
-                foreach (var element in batch.EnumerateArray())
-                {
-                    var (sample, reason, detail) = ReadSample(machine, element);
-                    if (sample is null)
-                    {
-                        return DecodeResult.Rejected(reason, $"samples[{index}]: {detail}");
-                    }
-
-                    samples.Add(sample);
-                    index++;
-                }
-
-                return new DecodeResult(samples, null, null);
-            }
-
-            var (single, why, what) = ReadSample(machine, root);
-            return single is null ? DecodeResult.Rejected(why, what) : new DecodeResult([single], null, null);
+            document = Parse(payload);
         }
         catch (JsonException ex)
         {
-            return DecodeResult.Rejected(RejectionReason.MalformedJson, ex.Message);
+            return Reject(RejectionReason.MalformedJson, ex.Message);
         }
+
+        using (document)
+        {
+            return DecodeDocument(machine, document.RootElement, time.GetUtcNow());
+        }
+    }
+
+    private static JsonDocument Parse(ReadOnlySpan<byte> payload)
+    {
+        var reader = new Utf8JsonReader(payload);
+        var document = JsonDocument.ParseValue(ref reader);
+        try
+        {
+            // ParseValue stops after the first value; a second value or garbage after it makes Read throw, so a message
+            // is one object and not the first of several (whose others would be dropped without a word).
+            reader.Read();
+            return document;
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    private DecodeResult DecodeDocument(string machine, JsonElement root, DateTimeOffset now)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return Reject(RejectionReason.WrongType, $"the payload is {Describe(root.ValueKind)}, not a JSON object");
+        }
+
+        JsonElement? batch = null;
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!TryReadName(property, out string? name, out string? problem))
+            {
+                return Reject(RejectionReason.MalformedJson, problem);
+            }
+
+            if (name == "samples")
+            {
+                if (batch is not null)
+                {
+                    return Reject(RejectionReason.DuplicateField, "\"samples\" appears more than once");
+                }
+
+                batch = property.Value;
+            }
+        }
+
+        if (batch is not { } samplesElement)
+        {
+            var (single, why, what) = ReadSample(machine, root, now);
+            return single is null ? Reject(why, what) : new DecodeResult([single], null, null);
+        }
+
+        if (samplesElement.ValueKind != JsonValueKind.Array)
+        {
+            return Reject(RejectionReason.WrongType, $"\"samples\" is {Describe(samplesElement.ValueKind)}, not an array");
+        }
+
+        int count = samplesElement.GetArrayLength();
+        if (count == 0)
+        {
+            return Reject(RejectionReason.EmptyBatch, "\"samples\" is empty");
+        }
+
+        var samples = new List<Sample>(count);
+        foreach (var element in samplesElement.EnumerateArray())
+        {
+            var (sample, reason, detail) = ReadSample(machine, element, now);
+            if (sample is null)
+            {
+                return Reject(reason, $"samples[{samples.Count}]: {detail}");
+            }
+
+            samples.Add(sample);
+        }
+
+        return new DecodeResult(samples, null, null);
     }
 
     private string? MachineOf(string topic)
     {
+        // MQTT wildcards cannot stand in a published topic name (MQTT 5.0, section 4.7.1).
+        if (topic.AsSpan().ContainsAny('+', '#'))
+        {
+            return null;
+        }
+
         var parts = topic.Split('/');
         if (parts.Length != pattern.Length)
         {
@@ -128,73 +235,68 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
             }
         }
 
-        return parts[machineSegment];
+        // A machine id that is not well-formed Unicode could not be written to JSON or a metric label downstream.
+        string machine = parts[machineSegment];
+        return IsWellFormed(machine) ? machine : null;
     }
 
-    private (Sample? Sample, RejectionReason Reason, string Detail) ReadSample(string machine, JsonElement element)
+    private (Sample? Sample, RejectionReason Reason, string Detail) ReadSample(string machine, JsonElement element, DateTimeOffset now)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
-            return (null, RejectionReason.WrongType, "a sample is not a JSON object");
+            return (null, RejectionReason.WrongType, $"a sample is {Describe(element.ValueKind)}, not a JSON object");
         }
 
-        if (!element.TryGetProperty("ts", out var ts))
-        {
-            return (null, RejectionReason.WrongType, "\"ts\" is missing");
-        }
-
-        DateTimeOffset timestamp;
-        if (ts.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(ts.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            timestamp = parsed;
-        }
-        else if (ts.ValueKind == JsonValueKind.Number && ts.TryGetInt64(out long milliseconds) && milliseconds is > 0 and < 253_402_300_799_000)
-        {
-            timestamp = DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
-        }
-        else
-        {
-            return (null, RejectionReason.WrongType, $"\"ts\" is neither an ISO 8601 time nor Unix milliseconds: {ts.GetRawText()}");
-        }
-
-        var now = time.GetUtcNow();
-        if ((timestamp - now).Duration() > settings.MaxClockSkew)
-        {
-            return (null, RejectionReason.AbsurdTimestamp, $"\"ts\" {timestamp:O} is more than {settings.MaxClockSkew} from the monitor's clock ({now:O})");
-        }
-
+        JsonElement? ts = null;
         var values = new float[channelIndex.Count];
         var seen = new bool[channelIndex.Count];
         foreach (var property in element.EnumerateObject())
         {
-            if (property.Name == "ts")
+            if (!TryReadName(property, out string? name, out string? problem))
             {
+                return (null, RejectionReason.MalformedJson, problem);
+            }
+
+            if (name == "ts")
+            {
+                if (ts is not null)
+                {
+                    return (null, RejectionReason.DuplicateField, "\"ts\" appears more than once");
+                }
+
+                ts = property.Value;
                 continue;
             }
 
-            if (!channelIndex.TryGetValue(property.Name, out int c))
+            if (!channelIndex.TryGetValue(name, out int c))
             {
-                return (null, RejectionReason.UnknownChannel, $"\"{property.Name}\" is not a channel of the model ({string.Join(", ", settings.Channels)})");
+                return (null, RejectionReason.UnknownChannel, $"\"{Quote(name)}\" is not a channel of the model ({string.Join(", ", settings.Channels)})");
             }
 
-            var value = property.Value;
-            if (value.ValueKind == JsonValueKind.String && value.GetString() is "NaN" or "Infinity" or "-Infinity")
+            if (seen[c])
             {
-                return (null, RejectionReason.NonFiniteValue, $"\"{property.Name}\" is {value.GetString()}");
+                return (null, RejectionReason.DuplicateField, $"\"{name}\" appears more than once");
             }
 
-            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number))
+            var (value, why, what) = ReadValue(name, property.Value);
+            if (value is not { } number)
             {
-                return (null, RejectionReason.WrongType, $"\"{property.Name}\" is not a number: {value.GetRawText()}");
+                return (null, why, what);
             }
 
-            if (!double.IsFinite(number) || !float.IsFinite((float)number))
-            {
-                return (null, RejectionReason.NonFiniteValue, $"\"{property.Name}\" = {value.GetRawText()} is not a finite float");
-            }
-
-            values[c] = (float)number;
+            values[c] = number;
             seen[c] = true;
+        }
+
+        if (ts is not { } tsElement)
+        {
+            return (null, RejectionReason.WrongType, "\"ts\" is missing");
+        }
+
+        var (timestamp, reason, detail) = ReadTimestamp(tsElement, now);
+        if (timestamp is not { } stamp)
+        {
+            return (null, reason, detail);
         }
 
         int missing = Array.IndexOf(seen, false);
@@ -203,6 +305,203 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
             return (null, RejectionReason.MissingChannel, $"channel \"{settings.Channels[missing]}\" is missing");
         }
 
-        return (new Sample(machine, timestamp, values), default, string.Empty);
+        return (new Sample(machine, stamp, values), default, string.Empty);
+    }
+
+    private static (float? Value, RejectionReason Reason, string Detail) ReadValue(string name, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number:
+                // A JSON number beyond the double range reads as infinity (or fails to read), 1e300 fits a double but
+                // not the float the model takes.
+                if (!value.TryGetDouble(out double number) || !double.IsFinite(number) || !float.IsFinite((float)number))
+                {
+                    return (null, RejectionReason.NonFiniteValue, $"\"{name}\" = {QuoteRaw(value)} is not a finite float");
+                }
+
+                return ((float)number, default, string.Empty);
+
+            case JsonValueKind.String:
+                if (!TryReadString(value, out string? text, out string? problem))
+                {
+                    return (null, RejectionReason.MalformedJson, $"\"{name}\": {problem}");
+                }
+
+                return NonFiniteStrings.Contains(text, StringComparer.Ordinal)
+                    ? (null, RejectionReason.NonFiniteValue, $"\"{name}\" is {text}")
+                    : (null, RejectionReason.WrongType, $"\"{name}\" is not a number: {QuoteRaw(value)}");
+
+            default:
+                return (null, RejectionReason.WrongType, $"\"{name}\" is {Describe(value.ValueKind)}, not a number: {QuoteRaw(value)}");
+        }
+    }
+
+    private (DateTimeOffset? Timestamp, RejectionReason Reason, string Detail) ReadTimestamp(JsonElement ts, DateTimeOffset now)
+    {
+        DateTimeOffset timestamp;
+        if (ts.ValueKind == JsonValueKind.String)
+        {
+            if (!TryReadString(ts, out string? text, out string? problem))
+            {
+                return (null, RejectionReason.MalformedJson, $"\"ts\": {problem}");
+            }
+
+            // NoCurrentDateDefault: a bare time of day would otherwise take today's date from the machine's clock
+            // (DateTime.Now, not the decoder's TimeProvider); DateTimeOffset refuses that style, so DateTime parses,
+            // and the time is kept in UTC like Unix milliseconds are.
+            if (!DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal | DateTimeStyles.NoCurrentDateDefault, out var utc))
+            {
+                return (null, RejectionReason.WrongType, $"\"ts\" is neither an ISO 8601 date and time nor Unix milliseconds: {QuoteRaw(ts)}");
+            }
+
+            if (utc.Date == DateTime.MinValue)
+            {
+                return (null, RejectionReason.WrongType, $"\"ts\" {QuoteRaw(ts)} has no date (or is on 0001-01-01)");
+            }
+
+            timestamp = new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
+        }
+        else if (ts.ValueKind == JsonValueKind.Number && ts.TryGetInt64(out long milliseconds) && milliseconds is > 0 and <= MaxUnixMilliseconds)
+        {
+            timestamp = DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+        }
+        else
+        {
+            return (null, RejectionReason.WrongType, $"\"ts\" is neither an ISO 8601 date and time nor Unix milliseconds: {QuoteRaw(ts)}");
+        }
+
+        // Both times lie within DateTimeOffset's range, so their difference fits a TimeSpan and cannot overflow.
+        var ahead = timestamp - now;
+        if (ahead > settings.MaxFutureSkew)
+        {
+            return (null, RejectionReason.FutureTimestamp,
+                $"\"ts\" {timestamp:O} is {ahead} ahead of the monitor's clock ({now:O}); at most {settings.MaxFutureSkew} is allowed");
+        }
+
+        if (-ahead > settings.MaxClockSkew)
+        {
+            return (null, RejectionReason.AbsurdTimestamp, $"\"ts\" {timestamp:O} is more than {settings.MaxClockSkew} behind the monitor's clock ({now:O})");
+        }
+
+        return (timestamp, default, string.Empty);
+    }
+
+    // System.Text.Json parses an escaped lone surrogate ("\uDC00") but throws InvalidOperationException when the
+    // string is read (issue 13); these two turn that into a rejection.
+    private static bool TryReadName(JsonProperty property, [NotNullWhen(true)] out string? name, [NotNullWhen(false)] out string? problem)
+    {
+        try
+        {
+            name = property.Name;
+            problem = null;
+            return true;
+        }
+        catch (InvalidOperationException ex)
+        {
+            name = null;
+            problem = $"a field name is not valid Unicode text: {ex.Message}";
+            return false;
+        }
+    }
+
+    private static bool TryReadString(JsonElement value, [NotNullWhen(true)] out string? text, [NotNullWhen(false)] out string? problem)
+    {
+        try
+        {
+            text = value.GetString() ?? string.Empty;
+            problem = null;
+            return true;
+        }
+        catch (InvalidOperationException ex)
+        {
+            text = null;
+            problem = $"the string {QuoteRaw(value)} is not valid Unicode text: {ex.Message}";
+            return false;
+        }
+    }
+
+    private static DecodeResult Reject(RejectionReason reason, string detail) => DecodeResult.Rejected(reason, WellFormed(detail));
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+
+    // The raw JSON keeps escapes as written and the payload is valid UTF-8, so this does not throw.
+    private static string QuoteRaw(JsonElement value) => Quote(value.GetRawText());
+
+    private static string Quote(string text)
+    {
+        if (text.Length <= MaxQuoted)
+        {
+            return text;
+        }
+
+        // Cut between two characters, not inside a surrogate pair.
+        int cut = char.IsHighSurrogate(text[MaxQuoted - 1]) ? MaxQuoted - 1 : MaxQuoted;
+        return string.Concat(text.AsSpan(0, cut), $"… ({text.Length} characters)");
+    }
+
+    // A detail is written to JSON (the dead-letter topic) and logs; an ill-formed UTF-16 string would make the JSON
+    // writer throw, so lone surrogates (from a topic handed in by code, never by MQTT) become U+FFFD.
+    private static string WellFormed(string text)
+    {
+        if (IsWellFormed(text))
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length);
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            var status = Rune.DecodeFromUtf16(rest, out _, out int used);
+            builder.Append(status == OperationStatus.Done ? rest[..used] : "\uFFFD");
+            rest = rest[Math.Max(used, 1)..];
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool IsWellFormed(string text)
+    {
+        var rest = text.AsSpan();
+        int surrogate = rest.IndexOfAnyInRange('\uD800', '\uDFFF');
+        while (surrogate >= 0)
+        {
+            rest = rest[surrogate..];
+            if (Rune.DecodeFromUtf16(rest, out _, out int used) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            rest = rest[used..];
+            surrogate = rest.IndexOfAnyInRange('\uD800', '\uDFFF');
+        }
+
+        return true;
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> payload)
+    {
+        int offset = 0;
+        while (offset < payload.Length)
+        {
+            if (Rune.DecodeFromUtf8(payload[offset..], out _, out int used) != OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += used;
+        }
+
+        return 0;
     }
 }

@@ -15,6 +15,18 @@ public enum RejectionReason
     OversizePayload,
     UnexpectedTopic,
     EmptyBatch,
+
+    /// <summary>
+    /// The decoder itself failed on the message (a case none of the reasons above caught); the detail names the
+    /// exception. The message is refused so that the ingest loop goes on.
+    /// </summary>
+    DecoderFailure,
+
+    /// <summary>A sample is stamped further ahead of the monitor's clock than <see cref="JsonDecoderSettings.MaxFutureSkew"/>.</summary>
+    FutureTimestamp,
+
+    /// <summary>A field appears twice in one JSON object, so which value was meant is unknown.</summary>
+    DuplicateField,
 }
 
 /// <summary>The samples of one message, or why it was refused (with a human-readable detail).</summary>

@@ -53,6 +53,9 @@ public sealed class WindowAssembler
     /// <summary>Machines seen so far.</summary>
     public int Machines => machines.Count;
 
+    /// <summary>The ids of the machines held, as a snapshot: removing machines while going through it is safe.</summary>
+    public IReadOnlyCollection<string> MachineIds => [.. machines.Keys];
+
     /// <summary>The latest accepted sample time of <paramref name="machine"/>, if it has one.</summary>
     public DateTimeOffset? LastTimestamp(string machine)
         => machines.TryGetValue(machine, out var buffer) && buffer.Count > 0 ? buffer.Last : null;
@@ -60,6 +63,38 @@ public sealed class WindowAssembler
     /// <summary>How many more samples <paramref name="machine"/> needs before its next window.</summary>
     public int SamplesUntilNextWindow(string machine)
         => machines.TryGetValue(machine, out var buffer) ? buffer.Remaining(settings) : settings.Length;
+
+    /// <summary>
+    /// The buffer of <paramref name="machine"/> as it stands (a copy), or null for a machine the assembler does not
+    /// hold. <see cref="Restore"/> on an assembler of the same settings continues it exactly.
+    /// </summary>
+    public WindowCheckpoint? Checkpoint(string machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        return machines.TryGetValue(machine, out var buffer) ? buffer.Checkpoint(machine) : null;
+    }
+
+    /// <summary>
+    /// Replaces the buffer of the checkpoint's machine (known or not) with the checkpoint's samples and counters.
+    /// A checkpoint that this assembler could not have produced (more samples than the window length, values that
+    /// are not one per channel per sample, times not strictly increasing, negative counters) is refused with an
+    /// <see cref="ArgumentException"/>, and the assembler is left as it was.
+    /// </summary>
+    public void Restore(WindowCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        Validate(checkpoint);
+        var buffer = new MachineBuffer(settings.Length, channels);
+        buffer.Load(checkpoint);
+        machines[checkpoint.Machine] = buffer;
+    }
+
+    /// <summary>Forgets <paramref name="machine"/> and its buffer (an idle machine's eviction); false if it was not held.</summary>
+    public bool Remove(string machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        return machines.Remove(machine);
+    }
 
     /// <summary>Adds a sample; a window it completes is added to <paramref name="completed"/>.</summary>
     public SampleOutcome Add(Sample sample, ICollection<AssembledWindow> completed)
@@ -100,6 +135,49 @@ public sealed class WindowAssembler
         return outcome;
     }
 
+    private void Validate(WindowCheckpoint checkpoint)
+    {
+        string machine = checkpoint.Machine;
+        if (string.IsNullOrEmpty(machine))
+        {
+            throw new ArgumentException("A window checkpoint has no machine id.", nameof(checkpoint));
+        }
+
+        if (checkpoint.Times is null || checkpoint.Values is null)
+        {
+            throw new ArgumentException($"The window checkpoint of '{machine}' has no {(checkpoint.Times is null ? "times" : "values")}.", nameof(checkpoint));
+        }
+
+        int samples = checkpoint.Times.Length;
+        if (samples > settings.Length)
+        {
+            throw new ArgumentException($"The window checkpoint of '{machine}' holds {samples} samples, more than the window length {settings.Length}.", nameof(checkpoint));
+        }
+
+        if (checkpoint.Values.Length != samples * channels)
+        {
+            throw new ArgumentException(
+                $"The window checkpoint of '{machine}' has {checkpoint.Values.Length} values for {samples} samples of {channels} channels ({samples * channels} expected).",
+                nameof(checkpoint));
+        }
+
+        for (int i = 1; i < samples; i++)
+        {
+            if (checkpoint.Times[i] <= checkpoint.Times[i - 1])
+            {
+                throw new ArgumentException(
+                    $"The window checkpoint of '{machine}' has times out of order: sample {i} at {checkpoint.Times[i]:O} is not later than sample {i - 1} at {checkpoint.Times[i - 1]:O}.",
+                    nameof(checkpoint));
+            }
+        }
+
+        if (checkpoint.SinceEmit < 0 || checkpoint.Emitted < 0)
+        {
+            throw new ArgumentException(
+                $"The window checkpoint of '{machine}' has negative counters (SinceEmit {checkpoint.SinceEmit}, Emitted {checkpoint.Emitted}).", nameof(checkpoint));
+        }
+    }
+
     private sealed class MachineBuffer(int length, int channels)
     {
         private readonly float[] values = new float[length * channels];
@@ -129,6 +207,34 @@ public sealed class WindowAssembler
             Count = Math.Min(Count + 1, length);
             SinceEmit++;
             Last = sample.Timestamp;
+        }
+
+        public WindowCheckpoint Checkpoint(string machine)
+        {
+            var checkpointTimes = new DateTimeOffset[Count];
+            var checkpointValues = new float[Count * channels];
+            int oldest = (next - Count + length) % length;
+            for (int i = 0; i < Count; i++)
+            {
+                int slot = (oldest + i) % length;
+                checkpointTimes[i] = times[slot];
+                Array.Copy(values, slot * channels, checkpointValues, i * channels, channels);
+            }
+
+            return new WindowCheckpoint(machine, checkpointTimes, checkpointValues, SinceEmit, Emitted);
+        }
+
+        // The samples go to slots 0..n-1, oldest first, so `next` (the slot of the oldest once full) is n modulo the length.
+        public void Load(WindowCheckpoint checkpoint)
+        {
+            int samples = checkpoint.Times.Length;
+            Array.Copy(checkpoint.Times, times, samples);
+            Array.Copy(checkpoint.Values, values, samples * channels);
+            Count = samples;
+            next = samples % length;
+            SinceEmit = checkpoint.SinceEmit;
+            Emitted = checkpoint.Emitted;
+            Last = samples > 0 ? checkpoint.Times[^1] : default;
         }
 
         public void Reset()
