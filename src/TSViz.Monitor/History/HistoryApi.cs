@@ -220,6 +220,7 @@ internal static class HistoryApi
         status = a.Status,
         since = a.Since,
         closedAt = a.ClosedAt,
+        closeReason = a.CloseReason,
         peakScore = a.PeakScore,
         peakWindowId = a.PeakWindowId,
         dominantChannel = a.DominantChannel,

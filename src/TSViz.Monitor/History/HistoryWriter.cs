@@ -3,25 +3,30 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
+using TSViz.Plugins.Windows;
 
 namespace TSViz.Monitor.History;
 
 /// <summary>
-/// The live path's history sink. The processor hands over each micro-batch's window records and alert changes once
-/// they are published; a background loop writes them (several batches per transaction when it falls behind) and
-/// only then releases the batch's input for acknowledgement, so the database write overlaps the next batch's
-/// scoring instead of adding to it. The hand-over queue is bounded (backpressure on the processor). A failing store
-/// is retried briefly; if it still fails the records are dropped from the history (counted and logged), never the
-/// live results.
+/// The live path's history sink. The processor hands over each micro-batch's window records, alert changes and the
+/// machines' checkpoints once they are published; a background loop writes them (several batches in one
+/// transaction when it falls behind) and only then releases the batch's input for acknowledgement, so the database
+/// write overlaps the next batch's scoring instead of adding to it. The hand-over queue is bounded (backpressure on
+/// the processor). A write that fails is retried with backoff until it succeeds: its input stays unacknowledged
+/// meanwhile, so nothing is dropped; the backlog shows in /health (stage "history") and in the metrics.
 /// </summary>
-internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, MonitorMetrics metrics, ILogger<HistoryWriter> logger, IHistoryStore? store = null)
+internal sealed partial class HistoryWriter(
+    IOptions<MonitorOptions> options, MonitorMetrics metrics, StageHealth health, IHostApplicationLifetime lifetime, ILogger<HistoryWriter> logger, IHistoryStore? store = null)
 {
+    public const string StageName = "history";
+
     private readonly double sampleRate = options.Value.History.FullExplanationSampleRate;
     private readonly Channel<Pending> queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(32) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly StageHealth.Stage stage = health.Register(StageName);
     private Task loop = Task.CompletedTask;
     private IReadOnlyDictionary<string, DateTimeOffset>? newestAtStart;
 
-    private sealed record Pending(IReadOnlyList<WindowRecord> Windows, IReadOnlyList<AlertRecord> Alerts, Action Done);
+    private sealed record Pending(HistoryBatch Batch, Action Done);
 
     public bool Enabled => store is not null;
 
@@ -47,7 +52,7 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
     /// (after a restart of the monitor) for windows that were published, stored, but not yet acknowledged. Only
     /// windows ending at or before their machine's newest stored window at start-up can be such repeats (this run's
     /// own windows are newer), so the database is asked about those only: after the redelivered backlog, never.
-    /// Called from the processor's loop only.
+    /// Called from the processor's loop only; a locked database answers within History:BusyTimeoutSeconds.
     /// </summary>
     public async Task<IReadOnlySet<string>> AlreadyStoredAsync(IReadOnlyList<(string Id, string Machine, DateTimeOffset End)> windows, CancellationToken cancellationToken)
     {
@@ -78,11 +83,16 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
         {
             loop = Task.Run(WriteLoopAsync);
         }
+        else
+        {
+            stage.Stopped();
+        }
     }
 
-    /// <summary>Queues records for writing; <paramref name="done"/> runs once they are written (or given up on).</summary>
-    public ValueTask EnqueueAsync(IReadOnlyList<WindowRecord> windows, IReadOnlyList<AlertRecord> alerts, Action done, CancellationToken cancellationToken)
+    /// <summary>Queues records for writing; <paramref name="done"/> runs once they are written (never when they are not).</summary>
+    public ValueTask EnqueueAsync(HistoryBatch batch, Action done, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(done);
         if (store is null)
         {
@@ -90,7 +100,9 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
             return ValueTask.CompletedTask;
         }
 
-        return queue.Writer.WriteAsync(new Pending(windows, alerts, done), cancellationToken);
+        stage.Waiting(queue.Reader.Count + 1);
+        metrics.HistoryBacklog.Set(queue.Reader.Count + 1);
+        return queue.Writer.WriteAsync(new Pending(batch, done), cancellationToken);
     }
 
     /// <summary>Writes what is queued and stops (shutdown: before the input is acknowledged for the last time).</summary>
@@ -98,6 +110,7 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
     {
         queue.Writer.TryComplete();
         await loop.ConfigureAwait(false);
+        stage.Stopped();
     }
 
     private async Task WriteLoopAsync()
@@ -111,55 +124,104 @@ internal sealed partial class HistoryWriter(IOptions<MonitorOptions> options, Mo
                 taken.Add(item);
             }
 
-            await WriteAsync(taken.SelectMany(p => p.Windows).ToList(), taken.SelectMany(p => p.Alerts).ToList(), CancellationToken.None).ConfigureAwait(false);
+            stage.Waiting(queue.Reader.Count + taken.Count);
+            if (!await WriteAsync(Merge(taken.Select(p => p.Batch).ToList())).ConfigureAwait(false))
+            {
+                continue; // given up at shutdown: the input stays unacknowledged and is redelivered to the next run
+            }
+
             foreach (var pending in taken)
             {
                 pending.Done();
             }
+
+            stage.Progress();
+            stage.Waiting(queue.Reader.Count);
+            metrics.HistoryBacklog.Set(queue.Reader.Count);
         }
     }
 
-    private async Task WriteAsync(List<WindowRecord> windows, List<AlertRecord> alerts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Several hand-overs as one transaction, in order: records as they came; per machine only its last checkpoint
+    /// operation counts (a checkpoint, or a removal when the machine was evicted after it).
+    /// </summary>
+    internal static HistoryBatch Merge(IReadOnlyList<HistoryBatch> taken)
     {
-        if (store is null || (windows.Count == 0 && alerts.Count == 0))
+        var last = new Dictionary<string, WindowCheckpoint?>(StringComparer.Ordinal);
+        foreach (var batch in taken)
         {
-            return;
+            foreach (var checkpoint in batch.Checkpoints)
+            {
+                last[checkpoint.Machine] = checkpoint;
+            }
+
+            foreach (string machine in batch.RemovedCheckpoints)
+            {
+                last[machine] = null;
+            }
+        }
+
+        return new HistoryBatch
+        {
+            Windows = taken.SelectMany(b => b.Windows).ToList(),
+            Alerts = taken.SelectMany(b => b.Alerts).ToList(),
+            Checkpoints = last.Values.OfType<WindowCheckpoint>().ToList(),
+            RemovedCheckpoints = last.Where(p => p.Value is null).Select(p => p.Key).ToList(),
+        };
+    }
+
+    /// <summary>Writes the batch, retrying with backoff until it succeeds; false only when given up at shutdown.</summary>
+    private async Task<bool> WriteAsync(HistoryBatch batch)
+    {
+        if (store is null || (batch.Windows.Count == 0 && batch.Alerts.Count == 0 && batch.Checkpoints.Count == 0 && batch.RemovedCheckpoints.Count == 0))
+        {
+            return true;
         }
 
         var watch = Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(100);
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                int added = await store.WriteWindowsAsync(windows, cancellationToken).ConfigureAwait(false);
-                await store.UpsertAlertsAsync(alerts, cancellationToken).ConfigureAwait(false);
+                int added = await store.WriteBatchAsync(batch, CancellationToken.None).ConfigureAwait(false);
                 metrics.HistoryWindows.WithLabels("stored").Inc(added);
-                metrics.HistoryWindows.WithLabels("duplicate").Inc(windows.Count - added);
+                metrics.HistoryWindows.WithLabels("duplicate").Inc(batch.Windows.Count - added);
                 metrics.StageDuration.WithLabels("history").Observe(watch.Elapsed.TotalSeconds);
-                return;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException && attempt < 3)
-            {
-                LogRetry(logger, attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), cancellationToken).ConfigureAwait(false);
+                if (attempt > 1)
+                {
+                    LogRecovered(logger, attempt);
+                }
+
+                return true;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                metrics.HistoryWindows.WithLabels("failed").Inc(windows.Count);
-                LogFailed(logger, windows.Count, alerts.Count, ex.Message);
-                return;
+                metrics.HistoryWriteFailures.Inc();
+                if (lifetime.ApplicationStopping.IsCancellationRequested && attempt >= 3)
+                {
+                    LogGivenUp(logger, batch.Windows.Count, batch.Alerts.Count, ex.Message);
+                    return false;
+                }
+
+                LogRetry(logger, attempt, batch.Windows.Count, delay.TotalSeconds, ex.Message);
+                await Task.Delay(delay).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(5000, delay.TotalMilliseconds * 2));
             }
         }
     }
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "History write failed (attempt {Attempt}), retrying: {Error}")]
-    private static partial void LogRetry(ILogger logger, int attempt, string error);
+    [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "History write failed (attempt {Attempt}, {Windows} windows); their input stays unacknowledged, retrying in {Seconds} s: {Error}")]
+    private static partial void LogRetry(ILogger logger, int attempt, int windows, double seconds, string error);
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Could not look up {Windows} possibly redelivered windows in the history; they are scored and published again: {Error}")]
     private static partial void LogLookupFailed(ILogger logger, int windows, string error);
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "History write failed: {Windows} window records and {Alerts} alert updates are not in the history (they were published): {Error}")]
-    private static partial void LogFailed(ILogger logger, int windows, int alerts, string error);
+    [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "Stopping with the history unwritable: {Windows} window records and {Alerts} alert updates are not stored; their input is not acknowledged and comes back to the next run: {Error}")]
+    private static partial void LogGivenUp(ILogger logger, int windows, int alerts, string error);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "History writes succeed again (after {Attempts} attempts)")]
+    private static partial void LogRecovered(ILogger logger, int attempts);
 }
 
 /// <summary>Creates the history schema before anything writes to it (registered first among the hosted services).</summary>

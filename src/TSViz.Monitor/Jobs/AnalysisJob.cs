@@ -18,7 +18,7 @@ internal sealed partial class AnalysisJob(
     IHistoryStore store,
     IOptions<MonitorOptions> options,
     LiveModel model,
-    MonitorWorker worker,
+    IResultPublisher publisher,
     MonitorMetrics metrics,
     JobRunLog runs,
     ILogger<AnalysisJob> logger) : NightlyJob(NightlyJobs.Analysis, runs, logger)
@@ -82,14 +82,14 @@ internal sealed partial class AnalysisJob(
             metrics.DeadFilters.WithLabels(layer.Layer).Set(layer.DeadFilters.Length);
         }
 
-        // The worker retries while the broker is away; a broker gone for longer than this fails the run (the
+        // The publisher retries while the broker is away; a broker gone for longer than this fails the run (the
         // analysis itself is stored), so the staleness alert and /health say the retained summary is old.
         using (var publishing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             publishing.CancelAfter(PublishTimeout);
             try
             {
-                await worker.PublishAsync(Topic(settings.Mqtt.OutputPrefix, metadata.Name), JsonSerializer.SerializeToUtf8Bytes(Digest(summary, record), JobsJsonContext.Default.AnalysisDigest),
+                await publisher.PublishAsync(Topic(settings.Mqtt.OutputPrefix, metadata.Name), JsonSerializer.SerializeToUtf8Bytes(Digest(summary, record), JobsJsonContext.Default.AnalysisDigest),
                     retain: true, publishing.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

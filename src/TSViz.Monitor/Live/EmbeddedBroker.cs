@@ -33,6 +33,20 @@ internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, M
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
         server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        // MQTTnet's server has no packet size limit of its own: a publish larger than Mqtt:MaxPacketBytes is refused here
+        // (counted and logged) before it reaches any subscriber.
+        server.InterceptingPublishAsync += e =>
+        {
+            long size = e.ApplicationMessage.Payload.Length + e.ApplicationMessage.Topic.Length;
+            if (size > settings.MaxPacketBytes)
+            {
+                e.ProcessPublish = false;
+                metrics.MessagesDropped.WithLabels("oversize_packet").Inc();
+                LogOversize(logger, e.ClientId, e.ApplicationMessage.Topic, size, settings.MaxPacketBytes);
+            }
+
+            return Task.CompletedTask;
+        };
         server.QueuedApplicationMessageOverwrittenAsync += e =>
         {
             metrics.BrokerDropped.Inc();
@@ -66,6 +80,9 @@ internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, M
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Embedded broker dropped a queued message for {Client}: its queue is full ({Limit} messages, Mqtt:EmbeddedQueueLimit)")]
     private static partial void LogDropped(ILogger logger, string client, int limit);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Embedded broker refused a publish of {Client} on {Topic}: {Bytes} bytes, more than Mqtt:MaxPacketBytes ({Limit})")]
+    private static partial void LogOversize(ILogger logger, string client, string topic, long bytes, int limit);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded MQTT broker listening on {Address}:{Port}")]
     private static partial void LogStarted(ILogger logger, string address, int port);

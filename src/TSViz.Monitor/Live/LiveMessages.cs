@@ -53,7 +53,10 @@ internal sealed record AlertSummaryMessage(bool Open, long Episode);
 
 internal sealed record TimingsMessage(double QueueMs, double ScoreMs, double ExplainMs, int BatchSize);
 
-/// <summary>tsviz/v1/{machine}/alert (retained): the machine's current alert episode.</summary>
+/// <summary>
+/// tsviz/v1/{machine}/alert (retained): the machine's current alert episode; closeReason says why an episode closed
+/// other than by hysteresis (monitor_restarted, machine_idle).
+/// </summary>
 internal sealed record AlertMessage(
     string Id,
     string Machine,
@@ -66,7 +69,25 @@ internal sealed record AlertMessage(
     string ModelVersion,
     string DominantChannel,
     IReadOnlyDictionary<string, float> ChannelContributions,
-    IReadOnlyList<TopFilterMessage> TopFilters);
+    IReadOnlyList<TopFilterMessage> TopFilters,
+    string? CloseReason = null);
+
+/// <summary>
+/// tsviz/v1/{machine}/explanation when a window was scored but could not be explained: the score and decision stand,
+/// reason code explanation_failed, and why.
+/// </summary>
+internal sealed record UnexplainedMessage(
+    string Id,
+    string Machine,
+    string ModelVersion,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    float Score,
+    bool Decision,
+    string ReasonCode,
+    string Error,
+    AlertSummaryMessage? Alert,
+    TimingsMessage Timings);
 
 /// <summary>tsviz/v1/deadletter: an input message that was refused, with why.</summary>
 internal sealed record DeadLetterMessage(string Topic, string Reason, string Detail, DateTimeOffset ReceivedAt, int PayloadBytes, string PayloadPreview);
@@ -76,4 +97,5 @@ internal sealed record DeadLetterMessage(string Topic, string Reason, string Det
 [JsonSerializable(typeof(InsufficientDataMessage))]
 [JsonSerializable(typeof(AlertMessage))]
 [JsonSerializable(typeof(DeadLetterMessage))]
+[JsonSerializable(typeof(UnexplainedMessage))]
 internal sealed partial class LiveJsonContext : JsonSerializerContext;

@@ -6,6 +6,7 @@ using TSViz.Monitor.History;
 using TSViz.Monitor.Jobs;
 using TSViz.Monitor.Web;
 using TSViz.Plugins.History;
+using TSViz.Plugins.Ingest;
 
 namespace TSViz.Monitor.Live;
 
@@ -16,7 +17,9 @@ internal static class MonitorHost
     public const string EnvironmentPrefix = "TSVIZ_";
 
     /// <summary>The monitor's web application; <paramref name="overrides"/> (key = "Monitor:...") win over files and environment.</summary>
-    public static WebApplication Build(IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <param name="overrides">Configuration that wins over files and environment.</param>
+    /// <param name="services">Last say over the registrations (tests put a failing part in place of a real one).</param>
+    public static WebApplication Build(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.AddJsonFile(ConfigFile, optional: true, reloadOnChange: false);
@@ -27,6 +30,7 @@ internal static class MonitorHost
         }
 
         builder.AddTsvizMonitor();
+        services?.Invoke(builder.Services);
         builder.Services.AddProblemDetails();
         // The web view's script and the explorer's JSON shrink to about a third; a plant PC on a slow link loads the page fast.
         builder.Services.AddResponseCompression(o => o.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/javascript"]);
@@ -52,14 +56,24 @@ internal static class MonitorHost
 
         app.MapJobsApi();
 
-        app.MapGet("/health", (MonitorWorker worker, LiveModel model, JobRunLog jobs) =>
+        app.MapGet("/health", (MqttGateway gateway, LiveModel model, JobRunLog jobs, StageHealth stages) =>
         {
-            bool healthy = worker.IsConnected;
+            var report = stages.Report();
+            bool healthy = gateway.IsConnected && report.All(r => r.State is StageState.Running or StageState.Stopped);
             var body = new Dictionary<string, object>
             {
                 ["status"] = healthy ? "healthy" : "unhealthy",
-                ["broker"] = worker.IsConnected ? "connected" : "disconnected",
+                ["broker"] = gateway.IsConnected ? "connected" : "disconnected",
                 ["model"] = model.Version,
+                // Each stage's liveness: a stage with input waiting and no progress for Health:StallSeconds is
+                // "stalled" (e.g. the history unwritable: its input stays unacknowledged), one that died "faulted".
+                ["stages"] = report.ToDictionary(r => r.Name, r => (object)new Dictionary<string, object?>
+                {
+                    ["state"] = r.State.ToString().ToLowerInvariant(),
+                    ["secondsSinceProgress"] = r.SecondsSinceProgress,
+                    ["waiting"] = r.Waiting,
+                    ["fault"] = r.Fault,
+                }),
             };
             if (jobs.Health() is { } entries)
             {
@@ -84,21 +98,54 @@ internal static class MonitorHost
         services.AddSingleton(registry);
         services.AddSingleton<MonitorMetrics>();
         services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
+        // A stuck stage cannot hold the process past the grace period (RunVerb enforces it for a stage that ignores it).
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(
+            builder.Configuration.GetValue($"{MonitorOptions.Section}:Health:ShutdownGraceSeconds", new HealthSettings().ShutdownGraceSeconds)));
         services.AddSingleton<ModelInversion>();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
-            services.AddSingleton(sp => new SqliteHistoryStore(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History.Path));
+            services.AddSingleton(sp =>
+            {
+                var history = sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History;
+                return new SqliteHistoryStore(history.Path, TimeSpan.FromSeconds(history.BusyTimeoutSeconds));
+            });
             services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<SqliteHistoryStore>());
             services.AddHostedService<HistoryInitializer>();
         }
 
         services.AddSingleton<HistoryWriter>();
-        // Hosted services stop in reverse order: the simulator first, then the worker (which drains through the
-        // processor before it disconnects), then the processor, then the broker.
+
+        // The live path as stages (README, "The live path"): gateway -> ingest (decoder, windows) -> processor
+        // (score, alerts, explain) -> sinks (MQTT, history) -> acknowledgement, joined by bounded queues.
+        services.AddSingleton<StageHealth>();
+        services.AddSingleton<LiveQueues>();
+        services.AddSingleton<AcknowledgementTracker>();
+        services.AddSingleton<ISampleDecoder>(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<MonitorOptions>>().Value;
+            var model = sp.GetRequiredService<LiveModel>();
+            return new JsonTelemetryDecoder(
+                new JsonDecoderSettings
+                {
+                    TopicPattern = settings.Mqtt.TopicPattern,
+                    Channels = model.Metadata.Channels,
+                    MaxPayloadBytes = settings.Mqtt.MaxPayloadBytes,
+                    MaxFutureSkew = TimeSpan.FromSeconds(settings.MaxFutureSkewSeconds),
+                },
+                sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<ILiveExplainer, LiveExplainer>();
+        services.AddSingleton<MqttGateway>();
+        services.AddSingleton<IResultPublisher>(sp => sp.GetRequiredService<MqttGateway>());
+        // Hosted services start in this order and stop in reverse: the simulator first, then the gateway (which stops
+        // taking input and waits for ingest and processor to drain before it disconnects), then the stages, then the
+        // broker. The stages restore their state from the history before the gateway connects.
         services.AddHostedService<EmbeddedBroker>();
-        services.AddSingleton<MonitorWorker>();
         services.AddHostedService<WindowProcessor>();
-        services.AddHostedService(sp => sp.GetRequiredService<MonitorWorker>());
+        services.AddHostedService<IngestStage>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttGateway>());
+        services.AddSingleton<HealthWatchdog>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthWatchdog>());
         services.AddSingleton<Simulator>();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:Simulator:Enabled", true))
         {

@@ -18,6 +18,13 @@ internal sealed class MonitorMetrics
         MessagesRejected = factory.CreateCounter("tsviz_messages_rejected_total", "Input messages refused and sent to the dead-letter topic, by reason.", "reason");
         MessagesRedelivered = factory.CreateCounter("tsviz_messages_redelivered_total", "Input messages the broker delivered again (MQTT DUP flag) after a lost connection.");
         SamplesDropped = factory.CreateCounter("tsviz_samples_dropped_total", "Samples dropped, by reason (out_of_order; redelivered: repeats of samples already assembled).", "reason");
+        MessagesDropped = factory.CreateCounter("tsviz_messages_dropped_total", "Input messages dropped before decoding, by reason (ingest_queue_full: QoS 0 input beyond IngestCapacity).", "reason");
+        MachineMessagesRejected = factory.CreateCounter("tsviz_machine_messages_rejected_total", "Input messages of a known machine refused (dead-lettered), per machine and reason (e.g. future_timestamp).", "machine", "reason");
+        Machines = factory.CreateGauge("tsviz_machines", "Machines the monitor holds state for (bounded by MaxMachines; idle ones are forgotten).");
+        MachinesEvicted = factory.CreateCounter("tsviz_machines_evicted_total", "Machines forgotten after MachineIdleSeconds without input (their per-machine series go with them).");
+        ExplanationsFailed = factory.CreateCounter("tsviz_explanations_failed_total", "Windows published with their score but without an explanation (reason explanation_failed).");
+        HistoryBacklog = factory.CreateGauge("tsviz_history_backlog_batches", "Result batches waiting to be written to the history (their input stays unacknowledged).");
+        HistoryWriteFailures = factory.CreateCounter("tsviz_history_write_failures_total", "Failed history write attempts (each is retried; the input stays unacknowledged until it succeeds).");
         WindowResets = factory.CreateCounter("tsviz_window_resets_total", "Machine windows restarted after a gap longer than MaxGapSeconds.");
         InsufficientData = factory.CreateCounter("tsviz_insufficient_data_total", "insufficient_data results published (a gap reset the machine's window), per machine.", "machine");
         WindowsScored = factory.CreateCounter("tsviz_windows_scored_total", "Windows scored and explained, by outcome (anomaly, normal).", "outcome");
@@ -56,6 +63,13 @@ internal sealed class MonitorMetrics
     public Counter MessagesRejected { get; }
     public Counter MessagesRedelivered { get; }
     public Counter SamplesDropped { get; }
+    public Counter MessagesDropped { get; }
+    public Counter MachineMessagesRejected { get; }
+    public Gauge Machines { get; }
+    public Counter MachinesEvicted { get; }
+    public Counter ExplanationsFailed { get; }
+    public Gauge HistoryBacklog { get; }
+    public Counter HistoryWriteFailures { get; }
     public Counter InsufficientData { get; }
     public Counter WindowResets { get; }
     public Counter WindowsScored { get; }
@@ -84,4 +98,26 @@ internal sealed class MonitorMetrics
     public Gauge PruningCandidates { get; }
     public Gauge DeadFilters { get; }
     public Counter RetentionDeleted { get; }
+
+    /// <summary>Removes every series labelled with <paramref name="machine"/> (an evicted machine), so series stay bounded.</summary>
+    public void ForgetMachine(string machine)
+    {
+        bool Of(string[] labels) => labels[0] == machine;
+        RemoveMatching(Score, Of);
+        RemoveMatching(AlertOpen, Of);
+        RemoveMatching(RobustnessScoreAfter, Of);
+        RemoveMatching(ChannelContribution, Of);
+        RemoveMatching(AlertsOpened, Of);
+        RemoveMatching(InsufficientData, Of);
+        RemoveMatching(MachineMessagesRejected, Of);
+    }
+
+    private static void RemoveMatching<TChild>(Collector<TChild> collector, Func<string[], bool> match)
+        where TChild : ChildBase
+    {
+        foreach (var labels in collector.GetAllLabelValues().Where(match).ToList())
+        {
+            collector.RemoveLabelled(labels);
+        }
+    }
 }

@@ -26,6 +26,18 @@ public sealed class MonitorOptions
 
     public int QueueCapacity { get; set; } = 20_000;
 
+    /// <summary>Received messages waiting to be decoded (at least Mqtt:ReceiveMaximum; QoS 0 input beyond it is dropped and counted).</summary>
+    public int IngestCapacity { get; set; } = 10_000;
+
+    /// <summary>Machines the monitor holds state for; a message naming one more is dead-lettered (too_many_machines).</summary>
+    public int MaxMachines { get; set; } = 10_000;
+
+    /// <summary>A machine silent for this long is forgotten: its partial window, alert (closed: machine_idle) and series.</summary>
+    public double MachineIdleSeconds { get; set; } = 3600;
+
+    /// <summary>A sample stamped further ahead of the monitor's clock is dead-lettered (future_timestamp).</summary>
+    public double MaxFutureSkewSeconds { get; set; } = 5;
+
     /// <summary>An open alert closes after this many windows below the threshold minus <see cref="AlertHysteresis"/>.</summary>
     public int AlertCloseAfterWindows { get; set; } = 3;
 
@@ -45,6 +57,21 @@ public sealed class MonitorOptions
     public HistorySettings History { get; set; } = new();
 
     public JobSettings Jobs { get; set; } = new();
+
+    public HealthSettings Health { get; set; } = new();
+}
+
+/// <summary>Liveness of the live path's stages and bounded shutdown.</summary>
+public sealed class HealthSettings
+{
+    /// <summary>A stage with input waiting and no progress for this long is stalled: /health answers 503.</summary>
+    public double StallSeconds { get; set; } = 30;
+
+    /// <summary>A stage faulted, or stalled this long, stops the monitor with exit code 70 (its supervisor restarts it).</summary>
+    public double ExitAfterStallSeconds { get; set; } = 120;
+
+    /// <summary>Longest shutdown: draining stops after this, and a stage that still holds the process is abandoned.</summary>
+    public double ShutdownGraceSeconds { get; set; } = 30;
 }
 
 /// <summary>The explanation history (SQLite file; the Quartz job store lives in the same file).</summary>
@@ -65,6 +92,9 @@ public sealed class HistorySettings
     public double RetainAlertsDays { get; set; } = 365;
 
     public double RetainAnalysesDays { get; set; } = 90;
+
+    /// <summary>How long a history statement waits for a lock held by another connection before it fails (and is retried).</summary>
+    public double BusyTimeoutSeconds { get; set; } = 5;
 }
 
 /// <summary>The nightly Quartz jobs.</summary>
@@ -131,6 +161,9 @@ public sealed class MqttSettings
     public ushort ReceiveMaximum { get; set; } = 1000;
 
     public int MaxPayloadBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Largest MQTT packet the monitor's client accepts, and the embedded broker takes from a publisher.</summary>
+    public int MaxPacketBytes { get; set; } = 512 * 1024;
 }
 
 public sealed class SimulatorSettings
@@ -202,6 +235,15 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(options.MaxGapSeconds > 0, "MaxGapSeconds", "must be positive", options.MaxGapSeconds);
         Check(options.MaxBatch is >= 1 and <= 4096, "MaxBatch", "must lie in 1..4096", options.MaxBatch);
         Check(options.MaxWaitMilliseconds is >= 0 and <= 10_000, "MaxWaitMilliseconds", "must lie in 0..10000", options.MaxWaitMilliseconds);
+        Check(options.IngestCapacity >= options.Mqtt.ReceiveMaximum, "IngestCapacity", $"must be at least Mqtt:ReceiveMaximum ({options.Mqtt.ReceiveMaximum})", options.IngestCapacity);
+        Check(options.MaxMachines is >= 1 and <= 1_000_000, "MaxMachines", "must lie in 1..1000000", options.MaxMachines);
+        Check(options.MachineIdleSeconds > options.MaxGapSeconds, "MachineIdleSeconds", $"must exceed MaxGapSeconds ({options.MaxGapSeconds})", options.MachineIdleSeconds);
+        Check(options.MaxFutureSkewSeconds is >= 0 and <= 86_400, "MaxFutureSkewSeconds", "must lie in 0..86400", options.MaxFutureSkewSeconds);
+        Check(options.Mqtt.MaxPacketBytes > options.Mqtt.MaxPayloadBytes, "Mqtt:MaxPacketBytes", $"must exceed Mqtt:MaxPayloadBytes ({options.Mqtt.MaxPayloadBytes})", options.Mqtt.MaxPacketBytes);
+        Check(options.Health.StallSeconds > 0, "Health:StallSeconds", "must be positive", options.Health.StallSeconds);
+        Check(options.Health.ExitAfterStallSeconds >= options.Health.StallSeconds, "Health:ExitAfterStallSeconds", $"must be at least Health:StallSeconds ({options.Health.StallSeconds})", options.Health.ExitAfterStallSeconds);
+        Check(options.Health.ShutdownGraceSeconds is > 0 and <= 3600, "Health:ShutdownGraceSeconds", "must lie in (0, 3600]", options.Health.ShutdownGraceSeconds);
+        Check(options.History.BusyTimeoutSeconds is > 0 and <= 600, "History:BusyTimeoutSeconds", "must lie in (0, 600]", options.History.BusyTimeoutSeconds);
         Check(options.QueueCapacity >= options.MaxBatch, "QueueCapacity", $"must be at least MaxBatch ({options.MaxBatch})", options.QueueCapacity);
         Check(options.AlertCloseAfterWindows >= 1, "AlertCloseAfterWindows", "must be at least 1", options.AlertCloseAfterWindows);
         Check(options.AlertHysteresis is >= 0 and < 1, "AlertHysteresis", "must lie in [0, 1)", options.AlertHysteresis);

@@ -24,6 +24,12 @@ internal static partial class RunVerb
             // Fail fast, with one clear line, on a bad configuration or model before anything starts.
             var options = app.Services.GetRequiredService<IOptions<MonitorOptions>>().Value;
             var model = app.Services.GetRequiredService<LiveModel>();
+            if (options.History.Enabled)
+            {
+                // A corrupt or unreadable history file stops here with one line, before anything connects.
+                await app.Services.GetRequiredService<TSViz.Plugins.History.IHistoryStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (options.WarmUp)
             {
                 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RunVerb).FullName!);
@@ -31,8 +37,39 @@ internal static partial class RunVerb
                 var took = model.WarmUp(options.MaxBatch, options.RobustnessEpsilon);
                 Log.WarmedUp(logger, took.TotalSeconds);
             }
+            // Shutdown is bounded: a stage that ignores its cancellation cannot hold SIGTERM (or a watchdog stop) past
+            // the grace period; the process then exits non-zero rather than hang.
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            var watchdog = app.Services.GetRequiredService<HealthWatchdog>(); // RunAsync disposes the services
+            var grace = TimeSpan.FromSeconds(options.Health.ShutdownGraceSeconds + 5);
+            using var finished = new CancellationTokenSource();
+            using var forced = lifetime.ApplicationStopping.Register(() => _ = Task.Delay(grace, finished.Token).ContinueWith(
+                delay =>
+                {
+                    if (delay.IsCanceled)
+                    {
+                        return;
+                    }
+
+                    error.WriteLine($"error: shutdown took longer than Monitor:Health:ShutdownGraceSeconds ({options.Health.ShutdownGraceSeconds} s) + 5 s; exiting");
+                    error.Flush();
+                    Environment.Exit(HealthWatchdog.FailedExitCode);
+                },
+                TaskScheduler.Default));
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
-            return 0;
+            await finished.CancelAsync().ConfigureAwait(false);
+            int code = watchdog.ExitCode;
+            if (code != 0)
+            {
+                await error.WriteLineAsync("error: a stage of the live path failed (see the log above); exiting so the supervisor restarts the monitor").ConfigureAwait(false);
+            }
+
+            return code;
+        }
+        catch (TSViz.Plugins.History.HistoryStoreException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return 2;
         }
         catch (OptionsValidationException ex)
         {

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using TSViz.Explain.Attribution;
 using TSViz.Explain.Data;
-using TSViz.Explain.Robustness;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.History;
 using TSViz.Plugins.Alerts;
@@ -13,15 +11,20 @@ using TSViz.Plugins.Windows;
 namespace TSViz.Monitor.Live;
 
 /// <summary>
-/// The live path's back half: micro-batches windows across machines (bounded size, bounded wait), scores them in
-/// ONNX Runtime, explains them on the same model file (saliency, channel contributions, top filters, one FGSM step),
-/// adds the smallest flipping eps and the top filters' own saliency for windows of an open alert, publishes the
-/// explanation and the alert state, and only then releases the input messages for acknowledgement.
+/// The live path's processor: micro-batches windows across machines (bounded size, bounded wait), scores them in
+/// ONNX Runtime, updates each machine's alert episode, explains them on the same model file, publishes the results
+/// and hands them to the history with the checkpoints queued behind them; the input is released for
+/// acknowledgement once the history has them. A window whose explanation fails is still published and stored with
+/// its score and reason code explanation_failed. Alert episodes are restored from the history at start.
 /// </summary>
 internal sealed partial class WindowProcessor(
-    IOptions<MonitorOptions> options, LiveModel model, MonitorWorker worker, MonitorMetrics metrics, HistoryWriter history, TimeProvider time, ILogger<WindowProcessor> logger)
+    IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IResultPublisher publisher,
+    ILiveExplainer explainer, MonitorMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
+    IHistoryStore? store = null)
     : BackgroundService
 {
+    public const string StageName = "process";
+
     private readonly AlertTracker alerts = new(new AlertSettings
     {
         OpenAt = model.Threshold,
@@ -29,37 +32,138 @@ internal sealed partial class WindowProcessor(
         CloseAfterWindows = options.Value.AlertCloseAfterWindows,
     });
 
+    private readonly StageHealth.Stage stage = health.Register(StageName);
     private readonly Dictionary<string, ExplanationMessage> peaks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (float[] Signature, int SaliencyLength)> peakSignatures = new(StringComparer.Ordinal);
 
+    /// <summary>Open episodes restored from the history: their peak details until a live window raises the peak.</summary>
+    private readonly Dictionary<string, AlertRecord> restored = new(StringComparer.Ordinal);
+
+    /// <summary>Alert records to store and retained alert messages to publish once the loop starts (restored state).</summary>
+    private readonly List<AlertRecord> closedAtStart = [];
+
+    private readonly List<AlertState> republishAtStart = [];
+
+    /// <summary>
+    /// Restores alert state before any input arrives: each machine's newest episode (so numbering continues); an
+    /// open one continues when the machine's partial window was checkpointed (its stream resumes where it stopped),
+    /// otherwise it is closed with reason monitor_restarted; older episodes still marked open are closed the same way.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (store is not null && options.Value.History.Enabled)
+        {
+            var latest = await store.LatestAlertsAsync(cancellationToken).ConfigureAwait(false);
+            var open = await store.OpenAlertsAsync(cancellationToken).ConfigureAwait(false);
+            var checkpointed = (await store.LoadCheckpointsAsync(cancellationToken).ConfigureAwait(false)).Select(c => c.Machine).ToHashSet(StringComparer.Ordinal);
+            var newestEnds = await store.NewestWindowEndsAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var record in latest)
+            {
+                var state = StateOf(record);
+                if (state.Open && !checkpointed.Contains(record.Machine))
+                {
+                    state = state with { Open = false, ClosedAt = newestEnds.GetValueOrDefault(record.Machine, time.GetUtcNow()), CloseReason = "monitor_restarted" };
+                    closedAtStart.Add(record with { Status = "closed", ClosedAt = state.ClosedAt, CloseReason = state.CloseReason });
+                    republishAtStart.Add(state);
+                    restored[record.Machine] = record;
+                }
+                else if (state.Open)
+                {
+                    restored[record.Machine] = record;
+                }
+
+                alerts.Restore(state);
+            }
+
+            var newestIds = latest.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var record in open.Where(r => !newestIds.Contains(r.Id)))
+            {
+                closedAtStart.Add(record with { Status = "closed", ClosedAt = newestEnds.GetValueOrDefault(record.Machine, time.GetUtcNow()), CloseReason = "monitor_restarted" });
+            }
+
+            int continued = latest.Count(r => r.Status == "open") - republishAtStart.Count;
+            if (closedAtStart.Count > 0 || continued > 0)
+            {
+                LogAlertsRestored(logger, continued, closedAtStart.Count);
+            }
+
+            foreach (var record in latest)
+            {
+                metrics.AlertOpen.WithLabels(record.Machine).Set(alerts.Current(record.Machine) is { Open: true } ? 1 : 0);
+            }
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static AlertState StateOf(AlertRecord record)
+        => new(record.Machine, record.Status == "open", record.Since, record.ClosedAt, record.PeakScore, record.PeakWindowId ?? string.Empty, record.Episode) { CloseReason = record.CloseReason };
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var settings = options.Value;
-        var reader = worker.Windows;
-        var batch = new List<PendingWindow>(settings.MaxBatch);
         history.Start();
-        // Runs until the worker completes the queue at shutdown (not on this service's own stop signal): the
-        // worker stops first and waits for this loop to publish what is queued.
+        try
+        {
+            await PublishRestoredAsync().ConfigureAwait(false);
+            await RunAsync().ConfigureAwait(false);
+            await history.CompleteAsync().ConfigureAwait(false);
+            stage.Stopped();
+        }
+        catch (Exception ex)
+        {
+            stage.Fault(ex);
+            LogStageDied(logger, ex);
+            throw;
+        }
+        finally
+        {
+            queues.MarkDrained();
+        }
+    }
+
+    private async Task PublishRestoredAsync()
+    {
+        foreach (var state in republishAtStart)
+        {
+            await PublishAlertAsync(state, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (closedAtStart.Count > 0)
+        {
+            await history.EnqueueAsync(new HistoryBatch { Alerts = closedAtStart.ToList() }, static () => { }, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs until the ingest stage completes the queue at shutdown (not on this service's own stop signal): the gateway
+    /// stops first and waits for this loop to publish and store what is queued.
+    /// </summary>
+    private async Task RunAsync()
+    {
+        var settings = options.Value;
+        var reader = queues.Items.Reader;
+        var batch = new List<LiveItem>(settings.MaxBatch);
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             batch.Clear();
+            int windows = 0;
             var deadline = time.GetTimestamp() + (long)(settings.MaxWaitMilliseconds / 1000.0 * time.TimestampFrequency);
-            while (batch.Count < settings.MaxBatch)
+            while (windows < settings.MaxBatch)
             {
                 if (reader.TryRead(out var item))
                 {
                     batch.Add(item);
+                    windows += item is WindowItem ? 1 : 0;
                     continue;
                 }
 
-                var remaining = time.GetElapsedTime(time.GetTimestamp(), deadline);
-                if (batch.Count > 0 && time.GetTimestamp() >= deadline)
+                if (time.GetTimestamp() >= deadline || windows == 0)
                 {
-                    break;
+                    break; // a batch without windows (checkpoints, notices) goes at once
                 }
 
                 using var wait = new CancellationTokenSource();
-                wait.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+                wait.CancelAfter(time.GetElapsedTime(time.GetTimestamp(), deadline) is var remaining && remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
                 try
                 {
                     if (!await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
@@ -73,49 +177,106 @@ internal sealed partial class WindowProcessor(
                 }
             }
 
+            stage.Waiting(reader.Count + batch.Count);
             await ProcessInOrderAsync(batch).ConfigureAwait(false);
+            stage.Progress();
+            stage.Waiting(reader.Count);
+            metrics.QueueDepth.Set(reader.Count);
         }
-
-        await history.CompleteAsync().ConfigureAwait(false);
-        worker.MarkDrained();
     }
 
-    /// <summary>Scores the batch's windows; a gap notice among them is published between the windows before and after it.</summary>
-    private async Task ProcessInOrderAsync(List<PendingWindow> batch)
+    /// <summary>
+    /// Scores the batch's windows in runs; a gap notice or an eviction is handled between the windows before and after
+    /// it. The checkpoints go to the history after every window of the batch, so they are never stored ahead of the
+    /// windows of the messages they cover.
+    /// </summary>
+    private async Task ProcessInOrderAsync(List<LiveItem> batch)
     {
-        int from = 0;
-        for (int i = 0; i <= batch.Count; i++)
+        var run = new List<WindowItem>();
+        var checkpoints = new List<WindowCheckpoint>();
+        var removed = new List<string>();
+        var sources = new List<InFlightMessage>();
+        foreach (var item in batch)
         {
-            if (i < batch.Count && batch[i].Gap is null)
+            switch (item)
             {
-                continue;
+                case WindowItem window:
+                    run.Add(window);
+                    break;
+                case CheckpointItem checkpoint:
+                    checkpoints.AddRange(checkpoint.Checkpoints);
+                    sources.AddRange(checkpoint.Sources);
+                    break;
+                case GapItem gap:
+                    await ProcessWindowsAsync(run).ConfigureAwait(false);
+                    await PublishGapAsync(gap).ConfigureAwait(false);
+                    break;
+                case EvictItem evict:
+                    await ProcessWindowsAsync(run).ConfigureAwait(false);
+                    await EvictAsync(evict).ConfigureAwait(false);
+                    removed.Add(evict.Machine);
+                    break;
             }
-
-            if (i > from)
-            {
-                var windows = await WithoutRepeatsAsync(from == 0 && i == batch.Count ? batch : batch.GetRange(from, i - from)).ConfigureAwait(false);
-                if (windows.Count > 0)
-                {
-                    await ProcessAsync(windows, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-
-            if (i < batch.Count)
-            {
-                var gap = batch[i].Gap!;
-                await worker.PublishAsync(worker.Topic(gap.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
-                var source = batch[i].Source;
-                await history.EnqueueAsync(
-                    [new WindowRecord { Id = gap.Id, Machine = gap.Machine, ModelVersion = gap.ModelVersion, WindowStart = gap.GapStart, WindowEnd = gap.GapEnd, ReasonCode = gap.ReasonCode }],
-                    [], () =>
-                    {
-                        source.WindowDone();
-                        worker.RequestAcknowledgement();
-                    }, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            from = i + 1;
         }
+
+        await ProcessWindowsAsync(run).ConfigureAwait(false);
+        if (checkpoints.Count > 0 || removed.Count > 0)
+        {
+            // Of several checkpoints of one machine the last wins; a machine evicted after its checkpoint has none.
+            var latest = checkpoints.GroupBy(c => c.Machine, StringComparer.Ordinal).Select(g => g.Last()).Where(c => !removed.Contains(c.Machine)).ToList();
+            await history.EnqueueAsync(new HistoryBatch { Checkpoints = latest, RemovedCheckpoints = removed }, () => Release(sources), CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private void Release(IEnumerable<InFlightMessage> sources)
+    {
+        foreach (var source in sources)
+        {
+            source.PendingDone();
+        }
+
+        tracker.Request();
+    }
+
+    private async Task ProcessWindowsAsync(List<WindowItem> run)
+    {
+        if (run.Count == 0)
+        {
+            return;
+        }
+
+        var fresh = await WithoutRepeatsAsync(run).ConfigureAwait(false);
+        if (fresh.Count > 0)
+        {
+            await ProcessAsync(fresh, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        run.Clear();
+    }
+
+    private async Task PublishGapAsync(GapItem item)
+    {
+        var gap = item.Notice;
+        await publisher.PublishAsync(publisher.Topic(gap.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
+        await history.EnqueueAsync(
+            new HistoryBatch { Windows = [new WindowRecord { Id = gap.Id, Machine = gap.Machine, ModelVersion = gap.ModelVersion, WindowStart = gap.GapStart, WindowEnd = gap.GapEnd, ReasonCode = gap.ReasonCode }] },
+            () => Release([item.Source]), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>An idle machine is forgotten: an open alert closes (machine_idle), its state and series go.</summary>
+    private async Task EvictAsync(EvictItem evict)
+    {
+        if (alerts.Close(evict.Machine, evict.At, "machine_idle") is { } closed)
+        {
+            await PublishAlertAsync(closed, CancellationToken.None).ConfigureAwait(false);
+            await history.EnqueueAsync(new HistoryBatch { Alerts = [AlertRecordOf(closed)] }, static () => { }, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        alerts.Remove(evict.Machine);
+        peaks.Remove(evict.Machine);
+        peakSignatures.Remove(evict.Machine);
+        restored.Remove(evict.Machine);
+        metrics.ForgetMachine(evict.Machine);
     }
 
     /// <summary>
@@ -123,22 +284,23 @@ internal sealed partial class WindowProcessor(
     /// published and stored before the monitor restarted, only the acknowledgement was lost. They are counted, not
     /// scored, published or counted again; their input is released for acknowledgement.
     /// </summary>
-    private async Task<List<PendingWindow>> WithoutRepeatsAsync(List<PendingWindow> batch)
+    private async Task<List<WindowItem>> WithoutRepeatsAsync(List<WindowItem> batch)
     {
         var ids = batch.Select(b => WindowId(b.Window)).ToList();
         var stored = await history.AlreadyStoredAsync(batch.Select((b, i) => (ids[i], b.Window.Machine, b.Window.End)).ToList(), CancellationToken.None).ConfigureAwait(false);
         if (stored.Count == 0)
         {
-            return batch;
+            return [.. batch];
         }
 
-        var fresh = new List<PendingWindow>(batch.Count);
+        var fresh = new List<WindowItem>(batch.Count);
+        var repeated = new List<InFlightMessage>();
         for (int i = 0; i < batch.Count; i++)
         {
             if (stored.Contains(ids[i]))
             {
                 metrics.WindowsRepeated.Inc();
-                batch[i].Source.WindowDone();
+                repeated.Add(batch[i].Source);
             }
             else
             {
@@ -146,13 +308,13 @@ internal sealed partial class WindowProcessor(
             }
         }
 
-        worker.RequestAcknowledgement();
+        Release(repeated);
         return fresh;
     }
 
     private string WindowId(AssembledWindow window) => model.ResultId(window.Machine, window.End);
 
-    private async Task ProcessAsync(List<PendingWindow> batch, CancellationToken cancellationToken)
+    private async Task ProcessAsync(List<WindowItem> batch, CancellationToken cancellationToken)
     {
         int n = batch.Count;
         var metadata = model.Metadata;
@@ -160,8 +322,7 @@ internal sealed partial class WindowProcessor(
         int length = metadata.WindowLength;
         int size = channels * length;
         metrics.BatchSize.Observe(n);
-        metrics.QueueDepth.Set(worker.Windows.Count);
-        double queueMs = time.GetElapsedTime(batch[0].ReceivedTimestamp).TotalMilliseconds;
+        double queueMs = time.GetElapsedTime(batch[0].Source.ReceivedTimestamp).TotalMilliseconds;
 
         var values = new float[n * size];
         for (int i = 0; i < n; i++)
@@ -177,47 +338,33 @@ internal sealed partial class WindowProcessor(
         double scoreMs = watch.Elapsed.TotalMilliseconds;
         metrics.StageDuration.WithLabels("score").Observe(watch.Elapsed.TotalSeconds);
 
-        watch.Restart();
-        using var explainerTurn = await model.TakeExplainerAsync(cancellationToken).ConfigureAwait(false);
-        var explanations = model.Explainer.Explain(values, n, new ExplainOptions { IncludeReceivedSaliency = false });
-        var fgsm = model.Explainer.Fgsm(values, n, options.Value.RobustnessEpsilon);
-
         // Alert state first: windows of an open alert get the expensive explanations.
         var changes = new (AlertChange Change, AlertState? State)[n];
         var ids = new string[n];
+        var alerting = new bool[n];
         for (int i = 0; i < n; i++)
         {
             var window = batch[i].Window;
             ids[i] = WindowId(window);
             changes[i] = alerts.Update(window.Machine, window.End, scores[i], ids[i]);
+            alerting[i] = changes[i].State is { Open: true } && changes[i].Change != AlertChange.Closed;
         }
 
-        var alerting = Enumerable.Range(0, n).Where(i => changes[i].State is { Open: true } && changes[i].Change != AlertChange.Closed).ToArray();
-        var flips = new Dictionary<int, FlipSearchResult>();
-        var filterMaps = new Dictionary<int, IReadOnlyList<FilterSaliencyMessage>>();
-        if (alerting.Length > 0)
+        watch.Restart();
+        LiveExplanation[]? explained = null;
+        string? failure = null;
+        try
         {
-            var subset = alerting.SelectMany(i => values.AsSpan(i * size, size).ToArray()).ToArray();
-            var found = model.Explainer.SmallestFlippingEpsilon(subset, alerting.Length, new FlipSearchOptions { EpsilonMax = options.Value.AlertEpsilonMax });
-            for (int k = 0; k < alerting.Length; k++)
-            {
-                int i = alerting[k];
-                flips[i] = found[k];
-                if (found[k].SmallestFlippingEpsilon is double eps)
-                {
-                    metrics.SmallestFlippingEpsilon.Observe(eps);
-                }
-
-                if (options.Value.TopFilters > 0)
-                {
-                    var chosen = explanations[i].Layers.ToDictionary(l => l.Name, l => l.Ranking.Take(options.Value.TopFilters).ToArray());
-                    filterMaps[i] = model.Explainer.FilterSaliency(values.AsSpan(i * size, size), 1, chosen)[0]
-                        .Select(m => new FilterSaliencyMessage(m.Layer, m.Filter, ChannelRows.Of(m.Saliency, channels, length))).ToList();
-                }
-            }
+            explained = await explainer.ExplainAsync(values, n, alerting, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The scores stand: the windows are published and stored with them and a reason saying why they are unexplained.
+            failure = $"{ex.GetType().Name}: {ex.Message}";
+            metrics.ExplanationsFailed.Inc(n);
+            LogExplainFailed(logger, n, ex);
         }
 
-        explainerTurn.Dispose(); // publishing does not need the explainer
         double explainMs = watch.Elapsed.TotalMilliseconds;
         metrics.StageDuration.WithLabels("explain").Observe(watch.Elapsed.TotalSeconds);
 
@@ -225,65 +372,72 @@ internal sealed partial class WindowProcessor(
         var publishes = new List<Task>(n + 4);
         var records = new List<WindowRecord>(n);
         var alertRecords = new List<AlertRecord>();
+        var timings = new TimingsMessage(queueMs, scoreMs, explainMs, n);
         for (int i = 0; i < n; i++)
         {
             var window = batch[i].Window;
-            var e = explanations[i];
             bool decision = scores[i] >= model.Threshold;
-            var contributions = metadata.Channels.Select((name, c) => (name, c)).ToDictionary(p => p.name, p => e.ChannelContributions[p.c]);
-            string dominant = metadata.Channels[Array.IndexOf(e.ChannelContributions, e.ChannelContributions.Max())];
-            var topFilters = e.Layers.SelectMany(l => l.Ranking.Take(options.Value.TopFilters)
-                .Select(f => new TopFilterMessage(l.Name, f, l.Influence[f], l.Scaled[f]))).ToList();
-            flips.TryGetValue(i, out var flip);
             var (change, state) = changes[i];
-            var message = new ExplanationMessage(
-                ids[i], window.Machine, model.Version, window.Start, window.End, scores[i], decision,
-                decision ? "anomaly" : "normal",
-                e.Differentiated, e.GradientsVanished, contributions, dominant,
-                ChannelRows.Of(e.Saliency, channels, length),
-                e.TopSteps.Select(s => new TopStepMessage(s.ChannelName, s.Step, s.Saliency)).ToList(),
-                topFilters,
-                new RobustnessMessage("fgsm", fgsm[i].Epsilon, fgsm[i].ScoreBefore, fgsm[i].ScoreAfter, fgsm[i].Flipped ?? false,
-                    flip?.SmallestFlippingEpsilon, flip?.NotFlippedUpTo),
-                state is null ? null : new AlertSummaryMessage(state.Open, state.Episode),
-                filterMaps.GetValueOrDefault(i),
-                new TimingsMessage(queueMs, scoreMs, explainMs, n));
+            var summary = state is null ? null : new AlertSummaryMessage(state.Open, state.Episode);
+            bool inAlert = state is { Open: true } || change == AlertChange.Closed;
+            string? alertId = state is not null && inAlert ? AlertId(state) : null;
+            byte[] payload;
+            WindowRecord record;
+            if (explained is null)
+            {
+                var message = new UnexplainedMessage(ids[i], window.Machine, model.Version, window.Start, window.End, scores[i], decision, "explanation_failed", failure!, summary, timings);
+                payload = JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.UnexplainedMessage);
+                record = new WindowRecord
+                {
+                    Id = ids[i], Machine = window.Machine, ModelVersion = model.Version, WindowStart = window.Start, WindowEnd = window.End,
+                    Score = scores[i], Decision = decision, ReasonCode = message.ReasonCode, AlertId = alertId,
+                };
+            }
+            else
+            {
+                var (message, filters) = Message(explained[i], ids[i], window, scores[i], decision, summary, timings);
+                payload = JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage);
+                if (change is AlertChange.Opened or AlertChange.PeakRaised)
+                {
+                    peaks[window.Machine] = message;
+                    peakSignatures[window.Machine] = Signature(explained[i].Explanation);
+                    restored.Remove(window.Machine);
+                }
+
+                var top = message.TopSteps.Count > 0 ? message.TopSteps[0] : null;
+                record = new WindowRecord
+                {
+                    Id = ids[i],
+                    Machine = window.Machine,
+                    ModelVersion = model.Version,
+                    WindowStart = window.Start,
+                    WindowEnd = window.End,
+                    Score = scores[i],
+                    Decision = decision,
+                    ReasonCode = message.ReasonCode,
+                    ChannelContributions = message.ChannelContributions,
+                    DominantChannel = message.DominantChannel,
+                    TopStepChannel = top?.Channel,
+                    TopStep = top?.Step,
+                    TopFilters = filters,
+                    ScoreAfterFgsm = explained[i].Fgsm.ScoreAfter,
+                    SmallestFlippingEpsilon = explained[i].Flip?.SmallestFlippingEpsilon,
+                    AlertId = alertId,
+                    Detail = history.Enabled && ((state is { Open: true }) || history.Sampled(ids[i]))
+                        ? new WindowDetail(payload, window.Values, channels, length)
+                        : null,
+                };
+                metrics.RobustnessScoreAfter.WithLabels(window.Machine).Set(explained[i].Fgsm.ScoreAfter);
+                foreach (var (channel, share) in message.ChannelContributions)
+                {
+                    metrics.ChannelContribution.WithLabels(window.Machine, channel).Set(share);
+                }
+            }
 
             // Pipelined: every publish of the batch is in flight at once (MQTTnet sends them in call order), so the
             // batch costs one broker round trip rather than one per window.
-            var payload = JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage);
-            publishes.Add(worker.PublishAsync(worker.Topic(window.Machine, "explanation"), payload, false, cancellationToken));
-            if (change is AlertChange.Opened or AlertChange.PeakRaised)
-            {
-                peaks[window.Machine] = message;
-                peakSignatures[window.Machine] = Signature(e);
-            }
-
-            bool inAlert = state is { Open: true } || change == AlertChange.Closed;
-            var top = e.TopSteps.Count > 0 ? e.TopSteps[0] : null;
-            records.Add(new WindowRecord
-            {
-                Id = ids[i],
-                Machine = window.Machine,
-                ModelVersion = model.Version,
-                WindowStart = window.Start,
-                WindowEnd = window.End,
-                Score = scores[i],
-                Decision = decision,
-                ReasonCode = message.ReasonCode,
-                ChannelContributions = contributions,
-                DominantChannel = dominant,
-                TopStepChannel = top?.ChannelName,
-                TopStep = top?.Step,
-                TopFilters = topFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
-                ScoreAfterFgsm = fgsm[i].ScoreAfter,
-                SmallestFlippingEpsilon = flip?.SmallestFlippingEpsilon,
-                AlertId = state is not null && inAlert ? AlertId(state) : null,
-                Detail = history.Enabled && ((state is { Open: true }) || history.Sampled(ids[i]))
-                    ? new WindowDetail(payload, window.Values, channels, length)
-                    : null,
-            });
-
+            publishes.Add(publisher.PublishAsync(publisher.Topic(window.Machine, "explanation"), payload, false, cancellationToken));
+            records.Add(record);
             if (change != AlertChange.None && state is not null)
             {
                 publishes.Add(PublishAlertAsync(state, cancellationToken));
@@ -291,53 +445,67 @@ internal sealed partial class WindowProcessor(
                 if (change == AlertChange.Opened)
                 {
                     metrics.AlertsOpened.WithLabels(window.Machine).Inc();
-                    LogAlertOpened(logger, window.Machine, scores[i], dominant);
+                    LogAlertOpened(logger, window.Machine, scores[i]);
                 }
             }
 
             metrics.WindowsScored.WithLabels(decision ? "anomaly" : "normal").Inc();
             metrics.Score.WithLabels(window.Machine).Set(scores[i]);
             metrics.AlertOpen.WithLabels(window.Machine).Set(state is { Open: true } ? 1 : 0);
-            metrics.RobustnessScoreAfter.WithLabels(window.Machine).Set(fgsm[i].ScoreAfter);
-            foreach (var (channel, share) in contributions)
-            {
-                metrics.ChannelContribution.WithLabels(window.Machine, channel).Set(share);
-            }
-
         }
 
         await Task.WhenAll(publishes).ConfigureAwait(false);
         for (int i = 0; i < n; i++)
         {
-            metrics.EndToEnd.Observe(time.GetElapsedTime(batch[i].ReceivedTimestamp).TotalSeconds);
+            metrics.EndToEnd.Observe(time.GetElapsedTime(batch[i].Source.ReceivedTimestamp).TotalSeconds);
         }
 
         metrics.StageDuration.WithLabels("publish").Observe(watch.Elapsed.TotalSeconds);
 
         // The input is acknowledged once the history has the records too (written in the background).
         var sources = batch.Select(b => b.Source).ToArray();
-        await history.EnqueueAsync(records, alertRecords, () =>
-        {
-            foreach (var source in sources)
-            {
-                source.WindowDone();
-            }
+        await history.EnqueueAsync(new HistoryBatch { Windows = records, Alerts = alertRecords }, () => Release(sources), cancellationToken).ConfigureAwait(false);
+    }
 
-            worker.RequestAcknowledgement();
-        }, cancellationToken).ConfigureAwait(false);
+    /// <summary>The explanation message of one window and its top filters.</summary>
+    private (ExplanationMessage Message, List<FilterRef> Filters) Message(LiveExplanation live, string id, AssembledWindow window, float score, bool decision, AlertSummaryMessage? alert, TimingsMessage timings)
+    {
+        var metadata = model.Metadata;
+        int channels = metadata.Channels.Count;
+        int length = metadata.WindowLength;
+        var e = live.Explanation;
+        var contributions = metadata.Channels.Select((name, c) => (name, c)).ToDictionary(p => p.name, p => e.ChannelContributions[p.c]);
+        string dominant = metadata.Channels[Array.IndexOf(e.ChannelContributions, e.ChannelContributions.Max())];
+        var topFilters = e.Layers.SelectMany(l => l.Ranking.Take(options.Value.TopFilters)
+            .Select(f => new TopFilterMessage(l.Name, f, l.Influence[f], l.Scaled[f]))).ToList();
+        var fgsm = live.Fgsm;
+        var message = new ExplanationMessage(
+            id, window.Machine, model.Version, window.Start, window.End, score, decision,
+            decision ? "anomaly" : "normal",
+            e.Differentiated, e.GradientsVanished, contributions, dominant,
+            ChannelRows.Of(e.Saliency, channels, length),
+            e.TopSteps.Select(s => new TopStepMessage(s.ChannelName, s.Step, s.Saliency)).ToList(),
+            topFilters,
+            new RobustnessMessage("fgsm", fgsm.Epsilon, fgsm.ScoreBefore, fgsm.ScoreAfter, fgsm.Flipped ?? false,
+                live.Flip?.SmallestFlippingEpsilon, live.Flip?.NotFlippedUpTo),
+            alert,
+            live.FilterSaliency,
+            timings);
+        return (message, topFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList());
     }
 
     /// <summary>An alert episode's id: machine, since and model (stable across the episode's updates).</summary>
     private string AlertId(AlertState state) => model.ResultId(state.Machine, state.Since);
 
     /// <summary>The peak's saliency pattern (scaled 0-1) followed by the scaled influence of every filter of every layer.</summary>
-    private static (float[] Signature, int SaliencyLength) Signature(WindowExplanation e)
+    private static (float[] Signature, int SaliencyLength) Signature(TSViz.Explain.Attribution.WindowExplanation e)
         => ([.. e.Saliency, .. e.Layers.SelectMany(l => l.Scaled)], e.Saliency.Length);
 
     private AlertRecord AlertRecordOf(AlertState state)
     {
         var peak = peaks.GetValueOrDefault(state.Machine);
         var (signature, saliencyLength) = peakSignatures.GetValueOrDefault(state.Machine);
+        var before = restored.GetValueOrDefault(state.Machine);
         return new AlertRecord
         {
             Id = AlertId(state),
@@ -347,29 +515,38 @@ internal sealed partial class WindowProcessor(
             Status = state.Open ? "open" : "closed",
             Since = state.Since,
             ClosedAt = state.ClosedAt,
+            CloseReason = state.CloseReason,
             PeakScore = state.PeakScore,
             PeakWindowId = state.PeakWindowId,
-            DominantChannel = peak?.DominantChannel,
-            ChannelContributions = peak?.ChannelContributions ?? new Dictionary<string, float>(),
-            TopFilters = peak?.TopFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList() ?? [],
-            Signature = signature ?? [],
-            SignatureSaliencyLength = saliencyLength,
+            DominantChannel = peak?.DominantChannel ?? before?.DominantChannel,
+            ChannelContributions = peak?.ChannelContributions ?? before?.ChannelContributions ?? new Dictionary<string, float>(),
+            TopFilters = peak?.TopFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList() ?? before?.TopFilters.ToList() ?? [],
+            Signature = signature ?? before?.Signature ?? [],
+            SignatureSaliencyLength = signature is not null ? saliencyLength : before?.SignatureSaliencyLength ?? 0,
         };
     }
 
     private async Task PublishAlertAsync(AlertState state, CancellationToken cancellationToken)
     {
-        var peak = peaks.GetValueOrDefault(state.Machine);
+        var record = AlertRecordOf(state);
         var message = new AlertMessage(
-            AlertId(state),
-            state.Machine, state.Open ? "open" : "closed", state.Since, state.ClosedAt, state.PeakScore, state.PeakWindowId, state.Episode, model.Version,
-            peak?.DominantChannel ?? string.Empty,
-            peak?.ChannelContributions ?? new Dictionary<string, float>(),
-            peak?.TopFilters ?? []);
-        await worker.PublishAsync(worker.Topic(state.Machine, "alert"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true, cancellationToken).ConfigureAwait(false);
+            record.Id, state.Machine, record.Status, state.Since, state.ClosedAt, state.PeakScore, state.PeakWindowId, state.Episode, model.Version,
+            record.DominantChannel ?? string.Empty,
+            record.ChannelContributions,
+            record.TopFilters.Select(f => new TopFilterMessage(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
+            state.CloseReason);
+        await publisher.PublishAsync(publisher.Topic(state.Machine, "alert"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true, cancellationToken).ConfigureAwait(false);
     }
 
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Alert opened on {Machine}: score {Score:F3}")]
+    private static partial void LogAlertOpened(ILogger logger, string machine, float score);
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Alert opened on {Machine}: score {Score:F3}, dominant channel {Channel}")]
-    private static partial void LogAlertOpened(ILogger logger, string machine, float score, string channel);
+    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "Explaining a batch of {Windows} windows failed; they are published and stored with their scores and reason explanation_failed")]
+    private static partial void LogExplainFailed(ILogger logger, int windows, Exception exception);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Alert state restored from the history: {Continued} open episodes continue, {Closed} closed as monitor_restarted")]
+    private static partial void LogAlertsRestored(ILogger logger, int continued, int closed);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Critical, Message = "The processor stopped on an exception it could not contain")]
+    private static partial void LogStageDied(ILogger logger, Exception exception);
 }

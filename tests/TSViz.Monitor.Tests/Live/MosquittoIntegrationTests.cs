@@ -199,7 +199,7 @@ public sealed class MosquittoIntegrationTests
         {
             await untrusting.StartAsync(cancel.Token);
             await Task.Delay(TimeSpan.FromSeconds(2), cancel.Token);
-            Assert.False(untrusting.Services.GetRequiredService<MonitorWorker>().IsConnected);
+            Assert.False(untrusting.Services.GetRequiredService<MqttGateway>().IsConnected);
             Assert.Contains("tsviz_broker_connected 0", await MetricsText(untrusting), StringComparison.Ordinal);
             await untrusting.StopAsync(CancellationToken.None);
         }
@@ -234,7 +234,7 @@ public sealed class MosquittoIntegrationTests
 
     private static async Task WaitConnected(WebApplication app, CancellationToken cancellationToken)
     {
-        var worker = app.Services.GetRequiredService<MonitorWorker>();
+        var worker = app.Services.GetRequiredService<MqttGateway>();
         while (!worker.IsConnected)
         {
             await Task.Delay(100, cancellationToken);

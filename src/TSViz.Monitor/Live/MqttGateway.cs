@@ -1,0 +1,264 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>Publishes the monitor's results (explanations, alerts, dead letters, analyses) to the broker.</summary>
+internal interface IResultPublisher
+{
+    /// <summary>The output topic of <paramref name="kind"/> for <paramref name="machine"/> ({prefix}/{machine}/{kind}).</summary>
+    string Topic(string machine, string kind);
+
+    /// <summary>Publishes with QoS 1, retrying while the broker is away, until it is sent or <paramref name="cancellationToken"/> fires.</summary>
+    Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The live path's MQTT gateway: keeps the connection (QoS 1, persistent session, reconnect with backoff, maximum
+/// packet size), hands every received message to the bounded ingest queue and the acknowledgement tracker, and
+/// publishes results. At shutdown it stops taking input (what arrives stays unacknowledged and is redelivered to the
+/// next run), waits for the stages to drain what they hold, acknowledges it, and only then disconnects.
+/// </summary>
+internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
+{
+    public const string StageName = "mqtt";
+
+    private readonly MonitorOptions options;
+    private readonly LiveQueues queues;
+    private readonly AcknowledgementTracker tracker;
+    private readonly MonitorMetrics metrics;
+    private readonly TimeProvider time;
+    private readonly ILogger<MqttGateway> logger;
+    private readonly IMqttClient client;
+    private readonly StageHealth.Stage stage;
+    private Task ackLoop = Task.CompletedTask;
+    private volatile bool stopping;
+    private int connection;
+
+    public MqttGateway(IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(health);
+        this.options = options.Value;
+        this.queues = queues;
+        this.tracker = tracker;
+        this.metrics = metrics;
+        this.time = time;
+        this.logger = logger;
+        stage = health.Register(StageName);
+        client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        SubscriptionFilter = string.Join('/', this.options.Mqtt.TopicPattern.Split('/').Select(p => p == "{machine}" ? "+" : p));
+    }
+
+    public bool IsConnected => client.IsConnected;
+
+    /// <summary>The input subscription: the topic pattern with "{machine}" as "+".</summary>
+    public string SubscriptionFilter { get; }
+
+    public string Topic(string machine, string kind) => $"{options.Mqtt.OutputPrefix}/{machine}/{kind}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        ackLoop = Task.Run(() => tracker.RunAsync(stoppingToken), CancellationToken.None);
+        try
+        {
+            await KeepConnectedAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            await ackLoop.ConfigureAwait(false);
+        }
+    }
+
+    private async Task KeepConnectedAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        bool everConnected = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (!client.IsConnected)
+            {
+                metrics.BrokerConnected.Set(0);
+                try
+                {
+                    Interlocked.Increment(ref connection);
+                    await ConnectAsync(stoppingToken).ConfigureAwait(false);
+                    metrics.BrokerConnected.Set(1);
+                    if (everConnected)
+                    {
+                        metrics.Reconnects.Inc();
+                    }
+
+                    everConnected = true;
+                    delay = TimeSpan.FromSeconds(1);
+                    LogConnected(logger, options.Mqtt.Host, options.Mqtt.Port, SubscriptionFilter);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogConnectFailed(logger, options.Mqtt.Host, options.Mqtt.Port, delay.TotalSeconds, ex.Message);
+                    await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                    delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
+                    continue;
+                }
+            }
+
+            stage.Progress();
+            // Reconnecting from the Disconnected handler risks a deadlock in MQTTnet 5: poll instead.
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var mqtt = options.Mqtt;
+        var builder = mqtt.ClientOptions()
+            .WithClientId(mqtt.ClientId)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(mqtt.SessionExpirySeconds)
+            .WithReceiveMaximum(mqtt.ReceiveMaximum) // the broker sends at most this many unacknowledged messages: the backpressure
+            .WithMaximumPacketSize((uint)mqtt.MaxPacketBytes) // a compliant broker never sends a larger packet (MQTT 5, 3.1.2.11.4)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
+        await client.ConnectAsync(builder.Build().WithSocketBuffers(), cancellationToken).ConfigureAwait(false);
+        var subscription = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(SubscriptionFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build();
+        await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Hands the message over and returns: decoding, publishing and acknowledging run on the stages' own loops, so
+    /// nothing waits on MQTTnet's dispatcher from inside it. The ingest queue holds at least Mqtt:ReceiveMaximum
+    /// messages, so QoS 1 input (bounded by the broker's in-flight limit) always fits; QoS 0 input beyond the queue's
+    /// capacity is dropped, counted and logged (it was sent at most once).
+    /// </summary>
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    {
+        args.AutoAcknowledge = false;
+        var message = args.ApplicationMessage;
+        if (stopping)
+        {
+            return; // unacknowledged: redelivered to the next run
+        }
+
+        metrics.MessagesReceived.Inc();
+        int arrivedOn = Volatile.Read(ref connection);
+        var entry = new InFlightMessage(
+            message.Topic, message.Payload.ToArray(), message.Dup, time.GetTimestamp(),
+            args.AcknowledgeAsync,
+            () => arrivedOn == Volatile.Read(ref connection) && client.IsConnected);
+        if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
+        {
+            if (!queues.Ingest.Writer.TryWrite(entry))
+            {
+                metrics.MessagesDropped.WithLabels("ingest_queue_full").Inc();
+                LogQos0Dropped(logger, message.Topic, options.IngestCapacity);
+            }
+
+            return;
+        }
+
+        tracker.Track(entry);
+        if (!queues.Ingest.Writer.TryWrite(entry))
+        {
+            // Only a broker that ignores the receive maximum gets here: wait (TCP backpressure) rather than drop.
+            try
+            {
+                await queues.Ingest.Writer.WriteAsync(entry).ConfigureAwait(false);
+            }
+            catch (System.Threading.Channels.ChannelClosedException)
+            {
+                // Shutting down: unacknowledged, redelivered to the next run.
+            }
+        }
+    }
+
+    /// <summary>Publishes with QoS 1, retrying while the broker is away (the caller's input stays unacknowledged meanwhile).</summary>
+    public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain).Build();
+        while (true)
+        {
+            try
+            {
+                if (client.IsConnected)
+                {
+                    await client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPublishRetry(logger, topic, ex.Message);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Shutdown drains: no new input is taken, the messages already received are decoded, every queued window is
+    /// scored, explained, published and stored, the finished input is acknowledged, and only then does the
+    /// connection close. Bounded by the host's shutdown timeout (Health:ShutdownGraceSeconds).
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        stopping = true;
+        queues.Ingest.Writer.TryComplete();
+        try
+        {
+            await queues.Drained.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await tracker.AcknowledgeCompletedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LogDrainIncomplete(logger, queues.Items.Reader.Count, tracker.Count);
+        }
+
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        stage.Stopped();
+        if (client.IsConnected)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPublishRetry(logger, "(disconnect)", ex.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                // The broker did not answer; the connection closes with the process.
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        client.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Connected to MQTT broker {Host}:{Port}, subscribed to {Filter}")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string filter);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Cannot connect to MQTT broker {Host}:{Port}, retrying in {Seconds} s: {Error}")]
+    private static partial void LogConnectFailed(ILogger logger, string host, int port, double seconds, string error);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Publishing to {Topic} failed, retrying: {Error}")]
+    private static partial void LogPublishRetry(ILogger logger, string topic, string error);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Shutdown time ran out with {Items} items queued and {Messages} messages unacknowledged; they are redelivered to the next run")]
+    private static partial void LogDrainIncomplete(ILogger logger, int items, int messages);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Dropped a QoS 0 message on {Topic}: the ingest queue is full ({Capacity} messages, IngestCapacity)")]
+    private static partial void LogQos0Dropped(ILogger logger, string topic, int capacity);
+}
