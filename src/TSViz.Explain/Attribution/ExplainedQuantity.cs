@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchSharp;
 using TSViz.Explain.Graph;
 using static TorchSharp.torch;
 
@@ -34,15 +35,19 @@ internal static class ExplainedQuantity
             case GradientTarget.Logit:
                 return (Pick(values[graph.LogitTensor!], column), "logit");
             default:
-                if (temperature <= 0)
                 {
-                    throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be positive.");
-                }
+                    if (temperature <= 0)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be positive.");
+                    }
 
-                var scaled = values[graph.LogitTensor!] / temperature;
-                var probability = graph.FinalActivation == "Softmax" ? scaled.softmax(1) : scaled.sigmoid();
-                return (Pick(probability, column),
-                    string.Create(CultureInfo.InvariantCulture, $"probability at temperature {temperature}"));
+                    // Held until the division has run: a number converted implicitly could be freed during it.
+                    using var divisor = temperature.ToScalar();
+                    var scaled = values[graph.LogitTensor!].div(divisor);
+                    var probability = graph.FinalActivation == "Softmax" ? scaled.softmax(1) : scaled.sigmoid();
+                    return (Pick(probability, column),
+                        string.Create(CultureInfo.InvariantCulture, $"probability at temperature {temperature}"));
+                }
         }
     }
 

@@ -1,13 +1,15 @@
 using Onnx;
 using TorchSharp;
 using TSViz.Explain.Onnx;
+using TSViz.Explain.Runtime;
 using static TorchSharp.torch;
 
 namespace TSViz.Explain.Graph;
 
 /// <summary>
 /// Compiles ONNX nodes into TorchSharp functions with ONNX's semantics (opset 7 and later). Attributes are read
-/// once here, so running a node is only tensor work.
+/// once here, so running a node is only tensor work. Numeric attributes become Scalars here too, held by the graph
+/// for its lifetime: a number converted implicitly at each call can be freed during the call (see <see cref="HeldScalars"/>).
 /// </summary>
 internal static class NodeKernels
 {
@@ -21,10 +23,17 @@ internal static class NodeKernels
     /// <summary>Elementwise activations that may follow a conv and still belong to its layer.</summary>
     public static readonly IReadOnlySet<string> Activations = new HashSet<string> { "Relu", "LeakyRelu", "Elu", "Tanh", "Sigmoid" };
 
-    public static Func<Tensor?[], Tensor> Compile(NodeProto node, long opset, string source)
+    /// <param name="held">Receives the Scalars the kernel uses; their owner disposes them once no kernel runs any more.</param>
+    public static Func<Tensor?[], Tensor> Compile(NodeProto node, long opset, string source, ICollection<Scalar> held)
     {
         string label = node.Label();
         ModelFileException Refuse(string why) => new($"Model '{source}': node '{label}' ({node.OpType}) cannot be explained: {why}.");
+        Scalar Hold(double value)
+        {
+            var scalar = value.ToScalar();
+            held.Add(scalar);
+            return scalar;
+        }
 
         if (!string.IsNullOrEmpty(node.Domain) && node.Domain != "ai.onnx")
         {
@@ -39,14 +48,16 @@ internal static class NodeKernels
                 return x => nn.functional.relu(x[0]!);
             case "LeakyRelu":
                 {
-                    double alpha = node.Float("alpha", 0.01f);
-                    return x => nn.functional.leaky_relu(x[0]!, alpha);
+                    var alpha = Hold(node.Float("alpha", 0.01f));
+                    return x => x[0]!.leaky_relu(alpha);
                 }
 
             case "Elu":
                 {
-                    double alpha = node.Float("alpha", 1f);
-                    return x => nn.functional.elu(x[0]!, alpha);
+                    // ONNX Elu has no scales: both are 1, as in torch.nn.functional.elu.
+                    var alpha = Hold(node.Float("alpha", 1f));
+                    var unitScale = Hold(1.0);
+                    return x => x[0]!.elu(alpha, unitScale, unitScale);
                 }
 
             case "Tanh":
@@ -89,7 +100,7 @@ internal static class NodeKernels
                         throw Refuse("running statistics outputs are requested (training mode)");
                     }
 
-                    double epsilon = node.Float("epsilon", 1e-5f);
+                    var epsilon = Hold(node.Float("epsilon", 1e-5f));
                     return x =>
                     {
                         var input = x[0]!;
@@ -98,7 +109,7 @@ internal static class NodeKernels
                         var bias = x[2]!.reshape(shape);
                         var mean = x[3]!.reshape(shape);
                         var variance = x[4]!.reshape(shape);
-                        return ((input - mean) / (variance + epsilon).sqrt() * scale) + bias;
+                        return ((input - mean) / variance.add(epsilon, HeldScalars.One).sqrt() * scale).add(bias, HeldScalars.One);
                     };
                 }
 
@@ -188,8 +199,10 @@ internal static class NodeKernels
 
             case "Gemm":
                 {
-                    double alpha = node.Float("alpha", 1f);
-                    double beta = node.Float("beta", 1f);
+                    float alphaValue = node.Float("alpha", 1f);
+                    float betaValue = node.Float("beta", 1f);
+                    var alpha = alphaValue == 1 ? null : Hold(alphaValue);
+                    var beta = betaValue == 1 ? null : Hold(betaValue);
                     bool transA = node.Int("transA", 0) != 0;
                     bool transB = node.Int("transB", 0) != 0;
                     return x =>
@@ -202,14 +215,14 @@ internal static class NodeKernels
                         var a = transA ? x[0]!.t() : x[0]!;
                         var b = transB ? x[1]!.t() : x[1]!;
                         var product = CheckedMatMul(a, b, label);
-                        if (alpha != 1)
+                        if (alpha is not null)
                         {
-                            product = product * alpha;
+                            product = product.mul(alpha);
                         }
 
                         if (x.Length > 2 && x[2] is { } c)
                         {
-                            product = beta == 1 ? product + c : product + (c * beta);
+                            product = product.add(beta is null ? c : c.mul(beta), HeldScalars.One);
                         }
 
                         return product;
@@ -219,7 +232,7 @@ internal static class NodeKernels
             case "MatMul":
                 return x => CheckedMatMul(x[0]!, x[1]!, label);
             case "Add":
-                return x => x[0]! + x[1]!;
+                return x => x[0]!.add(x[1]!, HeldScalars.One);
             case "Sub":
                 return x => x[0]! - x[1]!;
             case "Mul":

@@ -15,15 +15,17 @@ namespace TSViz.Explain.Graph;
 public sealed class OnnxGraph : IDisposable
 {
     private readonly Dictionary<string, Tensor> constants;
+    private readonly List<Scalar> scalars;
     private readonly CompiledNode[] nodes;
     private readonly Dictionary<string, int> producers;
     private readonly Dictionary<string, CompiledNode[]> plans = new(StringComparer.Ordinal);
     private readonly Lock planGate = new();
 
-    private OnnxGraph(OnnxModelFile file, Dictionary<string, Tensor> constants, CompiledNode[] nodes, string input)
+    private OnnxGraph(OnnxModelFile file, Dictionary<string, Tensor> constants, List<Scalar> scalars, CompiledNode[] nodes, string input)
     {
         File = file;
         this.constants = constants;
+        this.scalars = scalars;
         this.nodes = nodes;
         InputName = input;
         producers = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -80,40 +82,33 @@ public sealed class OnnxGraph : IDisposable
         TorchRuntime.EnsureInitialized();
         var graph = file.Model.Graph;
         long opset = file.Model.OpsetImport.FirstOrDefault(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx")?.Version ?? 1;
-        var compiled = graph.Node.Select(n => new CompiledNode(
-            n, [.. n.Input], n.Output[0], NodeKernels.Compile(n, opset, file.Path))).ToArray();
-
+        // The kernels' Scalars (activation slopes, Gemm factors, epsilons) live exactly as long as the graph.
+        var scalars = new List<Scalar>();
         var constants = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        using (no_grad())
-        {
-            foreach (var initializer in graph.Initializer)
-            {
-                constants[initializer.Name] = ToTensor(initializer, file.Path).DetachFromDisposeScope();
-            }
-        }
-
-        var inputs = graph.Input.Where(i => !constants.ContainsKey(i.Name)).Select(i => i.Name).ToList();
-        if (inputs.Count != 1)
-        {
-            foreach (var t in constants.Values)
-            {
-                t.Dispose();
-            }
-
-            throw new ModelFileException($"Model '{file.Path}' has {inputs.Count} non-initializer inputs ({string.Join(", ", inputs)}); the explainer needs exactly one (batch x channels x time).");
-        }
-
         try
         {
-            return new OnnxGraph(file, constants, compiled, inputs[0]);
+            var compiled = graph.Node.Select(n => new CompiledNode(
+                n, [.. n.Input], n.Output[0], NodeKernels.Compile(n, opset, file.Path, scalars))).ToArray();
+            using (no_grad())
+            {
+                foreach (var initializer in graph.Initializer)
+                {
+                    constants[initializer.Name] = ToTensor(initializer, file.Path).DetachFromDisposeScope();
+                }
+            }
+
+            var inputs = graph.Input.Where(i => !constants.ContainsKey(i.Name)).Select(i => i.Name).ToList();
+            if (inputs.Count != 1)
+            {
+                throw new ModelFileException($"Model '{file.Path}' has {inputs.Count} non-initializer inputs ({string.Join(", ", inputs)}); the explainer needs exactly one (batch x channels x time).");
+            }
+
+            return new OnnxGraph(file, constants, scalars, compiled, inputs[0]);
         }
         catch
         {
-            foreach (var t in constants.Values)
-            {
-                t.Dispose();
-            }
-
+            DisposeAll(constants.Values);
+            DisposeAll(scalars);
             throw;
         }
     }
@@ -155,10 +150,8 @@ public sealed class OnnxGraph : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in constants.Values)
-        {
-            t.Dispose();
-        }
+        DisposeAll(constants.Values);
+        DisposeAll(scalars);
     }
 
     internal static Tensor ToTensor(TensorProto proto, string source)
@@ -176,6 +169,14 @@ public sealed class OnnxGraph : IDisposable
             default:
                 throw new ModelFileException(
                     $"Model '{source}': tensor '{proto.Name}' has data type {(TensorProto.Types.DataType)proto.DataType}; the explainer supports float and int64 tensors.");
+        }
+    }
+
+    private static void DisposeAll(IEnumerable<IDisposable> owned)
+    {
+        foreach (var item in owned)
+        {
+            item.Dispose();
         }
     }
 

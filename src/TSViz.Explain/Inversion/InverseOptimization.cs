@@ -45,11 +45,15 @@ internal static class InverseOptimization
 
         int channels = graph.Metadata.Channels.Count;
         int length = graph.Metadata.WindowLength;
-        var generator = new Generator((ulong)options.Seed);
-        var x = (randn([options.Starts, channels, length], generator: generator) * options.InitialSd).detach();
+        // Held for the whole run: a number converted implicitly at each call could be freed during it (see HeldScalars).
+        using var initialSd = options.InitialSd.ToScalar();
+        using var alpha = options.Alpha.ToScalar();
+        using var targetValue = options.Target.ToScalar();
+        using var generator = new Generator((ulong)options.Seed);
+        var x = randn([options.Starts, channels, length], generator: generator).mul(initialSd).detach();
         var initial = x.ToFloatArray();
         var trajectory = Enumerable.Range(0, options.Starts).Select(_ => new float[options.Steps + 1]).ToArray();
-        var target = full([options.Starts], options.Target);
+        var target = full([options.Starts], targetValue);
 
         for (int step = 0; step <= options.Steps; step++)
         {
@@ -73,13 +77,13 @@ internal static class InverseOptimization
                 var (quantity, _) = ExplainedQuantity.Select(graph, values, probability ? GradientTarget.Logit : GradientTarget.Output, 1);
                 var loss = probability
                     ? nn.functional.binary_cross_entropy_with_logits(quantity, target, reduction: nn.Reduction.Sum)
-                    : (quantity - target).square().sum();
+                    : (quantity - target).pow(HeldScalars.Two).sum();
                 gradient = autograd.grad([loss], [leaf])[0];
             }
 
             using var noGrad = no_grad();
             var previous = x;
-            x = (leaf - (gradient * options.Alpha)).detach().MoveToOuterDisposeScope();
+            x = (leaf - gradient.mul(alpha)).detach().MoveToOuterDisposeScope();
             previous.Dispose();
         }
 

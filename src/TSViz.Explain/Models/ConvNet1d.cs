@@ -16,10 +16,14 @@ public sealed class ConvNet1d : nn.Module<Tensor, Tensor>
     private readonly List<Conv1d> convs = [];
     private readonly Linear fc;
 
+    /// <summary>Held with the module: a slope converted implicitly at each call could be freed during it (see HeldScalars).</summary>
+    private readonly Scalar leakySlope;
+
     public ConvNet1d(ConvNetSpec spec) : base(nameof(ConvNet1d))
     {
         ArgumentNullException.ThrowIfNull(spec);
         Spec = spec;
+        leakySlope = spec.LeakySlope.ToScalar();
         int channels = spec.InputChannels;
         for (int i = 0; i < spec.Blocks.Count; i++)
         {
@@ -47,7 +51,7 @@ public sealed class ConvNet1d : nn.Module<Tensor, Tensor>
         Tensor x = input;
         for (int i = 0; i < convs.Count; i++)
         {
-            x = nn.functional.leaky_relu(convs[i].forward(x), Spec.LeakySlope);
+            x = convs[i].forward(x).leaky_relu(leakySlope);
             int pool = Spec.Blocks[i].PoolSize;
             if (pool > 1)
             {
@@ -107,5 +111,15 @@ public sealed class ConvNet1d : nn.Module<Tensor, Tensor>
         }
 
         return result;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            leakySlope.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }

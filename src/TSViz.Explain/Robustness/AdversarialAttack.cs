@@ -1,3 +1,4 @@
+using TorchSharp;
 using TSViz.Explain.Runtime;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Graph;
@@ -9,7 +10,8 @@ namespace TSViz.Explain.Robustness;
 /// FGSM (Eq. 26) and iterative FGSM (Eq. 27) in the model's input space. Live windows have no label, so the
 /// attack pushes against the model's own decision: it ascends -logit for windows decided anomalous and +logit
 /// for the others (the sign of the cross-entropy gradient towards the decided label, without its saturation).
-/// A model without a threshold is pushed upwards.
+/// A model without a threshold is pushed upwards. Every number handed to libtorch is a Scalar held (a <c>using</c>
+/// local) until the last call that reads it has returned (see <see cref="HeldScalars"/>).
 /// </summary>
 internal static class AdversarialAttack
 {
@@ -19,8 +21,10 @@ internal static class AdversarialAttack
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         var x0 = ModelInput(graph, received);
         var (scoreBefore, direction) = Decide(graph, x0);
-        var eps = full([x0.shape[0], 1, 1], epsilon);
-        var adversarial = Attack(graph, x0, direction, eps, alpha: null, fixedAlpha: alpha, steps);
+        using var epsilonScalar = epsilon.ToScalar();
+        using var alphaScalar = alpha.ToScalar();
+        var eps = full([x0.shape[0], 1, 1], epsilonScalar);
+        var adversarial = Attack(graph, x0, direction, eps, alpha: null, fixedAlpha: alphaScalar, steps);
         var scoreAfter = Scores(graph, adversarial);
 
         int count = (int)x0.shape[0];
@@ -62,27 +66,30 @@ internal static class AdversarialAttack
             throw new ArgumentOutOfRangeException(nameof(options), options, "eps_max and the tolerance must be positive, and steps at least 1.");
         }
 
+        using var thresholdScalar = threshold.ToScalar();
+        using var alphaPerEpsilon = (2.5 / options.Steps).ToScalar();
+        using var epsilonMax = options.EpsilonMax.ToScalar();
         var x0 = ModelInput(graph, received);
         var (scoreBefore, direction) = Decide(graph, x0);
-        var decision = scoreBefore >= threshold;
+        var decision = scoreBefore.ge(thresholdScalar);
         long count = x0.shape[0];
 
         bool[] FlipsAt(Tensor eps, out float[] scores)
         {
             using var scope = NewDisposeScope();
-            var adversarial = Attack(graph, x0, direction, eps.reshape(count, 1, 1), alpha: eps.reshape(count, 1, 1) * (2.5 / options.Steps), fixedAlpha: 0, options.Steps);
+            var adversarial = Attack(graph, x0, direction, eps.reshape(count, 1, 1), alpha: eps.reshape(count, 1, 1).mul(alphaPerEpsilon), fixedAlpha: null, options.Steps);
             var after = Scores(graph, adversarial);
             scores = after.ToFloatArray();
-            return (after >= threshold).not_equal(decision).data<bool>().ToArray();
+            return after.ge(thresholdScalar).not_equal(decision).data<bool>().ToArray();
         }
 
-        var high = full([count], options.EpsilonMax);
+        var high = full([count], epsilonMax);
         var flippedAtMax = FlipsAt(high, out var scoresAtMax);
         var low = zeros([count]);
         var best = (float[])scoresAtMax.Clone();
         while ((high - low).max().item<float>() > options.Tolerance)
         {
-            var middle = (low + high) / 2;
+            var middle = low.add(high, HeldScalars.One).div(HeldScalars.Two);
             var flips = FlipsAt(middle, out var scores);
             var flipTensor = tensor(flips);
             high = where(flipTensor, middle, high);
@@ -114,10 +121,14 @@ internal static class AdversarialAttack
     private static (Tensor Score, Tensor Direction) Decide(OnnxGraph graph, Tensor x0)
     {
         var score = Scores(graph, x0);
-        var direction = graph.Metadata.DecisionThreshold is double threshold
-            ? where(score >= threshold, full_like(score, -1f), full_like(score, 1f))
-            : ones_like(score);
-        return (score, direction);
+        var up = ones_like(score);
+        if (graph.Metadata.DecisionThreshold is not double threshold)
+        {
+            return (score, up);
+        }
+
+        using var thresholdScalar = threshold.ToScalar();
+        return (score, where(score.ge(thresholdScalar), up.neg(), up));
     }
 
     private static Tensor Scores(OnnxGraph graph, Tensor x)
@@ -127,10 +138,11 @@ internal static class AdversarialAttack
     }
 
     /// <summary>Ascends direction * logit with signed steps, projected on the box |x - x0| &lt;= eps after each step.</summary>
-    private static Tensor Attack(OnnxGraph graph, Tensor x0, Tensor direction, Tensor eps, Tensor? alpha, double fixedAlpha, int steps)
+    /// <param name="alpha">Per-window step sizes [N, 1, 1]; when null, every window steps by <paramref name="fixedAlpha"/>.</param>
+    private static Tensor Attack(OnnxGraph graph, Tensor x0, Tensor direction, Tensor eps, Tensor? alpha, Scalar? fixedAlpha, int steps)
     {
         var lower = x0 - eps;
-        var upper = x0 + eps;
+        var upper = x0.add(eps, HeldScalars.One);
         var x = x0.clone();
         for (int step = 0; step < steps; step++)
         {
@@ -145,7 +157,8 @@ internal static class AdversarialAttack
             }
 
             using var noGrad = no_grad();
-            var stepped = alpha is null ? leaf + (gradient.sign() * fixedAlpha) : leaf + (gradient.sign() * alpha);
+            var sign = gradient.sign();
+            var stepped = leaf.add(alpha is null ? sign.mul(fixedAlpha!) : sign.mul(alpha), HeldScalars.One);
             var previous = x;
             x = minimum(maximum(stepped, lower), upper).detach().MoveToOuterDisposeScope();
             previous.Dispose();
