@@ -18,8 +18,8 @@ internal sealed partial class IngestStage : BackgroundService
 {
     public const string StageName = "ingest";
 
-    /// <summary>Messages decoded before one checkpoint of the machines they touched is queued.</summary>
-    private const int GroupSize = 256;
+    /// <summary>Messages decoded before one checkpoint of the machines they touched is queued (at most IngestCapacity).</summary>
+    private const int MaxGroupSize = 256;
 
     private readonly MonitorOptions options;
     private readonly LiveQueues queues;
@@ -99,7 +99,8 @@ internal sealed partial class IngestStage : BackgroundService
         // Runs until the gateway completes the ingest queue at shutdown (not on this service's own stop signal),
         // then completes the processor's queue so it drains in turn.
         var reader = queues.Ingest.Reader;
-        var group = new List<InFlightMessage>(GroupSize);
+        int groupSize = Math.Min(MaxGroupSize, options.IngestCapacity);
+        var group = new List<InFlightMessage>(groupSize);
         var touched = new HashSet<string>(StringComparer.Ordinal);
         try
         {
@@ -114,7 +115,7 @@ internal sealed partial class IngestStage : BackgroundService
 
                 group.Clear();
                 touched.Clear();
-                while (group.Count < GroupSize && reader.TryRead(out var message))
+                while (group.Count < groupSize && reader.TryRead(out var message))
                 {
                     group.Add(message);
                 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using TSViz.Tests.Shared;
+using Xunit.Abstractions;
 
 namespace TSViz.Monitor.Tests.Live;
 
@@ -9,7 +10,7 @@ namespace TSViz.Monitor.Tests.Live;
 /// Mosquitto (config/mosquitto/plant.conf), is killed with SIGKILL at several points of multi-machine QoS 1 streams
 /// and started again; every expected window ends up in the history exactly once.
 /// </summary>
-public sealed class CrashRecoveryTests
+public sealed class CrashRecoveryTests(ITestOutputHelper output)
 {
     private const int Hop = 10;
     private const int Machines = 3;
@@ -77,10 +78,14 @@ public sealed class CrashRecoveryTests
             var expected = Enumerable.Range(1, Machines).SelectMany(m => Enumerable.Range(0, ((Samples - length) / Hop) + 1)
                 .Select(k => ($"m{m}", start.AddMilliseconds(100 * (length - 1 + (k * Hop))).ToUnixTimeMilliseconds()))).ToHashSet();
             List<(string Machine, long End)> stored = [];
+            // Everything expected is stored, or nothing more arrives for 15 s (windows were lost).
+            var quietSince = DateTime.UtcNow;
             while (true)
             {
+                int before = stored.Count;
                 stored = StoredWindows(database);
-                if (stored.Count >= expected.Count)
+                quietSince = stored.Count != before ? DateTime.UtcNow : quietSince;
+                if (stored.Count >= expected.Count || DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(15))
                 {
                     break;
                 }
@@ -93,6 +98,7 @@ public sealed class CrashRecoveryTests
             var missing = expected.Except(stored).ToList();
             var duplicated = stored.GroupBy(w => w).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
             var unexpected = stored.Except(expected).ToList();
+            output.WriteLine($"SIGKILL x3 during {Machines} machines x {Samples} samples at QoS 1: expected {expected.Count}, stored {stored.Distinct().Count()}, lost {missing.Count}, duplicated {duplicated.Count}");
             Assert.True(missing.Count == 0 && duplicated.Count == 0 && unexpected.Count == 0,
                 $"expected {expected.Count}, stored {stored.Count}: missing {missing.Count}, duplicated {duplicated.Count}, unexpected {unexpected.Count}\n{monitor.Log}");
         }

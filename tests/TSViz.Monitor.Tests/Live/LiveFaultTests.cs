@@ -171,6 +171,48 @@ public sealed class LiveFaultTests
         }
     }
 
+    [Fact]
+    public async Task Run_StageStuckAndQos0Flood_IngestQueueStaysBoundedAndShutdownEndsAfterTheGracePeriod()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var hang = new ManualResetEventSlim();
+        await using var monitor = await LiveTestMonitor.StartAsync(
+            cancel.Token,
+            new Dictionary<string, string?>
+            {
+                ["Monitor:Mqtt:ReceiveMaximum"] = "10",
+                ["Monitor:IngestCapacity"] = "20",
+                ["Monitor:Health:ShutdownGraceSeconds"] = "2",
+                ["Monitor:Health:ExitAfterStallSeconds"] = "600",
+            },
+            s => s.AddSingleton<ISampleDecoder>(new HangingDecoder(hang)));
+        try
+        {
+            // The decoder never returns: QoS 0 input beyond the ingest queue is dropped and counted, not held without bound.
+            var start = LiveTestMonitor.WholeSeconds(DateTimeOffset.UtcNow.AddMinutes(-10));
+            for (int i = 0; i < 200; i++)
+            {
+                await monitor.PublishAtMostOnceAsync("plant/line1/m1/telemetry", LiveTestMonitor.SampleJson(start.AddMilliseconds(100 * i), i), cancel.Token);
+            }
+
+            double? dropped = null;
+            await LiveTestMonitor.Until(() =>
+            {
+                dropped = LiveTestMonitor.Metric(monitor.MetricsAsync(cancel.Token).GetAwaiter().GetResult(), "tsviz_messages_dropped_total{reason=\"ingest_queue_full\"}");
+                return dropped >= 200 - (2 * 20); // held: the ingest queue and the group taken from it, IngestCapacity each
+            }, cancel.Token, () => $"dropped {dropped}");
+
+            // SIGTERM-like stop with a stage that never lets go: the host gives up on it after the grace period.
+            var stopping = monitor.StopAsync();
+            var finished = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(30), cancel.Token));
+            Assert.Same(stopping, finished);
+        }
+        finally
+        {
+            hang.Set();
+        }
+    }
+
     /// <summary>Throws for the payload "boom"; decodes everything else as the built-in decoder does.</summary>
     private sealed class ThrowingDecoder(ISampleDecoder inner) : ISampleDecoder
     {

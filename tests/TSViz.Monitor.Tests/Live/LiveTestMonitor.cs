@@ -88,6 +88,10 @@ internal sealed class LiveTestMonitor : IAsyncDisposable
         => await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
 
+    public async Task PublishAtMostOnceAsync(string topic, string payload, CancellationToken cancellationToken)
+        => await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Encoding.UTF8.GetBytes(payload))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build(), cancellationToken);
+
     /// <summary>Bodies published on topics ending in <paramref name="suffix"/>.</summary>
     public List<JsonElement> On(string suffix) => [.. Received.Where(r => r.Topic.EndsWith(suffix, StringComparison.Ordinal)).Select(r => r.Body)];
 

@@ -39,7 +39,8 @@ internal sealed class MonitorProcess : IAsyncDisposable
 
     public static MonitorProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory)
     {
-        string binary = Path.Combine(AppContext.BaseDirectory, "TSViz.Monitor");
+        // TSVIZ_TEST_MONITOR_BINARY runs a fault test against another build (e.g. the code before a fix, to see it fail).
+        string binary = Environment.GetEnvironmentVariable("TSVIZ_TEST_MONITOR_BINARY") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "TSViz.Monitor");
         int httpPort = Loopback.FreePort();
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
         start.ArgumentList.Add("run");
