@@ -358,22 +358,23 @@ internal sealed partial class IngestStage : BackgroundService
             sample.Machine, model.Version, "insufficient_data", previous, sample.Timestamp, seconds, options.MaxGapSeconds, needed, null, null);
     }
 
-    internal static string ReasonCode(RejectionReason reason) => reason switch
+    /// <summary>The reason's code on the dead-letter topic and in metrics: its name in snake case (MalformedJson: malformed_json).</summary>
+    internal static string ReasonCode(RejectionReason reason)
     {
-        RejectionReason.MalformedJson => "malformed_json",
-        RejectionReason.WrongType => "wrong_type",
-        RejectionReason.MissingChannel => "missing_channel",
-        RejectionReason.UnknownChannel => "unknown_channel",
-        RejectionReason.NonFiniteValue => "non_finite_value",
-        RejectionReason.AbsurdTimestamp => "absurd_timestamp",
-        RejectionReason.FutureTimestamp => "future_timestamp",
-        RejectionReason.OversizePayload => "oversize_payload",
-        RejectionReason.UnexpectedTopic => "unexpected_topic",
-        RejectionReason.DecoderFailure => "decoder_failure",
-        RejectionReason.EmptyBatch => "empty_batch",
-        RejectionReason.DuplicateField => "duplicate_field",
-        _ => "rejected",
-    };
+        string name = reason.ToString();
+        var code = new System.Text.StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                code.Append('_');
+            }
+
+            code.Append(char.ToLowerInvariant(name[i]));
+        }
+
+        return code.ToString();
+    }
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Rejected message on {Topic} ({Reason}): {Detail}")]
     private static partial void LogRejected(ILogger logger, string topic, string reason, string detail);
