@@ -190,6 +190,7 @@ internal sealed partial class HistoryWriter(
                 metrics.StageDuration.WithLabels("history").Observe(watch.Elapsed.TotalSeconds);
                 if (attempt > 1)
                 {
+                    stage.Backpressure(null);
                     LogRecovered(logger, attempt);
                 }
 
@@ -204,6 +205,7 @@ internal sealed partial class HistoryWriter(
                     return false;
                 }
 
+                stage.Backpressure($"history writes failing (attempt {attempt}): {ex.Message}");
                 LogRetry(logger, attempt, batch.Windows.Count, delay.TotalSeconds, ex.Message);
                 await Task.Delay(delay).ConfigureAwait(false);
                 delay = TimeSpan.FromMilliseconds(Math.Min(5000, delay.TotalMilliseconds * 2));

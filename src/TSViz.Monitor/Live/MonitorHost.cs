@@ -73,6 +73,7 @@ internal static class MonitorHost
                     ["secondsSinceProgress"] = r.SecondsSinceProgress,
                     ["waiting"] = r.Waiting,
                     ["fault"] = r.Fault,
+                    ["backpressure"] = r.Backpressure,
                 }),
             };
             if (jobs.Health() is { } entries)

@@ -39,9 +39,18 @@ internal sealed class StageHealth(TimeProvider time, IOptions<MonitorOptions> op
         }
     }
 
-    /// <summary>The first stage that is faulted or stalled for at least <paramref name="atLeast"/>, if any.</summary>
+    /// <summary>
+    /// The first stage that is faulted, or stalled for at least <paramref name="atLeast"/>, if any. Stalls while a stage
+    /// reports backpressure from outside (the history failing) do not count: the input waits in the broker by design,
+    /// and a restart would not make the database writable.
+    /// </summary>
     public StageReport? Failing(TimeSpan atLeast)
-        => Report().FirstOrDefault(r => r.State == StageState.Faulted || (r.State == StageState.Stalled && r.SecondsSinceProgress >= atLeast.TotalSeconds));
+    {
+        var report = Report();
+        bool backpressure = report.Any(r => r.Backpressure is not null);
+        return report.FirstOrDefault(r => r.State == StageState.Faulted
+            || (!backpressure && r.State == StageState.Stalled && r.SecondsSinceProgress >= atLeast.TotalSeconds));
+    }
 
     /// <summary>One stage's liveness, updated by the stage itself.</summary>
     internal sealed class Stage(string name, TimeProvider time)
@@ -49,6 +58,7 @@ internal sealed class StageHealth(TimeProvider time, IOptions<MonitorOptions> op
         private long lastProgress = time.GetTimestamp();
         private int waiting;
         private volatile string? fault;
+        private volatile string? backpressure;
         private volatile bool running = true;
 
         public string Name { get; } = name;
@@ -62,6 +72,9 @@ internal sealed class StageHealth(TimeProvider time, IOptions<MonitorOptions> op
         /// <summary>The stage's loop ended with an exception it could not contain.</summary>
         public void Fault(Exception exception) => fault = $"{exception.GetType().Name}: {exception.Message}";
 
+        /// <summary>Something outside the monitor holds the stage back (null: nothing does any more).</summary>
+        public void Backpressure(string? why) => backpressure = why;
+
         /// <summary>The stage ended normally (shutdown).</summary>
         public void Stopped() => running = false;
 
@@ -73,13 +86,13 @@ internal sealed class StageHealth(TimeProvider time, IOptions<MonitorOptions> op
                 : !running ? StageState.Stopped
                 : queued > 0 && since >= stall.TotalSeconds ? StageState.Stalled
                 : StageState.Running;
-            return new StageReport(Name, state, Math.Round(since, 3), queued, fault);
+            return new StageReport(Name, state, Math.Round(since, 3), queued, fault, backpressure);
         }
     }
 }
 
 /// <summary>A stage's liveness as /health shows it.</summary>
-internal sealed record StageReport(string Name, StageState State, double SecondsSinceProgress, int Waiting, string? Fault);
+internal sealed record StageReport(string Name, StageState State, double SecondsSinceProgress, int Waiting, string? Fault, string? Backpressure);
 
 internal enum StageState
 {

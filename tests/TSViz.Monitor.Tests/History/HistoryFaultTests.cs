@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using TSViz.Monitor.Tests.Live;
 using TSViz.Tests.Shared;
 
@@ -19,7 +20,7 @@ public sealed class HistoryFaultTests
         {
             ["Monitor:History:BusyTimeoutSeconds"] = "0.5",
             ["Monitor:Health:StallSeconds"] = "1",
-            ["Monitor:Health:ExitAfterStallSeconds"] = "600",
+            ["Monitor:Health:ExitAfterStallSeconds"] = "2",
         });
         int length = monitor.WindowLength;
         var start = LiveTestMonitor.WholeSeconds(DateTimeOffset.UtcNow.AddMinutes(-10));
@@ -49,11 +50,17 @@ public sealed class HistoryFaultTests
                 body = JsonDocument.Parse(response.Content.ReadAsStringAsync(cancel.Token).GetAwaiter().GetResult()).RootElement.Clone();
                 return response.StatusCode == HttpStatusCode.ServiceUnavailable;
             }, cancel.Token);
-            Assert.Equal("stalled", body.GetProperty("stages").GetProperty("history").GetProperty("state").GetString());
+            var history = body.GetProperty("stages").GetProperty("history");
+            Assert.Equal("stalled", history.GetProperty("state").GetString());
+            Assert.Contains("locked", history.GetProperty("backpressure").GetString(), StringComparison.OrdinalIgnoreCase);
             string metrics = await monitor.MetricsAsync(cancel.Token);
             Assert.True(LiveTestMonitor.Metric(metrics, "tsviz_history_write_failures_total") >= 1);
             Assert.True(LiveTestMonitor.Metric(metrics, "tsviz_input_unacknowledged_messages") >= 1);
             Assert.Null(LiveTestMonitor.Metric(metrics, "tsviz_history_windows_total{outcome=\"failed\"}"));
+
+            // Held back from outside, the monitor waits rather than exit (a restart would not free the database).
+            await Task.Delay(TimeSpan.FromSeconds(3), cancel.Token);
+            Assert.False(monitor.App.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
 
             await using var rollback = holder.CreateCommand();
             rollback.CommandText = "ROLLBACK";
