@@ -29,6 +29,9 @@ internal sealed record LiveBenchSettings
     /// <summary>Offered rate of the overload phase as a multiple of <see cref="Rate"/> (0: no overload phase).</summary>
     public double Overload { get; init; } = 3;
 
+    /// <summary>Clients flooding the explorer API (/influence and /trace) in a phase as long as the steady one, at the steady rate (0: no flood phase).</summary>
+    public int FloodClients { get; init; } = 8;
+
     /// <summary>host:port of a running broker; unset: a Mosquitto started here with config/mosquitto/plant.conf.</summary>
     public string? Broker { get; init; }
 }
@@ -37,8 +40,9 @@ internal sealed record LiveBenchSettings
 /// `bench --live`: the whole live path through a real Mosquitto on loopback. The monitor runs as its own process
 /// (so its memory is its own); gateways publish batched JSON samples for many machines at a fixed rate; a subscriber
 /// times each explanation from the moment the message holding the window's last sample was published. A transport
-/// baseline (the same load relayed by the broker alone) is measured in the same run, then a steady phase, then an
-/// overload phase and the recovery after it.
+/// baseline (the same load relayed by the broker alone) is measured in the same run, then a steady phase, the same
+/// load while clients flood the explorer API (<see cref="InteractiveFlood"/>), then an overload phase and the
+/// recovery after it.
 /// </summary>
 internal static class LiveBench
 {
@@ -105,6 +109,11 @@ internal static class LiveBench
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"monitor memory at steady state: resident {rss / 1048576.0:N0} MiB (peak {peak / 1048576.0:N0} MiB), managed heap {heap / 1048576.0:N0} MiB"));
 
+        if (settings.FloodClients > 0)
+        {
+            await MeasureFloodAsync(settings, output, load, explanations, http, steady, cancellationToken).ConfigureAwait(false);
+        }
+
         if (settings.Overload > 0)
         {
             load.SetRate((int)(settings.Rate * settings.Overload));
@@ -135,6 +144,24 @@ internal static class LiveBench
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"target: >= 20,000 samples/s ingested with every window explained, p99 < 250 ms: {(steady.Ingested >= 20_000 && steady.P99 < 250 ? "met" : "NOT met")} (monitor log: {work}/monitor.log)"));
         return 0;
+    }
+
+    /// <summary>The steady load again, while clients flood /influence and /trace: the live path's latency beside the steady phase's, and what the API answered.</summary>
+    private static async Task MeasureFloodAsync(
+        LiveBenchSettings settings, TextWriter output, LoadGenerator load, LatencyObserver explanations, HttpClient http, Measurement steady, CancellationToken cancellationToken)
+    {
+        await using var flood = await InteractiveFlood.StartAsync(http.BaseAddress!, settings.FloodClients, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false); // the interactive explainer loaded, its queue full
+        flood.Reset();
+        var watch = Stopwatch.StartNew();
+        var flooded = await Measure(load, explanations, http, TimeSpan.FromSeconds(settings.SteadySeconds), cancellationToken).ConfigureAwait(false);
+        var (answered, refused, failed, latencies) = flood.Counts();
+        double seconds = watch.Elapsed.TotalSeconds;
+        Print(output, string.Create(CultureInfo.InvariantCulture, $"steady + API flood ({settings.FloodClients} clients)"), flooded);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"API flood: {settings.FloodClients} clients, /influence and /trace on {flood.Windows} stored windows, 429 honoured (Retry-After): {answered:N0} answered 200 ({answered / seconds:N1}/s, p50 {Percentile(latencies, 0.50):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms), {refused:N0} refused 429, {failed:N0} other"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"live p99: steady {steady.P99:N1} ms, during the API flood {flooded.P99:N1} ms (target < 250 ms during the flood: {(flooded.P99 < 250 ? "met" : "NOT met")})"));
     }
 
     private static void Print(TextWriter output, string phase, Measurement m)

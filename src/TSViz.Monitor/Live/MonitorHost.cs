@@ -84,6 +84,7 @@ internal static class MonitorHost
         services.AddSingleton(registry);
         services.AddSingleton<MonitorMetrics>();
         services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
+        services.AddSingleton<InteractiveExplainer>();
         services.AddSingleton<ModelInversion>();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
