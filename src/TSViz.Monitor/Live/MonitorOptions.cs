@@ -101,6 +101,12 @@ public sealed class InteractiveSettings
 
     /// <summary>Seconds a refused client is told to wait (the Retry-After header of the 429).</summary>
     public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// Linux nice value (0-19) of the interactive explainers' threads: at 19 they get the processor only when the live
+    /// path leaves it idle; 0 runs them at the live path's priority. Elsewhere any value above 0 means the lowest thread priority.
+    /// </summary>
+    public int Nice { get; set; } = 19;
 }
 
 public sealed class MqttSettings
@@ -248,6 +254,7 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(interactive.MaxConcurrent is >= 1 and <= 64, "Interactive:MaxConcurrent", "must lie in 1..64", interactive.MaxConcurrent);
         Check(interactive.MaxQueued is >= 0 and <= 10_000, "Interactive:MaxQueued", "must lie in 0..10000", interactive.MaxQueued);
         Check(interactive.RetryAfterSeconds is >= 1 and <= 3600, "Interactive:RetryAfterSeconds", "must lie in 1..3600", interactive.RetryAfterSeconds);
+        Check(interactive.Nice is >= 0 and <= 19, "Interactive:Nice", "must lie in 0..19", interactive.Nice);
         Check(!options.Jobs.Enabled || options.History.Enabled, "Jobs:Enabled", "needs History:Enabled (the jobs read and write the history, and Quartz keeps its schedule in the same file); set Monitor:Jobs:Enabled to false", options.Jobs.Enabled);
         foreach (var injection in options.Simulator.Inject)
         {

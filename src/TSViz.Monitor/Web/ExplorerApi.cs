@@ -44,8 +44,7 @@ internal static class ExplorerApi
 
             var modelInput = (float[])detail.Input.Clone();
             WindowPreprocessing.Apply(model.Metadata.Preprocessing, modelInput, detail.Channels, detail.Length);
-            var e = turn.Explainer.Explain(detail.Input, 1, new ExplainOptions { IncludeReceivedSaliency = false, IncludeActivations = true })[0];
-            var layers = turn.Explainer.Layers;
+            var (e, layers) = await turn.RunAsync(x => (x.Explain(detail.Input, 1, new ExplainOptions { IncludeReceivedSaliency = false, IncludeActivations = true })[0], x.Layers)).ConfigureAwait(false);
             return Results.Json(new
             {
                 id,
@@ -92,8 +91,9 @@ internal static class ExplorerApi
                 return problem!;
             }
 
-            var trace = turn.Explainer.Trace(detail.Input, at.Layer, at.Filter, at.Step);
-            var saliency = turn.Explainer.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [at.Layer] = [at.Filter] })[0][0];
+            var (trace, saliency) = await turn.RunAsync(x => (
+                x.Trace(detail.Input, at.Layer, at.Filter, at.Step),
+                x.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [at.Layer] = [at.Filter] })[0][0])).ConfigureAwait(false);
 
             return Results.Json(new
             {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -13,25 +14,23 @@ namespace TSViz.Monitor.Web;
 /// apart from the live path's. At most <c>Interactive:MaxConcurrent</c> requests compute at once, each on its own
 /// single-threaded explainer loaded from the deployed model file (the same weights and code as the live explainer, so
 /// the same results); up to <c>Interactive:MaxQueued</c> more wait for a turn, and the rest are refused with 429 and
-/// Retry-After. The live explainer's lock is never taken here: a burst of requests can cost the live path at most
-/// MaxConcurrent cores, never a wait for its explainer.
+/// Retry-After. The live explainer's lock is never taken here. Each explainer runs on a thread of its own at
+/// <c>Interactive:Nice</c>, so when the live path needs the processor it gets it first: interactive work only
+/// costs the live path what the HTTP answers themselves cost.
 /// </summary>
-internal sealed class InteractiveExplainer : IDisposable
+internal sealed partial class InteractiveExplainer : IDisposable
 {
-    private readonly string modelPath;
     private readonly InteractiveSettings settings;
     private readonly ConcurrencyLimiter limiter;
-    private readonly ConcurrentBag<Explainer> idle = [];
-    private readonly List<Explainer> loaded = [];
-    private readonly Lock loading = new();
+    private readonly Worker[] workers;
+    private readonly ConcurrentBag<Worker> idle;
     private readonly Counter.Child admitted;
     private readonly Counter.Child refused;
 
-    public InteractiveExplainer(LiveModel model, IOptions<MonitorOptions> options, CollectorRegistry registry)
+    public InteractiveExplainer(LiveModel model, IOptions<MonitorOptions> options, CollectorRegistry registry, ILogger<InteractiveExplainer> logger)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        modelPath = model.Path;
         settings = options.Value.Interactive;
         limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
@@ -39,6 +38,9 @@ internal sealed class InteractiveExplainer : IDisposable
             QueueLimit = settings.MaxQueued,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
+        // Explainers are not thread-safe: one per turn, and never more turns than workers.
+        workers = [.. Enumerable.Range(0, settings.MaxConcurrent).Select(i => new Worker(model.Path, settings.Nice, i, logger))];
+        idle = [.. workers];
         var requests = Metrics.WithCustomRegistry(registry).CreateCounter(
             "tsviz_interactive_requests_total", "On-demand explanation requests of the web view and API, by outcome (admitted; refused: 429, the Interactive limit was full).", "outcome");
         admitted = requests.WithLabels("admitted");
@@ -47,7 +49,7 @@ internal sealed class InteractiveExplainer : IDisposable
 
     /// <summary>
     /// Waits for a turn (in the queue when the running ones fill the limit); null when the queue is full too.
-    /// Disposing the turn gives its explainer and its place back.
+    /// Disposing the turn gives its place back.
     /// </summary>
     public async Task<Turn?> TryTakeAsync(CancellationToken cancellationToken)
     {
@@ -59,18 +61,14 @@ internal sealed class InteractiveExplainer : IDisposable
             return null;
         }
 
-        try
-        {
-            // Explainers are not thread-safe; with the limit there are never more turns than explainers loaded.
-            var explainer = idle.TryTake(out var free) ? free : Load();
-            admitted.Inc();
-            return new Turn(this, explainer, lease);
-        }
-        catch
+        if (!idle.TryTake(out var worker))
         {
             lease.Dispose();
-            throw;
+            throw new InvalidOperationException("An interactive turn found no free explainer; the limit and the workers disagree.");
         }
+
+        admitted.Inc();
+        return new Turn(this, worker, lease);
     }
 
     /// <summary>The answer to a request refused by <see cref="TryTakeAsync"/>: 429, Retry-After, and why in problem details.</summary>
@@ -84,53 +82,132 @@ internal sealed class InteractiveExplainer : IDisposable
     public void Dispose()
     {
         limiter.Dispose();
-        lock (loading)
+        foreach (var worker in workers)
         {
-            foreach (var explainer in loaded)
-            {
-                explainer.Dispose();
-            }
-
-            loaded.Clear();
+            worker.Dispose();
         }
-    }
-
-    private Explainer Load()
-    {
-        // One thread per explainer: a turn uses one core at most, whatever the explainer is asked.
-        var explainer = Explainer.Load(modelPath, parallelism: 1);
-        lock (loading)
-        {
-            loaded.Add(explainer);
-        }
-
-        return explainer;
     }
 
     /// <summary>One request's use of an interactive explainer.</summary>
     internal sealed class Turn : IDisposable
     {
         private readonly InteractiveExplainer owner;
+        private readonly Worker worker;
         private readonly RateLimitLease lease;
         private int released;
 
-        public Turn(InteractiveExplainer owner, Explainer explainer, RateLimitLease lease)
+        public Turn(InteractiveExplainer owner, Worker worker, RateLimitLease lease)
         {
             this.owner = owner;
+            this.worker = worker;
             this.lease = lease;
-            Explainer = explainer;
         }
 
-        public Explainer Explainer { get; }
+        /// <summary>Runs <paramref name="work"/> on this turn's explainer, on its own low-priority thread.</summary>
+        public Task<T> RunAsync<T>(Func<Explainer, T> work) => worker.RunAsync(work);
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                owner.idle.Add(Explainer); // back before the place is given up, so the next turn finds it
+                owner.idle.Add(worker); // back before the place is given up, so the next turn finds it
                 lease.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// A thread that owns one explainer (loaded on first use from the model file, single-threaded) and runs the work
+    /// given to it in turn. Its nice value is raised once at its start (lowering a thread's own priority needs no
+    /// privilege); libtorch runs these explainers' operators on the calling thread (one intra-op thread), so the
+    /// computation inherits it.
+    /// </summary>
+    internal sealed class Worker : IDisposable
+    {
+        private readonly BlockingCollection<Action> work = [];
+        private readonly string modelPath;
+        private readonly int nice;
+        private readonly ILogger logger;
+        private readonly Thread thread;
+        private Explainer? explainer; // only ever touched on the worker's thread
+
+        public Worker(string modelPath, int nice, int index, ILogger logger)
+        {
+            this.modelPath = modelPath;
+            this.nice = nice;
+            this.logger = logger;
+            thread = new Thread(Run) { IsBackground = true, Name = string.Create(CultureInfo.InvariantCulture, $"tsviz-interactive-{index}") };
+            thread.Start();
+        }
+
+        public Task<T> RunAsync<T>(Func<Explainer, T> job)
+        {
+            var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            work.Add(() =>
+            {
+                try
+                {
+                    done.SetResult(job(explainer ??= Explainer.Load(modelPath, parallelism: 1)));
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            });
+            return done.Task;
+        }
+
+        public void Dispose()
+        {
+            work.CompleteAdding();
+            if (thread.Join(TimeSpan.FromSeconds(10)))
+            {
+                work.Dispose();
+            }
+        }
+
+        private void Run()
+        {
+            LowerPriority();
+            try
+            {
+                foreach (var item in work.GetConsumingEnumerable())
+                {
+                    item();
+                }
+            }
+            finally
+            {
+                explainer?.Dispose();
+            }
+        }
+
+        private void LowerPriority()
+        {
+            if (nice == 0)
+            {
+                return;
+            }
+
+            if (OperatingSystem.IsLinux())
+            {
+                // PRIO_PROCESS with a thread id sets that one thread's nice value on Linux.
+                if (setpriority(0, gettid(), nice) != 0)
+                {
+                    Log.NiceFailed(logger, nice, Marshal.GetLastPInvokeError());
+                }
+            }
+            else
+            {
+                Thread.CurrentThread.Priority = ThreadPriority.Lowest;
+            }
+        }
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int setpriority(int which, int who, int prio);
+
+        [DllImport("libc")]
+        private static extern int gettid();
     }
 
     private sealed class TooManyRequests(int retryAfterSeconds, IResult problem) : IResult
@@ -141,5 +218,11 @@ internal sealed class InteractiveExplainer : IDisposable
             httpContext.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return problem.ExecuteAsync(httpContext);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 700, Level = LogLevel.Warning, Message = "Could not lower the interactive explainer thread to nice {Nice} (errno {Errno}); it runs at the live path's priority")]
+        public static partial void NiceFailed(ILogger logger, int nice, int errno);
     }
 }

@@ -53,7 +53,7 @@ internal sealed partial class ModelInversion(LiveModel model, InteractiveExplain
 
             try
             {
-                var result = await Task.Run(() => Compute(turn.Explainer, key), CancellationToken.None).ConfigureAwait(false);
+                var result = await turn.RunAsync(explainer => Compute(explainer, key)).ConfigureAwait(false);
                 computing.SetResult(result);
                 return result;
             }

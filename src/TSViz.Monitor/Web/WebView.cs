@@ -52,7 +52,7 @@ internal static class WebView
                 return problem!;
             }
 
-            var result = turn.Explainer.Fgsm(detail.Input, 1, epsilon)[0];
+            var result = await turn.RunAsync(x => x.Fgsm(detail.Input, 1, epsilon)[0]).ConfigureAwait(false);
             return Results.Json(new
             {
                 method = result.Method,

@@ -139,6 +139,21 @@ public sealed class InteractiveExplainerTests(InteractiveMonitorFixture fixture)
         Assert.Equal(attacked.AdversarialWindow, Flat(adversarial.GetProperty("adversarialWindow")));
     }
 
+    [Fact]
+    public async Task Turn_RunsItsWorkOnAThreadAtTheConfiguredNice()
+    {
+        using var cancel = new CancellationTokenSource(Timeout);
+        var interactive = fixture.Monitor.Services.GetRequiredService<InteractiveExplainer>();
+        using var turn = await interactive.TryTakeAsync(cancel.Token);
+        Assert.NotNull(turn);
+
+        // /proc/thread-self/stat: "tid (name) state ..."; after the name, field 19 (nice) is the 17th.
+        var (stat, layers) = await turn.RunAsync(explainer => (File.ReadAllText("/proc/thread-self/stat"), explainer.Layers.Count));
+        int nice = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(new MonitorOptions().Interactive.Nice, nice);
+        Assert.Equal(3, layers);
+    }
+
     /// <summary>Every endpoint that computes on demand, for the injected alert and its peak window; the inversion at a target no other test asks for.</summary>
     private static async Task<string[]> OnDemandPathsAsync(WebTestMonitor monitor, CancellationToken cancellationToken)
     {
