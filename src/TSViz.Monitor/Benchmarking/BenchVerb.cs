@@ -31,10 +31,11 @@ internal static class BenchVerb
         var perMessage = new Option<int>("--samples-per-message") { Description = "--live: samples per MQTT message (batched payloads).", DefaultValueFactory = _ => 10 };
         var steady = new Option<double>("--steady-seconds") { Description = "--live: length of the measured steady phase.", DefaultValueFactory = _ => 20 };
         var overload = new Option<double>("--overload") { Description = "--live: offered rate of the overload phase as a multiple of --rate (0: skip).", DefaultValueFactory = _ => 3 };
+        var flood = new Option<int>("--flood-clients") { Description = "--live: clients flooding the explorer API (/influence, /trace) in a phase after the steady one (0: skip).", DefaultValueFactory = _ => 8 };
         var broker = new Option<string?>("--broker") { Description = "--live: host:port of a running broker (default: start Mosquitto with config/mosquitto/plant.conf)." };
         var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {
-            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, broker,
+            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(live)
             ? VerbErrors.RunAsync(error, () => LiveBench.RunAsync(new LiveBenchSettings
@@ -45,6 +46,7 @@ internal static class BenchVerb
                 SamplesPerMessage = parse.GetValue(perMessage),
                 SteadySeconds = parse.GetValue(steady),
                 Overload = parse.GetValue(overload),
+                FloodClients = parse.GetValue(flood),
                 Broker = parse.GetValue(broker),
             }, output, cancellationToken))
             : VerbErrors.Run(error, () =>

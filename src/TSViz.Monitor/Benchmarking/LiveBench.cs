@@ -29,6 +29,9 @@ internal sealed record LiveBenchSettings
     /// <summary>Offered rate of the overload phase as a multiple of <see cref="Rate"/> (0: no overload phase).</summary>
     public double Overload { get; init; } = 3;
 
+    /// <summary>Clients flooding the explorer API (/influence and /trace) in a phase as long as the steady one, at the steady rate (0: no flood phase).</summary>
+    public int FloodClients { get; init; } = 8;
+
     /// <summary>host:port of a running broker; unset: a Mosquitto started here with config/mosquitto/plant.conf.</summary>
     public string? Broker { get; init; }
 }
@@ -37,8 +40,9 @@ internal sealed record LiveBenchSettings
 /// `bench --live`: the whole live path through a real Mosquitto on loopback. The monitor runs as its own process
 /// (so its memory is its own); gateways publish batched JSON samples for many machines at a fixed rate; a subscriber
 /// times each explanation from the moment the message holding the window's last sample was published. A transport
-/// baseline (the same load relayed by the broker alone) is measured in the same run, then a steady phase, then an
-/// overload phase and the recovery after it.
+/// baseline (the same load relayed by the broker alone) is measured in the same run, then a steady phase, the same
+/// load while clients flood the explorer API (<see cref="InteractiveFlood"/>), then an overload phase and the
+/// recovery after it.
 /// </summary>
 internal static class LiveBench
 {
@@ -94,7 +98,10 @@ internal static class LiveBench
         Print(output, "broker relay only (baseline)", baseline);
         load.SetRate(settings.Rate);
         await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false); // warm-up: JIT tiering, first batches
+        double cpu0 = CpuSeconds(monitor.Id), self0 = CpuSeconds(Environment.ProcessId);
+        var watch = Stopwatch.StartNew();
         var steady = await Measure(load, explanations, http, TimeSpan.FromSeconds(settings.SteadySeconds), cancellationToken).ConfigureAwait(false);
+        double steadyCores = (CpuSeconds(monitor.Id) - cpu0) / watch.Elapsed.TotalSeconds, benchCores = (CpuSeconds(Environment.ProcessId) - self0) / watch.Elapsed.TotalSeconds;
         Print(output, "monitor, steady", steady);
         var (rss, peak) = Memory(monitor.Id);
         double stored = await Scrape(http, "tsviz_history_windows_total", cancellationToken).ConfigureAwait(false);
@@ -104,6 +111,11 @@ internal static class LiveBench
         var heap = await Scrape(http, "dotnet_total_memory_bytes", cancellationToken).ConfigureAwait(false);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"monitor memory at steady state: resident {rss / 1048576.0:N0} MiB (peak {peak / 1048576.0:N0} MiB), managed heap {heap / 1048576.0:N0} MiB"));
+
+        if (settings.FloodClients > 0)
+        {
+            await MeasureFloodAsync(settings, output, load, explanations, http, monitor.Id, (steady, steadyCores, benchCores), cancellationToken).ConfigureAwait(false);
+        }
 
         if (settings.Overload > 0)
         {
@@ -135,6 +147,86 @@ internal static class LiveBench
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"target: >= 20,000 samples/s ingested with every window explained, p99 < 250 ms: {(steady.Ingested >= 20_000 && steady.P99 < 250 ? "met" : "NOT met")} (monitor log: {work}/monitor.log)"));
         return 0;
+    }
+
+    /// <summary>
+    /// The steady load again while clients flood /influence and /trace, then once more without them: the live path's
+    /// latency during the flood beside the steady phases before and after it, and what the API answered.
+    /// </summary>
+    private static async Task MeasureFloodAsync(
+        LiveBenchSettings settings, TextWriter output, LoadGenerator load, LatencyObserver explanations, HttpClient http, int monitor, (Measurement Latency, double Cores, double BenchCores) steady, CancellationToken cancellationToken)
+    {
+        var duration = TimeSpan.FromSeconds(settings.SteadySeconds);
+        Measurement flooded;
+        (long Answered, long Refused, long Failed, double[] Latencies) counts;
+        int windows;
+        double seconds, cores, interactiveCores, benchCores;
+        await using (var flood = await InteractiveFlood.StartAsync(http.BaseAddress!, settings.FloodClients, cancellationToken).ConfigureAwait(false))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false); // the interactive explainer loaded, its queue full
+            flood.Reset();
+            double cpu0 = CpuSeconds(monitor), interactive0 = CpuSeconds(monitor, InteractiveThreads), self0 = CpuSeconds(Environment.ProcessId);
+            var watch = Stopwatch.StartNew();
+            flooded = await Measure(load, explanations, http, duration, cancellationToken).ConfigureAwait(false);
+            counts = flood.Counts();
+            windows = flood.Windows;
+            seconds = watch.Elapsed.TotalSeconds;
+            cores = (CpuSeconds(monitor) - cpu0) / seconds;
+            interactiveCores = (CpuSeconds(monitor, InteractiveThreads) - interactive0) / seconds;
+            benchCores = (CpuSeconds(Environment.ProcessId) - self0) / seconds;
+        }
+
+        Print(output, string.Create(CultureInfo.InvariantCulture, $"steady + API flood ({settings.FloodClients} clients)"), flooded);
+        var after = await Measure(load, explanations, http, duration, cancellationToken).ConfigureAwait(false);
+        Print(output, "steady again, flood over", after);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"API flood: {settings.FloodClients} clients, /influence and /trace on {windows} stored windows, 429 honoured (Retry-After): {counts.Answered:N0} answered 200 ({counts.Answered / seconds:N1}/s, p50 {Percentile(counts.Latencies, 0.50):N1} ms, p99 {Percentile(counts.Latencies, 0.99):N1} ms), {counts.Refused:N0} refused 429, {counts.Failed:N0} other"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"CPU: monitor {steady.Cores:N2} cores steady, {cores:N2} during the flood, of which the interactive explainer threads (nice {new MonitorOptions().Interactive.Nice}) {interactiveCores:N2}; this bench process (gateways, subscriber, flood clients) {steady.BenchCores:N2} steady, {benchCores:N2} during the flood"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"live p99: steady {steady.Latency.P99:N1} ms before and {after.P99:N1} ms after the flood, {flooded.P99:N1} ms during it (target < 250 ms during the flood: {(flooded.P99 < 250 ? "met" : "NOT met")})"));
+    }
+
+    /// <summary>The interactive explainer's threads as Linux names them (thread names are cut to 15 characters).</summary>
+    private const string InteractiveThreads = "tsviz-interact";
+
+    /// <summary>CPU time (user + system, seconds) of a process, or of its threads whose name starts with <paramref name="thread"/>; 0 off Linux.</summary>
+    private static double CpuSeconds(int pid, string? thread = null)
+    {
+        // /proc/.../stat: after "pid (name) ", utime and stime are the 12th and 13th fields, in 1/100 s on Linux.
+        static double Read(string stat)
+        {
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        if (thread is null)
+        {
+            return Read(File.ReadAllText($"/proc/{pid}/stat"));
+        }
+
+        double sum = 0;
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(thread, StringComparison.Ordinal))
+                {
+                    sum += Read(File.ReadAllText(Path.Combine(task, "stat")));
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended.
+            }
+        }
+
+        return sum;
     }
 
     private static void Print(TextWriter output, string phase, Measurement m)

@@ -102,6 +102,7 @@ internal static class MonitorHost
         // A stuck stage cannot hold the process past the grace period (RunVerb enforces it for a stage that ignores it).
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(
             builder.Configuration.GetValue($"{MonitorOptions.Section}:Health:ShutdownGraceSeconds", new HealthSettings().ShutdownGraceSeconds)));
+        services.AddSingleton<InteractiveExplainer>();
         services.AddSingleton<ModelInversion>();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {

@@ -59,6 +59,8 @@ public sealed class MonitorOptions
     public JobSettings Jobs { get; set; } = new();
 
     public HealthSettings Health { get; set; } = new();
+
+    public InteractiveSettings Interactive { get; set; } = new();
 }
 
 /// <summary>Liveness of the live path's stages and bounded shutdown.</summary>
@@ -113,6 +115,28 @@ public sealed class JobSettings
 
     /// <summary>At most this many stored windows per analysis (newest first).</summary>
     public int AnalysisMaxWindows { get; set; } = 1000;
+}
+
+/// <summary>
+/// The web view's and API's on-demand explanations (influence, trace, adversarial, inversion): they run on their own
+/// single-threaded explainers, at most <see cref="MaxConcurrent"/> at a time, so a burst of requests cannot hold up the live path.
+/// </summary>
+public sealed class InteractiveSettings
+{
+    /// <summary>Interactive explanations computed at once (each on its own explainer, one core at most).</summary>
+    public int MaxConcurrent { get; set; } = 1;
+
+    /// <summary>Requests that may wait for a turn; beyond them a request is answered 429 with Retry-After.</summary>
+    public int MaxQueued { get; set; } = 4;
+
+    /// <summary>Seconds a refused client is told to wait (the Retry-After header of the 429).</summary>
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// Linux nice value (0-19) of the interactive explainers' threads: at 19 they get the processor only when the live
+    /// path leaves it idle; 0 runs them at the live path's priority. Elsewhere any value above 0 means the lowest thread priority.
+    /// </summary>
+    public int Nice { get; set; } = 19;
 }
 
 public sealed class MqttSettings
@@ -268,6 +292,11 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
             Check(!options.Jobs.Enabled || Jobs.NightlyJobs.IsValidCron(cron), key, "must be a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year]), e.g. 0 0 2 * * ?", cron);
         }
 
+        var interactive = options.Interactive;
+        Check(interactive.MaxConcurrent is >= 1 and <= 64, "Interactive:MaxConcurrent", "must lie in 1..64", interactive.MaxConcurrent);
+        Check(interactive.MaxQueued is >= 0 and <= 10_000, "Interactive:MaxQueued", "must lie in 0..10000", interactive.MaxQueued);
+        Check(interactive.RetryAfterSeconds is >= 1 and <= 3600, "Interactive:RetryAfterSeconds", "must lie in 1..3600", interactive.RetryAfterSeconds);
+        Check(interactive.Nice is >= 0 and <= 19, "Interactive:Nice", "must lie in 0..19", interactive.Nice);
         Check(!options.Jobs.Enabled || options.History.Enabled, "Jobs:Enabled", "needs History:Enabled (the jobs read and write the history, and Quartz keeps its schedule in the same file); set Monitor:Jobs:Enabled to false", options.Jobs.Enabled);
         foreach (var injection in options.Simulator.Inject)
         {

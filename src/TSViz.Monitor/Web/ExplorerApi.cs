@@ -10,7 +10,7 @@ namespace TSViz.Monitor.Web;
 /// <summary>
 /// The network explorer's data, computed on demand on the deployed weights: the architecture, one stored window's
 /// filters (influence and activations), recursive highlighting of one of its activations, and the inverse-optimised
-/// input of the model.
+/// input of the model. The on-demand computations run on the <see cref="InteractiveExplainer"/>, within its limit.
 /// </summary>
 internal static class ExplorerApi
 {
@@ -27,9 +27,15 @@ internal static class ExplorerApi
             layers = model.Explainer.Graph.Layers.Select(l => new { name = l.Name, index = l.Index, filters = l.Filters, outputLength = l.OutputLength, activation = l.Activation }),
         })).WithTags("model").WithName("Model").WithSummary("The deployed model: channels, window length, preprocessing, threshold and its convolutional layers (filters, output length, activation).");
 
-        app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
+            using var turn = await interactive.TryTakeAsync(ct).ConfigureAwait(false);
+            if (turn is null)
+            {
+                return interactive.Refused();
+            }
+
             var (detail, problem) = await WebView.StoredInputAsync(store, model, id, ct).ConfigureAwait(false);
             if (detail is null)
             {
@@ -38,13 +44,7 @@ internal static class ExplorerApi
 
             var modelInput = (float[])detail.Input.Clone();
             WindowPreprocessing.Apply(model.Metadata.Preprocessing, modelInput, detail.Channels, detail.Length);
-            WindowExplanation e;
-            using (await model.TakeExplainerAsync(ct).ConfigureAwait(false))
-            {
-                e = model.Explainer.Explain(detail.Input, 1, new ExplainOptions { IncludeReceivedSaliency = false, IncludeActivations = true })[0];
-            }
-
-            var layers = model.Explainer.Layers;
+            var (e, layers) = await turn.RunAsync(x => (x.Explain(detail.Input, 1, new ExplainOptions { IncludeReceivedSaliency = false, IncludeActivations = true })[0], x.Layers)).ConfigureAwait(false);
             return Results.Json(new
             {
                 id,
@@ -60,10 +60,10 @@ internal static class ExplorerApi
                     activations = ChannelRows.Of(l.Activations!, layers[i].Filters, layers[i].OutputLength),
                 }),
             });
-        }).WithTags("model").WithName("WindowInfluence")
+        }).WithTags("model").WithName("WindowInfluence").ProducesProblem(StatusCodes.Status429TooManyRequests)
           .WithSummary("One stored window through the deployed model: its model input, input saliency, and every layer's filter influence (Eq. 16, raw, scaled 0-1, ranked) and activations.");
 
-        app.MapGet("/api/windows/{id}/trace", async (string id, string? layer, string? filter, string? step, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        app.MapGet("/api/windows/{id}/trace", async (string id, string? layer, string? filter, string? step, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             var p = new ApiParameters();
@@ -79,19 +79,21 @@ internal static class ExplorerApi
 
             // Here the layer exists and filter and step lie in it (each check fails on a missing value too).
             var at = (Layer: chosen!.Name, Filter: f!.Value, Step: t!.Value);
+            using var turn = await interactive.TryTakeAsync(ct).ConfigureAwait(false);
+            if (turn is null)
+            {
+                return interactive.Refused();
+            }
+
             var (detail, problem) = await WebView.StoredInputAsync(store, model, id, ct).ConfigureAwait(false);
             if (detail is null)
             {
                 return problem!;
             }
 
-            ActivationTraceResult trace;
-            FilterSaliencyMap saliency;
-            using (await model.TakeExplainerAsync(ct).ConfigureAwait(false))
-            {
-                trace = model.Explainer.Trace(detail.Input, at.Layer, at.Filter, at.Step);
-                saliency = model.Explainer.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [at.Layer] = [at.Filter] })[0][0];
-            }
+            var (trace, saliency) = await turn.RunAsync(x => (
+                x.Trace(detail.Input, at.Layer, at.Filter, at.Step),
+                x.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [at.Layer] = [at.Filter] })[0][0])).ConfigureAwait(false);
 
             return Results.Json(new
             {
@@ -109,10 +111,10 @@ internal static class ExplorerApi
                     points = l.Points.Select(p => new { row = p.Row, step = p.Step, weight = p.Weight }),
                 }),
             });
-        }).WithTags("model").WithName("ActivationTrace")
+        }).WithTags("model").WithName("ActivationTrace").ProducesProblem(StatusCodes.Status429TooManyRequests)
           .WithSummary("Recursive highlighting: the points of every lower layer and of the model input that produced one activation (through max-pooling only the maxima), and that filter's input saliency (Eq. 11-13).");
 
-        app.MapGet("/api/model/inversion", async (string? target, ModelInversion inversion, LiveModel model, CancellationToken ct) =>
+        app.MapGet("/api/model/inversion", async (string? target, ModelInversion inversion, InteractiveExplainer interactive, CancellationToken ct) =>
         {
             var p = new ApiParameters();
             double goal = p.Number("target", target, 0, 1) ?? 1; // a probability; 1: what the model takes for a sure anomaly
@@ -122,8 +124,8 @@ internal static class ExplorerApi
             }
 
             var result = await inversion.GetAsync(goal, ct).ConfigureAwait(false);
-            return Results.Json(result);
-        }).WithTags("model").WithName("Inversion")
+            return result is null ? interactive.Refused() : Results.Json(result);
+        }).WithTags("model").WithName("Inversion").ProducesProblem(StatusCodes.Status429TooManyRequests)
           .WithSummary("Inverse optimisation (Eq. 24-25; alpha 0.01, 1000 steps, seeded starts): inputs the deployed model maps to the target (rounded to 0.05), in model input space, with each start's score trajectory.");
     }
 }

@@ -15,50 +15,62 @@ internal sealed record InversionResult(string Model, double Target, int Steps, d
 
 /// <summary>
 /// Inverse optimisation (Eq. 24-25) of the deployed model, computed once per target (rounded to 0.05, so at most 21
-/// results are kept) and kept: the result depends only on the model file and the seeds. One computation runs at a
-/// time, on its own single-threaded explainer built from the same file, so its thousand steps never hold up the live
-/// path's explainer and requests for many targets cannot take more than one core.
+/// results are kept) and kept: the result depends only on the model file and the seeds. A computation takes a turn of
+/// the <see cref="InteractiveExplainer"/> (its single-threaded explainer, within the interactive limit), so its
+/// thousand steps never hold up the live path's explainer and requests for many targets cannot take more than the
+/// limit's cores; requests for a target being computed wait for that result without a turn of their own.
 /// </summary>
-internal sealed partial class ModelInversion(LiveModel model, ILogger<ModelInversion> logger) : IDisposable
+internal sealed partial class ModelInversion(LiveModel model, InteractiveExplainer interactive, ILogger<ModelInversion> logger)
 {
     public const int Starts = 3;
     public const int TrajectoryEvery = 10;
     public const double TargetStep = 0.05;
 
-    private readonly ConcurrentDictionary<double, Lazy<Task<InversionResult>>> results = new();
-    private readonly SemaphoreSlim oneAtATime = new(1, 1);
+    private readonly ConcurrentDictionary<double, Task<InversionResult>> results = new();
 
-    public Task<InversionResult> GetAsync(double target, CancellationToken cancellationToken)
+    /// <summary>The result towards <paramref name="target"/>; null when it is not known yet and the interactive limit is full.</summary>
+    public async Task<InversionResult?> GetAsync(double target, CancellationToken cancellationToken)
     {
         double key = Math.Round(Math.Round(target / TargetStep) * TargetStep, 2);
-        return results.GetOrAdd(key, t => new Lazy<Task<InversionResult>>(() => ComputeAsync(t))).Value.WaitAsync(cancellationToken);
+        while (true)
+        {
+            if (results.TryGetValue(key, out var known))
+            {
+                return await known.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            using var turn = await interactive.TryTakeAsync(cancellationToken).ConfigureAwait(false);
+            if (turn is null)
+            {
+                return null;
+            }
+
+            var computing = new TaskCompletionSource<InversionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!results.TryAdd(key, computing.Task))
+            {
+                continue; // another request started it while this one waited for its turn: wait for that one
+            }
+
+            try
+            {
+                var result = await turn.RunAsync(explainer => Compute(explainer, key)).ConfigureAwait(false);
+                computing.SetResult(result);
+                return result;
+            }
+            catch (Exception ex)
+            {
+                results.TryRemove(key, out _); // not kept: the next request tries again
+                computing.SetException(ex);
+                _ = computing.Task.Exception; // observed: the requests waiting on it get it, this one rethrows it
+                throw;
+            }
+        }
     }
 
-    public void Dispose() => oneAtATime.Dispose();
-
-    private async Task<InversionResult> ComputeAsync(double target)
-    {
-        await oneAtATime.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            return await Task.Run(() => Compute(target)).ConfigureAwait(false);
-        }
-        catch
-        {
-            results.TryRemove(target, out _); // not kept: the next request tries again
-            throw;
-        }
-        finally
-        {
-            oneAtATime.Release();
-        }
-    }
-
-    private InversionResult Compute(double target)
+    private InversionResult Compute(Explainer explainer, double target)
     {
         long started = Stopwatch.GetTimestamp();
         var options = new InverseOptions { Target = target, Starts = Starts };
-        using var explainer = Explainer.Load(model.Path, parallelism: 1);
         var runs = explainer.Invert(options);
         int channels = model.Metadata.Channels.Count, length = model.Metadata.WindowLength;
         var starts = runs.Select(r => new InversionStart(

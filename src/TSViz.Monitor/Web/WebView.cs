@@ -7,7 +7,8 @@ namespace TSViz.Monitor.Web;
 
 /// <summary>
 /// The operator web view at / (plain HTML, CSS and JavaScript embedded in the executable: no front-end build), and the
-/// on-demand analysis it needs besides the history API: the adversarial window of an alert's peak.
+/// on-demand analysis it needs besides the history API: the adversarial window of an alert's peak (on the
+/// <see cref="InteractiveExplainer"/>, within its limit).
 /// </summary>
 internal static class WebView
 {
@@ -23,7 +24,7 @@ internal static class WebView
         app.MapGet("/", () => Resource("index.html")).ExcludeFromDescription();
         app.MapGet("/static/{file}", (string file) => Resource(file)).ExcludeFromDescription();
 
-        app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryStore store, LiveModel model, CancellationToken ct) =>
+        app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             var p = new ApiParameters();
@@ -31,6 +32,12 @@ internal static class WebView
             if (p.Failed is { } failed)
             {
                 return failed;
+            }
+
+            using var turn = await interactive.TryTakeAsync(ct).ConfigureAwait(false);
+            if (turn is null)
+            {
+                return interactive.Refused();
             }
 
             var alert = await store.GetAlertAsync(id, ct).ConfigureAwait(false);
@@ -45,8 +52,7 @@ internal static class WebView
                 return problem!;
             }
 
-            using var turn = await model.TakeExplainerAsync(ct).ConfigureAwait(false);
-            var result = model.Explainer.Fgsm(detail.Input, 1, epsilon)[0];
+            var result = await turn.RunAsync(x => x.Fgsm(detail.Input, 1, epsilon)[0]).ConfigureAwait(false);
             return Results.Json(new
             {
                 method = result.Method,
@@ -57,7 +63,7 @@ internal static class WebView
                 window = ChannelRows.Of(result.Window, detail.Channels, detail.Length),
                 adversarialWindow = ChannelRows.Of(result.AdversarialWindow, detail.Channels, detail.Length),
             });
-        }).WithTags("history").WithName("AdversarialPeak").WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
+        }).WithTags("history").WithName("AdversarialPeak").ProducesProblem(StatusCodes.Status429TooManyRequests).WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
     }
 
     /// <summary>

@@ -19,8 +19,14 @@ let timer = null;
 // Bumped on every navigation: a reply that arrives after the user moved on must not draw into the new page.
 let generation = 0;
 
-async function api(path, options) {
+async function api(path, options, attempt = 0) {
   const response = await fetch(path, options);
+  // 429: the on-demand explanations are at their limit (Monitor:Interactive); wait as told, then ask again.
+  if (response.status === 429 && attempt < 5) {
+    const seconds = Number(response.headers.get("Retry-After")) || 1;
+    await new Promise(resolve => setTimeout(resolve, seconds * 1000));
+    return api(path, options, attempt + 1);
+  }
   if (!response.ok) {
     let detail = response.statusText;
     try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }

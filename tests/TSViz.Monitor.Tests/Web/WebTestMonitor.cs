@@ -21,15 +21,24 @@ internal sealed class WebTestMonitor : IAsyncDisposable
     /// <summary>The injected anomaly's alert episode.</summary>
     public string AlertId { get; private set; } = "";
 
-    public static async Task<WebTestMonitor> StartAsync(CancellationToken cancellationToken)
+    /// <summary>The monitor's services (the live model, the history store, the interactive explainer).</summary>
+    public IServiceProvider Services => monitor.App.Services;
+
+    /// <summary>Starts it; <paramref name="extra"/> settings (key = "Monitor:...") win over the web tests' own.</summary>
+    public static async Task<WebTestMonitor> StartAsync(CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? extra = null)
     {
-        var started = new WebTestMonitor(await JobsTestMonitor.StartAsync(Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"), simulator: true, cancellationToken,
-            new Dictionary<string, string?>
-            {
-                ["Monitor:History:FullExplanationSampleRate"] = "1",
-                ["Monitor:Simulator:AnomalyEverySeconds"] = "0",
-                ["Monitor:Simulator:Inject:0"] = "m2:temperature@3",
-            }));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Monitor:History:FullExplanationSampleRate"] = "1",
+            ["Monitor:Simulator:AnomalyEverySeconds"] = "0",
+            ["Monitor:Simulator:Inject:0"] = "m2:temperature@3",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var started = new WebTestMonitor(await JobsTestMonitor.StartAsync(Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"), simulator: true, cancellationToken, settings));
         while (started.AlertId.Length == 0)
         {
             await Task.Delay(500, cancellationToken);
