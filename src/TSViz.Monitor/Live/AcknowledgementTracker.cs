@@ -36,9 +36,8 @@ internal sealed partial class AcknowledgementTracker(MonitorMetrics metrics, Sta
         {
             inFlight.Enqueue(message);
             metrics.InputUnacknowledged.Set(inFlight.Count);
+            stage.Waiting(inFlight.Count);
         }
-
-        stage.Waiting(1);
     }
 
     /// <summary>Asks the loop to acknowledge what is complete (never blocks).</summary>

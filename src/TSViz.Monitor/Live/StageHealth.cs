@@ -56,6 +56,7 @@ internal sealed class StageHealth(TimeProvider time, IOptions<MonitorOptions> op
     internal sealed class Stage(string name, TimeProvider time)
     {
         private long lastProgress = time.GetTimestamp();
+        private long waitingSince = time.GetTimestamp();
         private int waiting;
         private volatile string? fault;
         private volatile string? backpressure;
@@ -67,7 +68,15 @@ internal sealed class StageHealth(TimeProvider time, IOptions<MonitorOptions> op
         public void Progress() => Volatile.Write(ref lastProgress, time.GetTimestamp());
 
         /// <summary>How much input waits for the stage now.</summary>
-        public void Waiting(int count) => Volatile.Write(ref waiting, count);
+        public void Waiting(int count)
+        {
+            // A stall is measured from the later of the last progress and the moment input started waiting: a stage
+            // idle for an hour is not stalled the instant a message arrives.
+            if (Interlocked.Exchange(ref waiting, count) == 0 && count > 0)
+            {
+                Volatile.Write(ref waitingSince, time.GetTimestamp());
+            }
+        }
 
         /// <summary>The stage's loop ended with an exception it could not contain.</summary>
         public void Fault(Exception exception) => fault = $"{exception.GetType().Name}: {exception.Message}";
@@ -80,7 +89,7 @@ internal sealed class StageHealth(TimeProvider time, IOptions<MonitorOptions> op
 
         public StageReport Report(TimeSpan stall)
         {
-            double since = time.GetElapsedTime(Volatile.Read(ref lastProgress)).TotalSeconds;
+            double since = time.GetElapsedTime(Math.Max(Volatile.Read(ref lastProgress), Volatile.Read(ref waitingSince))).TotalSeconds;
             int queued = Volatile.Read(ref waiting);
             var state = fault is not null ? StageState.Faulted
                 : !running ? StageState.Stopped

@@ -42,14 +42,14 @@ public sealed class HistoryFaultTests
             }
 
             // Scoring goes on (explanations are published), the history cannot take them: the input is held, /health says so.
-            await LiveTestMonitor.Until(() => monitor.On("/m1/explanation").Count >= 1, cancel.Token);
+            await LiveTestMonitor.Until(() => monitor.On("/m1/explanation").Count >= 1, cancel.Token, () => "no explanation while the history is locked");
             JsonElement body = default;
             await LiveTestMonitor.Until(() =>
             {
                 using var response = monitor.Http.GetAsync(new Uri("/health", UriKind.Relative), cancel.Token).GetAwaiter().GetResult();
                 body = JsonDocument.Parse(response.Content.ReadAsStringAsync(cancel.Token).GetAwaiter().GetResult()).RootElement.Clone();
                 return response.StatusCode == HttpStatusCode.ServiceUnavailable;
-            }, cancel.Token);
+            }, cancel.Token, () => $"health stayed 200: {body}");
             var history = body.GetProperty("stages").GetProperty("history");
             Assert.Equal("stalled", history.GetProperty("state").GetString());
             Assert.Contains("locked", history.GetProperty("backpressure").GetString(), StringComparison.OrdinalIgnoreCase);
@@ -67,12 +67,13 @@ public sealed class HistoryFaultTests
             await rollback.ExecuteNonQueryAsync(cancel.Token);
         }
 
+        string after = string.Empty;
         await LiveTestMonitor.Until(() =>
         {
-            string metrics = monitor.MetricsAsync(cancel.Token).GetAwaiter().GetResult();
-            return LiveTestMonitor.Metric(metrics, "tsviz_history_windows_total{outcome=\"stored\"}") == expected
-                && LiveTestMonitor.Metric(metrics, "tsviz_input_unacknowledged_messages") == 0;
-        }, cancel.Token);
+            after = monitor.MetricsAsync(cancel.Token).GetAwaiter().GetResult();
+            return LiveTestMonitor.Metric(after, "tsviz_history_windows_total{outcome=\"stored\"}") == expected
+                && LiveTestMonitor.Metric(after, "tsviz_input_unacknowledged_messages") == 0;
+        }, cancel.Token, () => $"expected {expected} stored: {string.Join(" ", after.Split('\n').Where(l => l.StartsWith("tsviz_history", StringComparison.Ordinal) || l.StartsWith("tsviz_input", StringComparison.Ordinal) || l.StartsWith("tsviz_windows", StringComparison.Ordinal)))}");
         using var healthy = await monitor.Http.GetAsync(new Uri("/health", UriKind.Relative), cancel.Token);
         Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
     }
