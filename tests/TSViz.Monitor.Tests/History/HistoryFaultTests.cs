@@ -48,8 +48,9 @@ public sealed class HistoryFaultTests
             {
                 using var response = monitor.Http.GetAsync(new Uri("/health", UriKind.Relative), cancel.Token).GetAwaiter().GetResult();
                 body = JsonDocument.Parse(response.Content.ReadAsStringAsync(cancel.Token).GetAwaiter().GetResult()).RootElement.Clone();
-                return response.StatusCode == HttpStatusCode.ServiceUnavailable;
-            }, cancel.Token, () => $"health stayed 200: {body}");
+                return response.StatusCode == HttpStatusCode.ServiceUnavailable
+                    && body.GetProperty("stages").GetProperty("history").GetProperty("backpressure").ValueKind == JsonValueKind.String;
+            }, cancel.Token, () => $"health did not show the history held back: {body}");
             var history = body.GetProperty("stages").GetProperty("history");
             Assert.Equal("stalled", history.GetProperty("state").GetString());
             Assert.Contains("locked", history.GetProperty("backpressure").GetString(), StringComparison.OrdinalIgnoreCase);
