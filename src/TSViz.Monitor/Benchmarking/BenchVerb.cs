@@ -26,28 +26,32 @@ internal static class BenchVerb
         var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: one per core)." };
         var only = new Option<string?>("--only") { Description = "Measure only the methods whose name contains this text." };
         var live = new Option<bool>("--live") { Description = "Measure the whole live path through Mosquitto instead: ingest rate, explanation latency, memory, overload." };
-        var rate = new Option<int>("--rate") { Description = "--live: samples/s offered in the steady phase.", DefaultValueFactory = _ => 20_000 };
+        var rate = new Option<int?>("--rate") { Description = "--live: samples/s offered in the steady phase (default 20,000; 10,000 in a soak)." };
         var machines = new Option<int>("--machines") { Description = "--live: simulated machines.", DefaultValueFactory = _ => 40 };
         var perMessage = new Option<int>("--samples-per-message") { Description = "--live: samples per MQTT message (batched payloads).", DefaultValueFactory = _ => 10 };
         var steady = new Option<double>("--steady-seconds") { Description = "--live: length of the measured steady phase.", DefaultValueFactory = _ => 20 };
         var overload = new Option<double>("--overload") { Description = "--live: offered rate of the overload phase as a multiple of --rate (0: skip).", DefaultValueFactory = _ => 3 };
         var flood = new Option<int>("--flood-clients") { Description = "--live: clients flooding the explorer API (/influence, /trace) in a phase after the steady one (0: skip).", DefaultValueFactory = _ => 8 };
         var broker = new Option<string?>("--broker") { Description = "--live: host:port of a running broker (default: start Mosquitto with config/mosquitto/plant.conf)." };
+        var soak = new Option<int>("--soak-minutes") { Description = "--live: instead of the phases, run the steady rate with anomalies for this many minutes and print the monitor's memory curve, one line a minute." };
+        var anomalyEvery = new Option<double?>("--anomaly-every-seconds") { Description = "--live: mean seconds between two temperature spikes of one machine (default 30 in a soak, none otherwise; 0: none)." };
         var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {
-            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker,
+            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker, soak, anomalyEvery,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(live)
             ? VerbErrors.RunAsync(error, () => LiveBench.RunAsync(new LiveBenchSettings
             {
                 ModelPath = parse.GetValue(model)!,
-                Rate = parse.GetValue(rate),
+                Rate = parse.GetValue(rate) ?? (parse.GetValue(soak) > 0 ? 10_000 : 20_000),
                 Machines = parse.GetValue(machines),
                 SamplesPerMessage = parse.GetValue(perMessage),
                 SteadySeconds = parse.GetValue(steady),
                 Overload = parse.GetValue(overload),
                 FloodClients = parse.GetValue(flood),
                 Broker = parse.GetValue(broker),
+                SoakMinutes = parse.GetValue(soak),
+                AnomalyEverySeconds = parse.GetValue(anomalyEvery) ?? (parse.GetValue(soak) > 0 ? 30 : 0),
             }, output, cancellationToken))
             : VerbErrors.Run(error, () =>
         {

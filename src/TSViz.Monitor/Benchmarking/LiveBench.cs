@@ -34,6 +34,12 @@ internal sealed record LiveBenchSettings
 
     /// <summary>host:port of a running broker; unset: a Mosquitto started here with config/mosquitto/plant.conf.</summary>
     public string? Broker { get; init; }
+
+    /// <summary>Minutes of the soak (steady rate with alerts, a memory curve per minute); 0: the phases of the normal run.</summary>
+    public int SoakMinutes { get; init; }
+
+    /// <summary>Mean seconds between two anomalies of one machine (a temperature spike the model flags); 0: none.</summary>
+    public double AnomalyEverySeconds { get; init; }
 }
 
 /// <summary>
@@ -42,15 +48,16 @@ internal sealed record LiveBenchSettings
 /// times each explanation from the moment the message holding the window's last sample was published. A transport
 /// baseline (the same load relayed by the broker alone) is measured in the same run, then a steady phase, the same
 /// load while clients flood the explorer API (<see cref="InteractiveFlood"/>), then an overload phase and the
-/// recovery after it.
+/// recovery after it. With a soak time, the steady rate runs with anomalies instead, for minutes, and a memory
+/// curve is printed (LiveBench.Soak.cs).
 /// </summary>
-internal static class LiveBench
+internal static partial class LiveBench
 {
     private const int Publishers = 4;
-    private static readonly TimeSpan SampleStep = TimeSpan.FromMilliseconds(2);
 
     public static async Task<int> RunAsync(LiveBenchSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
+        ValidateSoak(settings);
         string work = Path.Combine("artifacts", "bench-live", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(work);
         await using var mosquitto = settings.Broker is null ? await MosquittoProcess.StartAsync(Path.GetFullPath(work), cancellationToken).ConfigureAwait(false) : null;
@@ -62,21 +69,32 @@ internal static class LiveBench
 
         var load = new LoadGenerator(host, port, settings);
         await load.ConnectAsync(cancellationToken).ConfigureAwait(false);
-
-        // Transport baseline: the same load, relayed by the broker to a subscriber, no monitor.
-        var relay = await LatencyObserver.StartAsync(host, port, "plant/bench/+/telemetry", load, isExplanation: false, cancellationToken).ConfigureAwait(false);
-        var running = load.RunAsync(cancellationToken);
-        load.SetRate(settings.Rate);
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
-        var baseline = await Measure(load, relay, null, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-        await relay.DisposeAsync().ConfigureAwait(false);
-        load.SetRate(0);
+        Task running;
+        Measurement? baseline = null;
+        if (settings.SoakMinutes > 0)
+        {
+            PrintSoakLoad(output, settings, load);
+            running = load.RunAsync(cancellationToken);
+        }
+        else
+        {
+            // Transport baseline: the same load, relayed by the broker to a subscriber, no monitor.
+            var relay = await LatencyObserver.StartAsync(host, port, "plant/bench/+/telemetry", load, isExplanation: false, cancellationToken).ConfigureAwait(false);
+            running = load.RunAsync(cancellationToken);
+            load.SetRate(settings.Rate);
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            baseline = await Measure(load, relay, null, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            await relay.DisposeAsync().ConfigureAwait(false);
+            load.SetRate(0);
+        }
 
         int httpPort = MosquittoProcess.FreePort();
         using var monitor = StartMonitor(settings, host, port, httpPort, Path.Combine(work, "monitor.log"));
         try
         {
-            return await MeasureMonitorAsync(settings, output, load, running, monitor, baseline, host, port, httpPort, work, cancellationToken).ConfigureAwait(false);
+            return baseline is null
+                ? await SoakAsync(settings, output, load, running, monitor, host, port, httpPort, work, cancellationToken).ConfigureAwait(false)
+                : await MeasureMonitorAsync(settings, output, load, running, monitor, baseline, host, port, httpPort, work, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -372,14 +390,28 @@ internal static class LiveBench
 
     /// <summary>
     /// Gateways: <see cref="Publishers"/> QoS 1 clients, each serving a share of the machines round-robin, paced to
-    /// the current rate. Sample i of machine m has timestamp origin + i * 2 ms; the publish time of the message that
-    /// holds each sample is kept so a window's explanation can be timed from its last sample.
+    /// the current rate. Sample i of machine m has timestamp origin + i * <see cref="Step"/>, the origin 10 minutes in
+    /// the past; the publish time of the message that holds each sample is kept for <see cref="SentRetention"/> so a
+    /// window's explanation can be timed from its last sample. With anomalies, each machine's temperature jumps by
+    /// <see cref="SpikeDegrees"/> on <see cref="SpikeSamples"/> consecutive samples at exponentially distributed
+    /// intervals (a spike the shipped model scores at 0.99-1.0 wherever it lies in the window, on this load's
+    /// signals; the same signals without it score below 0.03).
     /// </summary>
     private sealed class LoadGenerator(string host, int port, LiveBenchSettings settings) : IAsyncDisposable
     {
+        public const double SpikeDegrees = 8;
+        public const int SpikeSamples = 3;
+
+        /// <summary>Two spikes of a machine at least this many samples apart, so the first one has left every window (50 samples) and its alert can close.</summary>
+        private const int MinSpikeGap = 200;
+
+        /// <summary>Far beyond any latency the bench measures (seconds under overload), and it keeps the table bounded in a soak.</summary>
+        private static readonly TimeSpan SentRetention = TimeSpan.FromMinutes(2);
+
         private readonly IMqttClient[] clients = Enumerable.Range(0, Publishers).Select(_ => new MqttClientFactory().CreateMqttClient()).ToArray();
         private readonly ConcurrentDictionary<(int Machine, long Message), long> sent = new();
         private readonly long[] nextSample = new long[settings.Machines];
+        private readonly long[] nextSpike = new long[settings.Machines];
         private readonly DateTimeOffset origin = DateTimeOffset.UtcNow.AddMinutes(-10);
         private readonly CancellationTokenSource stop = new();
         private readonly MqttClientOptions[] options = new MqttClientOptions[Publishers];
@@ -388,6 +420,20 @@ internal static class LiveBench
         private int rate;
 
         public int SamplesPerMessage => settings.SamplesPerMessage;
+
+        /// <summary>
+        /// The data clock's step per sample of a machine: 2 ms in the normal run (a short one, where starting 10 minutes
+        /// behind keeps even the overload phase in the past); in a soak one sample interval of a machine at the offered
+        /// rate, rounded up to whole milliseconds (the payload's resolution), so the data clock never runs faster than
+        /// real time and stays about 10 minutes behind it for as long as the soak lasts, far from the monitor's
+        /// future_timestamp limit.
+        /// </summary>
+        public TimeSpan Step { get; } = settings.SoakMinutes > 0
+            ? TimeSpan.FromMilliseconds(Math.Ceiling(1000.0 * settings.Machines / settings.Rate))
+            : TimeSpan.FromMilliseconds(2);
+
+        /// <summary>Publish times kept for timing explanations (pruned to the last <see cref="SentRetention"/>).</summary>
+        public int SentEntries => sent.Count;
 
         public long SamplesAcknowledged => Interlocked.Read(ref acknowledged);
 
@@ -408,7 +454,8 @@ internal static class LiveBench
         public Task RunAsync(CancellationToken cancellationToken)
         {
             var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token);
-            return Task.WhenAll(Enumerable.Range(0, Publishers).Select(p => Task.Run(() => PublishLoopAsync(p, linked.Token), CancellationToken.None)));
+            return Task.WhenAll(Enumerable.Range(0, Publishers).Select(p => Task.Run(() => PublishLoopAsync(p, linked.Token), CancellationToken.None))
+                .Append(Task.Run(() => PruneLoopAsync(linked.Token), CancellationToken.None)));
         }
 
         /// <summary>When the message holding <paramref name="sampleTime"/> of machine <paramref name="machine"/> was published.</summary>
@@ -420,13 +467,51 @@ internal static class LiveBench
                 return false;
             }
 
-            long sample = (sampleTime - origin).Ticks / SampleStep.Ticks;
+            long sample = (sampleTime - origin).Ticks / Step.Ticks;
             return sent.TryGetValue((m, sample / settings.SamplesPerMessage), out timestamp);
+        }
+
+        /// <summary>Forgets publish times older than <see cref="SentRetention"/>, so a long run does not grow the table without bound.</summary>
+        private async Task PruneLoopAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                    long oldest = Stopwatch.GetTimestamp() - (long)(SentRetention.TotalSeconds * Stopwatch.Frequency);
+                    foreach (var entry in sent)
+                    {
+                        if (entry.Value < oldest)
+                        {
+                            sent.TryRemove(entry);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped.
+            }
+        }
+
+        /// <summary>Samples until a machine's next spike: exponential with the configured mean at the steady rate, at least <see cref="MinSpikeGap"/>.</summary>
+        private long SpikeGap(Random random)
+        {
+            double meanSamples = settings.AnomalyEverySeconds * settings.Rate / settings.Machines;
+            return Math.Max(MinSpikeGap, (long)(-meanSamples * Math.Log(1 - random.NextDouble())));
         }
 
         private async Task PublishLoopAsync(int publisher, CancellationToken cancellationToken)
         {
             var machines = Enumerable.Range(0, settings.Machines).Where(m => m % Publishers == publisher).ToArray();
+            bool anomalies = settings.AnomalyEverySeconds > 0;
+            var random = new Random(20_261_203 + publisher); // each publisher alone draws its own machines' spikes
+            foreach (int machine in machines)
+            {
+                nextSpike[machine] = anomalies ? SpikeGap(random) : 0;
+            }
+
             var builder = new StringBuilder();
             long due = Stopwatch.GetTimestamp();
             int next = 0;
@@ -456,9 +541,15 @@ internal static class LiveBench
                     for (int k = 0; k < settings.SamplesPerMessage; k++)
                     {
                         long i = first + k;
-                        var ts = origin + (SampleStep * i);
+                        if (anomalies && i >= nextSpike[m] + SpikeSamples)
+                        {
+                            nextSpike[m] = i + SpikeGap(random);
+                        }
+
+                        double spike = anomalies && i >= nextSpike[m] ? SpikeDegrees : 0;
+                        var ts = origin + (Step * i);
                         builder.Append(k == 0 ? string.Empty : ",").Append(CultureInfo.InvariantCulture,
-                            $"{{\"ts\":\"{ts.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}\",\"pressure\":{5 + (0.05 * Math.Sin(i / 7.0)):F4},\"temperature\":{60 + (0.2 * Math.Cos(i / 11.0)):F4},\"torque\":{12 + (0.1 * Math.Sin((i + m) / 5.0)):F4}}}");
+                            $"{{\"ts\":\"{ts.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}\",\"pressure\":{5 + (0.05 * Math.Sin(i / 7.0)):F4},\"temperature\":{60 + (0.2 * Math.Cos(i / 11.0)) + spike:F4},\"torque\":{12 + (0.1 * Math.Sin((i + m) / 5.0)):F4}}}");
                     }
 
                     builder.Append("]}");
