@@ -26,6 +26,11 @@ internal sealed partial class HistoryWriter(
     private Task loop = Task.CompletedTask;
     private IReadOnlyDictionary<string, DateTimeOffset>? newestAtStart;
 
+    private static readonly Pending Wake = new(new HistoryBatch(), static () => { });
+    private readonly Lock checkpointGate = new();
+    private List<HistoryBatch> pendingCheckpoints = [];
+    private List<Action> pendingCheckpointsDone = [];
+
     private sealed record Pending(HistoryBatch Batch, Action Done);
 
     public bool Enabled => store is not null;
@@ -89,7 +94,11 @@ internal sealed partial class HistoryWriter(
         }
     }
 
-    /// <summary>Queues records for writing; <paramref name="done"/> runs once they are written (never when they are not).</summary>
+    /// <summary>
+    /// Queues records for writing; <paramref name="done"/> runs once they are written (never when they are not). A
+    /// hand-over of checkpoints only (no records) never waits: it joins the checkpoints waiting for the next write,
+    /// so many small groups of messages cannot fill the hand-over queue ahead of the windows.
+    /// </summary>
     public ValueTask EnqueueAsync(HistoryBatch batch, Action done, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -97,6 +106,18 @@ internal sealed partial class HistoryWriter(
         if (store is null)
         {
             done();
+            return ValueTask.CompletedTask;
+        }
+
+        if (batch.Windows.Count == 0 && batch.Alerts.Count == 0)
+        {
+            lock (checkpointGate)
+            {
+                pendingCheckpoints.Add(batch);
+                pendingCheckpointsDone.Add(done);
+            }
+
+            queue.Writer.TryWrite(Wake); // the loop is busy anyway when the queue is full
             return ValueTask.CompletedTask;
         }
 
@@ -118,27 +139,62 @@ internal sealed partial class HistoryWriter(
         var taken = new List<Pending>();
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            taken.Clear();
-            while (taken.Count < 16 && queue.Reader.TryRead(out var item))
+            await WriteRoundAsync(taken).ConfigureAwait(false);
+        }
+
+        await WriteRoundAsync(taken).ConfigureAwait(false); // checkpoints that arrived last
+    }
+
+    /// <summary>
+    /// One transaction: queued hand-overs and the checkpoints waiting. The checkpoints are taken first and then the
+    /// queue is drained whole, so every window handed over before a checkpoint is in the same transaction or an
+    /// earlier one, never a later one.
+    /// </summary>
+    private async Task WriteRoundAsync(List<Pending> taken)
+    {
+        taken.Clear();
+        List<HistoryBatch> checkpoints;
+        List<Action> checkpointsDone;
+        lock (checkpointGate)
+        {
+            checkpoints = pendingCheckpoints;
+            checkpointsDone = pendingCheckpointsDone;
+            pendingCheckpoints = [];
+            pendingCheckpointsDone = [];
+        }
+
+        while ((checkpoints.Count > 0 || taken.Count < 16) && queue.Reader.TryRead(out var item))
+        {
+            if (!ReferenceEquals(item, Wake))
             {
                 taken.Add(item);
             }
-
-            stage.Waiting(queue.Reader.Count + taken.Count);
-            if (!await WriteAsync(Merge(taken.Select(p => p.Batch).ToList())).ConfigureAwait(false))
-            {
-                continue; // given up at shutdown: the input stays unacknowledged and is redelivered to the next run
-            }
-
-            foreach (var pending in taken)
-            {
-                pending.Done();
-            }
-
-            stage.Progress();
-            stage.Waiting(queue.Reader.Count);
-            metrics.HistoryBacklog.Set(queue.Reader.Count);
         }
+
+        if (taken.Count == 0 && checkpoints.Count == 0)
+        {
+            return;
+        }
+
+        stage.Waiting(queue.Reader.Count + taken.Count + checkpoints.Count);
+        if (!await WriteAsync(Merge([.. taken.Select(p => p.Batch), .. checkpoints])).ConfigureAwait(false))
+        {
+            return; // given up at shutdown: the input stays unacknowledged and is redelivered to the next run
+        }
+
+        foreach (var pending in taken)
+        {
+            pending.Done();
+        }
+
+        foreach (var done in checkpointsDone)
+        {
+            done();
+        }
+
+        stage.Progress();
+        stage.Waiting(queue.Reader.Count);
+        metrics.HistoryBacklog.Set(queue.Reader.Count);
     }
 
     /// <summary>
