@@ -109,7 +109,7 @@ internal static class NodeKernels
                         var bias = x[2]!.reshape(shape);
                         var mean = x[3]!.reshape(shape);
                         var variance = x[4]!.reshape(shape);
-                        return ((input - mean) / variance.add(epsilon, HeldScalars.One).sqrt() * scale).add(bias, HeldScalars.One);
+                        return ((input.add(mean, HeldScalars.MinusOne)) / variance.add(epsilon, HeldScalars.One).sqrt() * scale).add(bias, HeldScalars.One);
                     };
                 }
 
@@ -234,7 +234,7 @@ internal static class NodeKernels
             case "Add":
                 return x => x[0]!.add(x[1]!, HeldScalars.One);
             case "Sub":
-                return x => x[0]! - x[1]!;
+                return x => x[0]!.add(x[1]!, HeldScalars.MinusOne);
             case "Mul":
                 return x => x[0]! * x[1]!;
             case "Div":

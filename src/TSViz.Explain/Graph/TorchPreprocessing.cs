@@ -20,7 +20,7 @@ internal static class TorchPreprocessing
                 return received;
             case WindowPreprocessing.ZScorePerChannel:
                 var mean = received.mean([2], keepdim: true);
-                var centered = received - mean;
+                var centered = received.add(mean, HeldScalars.MinusOne);
                 var std = centered.pow(HeldScalars.Two).mean([2], keepdim: true).sqrt().clamp_min(MinStd);
                 return centered / std;
             default:

@@ -83,7 +83,7 @@ internal static class InverseOptimization
 
             using var noGrad = no_grad();
             var previous = x;
-            x = (leaf - gradient.mul(alpha)).detach().MoveToOuterDisposeScope();
+            x = leaf.add(gradient.mul(alpha), HeldScalars.MinusOne).detach().MoveToOuterDisposeScope();
             previous.Dispose();
         }
 

@@ -141,7 +141,7 @@ internal static class AdversarialAttack
     /// <param name="alpha">Per-window step sizes [N, 1, 1]; when null, every window steps by <paramref name="fixedAlpha"/>.</param>
     private static Tensor Attack(OnnxGraph graph, Tensor x0, Tensor direction, Tensor eps, Tensor? alpha, Scalar? fixedAlpha, int steps)
     {
-        var lower = x0 - eps;
+        var lower = x0.add(eps, HeldScalars.MinusOne);
         var upper = x0.add(eps, HeldScalars.One);
         var x = x0.clone();
         for (int step = 0; step < steps; step++)

@@ -17,6 +17,12 @@ internal static class HeldScalars
     /// <summary>The integer 1, as the <c>alpha</c> of <c>add</c> (what TorchSharp's <c>a + b</c> passes).</summary>
     public static readonly Scalar One = 1.ToScalar();
 
+    /// <summary>
+    /// The integer -1, as the <c>alpha</c> of <c>add</c> for a subtraction: TorchSharp's <c>a - b</c> is <c>a.sub(b)</c>
+    /// with a temporary alpha of 1, like <c>a + b</c>; <c>a.add(b, MinusOne)</c> computes exactly a - b (negation is exact).
+    /// </summary>
+    public static readonly Scalar MinusOne = (-1).ToScalar();
+
     /// <summary>The integer 2 (what TorchSharp's <c>square()</c> and <c>x / 2</c> pass).</summary>
     public static readonly Scalar Two = 2.ToScalar();
 }
