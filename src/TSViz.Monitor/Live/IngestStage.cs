@@ -225,7 +225,7 @@ internal sealed partial class IngestStage : BackgroundService
                 case SampleOutcome.OutOfOrder:
                     // A redelivered message repeats samples already assembled (its windows were published and
                     // stored, or they are in the restored checkpoint): not counted as disorder.
-                    metrics.SamplesDropped.WithLabels(message.Redelivered || previous is null ? "redelivered" : "out_of_order").Inc();
+                    metrics.SamplesDropped.WithLabels(message.Redelivered ? "redelivered" : "out_of_order").Inc();
                     continue;
                 case SampleOutcome.AcceptedAfterGap:
                     metrics.WindowResets.Inc();
