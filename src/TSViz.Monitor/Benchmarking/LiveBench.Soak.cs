@@ -20,7 +20,7 @@ internal static partial class LiveBench
 
     private const double MiB = 1024 * 1024;
 
-    private sealed record SoakMinute(int Minute, double ResidentMiB, double HeapMiB, double WindowsPerSecond, double P99, double AlertsOpened, double HistoryMiB, double Rejected, double BenchResidentMiB);
+    private sealed record SoakMinute(int Minute, double ResidentMiB, double HeapMiB, double WindowsPerSecond, double P99, double AlertsOpened, double HistoryMiB, double Rejected, double BenchResidentMiB, double AnonMiB, double FileMiB, double NativeInUseMiB, double NativeFreeMiB);
 
     private static void ValidateSoak(LiveBenchSettings settings)
     {
@@ -49,9 +49,9 @@ internal static partial class LiveBench
         await WaitHealthy(http, monitor, cancellationToken).ConfigureAwait(false);
         string csvPath = Path.Combine(work, "soak.csv");
         await using var csv = new StreamWriter(csvPath) { AutoFlush = true }; // a run stopped early keeps its curve
-        await csv.WriteLineAsync("minute,resident_mib,managed_heap_mib,windows_per_s,p99_ms,alerts_opened,history_mib,messages_rejected,bench_resident_mib".AsMemory(), cancellationToken).ConfigureAwait(false);
-        output.WriteLine($"memory: mean of the minute's readings every {SoakReading.TotalSeconds:0} s; windows/s: tsviz_windows_scored_total; p99: explanations published in the minute; history: database + WAL");
-        output.WriteLine($"{"minute",6} {"RSS MiB",8} {"heap MiB",9} {"windows/s",10} {"p99 ms",8} {"alerts opened",14} {"history MiB",12} {"bench RSS MiB",14}");
+        await csv.WriteLineAsync("minute,resident_mib,managed_heap_mib,windows_per_s,p99_ms,alerts_opened,history_mib,messages_rejected,bench_resident_mib,resident_anon_mib,resident_file_mib,native_in_use_mib,native_free_mib".AsMemory(), cancellationToken).ConfigureAwait(false);
+        output.WriteLine($"memory: mean of the minute's readings every {SoakReading.TotalSeconds:0} s (RSS = anonymous + file-backed; native = the C allocator's in-use and kept-free bytes, tsviz_native_heap_bytes); windows/s: tsviz_windows_scored_total; p99: explanations published in the minute; history: database + WAL");
+        output.WriteLine($"{"minute",6} {"RSS MiB",8} {"anon",6} {"file",5} {"heap MiB",9} {"native use",11} {"free",6} {"windows/s",10} {"p99 ms",8} {"alerts opened",14} {"history MiB",12} {"bench RSS MiB",14}");
 
         double windowsBefore = await Scrape(http, "tsviz_windows_scored_total", cancellationToken).ConfigureAwait(false);
         double rejectedBefore = await Scrape(http, "tsviz_messages_rejected_total", cancellationToken).ConfigureAwait(false);
@@ -64,6 +64,10 @@ internal static partial class LiveBench
         {
             var resident = new List<double>();
             var heap = new List<double>();
+            var anon = new List<double>();
+            var file = new List<double>();
+            var nativeInUse = new List<double>();
+            var nativeFree = new List<double>();
             for (var at = SoakReading; at <= TimeSpan.FromMinutes(1); at += SoakReading)
             {
                 var wait = TimeSpan.FromMinutes(minute - 1) + at - Stopwatch.GetElapsedTime(start);
@@ -77,8 +81,13 @@ internal static partial class LiveBench
                     throw new InvalidOperationException($"The monitor exited with code {monitor.ExitCode} in minute {minute} of the soak (see {work}/monitor.log; the curve so far is in {csvPath}).");
                 }
 
-                resident.Add(Memory(monitor.Id).Resident / MiB);
+                var memory = Memory(monitor.Id);
+                resident.Add(memory.Resident / MiB);
+                anon.Add(memory.Anonymous / MiB);
+                file.Add(memory.FileBacked / MiB);
                 heap.Add(await Scrape(http, "dotnet_total_memory_bytes", cancellationToken).ConfigureAwait(false) / MiB);
+                nativeInUse.Add(await Scrape(http, "tsviz_native_heap_bytes{state=\"in_use\"}", cancellationToken).ConfigureAwait(false) / MiB);
+                nativeFree.Add(await Scrape(http, "tsviz_native_heap_bytes{state=\"free\"}", cancellationToken).ConfigureAwait(false) / MiB);
             }
 
             var latencies = explanations.Latencies();
@@ -88,13 +97,14 @@ internal static partial class LiveBench
             var row = new SoakMinute(minute, resident.Average(), heap.Average(), (windows - windowsBefore) / 60, Percentile(latencies, 0.99),
                 await Scrape(http, "tsviz_alerts_opened_total", cancellationToken).ConfigureAwait(false),
                 Directory.GetFiles(work, "history.db*").Sum(f => new FileInfo(f).Length) / MiB,
-                rejected - rejectedAtStart, Memory(Environment.ProcessId).Resident / MiB);
+                rejected - rejectedAtStart, Memory(Environment.ProcessId).Resident / MiB,
+                anon.Average(), file.Average(), nativeInUse.Average(), nativeFree.Average());
             windowsBefore = windows;
             rows.Add(row);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Minute,6} {row.ResidentMiB,8:N0} {row.HeapMiB,9:N1} {row.WindowsPerSecond,10:N0} {row.P99,8:N1} {row.AlertsOpened,14:N0} {row.HistoryMiB,12:N1} {row.BenchResidentMiB,14:N0}"));
+                $"{row.Minute,6} {row.ResidentMiB,8:N0} {row.AnonMiB,6:N0} {row.FileMiB,5:N0} {row.HeapMiB,9:N1} {row.NativeInUseMiB,11:N0} {row.NativeFreeMiB,6:N0} {row.WindowsPerSecond,10:N0} {row.P99,8:N1} {row.AlertsOpened,14:N0} {row.HistoryMiB,12:N1} {row.BenchResidentMiB,14:N0}"));
             await csv.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Minute},{row.ResidentMiB:F1},{row.HeapMiB:F1},{row.WindowsPerSecond:F0},{row.P99:F1},{row.AlertsOpened:F0},{row.HistoryMiB:F1},{row.Rejected:F0},{row.BenchResidentMiB:F1}").AsMemory(), cancellationToken).ConfigureAwait(false);
+                $"{row.Minute},{row.ResidentMiB:F1},{row.HeapMiB:F1},{row.WindowsPerSecond:F0},{row.P99:F1},{row.AlertsOpened:F0},{row.HistoryMiB:F1},{row.Rejected:F0},{row.BenchResidentMiB:F1},{row.AnonMiB:F1},{row.FileMiB:F1},{row.NativeInUseMiB:F1},{row.NativeFreeMiB:F1}").AsMemory(), cancellationToken).ConfigureAwait(false);
             if (rejected > rejectedBefore)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -121,7 +121,7 @@ internal static partial class LiveBench
         var steady = await Measure(load, explanations, http, TimeSpan.FromSeconds(settings.SteadySeconds), cancellationToken).ConfigureAwait(false);
         double steadyCores = (CpuSeconds(monitor.Id) - cpu0) / watch.Elapsed.TotalSeconds, benchCores = (CpuSeconds(Environment.ProcessId) - self0) / watch.Elapsed.TotalSeconds;
         Print(output, "monitor, steady", steady);
-        var (rss, peak) = Memory(monitor.Id);
+        var (rss, peak, _, _) = Memory(monitor.Id);
         double stored = await Scrape(http, "tsviz_history_windows_total", cancellationToken).ConfigureAwait(false);
         long historyBytes = Directory.GetFiles(work, "history.db*").Sum(f => new FileInfo(f).Length);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -299,11 +299,18 @@ internal static partial class LiveBench
         return sum;
     }
 
-    private static (long Resident, long Peak) Memory(int pid)
+    /// <summary>A process's resident memory from /proc: total, peak, and the anonymous and file-backed parts of the total.</summary>
+    private static (long Resident, long Peak, long Anonymous, long FileBacked) Memory(int pid)
     {
-        long Read(string key) => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(key, StringComparison.Ordinal))
+        if (!OperatingSystem.IsLinux())
+        {
+            return (0, 0, 0, 0);
+        }
+
+        var status = File.ReadAllLines($"/proc/{pid}/status");
+        long Read(string key) => status.Where(l => l.StartsWith(key, StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
-        return OperatingSystem.IsLinux() ? (Read("VmRSS:"), Read("VmHWM:")) : (0, 0);
+        return (Read("VmRSS:"), Read("VmHWM:"), Read("RssAnon:"), Read("RssFile:"));
     }
 
     private static Process StartMonitor(LiveBenchSettings settings, string host, int port, int httpPort, string log)

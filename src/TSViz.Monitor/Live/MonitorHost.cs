@@ -96,6 +96,7 @@ internal static class MonitorHost
         services.AddSingleton(TimeProvider.System);
         var registry = new CollectorRegistry();
         DotNetStats.Register(registry); // process_* and dotnet_* (memory, GC, CPU, threads) next to the monitor's own
+        NativeHeap.Register(registry); // and the C allocator's view of the native heap (libtorch, ONNX Runtime, SQLite)
         services.AddSingleton(registry);
         services.AddSingleton<MonitorMetrics>();
         services.AddSingleton(sp => new LiveModel(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.ModelPath));
@@ -116,6 +117,7 @@ internal static class MonitorHost
         }
 
         services.AddSingleton<HistoryWriter>();
+        services.AddHostedService<NativeHeapTrimmer>();
 
         // The live path as stages (README, "The live path"): gateway -> ingest (decoder, windows) -> processor
         // (score, alerts, explain) -> sinks (MQTT, history) -> acknowledgement, joined by bounded queues.

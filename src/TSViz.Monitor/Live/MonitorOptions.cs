@@ -74,6 +74,12 @@ public sealed class HealthSettings
 
     /// <summary>Longest shutdown: draining stops after this, and a stage that still holds the process is abandoned.</summary>
     public double ShutdownGraceSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Every this many seconds the C allocator returns the native memory it holds freed to the system (glibc
+    /// <c>malloc_trim</c>); without it resident memory creeps up under the live path's churn of tensor buffers. 0: never.
+    /// </summary>
+    public double NativeHeapTrimSeconds { get; set; } = 60;
 }
 
 /// <summary>The explanation history (SQLite file; the Quartz job store lives in the same file).</summary>
@@ -267,6 +273,7 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(options.Health.StallSeconds > 0, "Health:StallSeconds", "must be positive", options.Health.StallSeconds);
         Check(options.Health.ExitAfterStallSeconds >= options.Health.StallSeconds, "Health:ExitAfterStallSeconds", $"must be at least Health:StallSeconds ({options.Health.StallSeconds})", options.Health.ExitAfterStallSeconds);
         Check(options.Health.ShutdownGraceSeconds is > 0 and <= 3600, "Health:ShutdownGraceSeconds", "must lie in (0, 3600]", options.Health.ShutdownGraceSeconds);
+        Check(options.Health.NativeHeapTrimSeconds is 0 or (>= 1 and <= 86_400), "Health:NativeHeapTrimSeconds", "must be 0 (never) or lie in 1..86400", options.Health.NativeHeapTrimSeconds);
         Check(options.History.BusyTimeoutSeconds is > 0 and <= 600, "History:BusyTimeoutSeconds", "must lie in (0, 600]", options.History.BusyTimeoutSeconds);
         Check(options.QueueCapacity >= options.MaxBatch, "QueueCapacity", $"must be at least MaxBatch ({options.MaxBatch})", options.QueueCapacity);
         Check(options.AlertCloseAfterWindows >= 1, "AlertCloseAfterWindows", "must be at least 1", options.AlertCloseAfterWindows);
