@@ -16,6 +16,20 @@ internal static class MonitorHost
     public const string ConfigFile = "config/monitor.json";
     public const string EnvironmentPrefix = "TSVIZ_";
 
+    /// <summary>
+    /// Monitor:Health:NativeHeapArenas from the same sources as the host (file, then TSVIZ_ variables), read before
+    /// the host exists; a value that is not a number gives the default here and is reported by the validator.
+    /// </summary>
+    public static int NativeHeapArenas()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), ConfigFile), optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables(EnvironmentPrefix)
+            .Build();
+        return int.TryParse(configuration[$"{MonitorOptions.Section}:Health:NativeHeapArenas"], System.Globalization.CultureInfo.InvariantCulture, out int arenas)
+            ? arenas : new HealthSettings().NativeHeapArenas;
+    }
+
     /// <summary>The monitor's web application; <paramref name="overrides"/> (key = "Monitor:...") win over files and environment.</summary>
     /// <param name="overrides">Configuration that wins over files and environment.</param>
     /// <param name="services">Last say over the registrations (tests put a failing part in place of a real one).</param>

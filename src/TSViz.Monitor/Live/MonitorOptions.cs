@@ -80,6 +80,15 @@ public sealed class HealthSettings
     /// <c>malloc_trim</c>); without it resident memory creeps up under the live path's churn of tensor buffers. 0: never.
     /// </summary>
     public double NativeHeapTrimSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Most arenas of the C allocator (glibc's default: 8 per core, each holding its own freed memory), set by `run`
+    /// through GLIBC_TUNABLES (see <see cref="NativeHeap.EnsureArenaLimit"/>). 0: glibc's default.
+    /// </summary>
+    public int NativeHeapArenas { get; set; } = 2;
+
+    /// <summary>Native blocks of this many KiB and more are mmapped, so freed tensor buffers return to the system. 0: glibc's default (dynamic).</summary>
+    public int NativeHeapMmapThresholdKiB { get; set; } = 1024;
 }
 
 /// <summary>The explanation history (SQLite file; the Quartz job store lives in the same file).</summary>
@@ -274,6 +283,8 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(options.Health.ExitAfterStallSeconds >= options.Health.StallSeconds, "Health:ExitAfterStallSeconds", $"must be at least Health:StallSeconds ({options.Health.StallSeconds})", options.Health.ExitAfterStallSeconds);
         Check(options.Health.ShutdownGraceSeconds is > 0 and <= 3600, "Health:ShutdownGraceSeconds", "must lie in (0, 3600]", options.Health.ShutdownGraceSeconds);
         Check(options.Health.NativeHeapTrimSeconds is 0 or (>= 1 and <= 86_400), "Health:NativeHeapTrimSeconds", "must be 0 (never) or lie in 1..86400", options.Health.NativeHeapTrimSeconds);
+        Check(options.Health.NativeHeapArenas is >= 0 and <= 1024, "Health:NativeHeapArenas", "must lie in 0..1024 (0: glibc's default)", options.Health.NativeHeapArenas);
+        Check(options.Health.NativeHeapMmapThresholdKiB is >= 0 and <= 32 * 1024, "Health:NativeHeapMmapThresholdKiB", "must lie in 0..32768 (0: glibc's default)", options.Health.NativeHeapMmapThresholdKiB);
         Check(options.History.BusyTimeoutSeconds is > 0 and <= 600, "History:BusyTimeoutSeconds", "must lie in (0, 600]", options.History.BusyTimeoutSeconds);
         Check(options.QueueCapacity >= options.MaxBatch, "QueueCapacity", $"must be at least MaxBatch ({options.MaxBatch})", options.QueueCapacity);
         Check(options.AlertCloseAfterWindows >= 1, "AlertCloseAfterWindows", "must be at least 1", options.AlertCloseAfterWindows);

@@ -34,6 +34,81 @@ internal static class NativeHeap
     [DllImport("libc", EntryPoint = "mallinfo2")]
     private static extern MallInfo2 MallInfo2Native();
 
+    [DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int MallOptNative(int parameter, int value);
+
+    [DllImport("libc", EntryPoint = "execve", SetLastError = true)]
+    private static extern int ExecveNative(string path, string?[] argv, string?[] envp);
+
+    private const int MmapThresholdParameter = -3; // M_MMAP_THRESHOLD
+    private const string Tunables = "GLIBC_TUNABLES";
+    private const string ArenaMaxTunable = "glibc.malloc.arena_max";
+
+    /// <summary>
+    /// Limits the C allocator to <paramref name="arenas"/> arenas (glibc's default: 8 per core, each keeping its own
+    /// high-water mark of freed, fragmented tensor buffers). glibc fixes the limit when the process's second thread
+    /// first allocates, long before any managed code runs, so it can only come from the environment: when
+    /// GLIBC_TUNABLES does not already set it, the process replaces itself (execve, same PID, same arguments) with
+    /// <c>glibc.malloc.arena_max</c> added. Returns only when nothing is to be done, or when execve failed.
+    /// </summary>
+    public static void EnsureArenaLimit(int arenas)
+    {
+        string? tunables = Environment.GetEnvironmentVariable(Tunables);
+        if (arenas <= 0 || !OperatingSystem.IsLinux() || (tunables?.Contains(ArenaMaxTunable, StringComparison.Ordinal) ?? false))
+        {
+            return;
+        }
+
+        string[] argv;
+        try
+        {
+            argv = File.ReadAllText("/proc/self/cmdline").Split('\0', StringSplitOptions.None)[..^1];
+        }
+        catch (IOException)
+        {
+            return;
+        }
+
+        string setting = FormattableString.Invariant($"{ArenaMaxTunable}={arenas}");
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => (string)e.Key != Tunables)
+            .Select(e => $"{e.Key}={e.Value}")
+            .Append($"{Tunables}={(string.IsNullOrEmpty(tunables) ? setting : $"{tunables}:{setting}")}");
+        Console.Out.Flush();
+        Console.Error.Flush();
+        // The executable by its own path, not /proc/self/exe, so the process keeps its name (ps, top, systemd).
+        string executable = Environment.ProcessPath ?? "/proc/self/exe";
+        if (ExecveNative(executable, [.. argv, null], [.. environment, null]) != 0) // returns only on failure
+        {
+            Console.Error.WriteLine($"warning: could not restart with {Tunables}={setting} (errno {Marshal.GetLastPInvokeError()}); running with glibc's default arenas, resident memory may creep up (README, \"Memory\")");
+        }
+    }
+
+    /// <summary>
+    /// Blocks of <paramref name="mmapThresholdKiB"/> KiB and more are served by mmap, so a batch's large tensors go
+    /// back to the system when freed (glibc otherwise raises that threshold after the first large free and keeps
+    /// them in its arenas). 0, or a GLIBC_TUNABLES that sets the threshold, leaves glibc's default.
+    /// </summary>
+    /// <returns>The allocator's settings, for the start-up log; null where there is no glibc.</returns>
+    public static string? Configure(int mmapThresholdKiB)
+    {
+        if (!OperatingSystem.IsLinux() || Read() is null)
+        {
+            return null;
+        }
+
+        string? tunables = Environment.GetEnvironmentVariable(Tunables);
+        var applied = new List<string>();
+        if (tunables?.Contains("glibc.malloc.mmap_threshold", StringComparison.Ordinal) != true
+            && mmapThresholdKiB > 0 && MallOptNative(MmapThresholdParameter, mmapThresholdKiB * 1024) == 1)
+        {
+            applied.Add(FormattableString.Invariant($"blocks of {mmapThresholdKiB} KiB and more mmapped"));
+        }
+
+        applied.Add(string.IsNullOrEmpty(tunables) ? "GLIBC_TUNABLES unset (glibc's default arenas)" : $"GLIBC_TUNABLES={tunables}");
+        return string.Join(", ", applied);
+    }
+
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int MallocTrimNative(nuint pad);
 

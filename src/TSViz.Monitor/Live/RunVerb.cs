@@ -23,6 +23,13 @@ internal static partial class RunVerb
 
             // Fail fast, with one clear line, on a bad configuration or model before anything starts.
             var options = app.Services.GetRequiredService<IOptions<MonitorOptions>>().Value;
+            // Before libtorch and ONNX Runtime load and their threads start allocating (README, "Memory").
+            var startLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RunVerb).FullName!);
+            if (NativeHeap.Configure(options.Health.NativeHeapMmapThresholdKiB) is { } allocator)
+            {
+                Log.NativeHeapConfigured(startLogger, allocator);
+            }
+
             var model = app.Services.GetRequiredService<LiveModel>();
             if (options.History.Enabled)
             {
@@ -32,10 +39,9 @@ internal static partial class RunVerb
 
             if (options.WarmUp)
             {
-                var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RunVerb).FullName!);
-                Log.WarmingUp(logger, options.MaxBatch);
+                Log.WarmingUp(startLogger, options.MaxBatch);
                 var took = model.WarmUp(options.MaxBatch, options.RobustnessEpsilon);
-                Log.WarmedUp(logger, took.TotalSeconds);
+                Log.WarmedUp(startLogger, took.TotalSeconds);
             }
             // Shutdown is bounded: a stage that ignores its cancellation cannot hold SIGTERM (or a watchdog stop) past
             // the grace period; the process then exits non-zero rather than hang.
@@ -87,6 +93,9 @@ internal static partial class RunVerb
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "Warming up: scoring and explaining every batch size up to {MaxBatch} before connecting")]
         public static partial void WarmingUp(ILogger logger, int maxBatch);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "C allocator: {Settings} (Monitor:Health:NativeHeap...)")]
+        public static partial void NativeHeapConfigured(ILogger logger, string settings);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Warm-up done in {Seconds:F1} s")]
         public static partial void WarmedUp(ILogger logger, double seconds);
