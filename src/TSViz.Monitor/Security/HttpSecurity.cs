@@ -92,7 +92,7 @@ internal static class HttpSecurity
         // HTTPS from PEM files (Kestrel serves the certificate for every https address).
         string? certificate = builder.Configuration[$"{MonitorOptions.Section}:Security:CertificateFile"];
         string? key = builder.Configuration[$"{MonitorOptions.Section}:Security:CertificateKeyFile"];
-        if (certificate is not null && key is not null)
+        if (!string.IsNullOrWhiteSpace(certificate) && !string.IsNullOrWhiteSpace(key))
         {
             builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = X509Certificate2.CreateFromPemFile(certificate, key)));
         }

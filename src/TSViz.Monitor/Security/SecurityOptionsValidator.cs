@@ -55,7 +55,7 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<MonitorOptions
                 Fail("Jwt:Authority", "must be the OpenID Connect issuer's URL, e.g. https://login.plant.example/realms/tsviz", jwt.Authority);
             }
 
-            if (jwt.SigningKeyFile is not null && !File.Exists(jwt.SigningKeyFile))
+            if (!string.IsNullOrWhiteSpace(jwt.SigningKeyFile) && !File.Exists(jwt.SigningKeyFile))
             {
                 Fail("Jwt:SigningKeyFile", "must name a readable PEM public key", jwt.SigningKeyFile);
             }
@@ -89,15 +89,17 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<MonitorOptions
             }
         }
 
-        foreach (string file in new[] { security.CertificateFile, security.CertificateKeyFile }.OfType<string>())
+        // An empty value (null in config/monitor.json) means unset.
+        bool certificate = !string.IsNullOrWhiteSpace(security.CertificateFile), certificateKey = !string.IsNullOrWhiteSpace(security.CertificateKeyFile);
+        foreach (var (key, file, set) in new[] { ("CertificateFile", security.CertificateFile, certificate), ("CertificateKeyFile", security.CertificateKeyFile, certificateKey) })
         {
-            if (!File.Exists(file))
+            if (set && !File.Exists(file))
             {
-                Fail(file == security.CertificateFile ? "CertificateFile" : "CertificateKeyFile", "must name a readable PEM file", file);
+                Fail(key, "must name a readable PEM file", file);
             }
         }
 
-        if ((security.CertificateFile is null) != (security.CertificateKeyFile is null))
+        if (certificate != certificateKey)
         {
             Fail("CertificateKeyFile", "and Monitor:Security:CertificateFile must be given together", security.CertificateKeyFile);
         }
@@ -107,7 +109,7 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<MonitorOptions
             return Result(failures); // MonitorOptionsValidator names HttpUrl
         }
 
-        if (binding!.IsHttps && security.CertificateFile is null)
+        if (binding!.IsHttps && !certificate)
         {
             Fail("CertificateFile", "is required for an https HttpUrl (PEM certificate, with Monitor:Security:CertificateKeyFile)", security.CertificateFile);
         }
