@@ -335,6 +335,8 @@ internal static partial class LiveBench
             ["Monitor__Mqtt__TopicPattern"] = "plant/+/{machine}/telemetry",
             ["Monitor__Hop"] = settings.Hop.ToString(CultureInfo.InvariantCulture),
             ["Monitor__MaxGapSeconds"] = "600",
+            // The interactive flood measures the interactive explainer's own limit, not the per-identity rate limit.
+            ["Monitor__Security__RateLimit__CostlyPerMinute"] = "100000",
             ["Monitor__History__Path"] = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(log)!, "history.db")),
             ["Monitor__Simulator__Enabled"] = "false",
             ["Logging__LogLevel__Default"] = "Warning",

@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using System.Text.Json;
 using TSViz.Monitor.Explaining;
+using TSViz.Monitor.Security;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.History;
@@ -16,7 +18,8 @@ internal static class HistoryApi
 
     public static void MapHistoryApi(this WebApplication app)
     {
-        var api = app.MapGroup("/api").WithTags("history");
+        // Reading needs viewer; feedback needs operator (README, "Security").
+        var api = app.MapGroup("/api").WithTags("history").RequireAuthorization(Roles.Viewer);
 
         api.MapGet("/windows", async (IHistoryStore store, string? machine, string? from, string? to, string? minScore,
             string? reasonCode, string? dominantChannel, string? hasDetail, string? limit, string? cursor, CancellationToken ct) =>
@@ -103,7 +106,7 @@ internal static class HistoryApi
             return Results.Json(similar.Select(s => new { similarity = s.Similarity, alert = AlertBody(s.Alert) }));
         }).WithName("SimilarAlerts").WithSummary("Has this happened before: past alerts ranked by the similarity of their explanation (saliency pattern and filter influence).");
 
-        api.MapPost("/alerts/{id}/feedback", async (string id, HttpRequest request, IHistoryStore store, TimeProvider time, CancellationToken ct) =>
+        api.MapPost("/alerts/{id}/feedback", async (string id, HttpRequest request, ClaimsPrincipal user, IHistoryStore store, TimeProvider time, ILoggerFactory loggers, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             FeedbackRequest? body;
@@ -113,14 +116,15 @@ internal static class HistoryApi
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException)
             {
-                return ApiParameters.Invalid("body", "must be JSON {\"kind\": \"acknowledge|confirm|false_alarm\", \"author\": \"...\", \"comment\": \"...\"}");
+                return ApiParameters.Invalid("body", "must be JSON {\"kind\": \"acknowledge|confirm|false_alarm\", \"comment\": \"...\"}");
             }
 
             var p = new ApiParameters();
             string? kind = p.OneOf("kind", body?.Kind, ["acknowledge", "confirm", "false_alarm"]);
-            if (string.IsNullOrWhiteSpace(body?.Author) || body.Author.Length > 200)
+            if (body?.Author is not null)
             {
-                p.Fail("author", "is required (who gives the feedback), at most 200 characters");
+                // The author is who signed in; a name the client fills in could be anyone's.
+                p.Fail("author", "must not be sent: the feedback's author is the signed-in identity (API key name or token user)");
             }
 
             if (body?.Comment is { Length: > 4000 })
@@ -138,9 +142,17 @@ internal static class HistoryApi
                 return failed;
             }
 
-            var stored = await store.AddFeedbackAsync(id, SqliteHistoryStore.ParseKind(kind!), body!.Author!.Trim(), body.Comment, time.GetUtcNow(), ct).ConfigureAwait(false);
-            return stored is null ? ApiParameters.NotFound("alert", id) : Results.Created($"/api/alerts/{Uri.EscapeDataString(id)}", FeedbackBody(stored));
-        }).WithName("AddFeedback").WithSummary("Operator feedback on an alert: acknowledge, confirm, or false_alarm, with who and an optional comment.");
+            var author = new FeedbackAuthor(user.Identity?.Name ?? "?", Roles.Of(user), Roles.Method(user));
+            var stored = await store.AddFeedbackAsync(id, SqliteHistoryStore.ParseKind(kind!), author, body!.Comment, time.GetUtcNow(), ct).ConfigureAwait(false);
+            if (stored is null)
+            {
+                return ApiParameters.NotFound("alert", id);
+            }
+
+            SecurityApi.Audit(loggers, user, $"feedback {kind}", $"alert {id}");
+            return Results.Created($"/api/alerts/{Uri.EscapeDataString(id)}", FeedbackBody(stored));
+        }).WithName("AddFeedback").RequireAuthorization(Roles.Operator).RequireRateLimiting(HttpSecurity.Writes)
+          .WithSummary("Operator feedback on an alert: acknowledge, confirm, or false_alarm, with an optional comment; the author is the signed-in identity (operator or higher).");
 
         api.MapGet("/alerts/{id}/feedback", async (string id, IHistoryStore store, CancellationToken ct) =>
             await store.GetAlertAsync(ApiParameters.RouteId(id), ct).ConfigureAwait(false) is null
@@ -230,5 +242,5 @@ internal static class HistoryApi
     };
 
     internal static object FeedbackBody(FeedbackRecord f)
-        => new { id = f.Id, alertId = f.AlertId, kind = SqliteHistoryStore.KindName(f.Kind), author = f.Author, comment = f.Comment, at = f.At };
+        => new { id = f.Id, alertId = f.AlertId, kind = SqliteHistoryStore.KindName(f.Kind), author = f.Author, authorRole = f.AuthorRole, authorMethod = f.AuthorMethod, comment = f.Comment, at = f.At };
 }

@@ -5,7 +5,8 @@ using TSViz.Monitor.Live;
 namespace TSViz.Monitor.Jobs;
 
 /// <summary>One run of a job: how it ended, when, how long it took, and why it failed or was skipped.</summary>
-internal sealed record JobRun(string Job, string Outcome, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double DurationSeconds, bool Manual, string? Error, string? Detail);
+/// <param name="TriggeredBy">Who ran it by hand ("name (role, method)"); null for a scheduled run.</param>
+internal sealed record JobRun(string Job, string Outcome, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double DurationSeconds, bool Manual, string? Error, string? Detail, string? TriggeredBy = null);
 
 /// <summary>
 /// The last run and last success of each job, in memory for /health, /api/jobs and the metrics, and in the history
@@ -99,8 +100,8 @@ internal sealed class JobRunLog
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO job_runs (job, outcome, started_at, finished_at, duration_seconds, manual, error, detail)
-            VALUES ($job, $outcome, $started, $finished, $duration, $manual, $error, $detail);
+            INSERT INTO job_runs (job, outcome, started_at, finished_at, duration_seconds, manual, error, detail, triggered_by)
+            VALUES ($job, $outcome, $started, $finished, $duration, $manual, $error, $detail, $by);
             """;
         command.Parameters.AddWithValue("$job", run.Job);
         command.Parameters.AddWithValue("$outcome", run.Outcome);
@@ -110,6 +111,7 @@ internal sealed class JobRunLog
         command.Parameters.AddWithValue("$manual", run.Manual ? 1 : 0);
         command.Parameters.AddWithValue("$error", (object?)run.Error ?? DBNull.Value);
         command.Parameters.AddWithValue("$detail", (object?)run.Detail ?? DBNull.Value);
+        command.Parameters.AddWithValue("$by", (object?)run.TriggeredBy ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -165,7 +167,7 @@ internal sealed class JobRunLog
     {
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT outcome, started_at, finished_at, duration_seconds, manual, error, detail FROM job_runs
+            SELECT outcome, started_at, finished_at, duration_seconds, manual, error, detail, triggered_by FROM job_runs
             WHERE job = $job {(success ? "AND outcome = 'succeeded'" : string.Empty)} ORDER BY id DESC LIMIT 1;
             """;
         command.Parameters.AddWithValue("$job", job);
@@ -176,6 +178,7 @@ internal sealed class JobRunLog
         }
 
         return new JobRun(job, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-            reader.GetDouble(3), reader.GetInt64(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
+            reader.GetDouble(3), reader.GetInt64(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7));
     }
 }

@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using System.Text.Json;
 using Quartz;
 using TSViz.Monitor.History;
+using TSViz.Monitor.Security;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Jobs;
@@ -14,7 +16,7 @@ internal static class JobsApi
     public static void MapJobsApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var api = app.MapGroup("/api").WithTags("jobs");
+        var api = app.MapGroup("/api").WithTags("jobs").RequireAuthorization(Roles.Viewer);
         // Decided from configuration, not by resolving services: options are validated at start, so a bad
         // configuration must fail there rather than while the endpoints are mapped.
         bool history = app.Configuration.GetValue($"{Live.MonitorOptions.Section}:History:Enabled", true);
@@ -44,7 +46,7 @@ internal static class JobsApi
                 return Results.Json(new { jobs });
             }).WithName("ListJobs").WithSummary("The nightly jobs: cron, next fire time, last run (outcome, time, duration, error) and last success.");
 
-            api.MapPost("/jobs/{name}/trigger", async (string name, ISchedulerFactory schedulers, JobRunLog runs, CancellationToken ct) =>
+            api.MapPost("/jobs/{name}/trigger", async (string name, ClaimsPrincipal user, ISchedulerFactory schedulers, JobRunLog runs, ILoggerFactory loggers, CancellationToken ct) =>
             {
                 if (!NightlyJobs.All.Any(j => j.Name == name))
                 {
@@ -56,10 +58,13 @@ internal static class JobsApi
                 var scheduler = await schedulers.GetScheduler(ct).ConfigureAwait(false);
                 var data = new JobDataMap();
                 data[NightlyJob.ManualKey] = "true";
+                data[NightlyJob.TriggeredByKey] = $"{user.Identity?.Name} ({Roles.Of(user)}, {Roles.Method(user)})";
                 var at = runs.Time.GetUtcNow();
                 await scheduler.TriggerJob(new JobKey(name, NightlyJobs.Group), data, ct).ConfigureAwait(false);
+                SecurityApi.Audit(loggers, user, "trigger", $"job {name}");
                 return Results.Accepted("/api/jobs", new { job = name, fireTime = at });
-            }).WithName("TriggerJob").WithSummary("Runs a job now (202 with the fire time; the outcome appears in GET /api/jobs when it finishes). A job never runs twice at once: a trigger during a run waits for it.");
+            }).WithName("TriggerJob").RequireAuthorization(Roles.Engineer).RequireRateLimiting(HttpSecurity.Writes).WithSummary("(engineer) "
+                + "Runs a job now (202 with the fire time; the outcome appears in GET /api/jobs when it finishes). A job never runs twice at once: a trigger during a run waits for it.");
         }
 
         if (history)
@@ -95,5 +100,6 @@ internal static class JobsApi
         manual = run.Manual,
         error = run.Error,
         detail = run.Detail,
+        triggeredBy = run.TriggeredBy,
     };
 }

@@ -15,11 +15,17 @@ internal static class JobsVerb
         var name = new Argument<string>("name") { Description = "The job: analysis or retention." };
         var wait = new Option<bool>("--wait") { Description = "Wait for the run to finish and print its outcome (exit 1 if it failed)." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds --wait waits at most.", DefaultValueFactory = _ => 600 };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = "API key for a monitor with authentication on (listing needs viewer, triggering engineer); default: the TSVIZ_API_KEY environment variable.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TSVIZ_API_KEY"),
+            Recursive = true,
+        };
 
         var list = new Command("list", "Each job: cron, next fire time, last run (outcome, time, duration, error).");
         list.SetAction((parse, ct) => VerbErrors.RunAsync(error, async () =>
         {
-            using var http = Client(parse.GetValue(url)!);
+            using var http = Client(parse.GetValue(url)!, parse.GetValue(apiKey));
             using var jobs = await GetJobsAsync(http, ct).ConfigureAwait(false);
             foreach (var job in jobs.RootElement.GetProperty("jobs").EnumerateArray())
             {
@@ -32,10 +38,11 @@ internal static class JobsVerb
         var trigger = new Command("trigger", "Run a job now.") { name, wait, timeout };
         trigger.SetAction((parse, ct) => VerbErrors.RunAsync(error, async () =>
         {
-            using var http = Client(parse.GetValue(url)!);
+            using var http = Client(parse.GetValue(url)!, parse.GetValue(apiKey));
             string job = parse.GetValue(name)!;
             string? before = LastFinished(await FindJobAsync(http, job, ct).ConfigureAwait(false));
-            using var response = await http.PostAsync(new Uri($"/api/jobs/{Uri.EscapeDataString(job)}/trigger", UriKind.Relative), null, ct).ConfigureAwait(false);
+            using var empty = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync(new Uri($"/api/jobs/{Uri.EscapeDataString(job)}/trigger", UriKind.Relative), empty, ct).ConfigureAwait(false);
             string body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
@@ -64,13 +71,24 @@ internal static class JobsVerb
             throw new InvalidOperationException($"{job} did not finish within {parse.GetValue(timeout).ToString(CultureInfo.InvariantCulture)} s");
         }));
 
-        return new Command("jobs", "The running monitor's nightly jobs (analysis, retention): list them, or trigger one.") { url, list, trigger };
+        return new Command("jobs", "The running monitor's nightly jobs (analysis, retention): list them, or trigger one.") { url, apiKey, list, trigger };
     }
 
-    private static HttpClient Client(string url)
-        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(30) }
-            : throw new ArgumentException($"--url must be the monitor's http(s) URL such as http://127.0.0.1:8080, got '{url}'");
+    private static HttpClient Client(string url, string? apiKey)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"--url must be the monitor's http(s) URL such as http://127.0.0.1:8080, got '{url}'");
+        }
+
+        var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(30) };
+        if (!string.IsNullOrWhiteSpace(apiKey))
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey.Trim());
+        }
+
+        return http;
+    }
 
     private static async Task<JsonDocument> GetJobsAsync(HttpClient http, CancellationToken cancellationToken)
     {
@@ -80,6 +98,11 @@ internal static class JobsVerb
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 throw new InvalidOperationException($"{http.BaseAddress} has no /api/jobs: the monitor runs with Monitor:Jobs:Enabled false");
+            }
+
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                throw new InvalidOperationException($"the monitor refused: {(int)response.StatusCode} (pass an API key with --api-key or TSVIZ_API_KEY; see `keys create`)");
             }
 
             response.EnsureSuccessStatusCode();

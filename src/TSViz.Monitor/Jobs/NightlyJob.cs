@@ -16,6 +16,9 @@ internal abstract partial class NightlyJob(string name, JobRunLog runs, ILogger 
     /// <summary>JobDataMap key set by a manual trigger (the API, the `jobs trigger` verb).</summary>
     public const string ManualKey = "tsviz.manual";
 
+    /// <summary>JobDataMap key of a manual trigger: who triggered it, "name (role, method)".</summary>
+    public const string TriggeredByKey = "tsviz.triggered-by";
+
     /// <summary>The run log (its clock is the monitor's).</summary>
     protected JobRunLog Runs { get; } = runs;
 
@@ -25,12 +28,13 @@ internal abstract partial class NightlyJob(string name, JobRunLog runs, ILogger 
         var started = Runs.Time.GetUtcNow();
         long watch = Stopwatch.GetTimestamp();
         bool manual = context.MergedJobDataMap.ContainsKey(ManualKey);
+        string? triggeredBy = context.MergedJobDataMap.TryGetString(TriggeredByKey, out var by) ? by : null;
         JobRun run;
         try
         {
             var result = await RunAsync(cancellationToken).ConfigureAwait(false);
             run = new JobRun(name, result.Outcome, started, Runs.Time.GetUtcNow(), Stopwatch.GetElapsedTime(watch).TotalSeconds, manual,
-                result.Outcome == JobOutcome.Skipped ? result.Detail : null, result.Detail);
+                result.Outcome == JobOutcome.Skipped ? result.Detail : null, result.Detail, triggeredBy);
             LogFinished(logger, name, result.Outcome, run.DurationSeconds, result.Detail);
         }
         catch (Exception ex)
@@ -38,7 +42,7 @@ internal abstract partial class NightlyJob(string name, JobRunLog runs, ILogger 
             string error = ex is OperationCanceledException && cancellationToken.IsCancellationRequested
                 ? "cancelled: the monitor was stopping"
                 : $"{ex.GetType().Name}: {ex.Message}";
-            run = new JobRun(name, JobOutcome.Failed, started, Runs.Time.GetUtcNow(), Stopwatch.GetElapsedTime(watch).TotalSeconds, manual, error, null);
+            run = new JobRun(name, JobOutcome.Failed, started, Runs.Time.GetUtcNow(), Stopwatch.GetElapsedTime(watch).TotalSeconds, manual, error, null, triggeredBy);
             LogFailed(logger, ex, name, run.DurationSeconds, error);
         }
 

@@ -196,7 +196,8 @@ internal static partial class QuartzSchema
             duration_seconds REAL NOT NULL,
             manual INTEGER NOT NULL DEFAULT 0,
             error TEXT,
-            detail TEXT);
+            detail TEXT,
+            triggered_by TEXT);
         CREATE INDEX IF NOT EXISTS ix_job_runs_job_started ON job_runs (job, started_at);
         """;
 
@@ -216,6 +217,13 @@ internal static partial class QuartzSchema
         await CheckColumnsAsync(connection, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, Indexes, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, JobRuns, cancellationToken).ConfigureAwait(false);
+        // Who triggered a manual run (issue 14); job_runs tables made before it get the column here.
+        await using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('job_runs') WHERE name = 'triggered_by';";
+        if ((long)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0)
+        {
+            await ExecuteAsync(connection, "ALTER TABLE job_runs ADD COLUMN triggered_by TEXT;", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Prometheus;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Jobs;
+using TSViz.Monitor.Security;
 using TSViz.Monitor.Web;
 using TSViz.Plugins.History;
 using TSViz.Plugins.Ingest;
@@ -44,6 +45,7 @@ internal static class MonitorHost
         }
 
         builder.AddTsvizMonitor();
+        builder.AddTsvizHttpSecurity();
         services?.Invoke(builder.Services);
         builder.Services.AddProblemDetails();
         // The web view's script and the explorer's JSON shrink to about a third; a plant PC on a slow link loads the page fast.
@@ -59,8 +61,11 @@ internal static class MonitorHost
         builder.WebHost.UseUrls(url);
         var app = builder.Build();
         app.UseResponseCompression();
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
-        app.MapOpenApi();
+        app.UseTsvizHttpSecurity();
+        // Every endpoint declares who may use it (README, "Security"); a test fails on one that does not.
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>()).RequireAuthorization(Roles.Viewer);
+        app.MapOpenApi().RequireAuthorization(Roles.Viewer);
+        app.MapSecurityApi();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
             app.MapHistoryApi();
@@ -96,7 +101,7 @@ internal static class MonitorHost
             }
 
             return Results.Json(body, statusCode: healthy ? 200 : 503);
-        });
+        }).AllowAnonymous(); // liveness probes carry no credentials
         return app;
     }
 

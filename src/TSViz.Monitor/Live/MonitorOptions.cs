@@ -61,6 +61,9 @@ public sealed class MonitorOptions
     public HealthSettings Health { get; set; } = new();
 
     public InteractiveSettings Interactive { get; set; } = new();
+
+    /// <summary>Who may use the HTTP endpoints (validated by <see cref="TSViz.Monitor.Security.SecurityOptionsValidator"/>).</summary>
+    public TSViz.Monitor.Security.SecuritySettings Security { get; set; } = new();
 }
 
 /// <summary>Liveness of the live path's stages and bounded shutdown.</summary>
@@ -269,7 +272,7 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(mqtt.ReceiveMaximum >= 1, "Mqtt:ReceiveMaximum", "must lie in 1..65535", mqtt.ReceiveMaximum);
         Check(mqtt.EmbeddedQueueLimit >= 100, "Mqtt:EmbeddedQueueLimit", "must be at least 100", mqtt.EmbeddedQueueLimit);
         Check(options.Mqtt.MaxPayloadBytes > 0, "Mqtt:MaxPayloadBytes", "must be positive", options.Mqtt.MaxPayloadBytes);
-        Check(Uri.TryCreate(options.HttpUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https", "HttpUrl", "must be an http(s) URL such as http://127.0.0.1:8080", options.HttpUrl);
+        Check(TSViz.Monitor.Security.HttpBinding.TryParse(options.HttpUrl, out _), "HttpUrl", "must be an http(s) URL such as http://127.0.0.1:8080", options.HttpUrl);
         Check(options.Hop >= 1, "Hop", "must be at least 1", options.Hop);
         Check(options.MaxGapSeconds > 0, "MaxGapSeconds", "must be positive", options.MaxGapSeconds);
         Check(options.MaxBatch is >= 1 and <= 4096, "MaxBatch", "must lie in 1..4096", options.MaxBatch);

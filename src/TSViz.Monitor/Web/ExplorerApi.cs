@@ -3,6 +3,7 @@ using TSViz.Explain.Data;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Security;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Web;
@@ -25,7 +26,7 @@ internal static class ExplorerApi
             preprocessing = model.Metadata.Preprocessing,
             threshold = model.Threshold,
             layers = model.Explainer.Graph.Layers.Select(l => new { name = l.Name, index = l.Index, filters = l.Filters, outputLength = l.OutputLength, activation = l.Activation }),
-        })).WithTags("model").WithName("Model").WithSummary("The deployed model: channels, window length, preprocessing, threshold and its convolutional layers (filters, output length, activation).");
+        })).WithTags("model").WithName("Model").RequireAuthorization(Roles.Viewer).WithSummary("The deployed model: channels, window length, preprocessing, threshold and its convolutional layers (filters, output length, activation).");
 
         app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
@@ -60,7 +61,7 @@ internal static class ExplorerApi
                     activations = ChannelRows.Of(l.Activations!, layers[i].Filters, layers[i].OutputLength),
                 }),
             });
-        }).WithTags("model").WithName("WindowInfluence").ProducesProblem(StatusCodes.Status429TooManyRequests)
+        }).WithTags("model").WithName("WindowInfluence").RequireAuthorization(Roles.Viewer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests)
           .WithSummary("One stored window through the deployed model: its model input, input saliency, and every layer's filter influence (Eq. 16, raw, scaled 0-1, ranked) and activations.");
 
         app.MapGet("/api/windows/{id}/trace", async (string id, string? layer, string? filter, string? step, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
@@ -111,7 +112,7 @@ internal static class ExplorerApi
                     points = l.Points.Select(p => new { row = p.Row, step = p.Step, weight = p.Weight }),
                 }),
             });
-        }).WithTags("model").WithName("ActivationTrace").ProducesProblem(StatusCodes.Status429TooManyRequests)
+        }).WithTags("model").WithName("ActivationTrace").RequireAuthorization(Roles.Viewer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests)
           .WithSummary("Recursive highlighting: the points of every lower layer and of the model input that produced one activation (through max-pooling only the maxima), and that filter's input saliency (Eq. 11-13).");
 
         app.MapGet("/api/model/inversion", async (string? target, ModelInversion inversion, InteractiveExplainer interactive, CancellationToken ct) =>
@@ -125,7 +126,7 @@ internal static class ExplorerApi
 
             var result = await inversion.GetAsync(goal, ct).ConfigureAwait(false);
             return result is null ? interactive.Refused() : Results.Json(result);
-        }).WithTags("model").WithName("Inversion").ProducesProblem(StatusCodes.Status429TooManyRequests)
+        }).WithTags("model").WithName("Inversion").RequireAuthorization(Roles.Engineer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests)
           .WithSummary("Inverse optimisation (Eq. 24-25; alpha 0.01, 1000 steps, seeded starts): inputs the deployed model maps to the target (rounded to 0.05), in model input space, with each start's score trajectory.");
     }
 }

@@ -1,6 +1,7 @@
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Security;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Web;
@@ -21,8 +22,10 @@ internal static class WebView
 
     public static void MapWebView(this WebApplication app)
     {
-        app.MapGet("/", () => Resource("index.html")).ExcludeFromDescription();
-        app.MapGet("/static/{file}", (string file) => Resource(file)).ExcludeFromDescription();
+        // The page and its script hold no data: they load without credentials so the page can ask for them (its
+        // sign-in dialog); every request for data goes through the API's roles.
+        app.MapGet("/", () => Resource("index.html")).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet("/static/{file}", (string file) => Resource(file)).ExcludeFromDescription().AllowAnonymous();
 
         app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
@@ -63,7 +66,7 @@ internal static class WebView
                 window = ChannelRows.Of(result.Window, detail.Channels, detail.Length),
                 adversarialWindow = ChannelRows.Of(result.AdversarialWindow, detail.Channels, detail.Length),
             });
-        }).WithTags("history").WithName("AdversarialPeak").ProducesProblem(StatusCodes.Status429TooManyRequests).WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
+        }).WithTags("history").WithName("AdversarialPeak").RequireAuthorization(Roles.Engineer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests).WithSummary("The peak window of an alert under one FGSM step (model input space, standardised), scores before and after.");
     }
 
     /// <summary>

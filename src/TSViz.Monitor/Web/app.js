@@ -19,8 +19,27 @@ let timer = null;
 // Bumped on every navigation: a reply that arrives after the user moved on must not draw into the new page.
 let generation = 0;
 
+// Signing in: an API key or an OpenID Connect token, kept for this browser tab only (sessionStorage) and sent by
+// api() alone, as an Authorization header. `me` is GET /api/whoami's answer: name, role, method, authentication.
+const CREDENTIAL = "tsviz.credential";
+const RANKS = ["viewer", "operator", "engineer", "admin"];
+let me = null;
+const may = role => me !== null && RANKS.indexOf(me.role) >= RANKS.indexOf(role);
+// A control the role may not use is disabled, and says why next to it.
+const needs = role => may(role) ? "" : " disabled aria-describedby=\"needs-" + role + "\"";
+const needsNote = role => may(role) ? "" : ` <span class="muted" id="needs-${role}">(needs the ${role} role; you are ${esc(me && me.role || "without a role")})</span>`;
+
+function withCredential(options = {}) {
+  const credential = sessionStorage.getItem(CREDENTIAL);
+  return credential ? { ...options, headers: { ...options.headers, Authorization: `Bearer ${credential}` } } : options;
+}
+
 async function api(path, options, attempt = 0) {
-  const response = await fetch(path, options);
+  const response = await fetch(path, withCredential(options));
+  if (response.status === 401) {
+    showSignIn("Your sign-in was not accepted or has expired; sign in again.");
+    throw new Error(`${path}: 401 sign-in needed`);
+  }
   // 429: the on-demand explanations are at their limit (Monitor:Interactive); wait as told, then ask again.
   if (response.status === 429 && attempt < 5) {
     const seconds = Number(response.headers.get("Retry-After")) || 1;
@@ -132,7 +151,7 @@ async function alertPage(id) {
   const [detail, similar, adversarial] = await Promise.all([
     api(`/api/alerts/${enc}`),
     api(`/api/alerts/${enc}/similar?limit=5`),
-    api(`/api/alerts/${enc}/adversarial`).catch(() => null),
+    may("engineer") ? api(`/api/alerts/${enc}/adversarial`).catch(() => null) : null,
   ]);
   if (gen !== generation) return;
   const a = detail.alert, peak = detail.peakWindow, e = peak && peak.explanation;
@@ -160,7 +179,9 @@ async function alertPage(id) {
     html += `<section><p class="muted">The peak window's full explanation is not in the history (retention may have removed it).</p></section>`;
   }
 
-  if (adversarial) {
+  if (!may("engineer")) {
+    html += `<section id="robustness"><h2>Robustness</h2><p class="muted">The adversarial window is computed on demand and needs the engineer role; you are ${esc(me && me.role || "without a role")}.</p></section>`;
+  } else if (adversarial) {
     html += `<section id="robustness"><h2>Robustness</h2>
       <p>Score ${fmt(adversarial.scoreBefore)} becomes ${fmt(adversarial.scoreAfter)} after an FGSM step of eps ${fmt(adversarial.epsilon, 2)}
       (${adversarial.flipped ? "the decision flips" : "the decision holds"})${e && e.robustness.smallestFlippingEpsilon ? `; the smallest eps that flips it is ${fmt(e.robustness.smallestFlippingEpsilon, 3)}` : ""}.</p>
@@ -173,10 +194,10 @@ async function alertPage(id) {
     ${similar.map(s => `<tr><td>${fmt(s.similarity, 2)}</td><td><a href="#/alert/${encodeURIComponent(s.alert.id)}">${esc(s.alert.machine)}</a></td><td>${esc(when(s.alert.since))}</td><td>${esc(s.alert.dominantChannel)}</td><td>${esc(s.alert.lastFeedback || "none")}</td></tr>`).join("")}</tbody></table>`}</section>
     <section id="feedback"><h2>Feedback</h2>
     <ul>${detail.feedback.map(f => `<li>${esc(f.kind)} by ${esc(f.author)} ${esc(when(f.at))}${f.comment ? `: ${esc(f.comment)}` : ""}</li>`).join("") || `<li class="muted">None yet.</li>`}</ul>
-    <form id="feedback-form"><label>Your name <input type="text" name="author" required autocomplete="name"></label>
-    <label>Comment <input type="text" name="comment" size="40"></label>
-    <button type="submit" name="kind" value="acknowledge">Acknowledge</button> <button type="submit" name="kind" value="confirm">Confirm</button>
-    <button type="submit" name="kind" value="false_alarm">False alarm</button></form></section>`;
+    <form id="feedback-form"><p class="muted">Given as ${esc(me ? me.name : "-")}.</p>
+    <label>Comment <input type="text" name="comment" size="40"${needs("operator")}></label>
+    <button type="submit" name="kind" value="acknowledge"${needs("operator")}>Acknowledge</button> <button type="submit" name="kind" value="confirm"${needs("operator")}>Confirm</button>
+    <button type="submit" name="kind" value="false_alarm"${needs("operator")}>False alarm</button>${needsNote("operator")}</form></section>`;
   main.innerHTML = html;
   if (e && peak.hasDetail) {
     // The top filters' activations, computed on the deployed weights from the stored input.
@@ -193,7 +214,7 @@ async function alertPage(id) {
     event.preventDefault();
     const form = event.target, kind = event.submitter ? event.submitter.value : "acknowledge";
     await api(`/api/alerts/${enc}/feedback`, { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ kind, author: form.author.value, comment: form.comment.value || null }) }).catch(e => alert(e.message));
+      body: JSON.stringify({ kind, comment: form.comment.value || null }) }).catch(e => alert(e.message));
     route();
   });
   main.focus();
@@ -271,8 +292,8 @@ async function modelPage(windowId, chosen) {
   }
 
   html += `<section id="inversion"><h2>What the model takes for an anomaly (inverse optimisation)</h2>
-    <p><label for="inversion-target">Target score</label> <select id="inversion-target"><option value="1">1: anomaly</option><option value="0">0: normal</option></select></p>
-    <div id="inversion-body"><p class="muted">Optimising the input (1000 steps)...</p></div></section>`;
+    <p><label for="inversion-target">Target score</label> <select id="inversion-target"${needs("engineer")}><option value="1">1: anomaly</option><option value="0">0: normal</option></select>${needsNote("engineer")}</p>
+    <div id="inversion-body"><p class="muted">${may("engineer") ? "Optimising the input (1000 steps)..." : "Not computed: it is costly and needs the engineer role."}</p></div></section>`;
   html += `<section id="analysis"><h2>Pruning view: the nightly analysis</h2>`;
   if (analysis) {
     const summary = analysis.summary;
@@ -284,14 +305,14 @@ async function modelPage(windowId, chosen) {
       <h3>Faithfulness: loss after zeroing one filter</h3><table><thead><tr><th scope="col">Layer</th><th scope="col">Zeroed</th><th scope="col">Filter</th><th scope="col">Loss</th><th scope="col">Change</th></tr></thead><tbody>
       ${summary.faithfulness.map(r => `<tr><td>${esc(r.layer)}</td><td>${esc(r.which)}</td><td>${r.filter ?? "-"}</td><td>${fmt(r.loss, 4)}</td><td>${r.percentChange === null || r.percentChange === undefined ? "-" : fmt(r.percentChange, 1) + " %"}</td></tr>`).join("")}</tbody></table>`;
   } else {
-    html += `<p class="muted">No nightly analysis of this model yet. It runs at the configured time; <button id="run-analysis" type="button">Run it now</button></p>`;
+    html += `<p class="muted">No nightly analysis of this model yet. It runs at the configured time; <button id="run-analysis" type="button"${needs("engineer")}>Run it now</button>${needsNote("engineer")}</p>`;
   }
   main.innerHTML = html + `</section>`;
 
   document.getElementById("window-choice").addEventListener("change", e => { location.hash = `#/model/${encodeURIComponent(e.target.value)}`; });
   const run = document.getElementById("run-analysis");
   if (run) run.addEventListener("click", async () => {
-    await api("/api/jobs/analysis/trigger", { method: "POST" });
+    await api("/api/jobs/analysis/trigger", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
     run.textContent = "Running...";
     run.disabled = true;
     // Redraw the explorer as soon as the analysis is stored (it takes seconds), unless the user moved on.
@@ -303,7 +324,7 @@ async function modelPage(windowId, chosen) {
   });
   const target = document.getElementById("inversion-target");
   target.addEventListener("change", () => drawInversion(target.value));
-  drawInversion(target.value);
+  if (may("engineer")) drawInversion(target.value);
   if (influence) {
     const slider = document.getElementById("percentile");
     const draw = () => {
@@ -514,5 +535,50 @@ function rangeChart(layer) {
     <svg role="img" aria-label="${esc(layer.layer)}: dataset influence per filter" viewBox="0 0 ${w} ${h}" width="100%">${marks}</svg></figure>`;
 }
 
+function showSignIn(message) {
+  const dialog = document.getElementById("sign-in");
+  document.getElementById("sign-in-message").textContent = message;
+  if (!dialog.open) dialog.showModal();
+}
+
+function showIdentity() {
+  document.getElementById("who").textContent = me.authentication === "off"
+    ? `${me.name} (${me.role}; authentication off, loopback only)`
+    : `Signed in as ${me.name} (${me.role || "no role"}, ${me.method === "api_key" ? "API key" : "token"})`;
+  document.getElementById("sign-out").hidden = me.authentication === "off";
+}
+
+// Who am I: without a (valid) credential the monitor answers 401 and the sign-in dialog asks for one.
+async function start() {
+  const response = await fetch("/api/whoami", withCredential());
+  if (response.status === 401) {
+    showSignIn(sessionStorage.getItem(CREDENTIAL) ? "That key or token was not accepted." : "This monitor needs an API key or a sign-in token.");
+    return;
+  }
+  if (!response.ok) throw new Error(`/api/whoami: ${response.status}`);
+  me = await response.json();
+  showIdentity();
+  route();
+}
+
+document.getElementById("sign-in-form").addEventListener("submit", event => {
+  event.preventDefault();
+  const credential = event.target.credential.value.trim();
+  if (!credential) return;
+  sessionStorage.setItem(CREDENTIAL, credential);
+  event.target.credential.value = "";
+  document.getElementById("sign-in").close();
+  start().catch(e => report(e.message));
+});
+document.getElementById("sign-out").addEventListener("click", () => {
+  sessionStorage.removeItem(CREDENTIAL);
+  me = null;
+  clearInterval(timer);
+  main.innerHTML = "";
+  document.getElementById("who").textContent = "";
+  document.getElementById("sign-out").hidden = true;
+  showSignIn("Signed out.");
+});
+
 api("/health").then(h => { document.getElementById("model").textContent = `model ${h.model}`; }).catch(() => {});
-route();
+start().catch(e => report(e.message));

@@ -53,7 +53,7 @@ public interface IHistoryStore
     Task<IReadOnlyList<SimilarAlert>> SimilarAlertsAsync(string alertId, int limit, CancellationToken cancellationToken);
 
     /// <summary>Stores feedback; null when the alert does not exist.</summary>
-    Task<FeedbackRecord?> AddFeedbackAsync(string alertId, FeedbackKind kind, string author, string? comment, DateTimeOffset at, CancellationToken cancellationToken);
+    Task<FeedbackRecord?> AddFeedbackAsync(string alertId, FeedbackKind kind, FeedbackAuthor author, string? comment, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<FeedbackRecord>> FeedbackAsync(string alertId, CancellationToken cancellationToken);
 

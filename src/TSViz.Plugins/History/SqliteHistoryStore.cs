@@ -16,7 +16,7 @@ namespace TSViz.Plugins.History;
 public sealed partial class SqliteHistoryStore : IHistoryStore
 {
     /// <summary>Version 2 added alerts.close_reason and machine_checkpoints.</summary>
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly string connectionString;
     private readonly int busyTimeoutMilliseconds;
@@ -110,6 +110,13 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
         {
             await ExecuteAsync(connection, transaction, "ALTER TABLE alerts ADD COLUMN close_reason TEXT;", cancellationToken).ConfigureAwait(false);
         }
+
+        // Version 3: feedback records how its author signed in (the author is the authenticated identity).
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('feedback') WHERE name = 'author_role';";
+        if ((long)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0)
+        {
+            await ExecuteAsync(connection, transaction, "ALTER TABLE feedback ADD COLUMN author_role TEXT; ALTER TABLE feedback ADD COLUMN author_method TEXT;", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The one-line message for a file SQLite refused: what is wrong, in SQLite's words, and the fix.</summary>
@@ -193,7 +200,9 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             kind TEXT NOT NULL CHECK (kind IN ('acknowledge', 'confirm', 'false_alarm')),
             author TEXT NOT NULL,
             comment TEXT,
-            at INTEGER NOT NULL
+            at INTEGER NOT NULL,
+            author_role TEXT,
+            author_method TEXT
         );
         CREATE INDEX IF NOT EXISTS ix_feedback_alert ON feedback (alert_id, at);
         CREATE TABLE IF NOT EXISTS analyses (
@@ -529,36 +538,47 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
         return nx == 0 || ny == 0 ? 0 : dot / Math.Sqrt(nx * ny);
     }
 
-    public async Task<FeedbackRecord?> AddFeedbackAsync(string alertId, FeedbackKind kind, string author, string? comment, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<FeedbackRecord?> AddFeedbackAsync(string alertId, FeedbackKind kind, FeedbackAuthor author, string? comment, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(author);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO feedback (alert_id, kind, author, comment, at)
-            SELECT $alert, $kind, $author, $comment, $at WHERE EXISTS (SELECT 1 FROM alerts WHERE id = $alert)
+            INSERT INTO feedback (alert_id, kind, author, comment, at, author_role, author_method)
+            SELECT $alert, $kind, $author, $comment, $at, $role, $method WHERE EXISTS (SELECT 1 FROM alerts WHERE id = $alert)
             RETURNING id;
             """;
         command.Parameters.AddWithValue("$alert", alertId);
         command.Parameters.AddWithValue("$kind", KindName(kind));
-        command.Parameters.AddWithValue("$author", author);
+        command.Parameters.AddWithValue("$author", author.Name);
+        command.Parameters.AddWithValue("$role", (object?)author.Role ?? DBNull.Value);
+        command.Parameters.AddWithValue("$method", (object?)author.Method ?? DBNull.Value);
         command.Parameters.AddWithValue("$comment", (object?)comment ?? DBNull.Value);
         command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
         var id = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return id is null ? null : new FeedbackRecord((long)id, alertId, kind, author, comment, DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()));
+        return id is null ? null : new FeedbackRecord((long)id, alertId, kind, author.Name, comment, DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()))
+        {
+            AuthorRole = author.Role,
+            AuthorMethod = author.Method,
+        };
     }
 
     public async Task<IReadOnlyList<FeedbackRecord>> FeedbackAsync(string alertId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, alert_id, kind, author, comment, at FROM feedback WHERE alert_id = $alert ORDER BY at, id;";
+        command.CommandText = "SELECT id, alert_id, kind, author, comment, at, author_role, author_method FROM feedback WHERE alert_id = $alert ORDER BY at, id;";
         command.Parameters.AddWithValue("$alert", alertId);
         var items = new List<FeedbackRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             items.Add(new FeedbackRecord(reader.GetInt64(0), reader.GetString(1), ParseKind(reader.GetString(2)), reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+                reader.IsDBNull(4) ? null : reader.GetString(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)))
+            {
+                AuthorRole = reader.IsDBNull(6) ? null : reader.GetString(6),
+                AuthorMethod = reader.IsDBNull(7) ? null : reader.GetString(7),
+            });
         }
 
         return items;

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -73,7 +74,7 @@ internal sealed class JobsTestMonitor : IAsyncDisposable
     {
         var before = (await JobAsync(name, cancellationToken)).GetProperty("lastRun");
         string? previous = before.ValueKind == JsonValueKind.Object ? before.GetProperty("finishedAt").GetString() : null;
-        using var response = await Http.PostAsync(new Uri($"/api/jobs/{name}/trigger", UriKind.Relative), null, cancellationToken);
+        using var response = await Http.PostAsJsonAsync(new Uri($"/api/jobs/{name}/trigger", UriKind.Relative), new { }, cancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("/api/jobs", response.Headers.Location?.OriginalString);
         var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;

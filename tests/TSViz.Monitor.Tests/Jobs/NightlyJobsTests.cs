@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
@@ -182,7 +183,7 @@ public sealed class NightlyJobsTests
         Assert.Equal("succeeded", (await monitor.GetAsync("/health", cancel.Token)).GetProperty("jobs").GetProperty("analysis").GetProperty("status").GetString());
 
         // An unknown job is a 404 problem naming it.
-        using var unknown = await monitor.Http.PostAsync(new Uri("/api/jobs/nightly/trigger", UriKind.Relative), null, cancel.Token);
+        using var unknown = await monitor.Http.PostAsJsonAsync(new Uri("/api/jobs/nightly/trigger", UriKind.Relative), new { }, cancel.Token);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
         Assert.Contains("'nightly'", await unknown.Content.ReadAsStringAsync(cancel.Token), StringComparison.Ordinal);

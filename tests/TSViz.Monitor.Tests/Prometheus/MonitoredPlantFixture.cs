@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -76,7 +77,7 @@ public sealed class MonitoredPlantFixture : IAsyncLifetime
     private async Task RunRetentionJobAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{MonitorPort.ToString(CultureInfo.InvariantCulture)}") };
-        using var response = await http.PostAsync(new Uri("/api/jobs/retention/trigger", UriKind.Relative), null, cancellationToken);
+        using var response = await http.PostAsJsonAsync(new Uri("/api/jobs/retention/trigger", UriKind.Relative), new { }, cancellationToken);
         response.EnsureSuccessStatusCode();
         while (!(await ScrapeMonitorAsync(cancellationToken)).Contains("tsviz_job_last_success_timestamp_seconds{job=\"retention\"}", StringComparison.Ordinal))
         {

@@ -56,7 +56,7 @@ public sealed class WebViewInteractionTests
         var link = driver.FindElement(By.CssSelector($"{alertRow} a"));
         string href = link.GetDomAttribute("href")!;
         driver.ExecuteScript("arguments[0].focus()", link);
-        using (var content = new StringContent("""{"kind":"acknowledge","author":"control room"}""", System.Text.Encoding.UTF8, "application/json"))
+        using (var content = new StringContent("""{"kind":"acknowledge"}""", System.Text.Encoding.UTF8, "application/json"))
         using (var posted = await monitor.Http.PostAsync(new Uri($"/api/alerts/{Uri.EscapeDataString(monitor.AlertId)}/feedback", UriKind.Relative), content, cancel.Token))
         {
             Assert.True(posted.IsSuccessStatusCode, $"feedback: {posted.StatusCode}");
@@ -68,11 +68,10 @@ public sealed class WebViewInteractionTests
         Until(driver, d => d.FindElements(By.Id("feedback-form")).FirstOrDefault());
         NoAccessibilityViolations(driver, "alert");
 
-        // Feedback by keyboard: name, comment, then the Confirm button.
-        driver.FindElement(By.Name("author")).SendKeys("Operator Ada");
+        // Feedback by keyboard: comment, then the Confirm button (the author is the signed-in identity).
         driver.FindElement(By.Name("comment")).SendKeys("spike seen on the gauge");
         driver.FindElement(By.CssSelector("button[value='confirm']")).SendKeys(Keys.Enter);
-        Until(driver, d => d.FindElements(By.CssSelector("#feedback li")).FirstOrDefault(li => li.Text.StartsWith("confirm by Operator Ada", StringComparison.Ordinal)));
+        Until(driver, d => d.FindElements(By.CssSelector("#feedback li")).FirstOrDefault(li => li.Text.StartsWith("confirm by anonymous", StringComparison.Ordinal)));
         var feedback = await monitor.GetAsync($"/api/alerts/{Uri.EscapeDataString(monitor.AlertId)}/feedback", cancel.Token);
         Assert.Contains(feedback.EnumerateArray(), f => f.GetProperty("kind").GetString() == "confirm" && f.GetProperty("comment").GetString() == "spike seen on the gauge");
 

@@ -194,6 +194,36 @@ public sealed class SqliteHistoryStoreRestartTests
         await check.OpenAsync();
         await using var versions = check.CreateCommand();
         versions.CommandText = "SELECT group_concat(version) FROM (SELECT version FROM schema_info ORDER BY version);";
-        Assert.Equal("1,2", (string?)await versions.ExecuteScalarAsync());
+        Assert.Equal("1,3", (string?)await versions.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Initialize_FeedbackTableOfSchema2_AddsAuthorRoleAndMethodAndKeepsTheRows()
+    {
+        string path = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        var store = new SqliteHistoryStore(path);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.UpsertAlertsAsync([new AlertRecord { Id = "a", Machine = "m1", ModelVersion = "v", Episode = 1, Status = "open", Since = T0, PeakScore = 0.9f, PeakWindowId = "w" }], CancellationToken.None);
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            // The feedback table as schema 2 had it, with one row written then.
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP TABLE feedback;
+                CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('acknowledge', 'confirm', 'false_alarm')), author TEXT NOT NULL, comment TEXT, at INTEGER NOT NULL);
+                INSERT INTO feedback (alert_id, kind, author, comment, at) VALUES ('a', 'confirm', 'ana', NULL, 0);
+                DELETE FROM schema_info; INSERT INTO schema_info VALUES (2, 0);
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var migrated = new SqliteHistoryStore(path);
+        await migrated.InitializeAsync(CancellationToken.None);
+        await migrated.InitializeAsync(CancellationToken.None); // a second start finds the columns there
+        await migrated.AddFeedbackAsync("a", FeedbackKind.Acknowledge, new FeedbackAuthor("ben", "operator", "jwt"), null, T0, CancellationToken.None);
+        var feedback = await migrated.FeedbackAsync("a", CancellationToken.None);
+        Assert.Equal([("ana", null, null), ("ben", "operator", "jwt")], feedback.Select(f => (f.Author, f.AuthorRole, f.AuthorMethod)));
     }
 }

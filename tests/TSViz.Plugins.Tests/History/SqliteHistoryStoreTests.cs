@@ -179,9 +179,9 @@ public sealed class SqliteHistoryStoreTests
         var perHour = await store.AlertsPerHourAsync(T0, T0.AddDays(1), null, CancellationToken.None);
         Assert.Equal([("m1", T0, 1), ("m2", T0.AddHours(1), 1)], perHour.Select(h => (h.Machine, h.Hour, h.Alerts)));
 
-        var ack = await store.AddFeedbackAsync(m1.Id, FeedbackKind.Acknowledge, "ana", null, T0.AddHours(2), CancellationToken.None);
-        var no = await store.AddFeedbackAsync(m1.Id, FeedbackKind.FalseAlarm, "ben", "sensor was being recalibrated", T0.AddHours(3), CancellationToken.None);
-        Assert.Null(await store.AddFeedbackAsync("missing", FeedbackKind.Confirm, "ana", null, T0, CancellationToken.None));
+        var ack = await store.AddFeedbackAsync(m1.Id, FeedbackKind.Acknowledge, new FeedbackAuthor("ana", "operator", "api_key"), null, T0.AddHours(2), CancellationToken.None);
+        var no = await store.AddFeedbackAsync(m1.Id, FeedbackKind.FalseAlarm, new FeedbackAuthor("ben"), "sensor was being recalibrated", T0.AddHours(3), CancellationToken.None);
+        Assert.Null(await store.AddFeedbackAsync("missing", FeedbackKind.Confirm, new FeedbackAuthor("ana"), null, T0, CancellationToken.None));
         var feedback = await store.FeedbackAsync(m1.Id, CancellationToken.None);
         Assert.Equal("false_alarm", (await store.GetAlertAsync(m1.Id, CancellationToken.None))!.LastFeedback);
         Assert.Null((await store.QueryAlertsAsync(new AlertQuery { Machine = "m2" }, CancellationToken.None)).Items[0].LastFeedback);
@@ -189,6 +189,7 @@ public sealed class SqliteHistoryStoreTests
         Assert.Equal(FeedbackKind.FalseAlarm, feedback[1].Kind);
         Assert.Equal("sensor was being recalibrated", feedback[1].Comment);
         Assert.Equal("ben", feedback[1].Author);
+        Assert.Equal(("operator", "api_key"), (feedback[0].AuthorRole, feedback[0].AuthorMethod));
     }
 
     [Fact]

@@ -1,0 +1,39 @@
+using System.Security.Claims;
+
+namespace TSViz.Monitor.Security;
+
+/// <summary>Who am I (any authenticated identity) and the configured API keys (admin; names and roles, never hashes).</summary>
+internal static class SecurityApi
+{
+    public static void MapSecurityApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/api/whoami", (ClaimsPrincipal user, SecurityState state) => Results.Json(new
+        {
+            name = user.Identity?.Name,
+            role = Roles.Of(user),
+            method = Roles.Method(user),
+            authentication = state.AuthenticationOff ? "off" : "on",
+        })).WithTags("security").WithName("WhoAmI").RequireAuthorization(Roles.Authenticated)
+          .WithSummary("The identity of the request: name, role (viewer, operator, engineer, admin), how it was authenticated (api_key, jwt, none) and whether authentication is on.");
+
+        app.MapGet("/api/security/keys", (ClaimsPrincipal user, SecurityState state, ILoggerFactory loggers) =>
+        {
+            Audit(loggers, user, "list", "api keys");
+            return Results.Json(new { keys = state.Settings.ApiKeys.Select(k => new { name = k.Name, role = k.Role }) });
+        }).WithTags("security").WithName("ApiKeys").RequireAuthorization(Roles.Admin)
+          .WithSummary("The configured API keys: names and roles (never their hashes).");
+    }
+
+    /// <summary>Writes the audit line of a write or an admin action: who (name, role, method) did what to what.</summary>
+    public static void Audit(ILoggerFactory loggers, ClaimsPrincipal user, string action, string target)
+    {
+        ArgumentNullException.ThrowIfNull(loggers);
+        ArgumentNullException.ThrowIfNull(user);
+        string name = user.Identity?.Name ?? "?";
+        string role = Roles.Of(user) ?? "none";
+        string method = Roles.Method(user);
+        var logger = loggers.CreateLogger("TSViz.Monitor.Security.Audit");
+        SecurityLog.Audit(logger, action, target, name, role, method);
+    }
+}
