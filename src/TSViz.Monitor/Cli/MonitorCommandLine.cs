@@ -24,6 +24,7 @@ internal static class MonitorCommandLine
             BenchVerb.Create(output, error),
             Jobs.JobsVerb.Create(output, error),
             History.HistoryVerb.Create(output, error),
+            MqttSecurity.MqttUserVerb.Create(output, error),
         };
         root.SetAction((_, cancellationToken) => RunVerb.RunAsync(error, cancellationToken));
         return root;
