@@ -25,6 +25,7 @@ internal static class MonitorCommandLine
             Jobs.JobsVerb.Create(output, error),
             History.HistoryVerb.Create(output, error),
             Security.KeysVerb.Create(output, error),
+            MqttSecurity.MqttUserVerb.Create(output, error),
         };
         root.SetAction((_, cancellationToken) => RunVerb.RunAsync(error, cancellationToken));
         return root;

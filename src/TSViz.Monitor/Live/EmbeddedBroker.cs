@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Options;
+using MQTTnet.Protocol;
 using MQTTnet.Server;
+using TSViz.Monitor.MqttSecurity;
 
 namespace TSViz.Monitor.Live;
 
@@ -9,8 +12,11 @@ namespace TSViz.Monitor.Live;
 /// (MQTTnet listens on every interface unless both bind addresses are set), with persistent sessions so QoS 1
 /// input survives the monitor's own reconnects. A client's queue is bounded (Mqtt:EmbeddedQueueLimit); when a
 /// subscriber falls that far behind, the oldest queued message is dropped, counted and logged, never silently.
+/// Every CONNECT, publish and subscription passes <see cref="BrokerAccessPolicy"/> (README, "MQTT security"); what it
+/// refuses is answered with an MQTT reason code, counted in tsviz_broker_refused_total and logged (bounded).
 /// </summary>
-internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, MonitorMetrics metrics, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
+internal sealed partial class EmbeddedBroker(
+    IOptions<MonitorOptions> options, EmbeddedBrokerSecrets secrets, MonitorMetrics metrics, TimeProvider time, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
 {
     private MqttServer? server;
 
@@ -33,6 +39,7 @@ internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, M
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
         server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        ApplyAccessRules(server, settings);
         // MQTTnet's server has no packet size limit of its own: a publish larger than Mqtt:MaxPacketBytes is refused here
         // (counted and logged) before it reaches any subscriber.
         server.InterceptingPublishAsync += e =>
@@ -65,8 +72,83 @@ internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, M
         };
         await server.StartAsync().ConfigureAwait(false);
         string bound = address.ToString();
-        LogStarted(logger, bound, settings.Port);
+        LogStarted(logger, bound, settings.Port, settings.Users.Length, BrokerAccessPolicy.IsLoopback(settings.Host) && settings.Users.Length == 0 ? "allowed (loopback demo)" : "refused");
     }
+
+    /// <summary>
+    /// Authentication at CONNECT, then topic rules per role. A subscription is judged by the role its connection
+    /// authenticated as, kept here per client id: MQTTnet reports a resumed session's first user name, not the current one.
+    /// </summary>
+    private void ApplyAccessRules(MqttServer broker, MqttSettings settings)
+    {
+        var policy = new BrokerAccessPolicy(settings, secrets);
+        var refusals = new RefusalLog(logger, time);
+        var roles = new ConcurrentDictionary<string, BrokerRole>(StringComparer.Ordinal);
+        broker.ValidatingConnectionAsync += e =>
+        {
+            var decision = policy.Authenticate(e.ClientId, e.UserName, e.RawPassword);
+            if (decision.Role is { } role)
+            {
+                string clientId = e.ClientId;
+                if (string.IsNullOrEmpty(clientId))
+                {
+                    clientId = e.AssignedClientIdentifier = $"tsviz-assigned-{Guid.NewGuid():N}";
+                }
+
+                roles[clientId] = role;
+                return Task.CompletedTask;
+            }
+
+            e.ReasonCode = decision.Refusal switch
+            {
+                "reserved_client_id" => MqttConnectReasonCode.ClientIdentifierNotValid,
+                "anonymous" => MqttConnectReasonCode.NotAuthorized,
+                _ => MqttConnectReasonCode.BadUserNameOrPassword,
+            };
+            metrics.BrokerRefused.WithLabels("connect", decision.Refusal!).Inc();
+            refusals.Refused("connect", decision.Refusal!, e.ClientId ?? "", e.UserName, $"from {e.RemoteEndPoint}");
+            return Task.CompletedTask;
+        };
+        broker.SessionDeletedAsync += e =>
+        {
+            roles.TryRemove(e.Id, out _);
+            return Task.CompletedTask;
+        };
+        broker.InterceptingPublishAsync += e =>
+        {
+            // The sender's own connection's user name: a will message or a publish is judged as its sender.
+            var role = policy.RoleOf(e.UserName);
+            if (role is { } r && policy.MayPublish(r, e.ApplicationMessage.Topic))
+            {
+                return Task.CompletedTask;
+            }
+
+            e.ProcessPublish = false; // neither delivered nor retained
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized; // QoS 1/2 over MQTT 5; QoS 0 has no answer
+            string reason = RoleLabel(role);
+            metrics.BrokerRefused.WithLabels("publish", reason).Inc();
+            refusals.Refused("publish", $"not allowed for role {reason}", e.ClientId, e.UserName, $"on {e.ApplicationMessage.Topic}");
+            return Task.CompletedTask;
+        };
+        broker.InterceptingSubscriptionAsync += e =>
+        {
+            string filter = e.TopicFilter.Topic;
+            BrokerRole? role = roles.TryGetValue(e.ClientId, out var known) ? known : null;
+            if (role is { } r && policy.MaySubscribe(r, filter))
+            {
+                return Task.CompletedTask;
+            }
+
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            string reason = RoleLabel(role);
+            metrics.BrokerRefused.WithLabels("subscribe", reason).Inc();
+            refusals.Refused("subscribe", $"not allowed for role {reason}", e.ClientId, e.UserName, $"to {filter}");
+            return Task.CompletedTask;
+        };
+    }
+
+    private static string RoleLabel(BrokerRole? role) => role?.ToString().ToLowerInvariant() ?? "unknown";
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -84,6 +166,6 @@ internal sealed partial class EmbeddedBroker(IOptions<MonitorOptions> options, M
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Embedded broker refused a publish of {Client} on {Topic}: {Bytes} bytes, more than Mqtt:MaxPacketBytes ({Limit})")]
     private static partial void LogOversize(ILogger logger, string client, string topic, long bytes, int limit);
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded MQTT broker listening on {Address}:{Port}")]
-    private static partial void LogStarted(ILogger logger, string address, int port);
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded MQTT broker listening on {Address}:{Port}: {Users} users, anonymous clients {Anonymous}")]
+    private static partial void LogStarted(ILogger logger, string address, int port, int users, string anonymous);
 }

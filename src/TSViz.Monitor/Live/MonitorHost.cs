@@ -163,6 +163,7 @@ internal static class MonitorHost
         // Hosted services start in this order and stop in reverse: the simulator first, then the gateway (which stops
         // taking input and waits for ingest and processor to drain before it disconnects), then the stages, then the
         // broker. The stages restore their state from the history before the gateway connects.
+        services.AddSingleton<MqttSecurity.EmbeddedBrokerSecrets>();
         services.AddHostedService<EmbeddedBroker>();
         services.AddHostedService<WindowProcessor>();
         services.AddHostedService<IngestStage>();

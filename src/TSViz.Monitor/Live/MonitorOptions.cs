@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace TSViz.Monitor.Live;
@@ -183,9 +184,22 @@ public sealed class MqttSettings
     /// <summary>Name expected in the broker's certificate when it differs from <see cref="Host"/> (e.g. connecting by address).</summary>
     public string? TlsServerName { get; set; }
 
+    /// <summary>User name at an external broker (the embedded broker's monitor uses an in-process secret instead).</summary>
     public string? Username { get; set; }
 
     public string? Password { get; set; }
+
+    /// <summary>
+    /// Send <see cref="Username"/>/<see cref="Password"/> without TLS to a broker that is not on loopback. Off: such a
+    /// configuration is refused at start, since the password would cross the plant network in clear.
+    /// </summary>
+    public bool AllowPlainPassword { get; set; }
+
+    /// <summary>
+    /// Users of the embedded broker (README, "MQTT security"); none: anonymous clients are let in, and only while the
+    /// broker is bound to loopback.
+    /// </summary>
+    public MqttUserSettings[] Users { get; set; } = [];
 
     public string ClientId { get; set; } = "tsviz-monitor";
 
@@ -208,10 +222,28 @@ public sealed class MqttSettings
     public int MaxPacketBytes { get; set; } = 512 * 1024;
 }
 
+/// <summary>A user of the embedded broker (create one with the <c>mqtt-user create</c> verb).</summary>
+public sealed class MqttUserSettings
+{
+    public string Username { get; set; } = "";
+
+    /// <summary>"gateway" (publishes telemetry on Mqtt:TopicPattern) or "viewer" (subscribes under Mqtt:OutputPrefix).</summary>
+    public string Role { get; set; } = "";
+
+    /// <summary>pbkdf2-sha256$iterations$salt$hash (base64), as <c>mqtt-user create</c> prints it; never the password itself.</summary>
+    public string PasswordHash { get; set; } = "";
+}
+
 public sealed class SimulatorSettings
 {
     /// <summary>Publish simulated machines into the broker the monitor uses (the embedded defaults' demo).</summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Let the simulator publish into an external broker (Mqtt:EmbeddedBroker false); off, it stays quiet there so no
+    /// fake telemetry reaches a plant's broker.
+    /// </summary>
+    public bool PublishToExternalBroker { get; set; }
 
     public int Machines { get; set; } = 3;
 
@@ -269,6 +301,7 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         }
 
         Check((mqtt.ClientCertFile is null) == (mqtt.ClientKeyFile is null), "Mqtt:ClientKeyFile", "and Mqtt:ClientCertFile must be given together", mqtt.ClientKeyFile);
+        ValidateSecurity(mqtt, Check);
         Check(mqtt.ReceiveMaximum >= 1, "Mqtt:ReceiveMaximum", "must lie in 1..65535", mqtt.ReceiveMaximum);
         Check(mqtt.EmbeddedQueueLimit >= 100, "Mqtt:EmbeddedQueueLimit", "must be at least 100", mqtt.EmbeddedQueueLimit);
         Check(options.Mqtt.MaxPayloadBytes > 0, "Mqtt:MaxPayloadBytes", "must be positive", options.Mqtt.MaxPayloadBytes);
@@ -324,6 +357,40 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
             Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The MQTT security rules (README, "MQTT security").</summary>
+    private static void ValidateSecurity(MqttSettings mqtt, Action<bool, string, string, object?> check)
+    {
+        bool loopback = MqttSecurity.BrokerAccessPolicy.IsLoopback(mqtt.Host);
+        if (mqtt.EmbeddedBroker)
+        {
+            check(loopback || IPAddress.TryParse(mqtt.Host, out _), "Mqtt:Host", "must be an IP address (or localhost) for the embedded broker to bind to", mqtt.Host);
+            check(loopback || mqtt.Users.Length > 0, "Mqtt:Users",
+                $"must list at least one user when the embedded broker listens beyond loopback (Mqtt:Host {mqtt.Host}): anonymous clients are let in on loopback only; create users with `mqtt-user create`", mqtt.Users.Length);
+            check(mqtt.Username is null && mqtt.Password is null, "Mqtt:Username", "and Mqtt:Password are for an external broker: with the embedded broker the monitor authenticates with an in-process secret (set Mqtt:EmbeddedBroker to false)", mqtt.Username);
+        }
+        else
+        {
+            check(mqtt.Users.Length == 0, "Mqtt:Users", "configures the embedded broker only: with Mqtt:EmbeddedBroker false create the users on the plant's broker (README, \"MQTT security\")", mqtt.Users.Length);
+            bool plain = (mqtt.Username is not null || mqtt.Password is not null) && !mqtt.UseTls && !loopback;
+            check(!plain || mqtt.AllowPlainPassword, "Mqtt:AllowPlainPassword",
+                $"must be true to send Mqtt:Username/Password without TLS to {mqtt.Host} (the password would cross the network in clear); set Mqtt:UseTls true instead", mqtt.AllowPlainPassword);
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string simulator = MqttSecurity.EmbeddedBrokerSecrets.SimulatorUsername(mqtt.ClientId);
+        for (int i = 0; i < mqtt.Users.Length; i++)
+        {
+            var user = mqtt.Users[i] ?? new MqttUserSettings();
+            string key = $"Mqtt:Users:{i}";
+            check(!string.IsNullOrWhiteSpace(user.Username) && !user.Username.Contains('\0', StringComparison.Ordinal), $"{key}:Username", "must not be empty", user.Username);
+            check(user.Username != mqtt.ClientId && user.Username != simulator, $"{key}:Username", $"must differ from Mqtt:ClientId ({mqtt.ClientId}) and {simulator}: those names are the monitor's own", user.Username);
+            check(seen.Add(user.Username), $"{key}:Username", "must be unique among Mqtt:Users", user.Username);
+            check(MqttSecurity.BrokerAccessPolicy.TryParseRole(user.Role, out _), $"{key}:Role", "must be gateway or viewer", user.Role);
+            check(MqttSecurity.PasswordHash.IsWellFormed(user.PasswordHash), $"{key}:PasswordHash",
+                $"must read pbkdf2-sha256$<iterations, at least {MqttSecurity.PasswordHash.MinimumIterations}>$<salt base64>$<hash base64>, as `mqtt-user create` prints it", user.PasswordHash.Length > 12 ? user.PasswordHash[..12] + "..." : user.PasswordHash);
+        }
     }
 }
 

@@ -6,11 +6,18 @@ namespace TSViz.Monitor.Live;
 /// <summary>How the monitor's MQTT clients (the worker and the simulator) reach the configured broker.</summary>
 internal static class MqttConnection
 {
-    /// <summary>Host, port, credentials and TLS from <paramref name="mqtt"/>; the caller adds client id and session.</summary>
-    public static MqttClientOptionsBuilder ClientOptions(this MqttSettings mqtt)
+    /// <summary>
+    /// Host, port, credentials and TLS from <paramref name="mqtt"/>; the caller adds client id and session. With the
+    /// embedded broker, <paramref name="embedded"/> is the client's in-process identity there (Mqtt:Username is for external brokers).
+    /// </summary>
+    public static MqttClientOptionsBuilder ClientOptions(this MqttSettings mqtt, (string Username, string Password)? embedded = null)
     {
         var builder = new MqttClientOptionsBuilder().WithTcpServer(mqtt.Host, mqtt.Port);
-        if (mqtt.Username is not null)
+        if (mqtt.EmbeddedBroker && embedded is { } identity)
+        {
+            builder = builder.WithCredentials(identity.Username, identity.Password);
+        }
+        else if (mqtt.Username is not null)
         {
             builder = builder.WithCredentials(mqtt.Username, mqtt.Password);
         }

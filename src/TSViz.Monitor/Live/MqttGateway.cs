@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
+using TSViz.Monitor.MqttSecurity;
 
 namespace TSViz.Monitor.Live;
 
@@ -33,11 +34,12 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     private readonly ILogger<MqttGateway> logger;
     private readonly IMqttClient client;
     private readonly StageHealth.Stage stage;
+    private readonly EmbeddedBrokerSecrets secrets;
     private Task ackLoop = Task.CompletedTask;
     private volatile bool stopping;
     private int connection;
 
-    public MqttGateway(IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger)
+    public MqttGateway(IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger, EmbeddedBrokerSecrets secrets)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(health);
@@ -47,6 +49,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
         this.metrics = metrics;
         this.time = time;
         this.logger = logger;
+        this.secrets = secrets;
         stage = health.Register(StageName);
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += OnMessageAsync;
@@ -62,6 +65,12 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var mqtt = options.Mqtt;
+        if (!mqtt.EmbeddedBroker && (mqtt.Username is not null || mqtt.Password is not null) && !mqtt.UseTls && !BrokerAccessPolicy.IsLoopback(mqtt.Host))
+        {
+            LogPlainPassword(logger, mqtt.Host, mqtt.Port); // allowed by Mqtt:AllowPlainPassword (the validator refuses it otherwise)
+        }
+
         ackLoop = Task.Run(() => tracker.RunAsync(stoppingToken), CancellationToken.None);
         try
         {
@@ -118,7 +127,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var mqtt = options.Mqtt;
-        var builder = mqtt.ClientOptions()
+        var builder = mqtt.ClientOptions((mqtt.ClientId, secrets.MonitorPassword)) // the monitor's identity on the embedded broker
             .WithClientId(mqtt.ClientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval(mqtt.SessionExpirySeconds)
@@ -249,6 +258,9 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Connected to MQTT broker {Host}:{Port}, subscribed to {Filter}")]
     private static partial void LogConnected(ILogger logger, string host, int port, string filter);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "The MQTT password goes to {Host}:{Port} without TLS, readable on the network (Mqtt:AllowPlainPassword is true); set Mqtt:UseTls")]
+    private static partial void LogPlainPassword(ILogger logger, string host, int port);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Cannot connect to MQTT broker {Host}:{Port}, retrying in {Seconds} s: {Error}")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, double seconds, string error);

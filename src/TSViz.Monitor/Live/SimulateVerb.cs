@@ -21,17 +21,25 @@ internal static class SimulateVerb
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (default: until Ctrl+C)." };
         var topic = new Option<string>("--topic-pattern") { Description = "Topic pattern; {machine} is replaced, the first + by line1.", DefaultValueFactory = _ => "plant/+/{machine}/telemetry" };
+        var username = new Option<string?>("--username") { Description = "User name at the broker (a gateway user); the password is read from standard input." };
         var command = new Command("simulate", "Publish simulated pressure/temperature/torque streams to an MQTT broker, logging the injected anomalies.")
         {
-            host, port, machines, rate, anomalyEvery, inject, stopEvery, stopSeconds, groundTruth, seed, duration, topic,
+            host, port, machines, rate, anomalyEvery, inject, stopEvery, stopSeconds, groundTruth, seed, duration, topic, username,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            string? user = parse.GetValue(username);
+            string? password = user is null ? null : (await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false))?.TrimEnd('\r');
             var options = new MonitorOptions
             {
-                Mqtt = new MqttSettings { Host = parse.GetValue(host)!, Port = parse.GetValue(port), EmbeddedBroker = false, ClientId = "tsviz", TopicPattern = parse.GetValue(topic)! },
+                Mqtt = new MqttSettings
+                {
+                    Host = parse.GetValue(host)!, Port = parse.GetValue(port), EmbeddedBroker = false, ClientId = "tsviz", TopicPattern = parse.GetValue(topic)!,
+                    Username = user, Password = password, AllowPlainPassword = true, // the verb is a test tool; the operator chose the broker
+                },
                 Simulator = new SimulatorSettings
                 {
+                    PublishToExternalBroker = true, // publishing to the named broker is what this verb is for
                     Machines = parse.GetValue(machines),
                     RateHz = parse.GetValue(rate),
                     AnomalyEverySeconds = parse.GetValue(anomalyEvery),

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
 using TSViz.Explain.Data;
+using TSViz.Monitor.MqttSecurity;
 
 namespace TSViz.Monitor.Live;
 
@@ -15,7 +16,11 @@ internal sealed record InjectedAnomaly(string Machine, string Channel, DateTimeO
 /// around plausible operating points, with point anomalies (a single sample pushed 4-6 standard deviations of the
 /// recent window away) injected at random into temperature or torque, never pressure, as in the training data.
 /// </summary>
-internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimeProvider time, ILogger<Simulator> logger) : BackgroundService
+/// <remarks>
+/// It publishes into the embedded broker (as a gateway, with an in-process secret); into an external broker only when
+/// Simulator:PublishToExternalBroker says so, since there it would mix fake telemetry into a plant's.
+/// </remarks>
+internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimeProvider time, ILogger<Simulator> logger, EmbeddedBrokerSecrets? secrets = null) : BackgroundService
 {
     private static readonly string[] Channels = ["pressure", "temperature", "torque"];
     private static readonly double[] Offsets = [5.0, 80.0, 12.0];
@@ -40,9 +45,22 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
     {
         var settings = options.Value;
         var sim = settings.Simulator;
+        var mqtt = settings.Mqtt;
+        string identity = EmbeddedBrokerSecrets.SimulatorUsername(mqtt.ClientId);
+        if (!mqtt.EmbeddedBroker && !sim.PublishToExternalBroker)
+        {
+            LogOffExternal(logger, mqtt.Host, mqtt.Port);
+            return;
+        }
+
+        if (!mqtt.EmbeddedBroker)
+        {
+            LogExternal(logger, mqtt.Host, mqtt.Port, TopicFilters.FromPattern(mqtt.TopicPattern));
+        }
+
         using var client = new MqttClientFactory().CreateMqttClient();
-        var clientOptions = settings.Mqtt.ClientOptions()
-            .WithClientId($"{settings.Mqtt.ClientId}-simulator").WithCleanStart(true).Build().WithSocketBuffers();
+        var clientOptions = mqtt.ClientOptions(secrets is null ? null : (identity, secrets.SimulatorPassword))
+            .WithClientId(identity).WithCleanStart(true).Build().WithSocketBuffers();
         while (!client.IsConnected && !stoppingToken.IsCancellationRequested)
         {
             try
@@ -181,6 +199,12 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Information, Message = "Simulator: machine {Machine} stops for {Seconds} s")]
     private static partial void LogStopped(ILogger logger, string machine, double seconds);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Simulator off: the broker is external ({Host}:{Port}); set Simulator:PublishToExternalBroker to publish simulated telemetry there")]
+    private static partial void LogOffExternal(ILogger logger, string host, int port);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "SIMULATED TELEMETRY INTO AN EXTERNAL BROKER: the simulator publishes fake machine data to {Host}:{Port} on {Topics} (Simulator:PublishToExternalBroker is true); never on a plant's broker")]
+    private static partial void LogExternal(ILogger logger, string host, int port, string topics);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Simulator could not publish: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string error);

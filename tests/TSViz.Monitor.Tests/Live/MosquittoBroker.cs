@@ -19,6 +19,46 @@ internal sealed class MosquittoBroker : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>
+    /// The shipped authenticated plant set-up: plant.conf + plant-auth.conf + tsviz.acl, with a password file made by
+    /// Debian's mosquitto_passwd from <paramref name="passwords"/> (user name to password). Only the two file paths differ.
+    /// </summary>
+    public static async Task<MosquittoBroker> StartAuthenticatedAsync(IReadOnlyDictionary<string, string> passwords)
+    {
+        var broker = new MosquittoBroker(Loopback.FreePort());
+        string passwordFile = Path.Combine(broker.directory, "tsviz.passwd");
+        foreach (var (user, password) in passwords)
+        {
+            var start = new ProcessStartInfo("/usr/bin/mosquitto_passwd") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string argument in (string[])[.. File.Exists(passwordFile) ? Array.Empty<string>() : ["-c"], "-b", passwordFile, user, password])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var tool = Process.Start(start)!;
+            await tool.WaitForExitAsync();
+            if (tool.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"mosquitto_passwd failed: {await tool.StandardError.ReadToEndAsync()}");
+            }
+        }
+
+        string folder = Path.Combine(RepositoryPaths.Root, "config", "mosquitto");
+        string auth = (await File.ReadAllTextAsync(Path.Combine(folder, "plant-auth.conf")))
+            .Replace("/etc/mosquitto/tsviz.passwd", passwordFile, StringComparison.Ordinal)
+            .Replace("/etc/mosquitto/tsviz.acl", Path.Combine(folder, "tsviz.acl"), StringComparison.Ordinal);
+        await File.WriteAllTextAsync(broker.ConfigPath, string.Join('\n', [
+            $"listener {broker.Port} 127.0.0.1",
+            "user root",
+            $"persistence_location {broker.directory}/",
+            $"log_dest file {broker.directory}/mosquitto.log",
+            await File.ReadAllTextAsync(Path.Combine(folder, "plant.conf")),
+            auth,
+        ]));
+        await broker.LaunchAsync();
+        return broker;
+    }
+
     public static async Task<MosquittoBroker> StartAsync(TestCertificates? tls = null)
     {
         if (!File.Exists(Binary))

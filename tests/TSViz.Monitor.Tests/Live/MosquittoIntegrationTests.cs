@@ -258,6 +258,7 @@ public sealed class MosquittoIntegrationTests
             ["Monitor:Mqtt:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),
             ["Monitor:Mqtt:ClientId"] = $"tsviz-{brokerPort}",
             ["Monitor:MaxGapSeconds"] = "60",
+            ["Monitor:Simulator:PublishToExternalBroker"] = "true", // the tests that enable the simulator use it on their own Mosquitto
         };
         foreach (var (key, value) in extra)
         {

@@ -1,0 +1,137 @@
+using System.Net;
+using TSViz.Monitor.Live;
+
+namespace TSViz.Monitor.MqttSecurity;
+
+/// <summary>The outcome of a CONNECT: the client's role, or why it is refused.</summary>
+internal readonly record struct ConnectDecision(BrokerRole? Role, string? Refusal)
+{
+    public static ConnectDecision Allow(BrokerRole role) => new(role, null);
+
+    public static ConnectDecision Refuse(string reason) => new(null, reason);
+}
+
+/// <summary>
+/// Who may connect to the embedded broker and what each role may publish and subscribe (README, "MQTT security").
+/// Pure rules over the settings; <see cref="EmbeddedBroker"/> applies them to MQTTnet's events.
+/// </summary>
+internal sealed class BrokerAccessPolicy
+{
+    // Verifying against this when the user is unknown costs the same time as a wrong password of a known user.
+    private static readonly string DummyHash = PasswordHash.Create("tsviz-unknown-user", PasswordHash.MinimumIterations);
+
+    private readonly MqttSettings mqtt;
+    private readonly EmbeddedBrokerSecrets secrets;
+    private readonly Dictionary<string, MqttUserSettings> users;
+    private readonly string simulatorUsername;
+    private readonly string telemetryFilter;
+    private readonly string outputFilter;
+
+    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets)
+    {
+        ArgumentNullException.ThrowIfNull(mqtt);
+        this.mqtt = mqtt;
+        this.secrets = secrets;
+        users = mqtt.Users.ToDictionary(u => u.Username, StringComparer.Ordinal);
+        simulatorUsername = EmbeddedBrokerSecrets.SimulatorUsername(mqtt.ClientId);
+        telemetryFilter = TopicFilters.FromPattern(mqtt.TopicPattern);
+        outputFilter = $"{mqtt.OutputPrefix}/#";
+        AnonymousAllowed = users.Count == 0 && IsLoopback(mqtt.Host);
+    }
+
+    /// <summary>The demo rule: anonymous clients only on a loopback broker with no users configured.</summary>
+    public bool AnonymousAllowed { get; }
+
+    /// <summary>Whether <paramref name="host"/> names this machine only (localhost or a loopback address).</summary>
+    public static bool IsLoopback(string host)
+        => string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>Authenticates a CONNECT. The monitor's client id is reserved for the monitor (no session takeover).</summary>
+    public ConnectDecision Authenticate(string? clientId, string? username, ReadOnlySpan<byte> password)
+    {
+        bool monitorId = string.Equals(clientId, mqtt.ClientId, StringComparison.Ordinal);
+        bool monitorUser = string.Equals(username, mqtt.ClientId, StringComparison.Ordinal);
+        if (monitorId || monitorUser)
+        {
+            return monitorId && monitorUser && EmbeddedBrokerSecrets.Matches(password, secrets.MonitorPassword)
+                ? ConnectDecision.Allow(BrokerRole.Monitor)
+                : ConnectDecision.Refuse("reserved_client_id");
+        }
+
+        if (string.IsNullOrEmpty(username))
+        {
+            return AnonymousAllowed ? ConnectDecision.Allow(BrokerRole.Anonymous) : ConnectDecision.Refuse("anonymous");
+        }
+
+        if (string.Equals(username, simulatorUsername, StringComparison.Ordinal))
+        {
+            return EmbeddedBrokerSecrets.Matches(password, secrets.SimulatorPassword) ? ConnectDecision.Allow(BrokerRole.Gateway) : ConnectDecision.Refuse("bad_credentials");
+        }
+
+        if (users.TryGetValue(username, out var user))
+        {
+            return PasswordHash.Verify(password, user.PasswordHash) && TryParseRole(user.Role, out var role)
+                ? ConnectDecision.Allow(role)
+                : ConnectDecision.Refuse("bad_credentials");
+        }
+
+        PasswordHash.Verify(password, DummyHash);
+        return ConnectDecision.Refuse("bad_credentials");
+    }
+
+    /// <summary>
+    /// The role of an authenticated user name (null: anonymous). A user name maps to one role only, so a publish is
+    /// judged by the name its own connection authenticated with.
+    /// </summary>
+    public BrokerRole? RoleOf(string? username)
+    {
+        if (string.IsNullOrEmpty(username))
+        {
+            return AnonymousAllowed ? BrokerRole.Anonymous : null;
+        }
+
+        if (string.Equals(username, mqtt.ClientId, StringComparison.Ordinal))
+        {
+            return BrokerRole.Monitor;
+        }
+
+        if (string.Equals(username, simulatorUsername, StringComparison.Ordinal))
+        {
+            return BrokerRole.Gateway;
+        }
+
+        return users.TryGetValue(username, out var user) && TryParseRole(user.Role, out var role) ? role : null;
+    }
+
+    public bool MayPublish(BrokerRole role, string topic) => role switch
+    {
+        BrokerRole.Monitor => TopicFilters.IsWithin(topic, outputFilter),
+        BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter),
+        BrokerRole.Anonymous => !TopicFilters.IsWithin(topic, outputFilter),
+        _ => false,
+    };
+
+    public bool MaySubscribe(BrokerRole role, string filter)
+    {
+        string shared = TopicFilters.WithoutShare(filter);
+        return role switch
+        {
+            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter),
+            BrokerRole.Viewer => TopicFilters.IsWithin(shared, outputFilter),
+            BrokerRole.Anonymous => true,
+            _ => false,
+        };
+    }
+
+    /// <summary>The roles a configured user may have.</summary>
+    public static bool TryParseRole(string? text, out BrokerRole role)
+    {
+        role = text switch
+        {
+            "gateway" => BrokerRole.Gateway,
+            "viewer" => BrokerRole.Viewer,
+            _ => BrokerRole.Anonymous,
+        };
+        return role != BrokerRole.Anonymous;
+    }
+}
