@@ -83,7 +83,9 @@ internal sealed partial class EmbeddedBroker(
     {
         var policy = new BrokerAccessPolicy(settings, secrets);
         var refusals = new RefusalLog(logger, time);
-        var roles = new ConcurrentDictionary<string, BrokerRole>(StringComparer.Ordinal);
+        // Each session belongs to the user who opened it: another user (or anonymous) connecting with its client id
+        // would resume it with its subscriptions and queued messages, so that is refused while the session lives.
+        var sessions = new ConcurrentDictionary<string, (string Owner, BrokerRole Role)>(StringComparer.Ordinal);
         broker.ValidatingConnectionAsync += e =>
         {
             var decision = policy.Authenticate(e.ClientId, e.UserName, e.RawPassword);
@@ -95,13 +97,20 @@ internal sealed partial class EmbeddedBroker(
                     clientId = e.AssignedClientIdentifier = $"tsviz-assigned-{Guid.NewGuid():N}";
                 }
 
-                roles[clientId] = role;
-                return Task.CompletedTask;
+                string owner = e.UserName ?? "";
+                var session = sessions.GetOrAdd(clientId, (owner, role));
+                if (string.Equals(session.Owner, owner, StringComparison.Ordinal))
+                {
+                    sessions[clientId] = (owner, role);
+                    return Task.CompletedTask;
+                }
+
+                decision = ConnectDecision.Refuse("client_id_in_use");
             }
 
             e.ReasonCode = decision.Refusal switch
             {
-                "reserved_client_id" => MqttConnectReasonCode.ClientIdentifierNotValid,
+                "reserved_client_id" or "client_id_in_use" => MqttConnectReasonCode.ClientIdentifierNotValid,
                 "anonymous" => MqttConnectReasonCode.NotAuthorized,
                 _ => MqttConnectReasonCode.BadUserNameOrPassword,
             };
@@ -111,7 +120,7 @@ internal sealed partial class EmbeddedBroker(
         };
         broker.SessionDeletedAsync += e =>
         {
-            roles.TryRemove(e.Id, out _);
+            sessions.TryRemove(e.Id, out _);
             return Task.CompletedTask;
         };
         broker.InterceptingPublishAsync += e =>
@@ -133,7 +142,7 @@ internal sealed partial class EmbeddedBroker(
         broker.InterceptingSubscriptionAsync += e =>
         {
             string filter = e.TopicFilter.Topic;
-            BrokerRole? role = roles.TryGetValue(e.ClientId, out var known) ? known : null;
+            BrokerRole? role = sessions.TryGetValue(e.ClientId, out var known) ? known.Role : null;
             if (role is { } r && policy.MaySubscribe(r, filter))
             {
                 return Task.CompletedTask;

@@ -98,6 +98,37 @@ public sealed class BrokerSecurityTests
     }
 
     [Fact]
+    public async Task Broker_AViewersSession_CannotBeResumedByAnotherUserWhileItLives()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var (app, port) = await StartMonitor(WithUsers(), cancel.Token);
+        await using (app)
+        {
+            // The viewer's persistent session holds a tsviz/v1/# subscription; resuming it would hand that to a gateway.
+            var (viewer, _) = await Connect(port, "viewer-7", "view", ViewerPassword, cancel.Token, cleanStart: false);
+            Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await Subscribe(viewer, "tsviz/v1/#", cancel.Token));
+            var (thief, stolen) = await Connect(port, "viewer-7", "gw", GatewayPassword, cancel.Token, cleanStart: false);
+            Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, stolen.ResultCode);
+            Assert.True(viewer.IsConnected);
+
+            // Nor once the viewer has gone: the session outlives the connection.
+            await viewer.DisconnectAsync(cancellationToken: cancel.Token);
+            var (later, resumed) = await Connect(port, "viewer-7", "gw", GatewayPassword, cancel.Token, cleanStart: false);
+            Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, resumed.ResultCode);
+            var (back, own) = await Connect(port, "viewer-7", "view", ViewerPassword, cancel.Token, cleanStart: false);
+            Assert.Equal(MqttClientConnectResultCode.Success, own.ResultCode);
+            Assert.True(own.IsSessionPresent);
+
+            string metrics = await Metrics(app, cancel.Token);
+            Assert.Equal(2, LiveTestMonitor.Metric(metrics, "tsviz_broker_refused_total{action=\"connect\",reason=\"client_id_in_use\"}"));
+            foreach (var client in new[] { viewer, thief, later, back })
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Broker_MonitorsClientId_RefusedToEveryoneElseAndTheMonitorKeepsItsConnectionAndInput()
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
