@@ -2,7 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Data;
+using TSViz.Explain.Graph;
+using TSViz.Explain.Inversion;
+using TSViz.Explain.Robustness;
 using TSViz.Tests.Shared;
+using TorchSharp;
 
 namespace TSViz.Explain.Tests;
 
@@ -34,8 +38,11 @@ public sealed class ExplainerTests
     /// one once its handle is passed to libtorch, so a collection during the call lets its finalizer free it while
     /// libtorch still reads it. Here the monitor's live path (explanation, FGSM, flip search, filter saliency) runs
     /// on twice as many callers as cores (oversubscribed, so that a caller is often descheduled inside libtorch, as in
-    /// the busy monitor) while another thread collects and finalizes without pause; every result must
-    /// equal a quiet run's, bit for bit (a freed Scalar whose memory is reused silently gives another number).
+    /// the busy monitor) while another thread allocates, collects and finalizes without pause; every result must
+    /// equal a quiet run's, bit for bit (a freed Scalar whose memory is reused silently gives another number). The
+    /// interactive path (the temperature target, recursive highlighting, iterative FGSM, inversion) runs too. To make
+    /// a freed Scalar read as another number rather than its stale bytes, the finalizer thread, which frees them,
+    /// at once allocates <see cref="NativePoison"/> Scalars of 1e30 that take their memory.
     /// </summary>
     [Fact]
     public void LivePath_ConcurrentCallersUnderForcedCollections_NeverFailAndMatchAQuietRun()
@@ -47,7 +54,7 @@ public sealed class ExplainerTests
         var explainers = Enumerable.Range(0, callers).Select(_ => Explainer.Load(RepositoryPaths.AnomalyModel)).ToArray();
         try
         {
-            float[] expected = LivePath(explainers[0], values);
+            var expected = LivePath(explainers[0], values);
 
             // Quietly first, so that TorchSharp's wrappers are optimised (tier 1) before the collections start: in
             // unoptimised code the JIT keeps a converted Scalar alive to the end of the wrapper, hiding the race.
@@ -61,8 +68,15 @@ public sealed class ExplainerTests
             bool stop = false;
             var collector = new Thread(() =>
             {
+                var garbage = new object[256];
                 while (!Volatile.Read(ref stop))
                 {
+                    for (int i = 0; i < garbage.Length; i++)
+                    {
+                        garbage[i] = i % 4 == 0 ? new NativePoison() : new byte[(i % 7 + 1) * 1024];
+                    }
+
+                    Array.Clear(garbage);
                     GC.Collect();
                     GC.WaitForPendingFinalizers();
                     collections++;
@@ -76,7 +90,7 @@ public sealed class ExplainerTests
                 {
                     try
                     {
-                        float[] actual = LivePath(explainer, values);
+                        var actual = LivePath(explainer, values);
                         if (Difference(expected, actual) is string difference)
                         {
                             failures.Enqueue($"caller {caller}, iteration {i}: {difference}");
@@ -121,11 +135,16 @@ public sealed class ExplainerTests
     }
 
     /// <summary>The live path of the monitor on one batch, every number it produces in one array.</summary>
-    private static float[] LivePath(Explainer explainer, float[] values)
+    private static (string Part, float[] Values)[] LivePath(Explainer explainer, float[] values)
     {
         int size = explainer.Metadata.Channels.Count * explainer.Metadata.WindowLength;
         var explanations = explainer.Explain(values, Windows, new ExplainOptions { IncludeReceivedSaliency = false });
+        var tempered = explainer.Explain(values.AsSpan(0, Alerting * size), Alerting, new ExplainOptions { Target = GradientTarget.Temperature, Temperature = 1.5 });
         var fgsm = explainer.Fgsm(values, Windows, 0.1);
+        var iterative = explainer.IterativeFgsm(values.AsSpan(0, Alerting * size), Alerting, new IterativeFgsmOptions { Epsilon = 0.1, Alpha = 0.02, Steps = 5 });
+        var last = explainer.Layers[^1];
+        var trace = explainer.Trace(values.AsSpan(0, size), last.Name, 0, last.OutputLength / 2);
+        var inverted = explainer.Invert(new InverseOptions { Steps = 5, Starts = 2 });
         var flips = explainer.SmallestFlippingEpsilon(values.AsSpan(0, Alerting * size), Alerting);
         var maps = new List<FilterSaliencyMap>();
         for (int w = 0; w < Alerting; w++)
@@ -136,22 +155,63 @@ public sealed class ExplainerTests
 
         return
         [
-            .. explanations.SelectMany(e => e.SaliencyRaw.Prepend(e.ExplainedValue).Prepend(e.Score).Concat(e.Layers.SelectMany(l => l.Influence))),
-            .. fgsm.SelectMany(r => r.AdversarialWindow.Prepend(r.ScoreAfter)),
-            .. flips.SelectMany(f => new[] { f.ScoreAtEpsilon, (float)(f.SmallestFlippingEpsilon ?? -f.NotFlippedUpTo ?? 0) }),
-            .. maps.SelectMany(m => m.Saliency),
+            ("explanations", [.. explanations.SelectMany(e => e.SaliencyRaw.Prepend(e.ExplainedValue).Prepend(e.Score).Concat(e.Layers.SelectMany(l => l.Influence)))]),
+            ("temperature explanations", [.. tempered.SelectMany(e => e.SaliencyRaw.Prepend(e.ExplainedValue).Concat(e.Layers.SelectMany(l => l.Influence)))]),
+            ("fgsm", [.. fgsm.SelectMany(r => r.AdversarialWindow.Prepend(r.ScoreAfter).Prepend(r.ScoreBefore))]),
+            ("iterative fgsm", [.. iterative.SelectMany(r => r.AdversarialWindow.Prepend(r.ScoreAfter).Prepend(r.ScoreBefore))]),
+            ("trace", [.. trace.Levels.SelectMany(l => l.Points.SelectMany(p => new[] { p.Row, p.Step, p.Weight })).Prepend(trace.Activation)]),
+            ("inversion", [.. inverted.SelectMany(r => r.Optimised.Concat(r.ScoreTrajectory))]),
+            ("flip search", [.. flips.SelectMany(f => new[] { f.ScoreBefore, f.ScoreAtEpsilon, (float)(f.SmallestFlippingEpsilon ?? -f.NotFlippedUpTo ?? 0) })]),
+            ("filter saliency", [.. maps.SelectMany(m => m.Saliency)]),
         ];
     }
 
-    private static string? Difference(float[] expected, float[] actual)
+    /// <summary>
+    /// Garbage whose finalizer, on the finalizer thread that also frees forgotten Scalars, allocates Scalars of 1e30:
+    /// the allocator hands them the memory just freed, so a Scalar freed while libtorch reads it reads as 1e30.
+    /// </summary>
+    private sealed class NativePoison
     {
-        if (expected.Length != actual.Length)
+        private static readonly ConcurrentQueue<Scalar> Recent = new();
+
+        ~NativePoison()
         {
-            return $"{actual.Length} numbers instead of {expected.Length}";
+            for (int i = 0; i < 4; i++)
+            {
+                Recent.Enqueue(1e30.ToScalar());
+            }
+
+            while (Recent.Count > 256 && Recent.TryDequeue(out var old))
+            {
+                old.Dispose();
+            }
+        }
+    }
+
+    private static string? Difference((string Part, float[] Values)[] expected, (string Part, float[] Values)[] actual)
+    {
+        for (int p = 0; p < expected.Length; p++)
+        {
+            var (part, want) = expected[p];
+            var got = actual[p].Values;
+            if (want.Length != got.Length)
+            {
+                return $"{part}: {got.Length} numbers instead of {want.Length}";
+            }
+
+            // Inversion is not bit-reproducible even on a quiet machine (1 ulp after a few steps, a libtorch reduction);
+            // a Scalar read after it was freed (1e30 here, or the stale bytes) differs far more than 1e-6.
+            float tolerance = part == "inversion" ? 1e-6f : 0f;
+            for (int i = 0; i < want.Length; i++)
+            {
+                if (!(Math.Abs(got[i] - want[i]) <= tolerance) && !(float.IsNaN(got[i]) && float.IsNaN(want[i])))
+                {
+                    return $"{part}: result {i} is {got[i]:R} instead of {want[i]:R} (silently wrong)";
+                }
+            }
         }
 
-        int first = expected.AsSpan().CommonPrefixLength(actual);
-        return first == expected.Length ? null : $"result {first} is {actual[first]:R} instead of {expected[first]:R} (silently wrong)";
+        return null;
     }
 
     private static string Innermost(Exception ex)
