@@ -144,6 +144,53 @@ public sealed class WebViewInteractionTests
         Assert.Equal("", driver.FindElement(By.Id("tsviz-errors")).GetAttribute("textContent"));
     }
 
+    [Fact]
+    public async Task SignIn_WithAKeyThenAToken_ShowsWhoAndTheRoleAndRefusesABadOne()
+    {
+        Assert.True(File.Exists(ChromeDriver), $"{ChromeDriver} is missing: install the Debian package chromium-driver (scripts/test.sh does).");
+        var secured = new Security.SecuredMonitor();
+        await secured.InitializeAsync();
+        try
+        {
+            using var driver = StartChromium();
+            string baseUrl = secured.BaseAddress.ToString().TrimEnd('/');
+            driver.Navigate().GoToUrl($"{baseUrl}/#/");
+
+            // Authentication on: the page asks before it shows anything.
+            var message = Until(driver, d => d.FindElements(By.CssSelector("dialog#sign-in[open] #sign-in-message")).FirstOrDefault(m => m.Text.Length > 0));
+            Assert.Equal("This monitor needs an API key or a sign-in token.", message.Text);
+            Assert.Empty(driver.FindElements(By.Id("alert-rows")));
+
+            // A key the monitor does not know is refused, and the dialog says so.
+            var credential = driver.FindElement(By.Name("credential"));
+            credential.SendKeys("tsviz_not-a-key-of-this-monitor" + Keys.Enter);
+            Until(driver, d => d.FindElements(By.CssSelector("dialog#sign-in[open] #sign-in-message")).FirstOrDefault(m => m.Text == "That key or token was not accepted."));
+
+            // The viewer's key: the header names the key and its role, and the alerts list loads.
+            driver.FindElement(By.Name("credential")).SendKeys(secured.Keys["viewer"] + Keys.Enter);
+            Until(driver, d => d.FindElement(By.Id("who")).Text == "Signed in as viewer (viewer, API key)" ? d.FindElement(By.Id("who")) : null);
+            Until(driver, d => d.FindElements(By.Id("alert-rows")).FirstOrDefault());
+            Assert.Empty(driver.FindElements(By.CssSelector("dialog#sign-in[open]")));
+
+            // Signing out forgets the key; a token from the plant's identity provider signs a person in.
+            driver.FindElement(By.Id("sign-out")).SendKeys(Keys.Enter);
+            Until(driver, d => d.FindElements(By.CssSelector("dialog#sign-in[open] #sign-in-message")).FirstOrDefault(m => m.Text == "Signed out."));
+            Assert.Null(driver.ExecuteScript("return sessionStorage.length ? sessionStorage.getItem(sessionStorage.key(0)) : null"));
+            driver.FindElement(By.Name("credential")).SendKeys(secured.Token("ana", "operator") + Keys.Enter);
+            Until(driver, d => d.FindElement(By.Id("who")).Text == "Signed in as ana (operator, token)" ? d.FindElement(By.Id("who")) : null);
+
+            // The only console lines are the browser's own notes of the two refused sign-ins (401 from /api/whoami).
+            var console = driver.Manage().Logs.GetLog(LogType.Browser).Select(e => e.Message)
+                .Where(m => !(m.Contains("/api/whoami", StringComparison.Ordinal) && m.Contains("401", StringComparison.Ordinal))).ToList();
+            Assert.True(console.Count == 0, string.Join('\n', console));
+            Assert.Equal("", driver.FindElement(By.Id("tsviz-errors")).GetAttribute("textContent"));
+        }
+        finally
+        {
+            await secured.DisposeAsync();
+        }
+    }
+
     private static ChromeDriver StartChromium()
     {
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
