@@ -29,8 +29,9 @@ internal static class HeldScalars
     public static readonly Scalar One = 1.ToScalar();
 
     /// <summary>
-    /// The integer -1, as the <c>alpha</c> of <c>add</c> for a subtraction: TorchSharp's <c>a - b</c> is <c>a.sub(b)</c>
-    /// with a temporary alpha of 1, like <c>a + b</c>; <c>a.add(b, MinusOne)</c> computes exactly a - b (negation is exact).
+    /// The integer -1, as the <c>alpha</c> of <c>add</c> for a subtraction. <c>a.add(b, MinusOne)</c> computes exactly
+    /// a - b (negation is exact); it was adopted when <c>a - b</c> was suspected of a temporary alpha, which the IL scan
+    /// above later ruled out for TorchSharp 0.107. Both are safe; the kernels keep the held form.
     /// </summary>
     public static readonly Scalar MinusOne = (-1).ToScalar();
 
