@@ -58,6 +58,7 @@ internal static class WebView
             var result = await turn.RunAsync(x => x.Fgsm(detail.Input, 1, epsilon)[0]).ConfigureAwait(false);
             return Results.Json(new
             {
+                windowId = alert.PeakWindowId, // the peak at the time of asking: a later window may have become the peak since
                 method = result.Method,
                 epsilon = result.Epsilon,
                 scoreBefore = result.ScoreBefore,
