@@ -247,7 +247,8 @@ public sealed class MosquittoIntegrationTests
         return await http.GetStringAsync(new Uri(new Uri(app.Urls.First()), "/metrics"));
     }
 
-    private static WebApplication Monitor(int brokerPort, Dictionary<string, string?> extra)
+    /// <summary>The monitor on an external broker (a test's own Mosquitto on <paramref name="brokerPort"/>); <paramref name="extra"/> wins.</summary>
+    internal static WebApplication Monitor(int brokerPort, Dictionary<string, string?> extra)
     {
         var settings = new Dictionary<string, string?>
         {

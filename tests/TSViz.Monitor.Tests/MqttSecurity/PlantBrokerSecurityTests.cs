@@ -98,11 +98,6 @@ public sealed class PlantBrokerSecurityTests(ITestOutputHelper output)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
-            ["Monitor:History:Path"] = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"),
-            ["Monitor:HttpUrl"] = $"http://127.0.0.1:{Loopback.FreePort()}",
-            ["Monitor:Mqtt:EmbeddedBroker"] = "false",
-            ["Monitor:Mqtt:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),
             ["Monitor:Mqtt:ClientId"] = $"tsviz-plant-{brokerPort}",
             ["Monitor:Jobs:Enabled"] = "false",
             ["Monitor:MaxGapSeconds"] = "600",
@@ -112,6 +107,6 @@ public sealed class PlantBrokerSecurityTests(ITestOutputHelper output)
             settings[key] = value;
         }
 
-        return MonitorHost.Build(settings);
+        return Live.MosquittoIntegrationTests.Monitor(brokerPort, settings);
     }
 }
