@@ -177,7 +177,7 @@ public sealed class BrokerSecurityTests
         {
             await MonitorRetainsAlert(app, cancel.Token);
 
-            // The README's `mosquitto_sub -h 127.0.0.1 -t 'tsviz/v1/#' -v`: MQTT 3.1.1, no credentials.
+            // An anonymous MQTT 3.1.1 reader with a client id (Debian's mosquitto_sub sends an empty one: issue 15).
             var (sub, subResult) = await Connect(port, "mosq-readme", null, null, cancel.Token, protocol: MqttProtocolVersion.V311);
             Assert.Equal(MqttClientConnectResultCode.Success, subResult.ResultCode);
             var retained = Collect(sub);
