@@ -44,7 +44,7 @@ internal static partial class LiveBench
     private static async Task<int> SoakAsync(
         LiveBenchSettings settings, TextWriter output, LoadGenerator load, Task running, Process monitor, string host, int port, int httpPort, string work, CancellationToken cancellationToken)
     {
-        var explanations = await LatencyObserver.StartAsync(host, port, "tsviz/v1/+/explanation", load, isExplanation: true, cancellationToken).ConfigureAwait(false);
+        var explanations = await LatencyObserver.StartAsync(host, port, "tsviz/v1/+/+/explanation", load, isExplanation: true, cancellationToken).ConfigureAwait(false);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         await WaitHealthy(http, monitor, cancellationToken).ConfigureAwait(false);
         string csvPath = Path.Combine(work, "soak.csv");

@@ -108,7 +108,7 @@ internal static partial class LiveBench
     private static async Task<int> MeasureMonitorAsync(
         LiveBenchSettings settings, TextWriter output, LoadGenerator load, Task running, Process monitor, Measurement baseline, string host, int port, int httpPort, string work, CancellationToken cancellationToken)
     {
-        var explanations = await LatencyObserver.StartAsync(host, port, "tsviz/v1/+/explanation", load, isExplanation: true, cancellationToken).ConfigureAwait(false);
+        var explanations = await LatencyObserver.StartAsync(host, port, "tsviz/v1/+/+/explanation", load, isExplanation: true, cancellationToken).ConfigureAwait(false);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         await WaitHealthy(http, monitor, cancellationToken).ConfigureAwait(false);
 
@@ -332,7 +332,7 @@ internal static partial class LiveBench
             ["Monitor__Mqtt__Port"] = port.ToString(CultureInfo.InvariantCulture),
             ["Monitor__Mqtt__ClientId"] = $"tsviz-bench-{httpPort}",
             ["Monitor__Mqtt__SessionExpirySeconds"] = "10", // a killed bench monitor must not leave a session collecting input
-            ["Monitor__Mqtt__TopicPattern"] = "plant/+/{machine}/telemetry",
+            ["Monitor__Mqtt__TopicPattern"] = "plant/{line}/{machine}/telemetry", // machine ids bench/b{m}
             ["Monitor__Hop"] = settings.Hop.ToString(CultureInfo.InvariantCulture),
             ["Monitor__MaxGapSeconds"] = "600",
             // The interactive flood measures the interactive explainer's own limit, not the per-identity rate limit.
@@ -670,8 +670,8 @@ internal static partial class LiveBench
 
         private static (string? Machine, DateTimeOffset End) ReadInput(MqttApplicationMessage message)
         {
-            // plant/bench/b{m}/telemetry; the first sample's time identifies the message.
-            string machine = message.Topic.Split('/')[2];
+            // plant/bench/b{m}/telemetry is machine bench/b{m}; the first sample's time identifies the message.
+            string machine = message.Topic["plant/".Length..message.Topic.LastIndexOf('/')];
             var reader = new Utf8JsonReader(message.Payload);
             while (reader.Read())
             {

@@ -33,6 +33,7 @@ internal sealed partial class IngestStage : BackgroundService
     private readonly IHistoryStore? store;
     private readonly StageHealth.Stage stage;
     private readonly WindowAssembler assembler;
+    private readonly TopicPattern topics;
     private readonly Dictionary<string, long> lastSeen = new(StringComparer.Ordinal);
     private long nextSweep;
 
@@ -53,6 +54,7 @@ internal sealed partial class IngestStage : BackgroundService
         this.logger = logger;
         this.store = options.Value.History.Enabled ? store : null;
         stage = health.Register(StageName);
+        topics = this.options.Mqtt.Topics();
         assembler = new WindowAssembler(
             new WindowSettings { Length = model.Metadata.WindowLength, Hop = this.options.Hop, MaxGap = TimeSpan.FromSeconds(this.options.MaxGapSeconds) },
             model.Metadata.Channels.Count);
@@ -315,7 +317,7 @@ internal sealed partial class IngestStage : BackgroundService
     private async Task DeadLetterAsync(InFlightMessage message, string reason, string detail, string? machine)
     {
         metrics.MessagesRejected.WithLabels(reason).Inc();
-        machine ??= MachineOf(message.Topic);
+        machine ??= topics.MachineOf(message.Topic);
         if (machine is not null && lastSeen.ContainsKey(machine))
         {
             // Per machine only for machines the monitor holds (bounded), so a flood of names cannot grow the series.
@@ -327,20 +329,6 @@ internal sealed partial class IngestStage : BackgroundService
         var letter = new DeadLetterMessage(message.Topic, reason, detail, time.GetUtcNow(), payload.Length,
             Encoding.UTF8.GetString(payload, 0, Math.Min(payload.Length, 1024)));
         await publisher.PublishAsync($"{options.Mqtt.OutputPrefix}/deadletter", JsonSerializer.SerializeToUtf8Bytes(letter, LiveJsonContext.Default.DeadLetterMessage), false, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>The machine segment of a topic that matches the pattern, else null.</summary>
-    private string? MachineOf(string topic)
-    {
-        var pattern = options.Mqtt.TopicPattern.Split('/');
-        var parts = topic.Split('/');
-        if (parts.Length != pattern.Length)
-        {
-            return null;
-        }
-
-        int at = Array.IndexOf(pattern, "{machine}");
-        return at >= 0 ? parts[at] : null;
     }
 
     /// <summary>

@@ -143,6 +143,7 @@ internal static class MonitorHost
         services.AddSingleton<StageHealth>();
         services.AddSingleton<LiveQueues>();
         services.AddSingleton<AcknowledgementTracker>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<MonitorOptions>>().Value.Mqtt.Topics());
         services.AddSingleton<ISampleDecoder>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<MonitorOptions>>().Value;
@@ -150,7 +151,7 @@ internal static class MonitorHost
             return new JsonTelemetryDecoder(
                 new JsonDecoderSettings
                 {
-                    TopicPattern = settings.Mqtt.TopicPattern,
+                    Topics = sp.GetRequiredService<TopicPattern>(),
                     Channels = model.Metadata.Channels,
                     MaxPayloadBytes = settings.Mqtt.MaxPayloadBytes,
                     MaxFutureSkew = TimeSpan.FromSeconds(settings.MaxFutureSkewSeconds),

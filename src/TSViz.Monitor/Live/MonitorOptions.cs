@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using TSViz.Plugins.Ingest;
 
 namespace TSViz.Monitor.Live;
 
@@ -203,8 +204,27 @@ public sealed class MqttSettings
 
     public string ClientId { get; set; } = "tsviz-monitor";
 
-    /// <summary>Input topics; "{machine}" marks the segment holding the machine id.</summary>
-    public string TopicPattern { get; set; } = "plant/+/{machine}/telemetry";
+    /// <summary>
+    /// Input topics: literal levels, placeholders such as {line} and {machine}, or '+' (README, "Connecting a plant").
+    /// A machine is every wildcard level, joined with '/', unless <see cref="MachineId"/> says otherwise.
+    /// </summary>
+    public string TopicPattern { get; set; } = "plant/{line}/{machine}/telemetry";
+
+    /// <summary>
+    /// The machine id template: placeholders of <see cref="TopicPattern"/> joined with '/', e.g. "{line}/{machine}";
+    /// empty (the default): every wildcard level of the pattern. "{machine}" keeps the ids the monitor wrote before an id took
+    /// every wildcard level (README, "Connecting a plant"), at the cost of merging lines whose machines share a name.
+    /// </summary>
+    public string MachineId { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The Unified Namespace mirror: a topic template such as "acme/{line}/{machine}/tsviz/{kind}" on which every
+    /// explanation and alert is published as well (<see cref="UnsMirror"/>); empty (the default): off.
+    /// </summary>
+    public string UnsMirror { get; set; } = string.Empty;
+
+    /// <summary>The parsed <see cref="TopicPattern"/> and <see cref="MachineId"/> (validated at start).</summary>
+    public TSViz.Plugins.Ingest.TopicPattern Topics() => TSViz.Plugins.Ingest.TopicPattern.Parse(TopicPattern, MachineId);
 
     public string OutputPrefix { get; set; } = "tsviz/v1";
 
@@ -285,7 +305,17 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(!string.IsNullOrWhiteSpace(options.ModelPath), "ModelPath", "must name an ONNX file", options.ModelPath);
         Check(options.Mqtt.Port is > 0 and < 65536, "Mqtt:Port", "must lie in 1..65535", options.Mqtt.Port);
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.Host), "Mqtt:Host", "must be a host name or address", options.Mqtt.Host);
-        Check(options.Mqtt.TopicPattern.Split('/').Contains("{machine}"), "Mqtt:TopicPattern", "must contain a {machine} segment, e.g. plant/+/{machine}/telemetry", options.Mqtt.TopicPattern);
+        if (TopicPattern.TryParse(options.Mqtt.TopicPattern, options.Mqtt.MachineId, out string topicProblem) is null)
+        {
+            string key = topicProblem.StartsWith("the machine id template", StringComparison.Ordinal) ? "Mqtt:MachineId" : "Mqtt:TopicPattern";
+            Check(false, key, $"is not usable: the pattern {topicProblem} (e.g. plant/{{line}}/{{machine}}/telemetry)", key == "Mqtt:MachineId" ? options.Mqtt.MachineId : options.Mqtt.TopicPattern);
+        }
+        else
+        {
+            _ = UnsMirror.TryCreate(options.Mqtt.UnsMirror, options.Mqtt.Topics(), out string? mirrorProblem);
+            Check(mirrorProblem is null, "Mqtt:UnsMirror", $"is not usable: it {mirrorProblem}", options.Mqtt.UnsMirror);
+        }
+
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.OutputPrefix) && !options.Mqtt.OutputPrefix.Contains('+', StringComparison.Ordinal) && !options.Mqtt.OutputPrefix.Contains('#', StringComparison.Ordinal),
             "Mqtt:OutputPrefix", "must be a topic without wildcards", options.Mqtt.OutputPrefix);
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.ClientId), "Mqtt:ClientId", "must not be empty", options.Mqtt.ClientId);

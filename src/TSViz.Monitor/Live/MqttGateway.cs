@@ -14,6 +14,9 @@ internal interface IResultPublisher
 
     /// <summary>Publishes with QoS 1, retrying while the broker is away, until it is sent or <paramref name="cancellationToken"/> fires.</summary>
     Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken);
+
+    /// <summary>The Unified Namespace mirror's topic of <paramref name="kind"/> for <paramref name="machine"/>; null when the mirror is off.</summary>
+    string? MirrorTopic(string machine, string kind) => null;
 }
 
 /// <summary>
@@ -35,6 +38,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     private readonly IMqttClient client;
     private readonly StageHealth.Stage stage;
     private readonly EmbeddedBrokerSecrets secrets;
+    private readonly UnsMirror? mirror;
     private Task ackLoop = Task.CompletedTask;
     private volatile bool stopping;
     private int connection;
@@ -53,15 +57,19 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
         stage = health.Register(StageName);
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += OnMessageAsync;
-        SubscriptionFilter = string.Join('/', this.options.Mqtt.TopicPattern.Split('/').Select(p => p == "{machine}" ? "+" : p));
+        var topics = this.options.Mqtt.Topics();
+        SubscriptionFilter = topics.SubscriptionFilter;
+        mirror = UnsMirror.TryCreate(this.options.Mqtt.UnsMirror, topics, out _);
     }
 
     public bool IsConnected => client.IsConnected;
 
-    /// <summary>The input subscription: the topic pattern with "{machine}" as "+".</summary>
+    /// <summary>The input subscription: the topic pattern with every wildcard level as "+".</summary>
     public string SubscriptionFilter { get; }
 
     public string Topic(string machine, string kind) => $"{options.Mqtt.OutputPrefix}/{machine}/{kind}";
+
+    public string? MirrorTopic(string machine, string kind) => mirror?.Topic(machine, kind);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -20,7 +20,7 @@ internal static class SimulateVerb
         var groundTruth = new Option<string?>("--ground-truth") { Description = "Append every injected anomaly to this JSON-lines file." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (default: until Ctrl+C)." };
-        var topic = new Option<string>("--topic-pattern") { Description = "Topic pattern; {machine} is replaced, the first + by line1.", DefaultValueFactory = _ => "plant/+/{machine}/telemetry" };
+        var topic = new Option<string>("--topic-pattern") { Description = "Topic pattern; {machine} becomes m1, m2, ..., every other placeholder or + the line (line1).", DefaultValueFactory = _ => "plant/{line}/{machine}/telemetry" };
         var username = new Option<string?>("--username") { Description = "User name at the broker (a gateway user); the password is read from standard input." };
         var command = new Command("simulate", "Publish simulated pressure/temperature/torque streams to an MQTT broker, logging the injected anomalies.")
         {

@@ -55,7 +55,7 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
 
         if (!mqtt.EmbeddedBroker)
         {
-            LogExternal(logger, mqtt.Host, mqtt.Port, TopicFilters.FromPattern(mqtt.TopicPattern));
+            LogExternal(logger, mqtt.Host, mqtt.Port, mqtt.Topics().SubscriptionFilter);
         }
 
         using var client = new MqttClientFactory().CreateMqttClient();
@@ -76,10 +76,11 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         var random = new GaussianRandom(sim.Seed);
         var machines = Enumerable.Range(1, sim.Machines).Select(m => new MachineState($"m{m}", random)).ToArray();
         double anomalyProbability = sim.AnomalyEverySeconds > 0 ? 1.0 / (sim.AnomalyEverySeconds * sim.RateHz) : 0;
-        var segments = settings.Mqtt.TopicPattern.Split('/');
-        int plus = 0;
-        string TopicFor(string machine) => string.Join('/', segments.Select(s => s == "{machine}" ? machine : s == "+" ? (plus++ == 0 ? sim.Line : "x") : s));
-        var topics = machines.ToDictionary(m => m.Id, m => { plus = 0; return TopicFor(m.Id); });
+        // {machine} is the simulated machine's name, every other wildcard level the line; the monitor's id for it (what
+        // the ground truth names) is what the pattern makes of that topic, e.g. line1/m1.
+        var pattern = mqtt.Topics();
+        var topics = machines.ToDictionary(m => m.Id, m => pattern.Topic(new Dictionary<string, string> { ["machine"] = m.Id, ["line"] = sim.Line }, sim.Line));
+        var ids = topics.ToDictionary(p => p.Key, p => pattern.MachineOf(p.Value) ?? p.Key);
         string firstTopics = string.Join(", ", topics.Values.Take(2));
         LogStarted(logger, sim.Machines, sim.RateHz, firstTopics);
 
@@ -101,12 +102,12 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
                 if (random.NextDouble() < stopProbability)
                 {
                     machine.SilentUntil = now.AddSeconds(sim.StopSeconds);
-                    LogStopped(logger, machine.Id, sim.StopSeconds);
+                    LogStopped(logger, ids[machine.Id], sim.StopSeconds);
                     continue;
                 }
 
                 var values = machine.Step(random);
-                var command = commands.FirstOrDefault(c => c.Machine == machine.Id && c.AtSeconds <= elapsed);
+                var command = commands.FirstOrDefault(c => (c.Machine == machine.Id || c.Machine == ids[machine.Id]) && c.AtSeconds <= elapsed);
                 if (command is not null)
                 {
                     commands.Remove(command);
@@ -117,13 +118,13 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
                     int channel = command is null ? random.Next(1, 3) : Array.IndexOf(Channels, command.Channel);
                     double spread = Math.Max(machine.Spread(channel), Steps[channel]);
                     values[channel] += Math.Sign(random.Normal()) * random.Normal(5, 0.5) * spread;
-                    var truth = new InjectedAnomaly(machine.Id, Channels[channel], now, values[channel]);
+                    var truth = new InjectedAnomaly(ids[machine.Id], Channels[channel], now, values[channel]);
                     lock (injected)
                     {
                         injected.Add(truth);
                     }
 
-                    LogInjected(logger, machine.Id, Channels[channel], now);
+                    LogInjected(logger, ids[machine.Id], Channels[channel], now);
                     if (sim.GroundTruthPath is { } path)
                     {
                         await File.AppendAllTextAsync(path, string.Create(CultureInfo.InvariantCulture,

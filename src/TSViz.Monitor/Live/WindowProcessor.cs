@@ -257,7 +257,7 @@ internal sealed partial class WindowProcessor(
     private async Task PublishGapAsync(GapItem item)
     {
         var gap = item.Notice;
-        await publisher.PublishAsync(publisher.Topic(gap.Machine, "explanation"), JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
+        await PublishResultAsync(gap.Machine, "explanation", JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
         await history.EnqueueAsync(
             new HistoryBatch { Windows = [new WindowRecord { Id = gap.Id, Machine = gap.Machine, ModelVersion = gap.ModelVersion, WindowStart = gap.GapStart, WindowEnd = gap.GapEnd, ReasonCode = gap.ReasonCode }] },
             () => Release([item.Source]), CancellationToken.None).ConfigureAwait(false);
@@ -436,7 +436,7 @@ internal sealed partial class WindowProcessor(
 
             // Pipelined: every publish of the batch is in flight at once (MQTTnet sends them in call order), so the
             // batch costs one broker round trip rather than one per window.
-            publishes.Add(publisher.PublishAsync(publisher.Topic(window.Machine, "explanation"), payload, false, cancellationToken));
+            publishes.Add(PublishResultAsync(window.Machine, "explanation", payload, false, cancellationToken));
             records.Add(record);
             if (change != AlertChange.None && state is not null)
             {
@@ -535,7 +535,16 @@ internal sealed partial class WindowProcessor(
             record.ChannelContributions,
             record.TopFilters.Select(f => new TopFilterMessage(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
             state.CloseReason);
-        await publisher.PublishAsync(publisher.Topic(state.Machine, "alert"), JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true, cancellationToken).ConfigureAwait(false);
+        await PublishResultAsync(state.Machine, "alert", JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes a result on the machine's output topic and, when the Unified Namespace mirror is on, on its mirror topic too.</summary>
+    private Task PublishResultAsync(string machine, string kind, byte[] payload, bool retain, CancellationToken cancellationToken)
+    {
+        var published = publisher.PublishAsync(publisher.Topic(machine, kind), payload, retain, cancellationToken);
+        return publisher.MirrorTopic(machine, kind) is { } mirror
+            ? Task.WhenAll(published, publisher.PublishAsync(mirror, payload, retain, cancellationToken))
+            : published;
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Alert opened on {Machine}: score {Score:F3}")]

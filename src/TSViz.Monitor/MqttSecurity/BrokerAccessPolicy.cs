@@ -26,6 +26,7 @@ internal sealed class BrokerAccessPolicy
     private readonly string simulatorUsername;
     private readonly string telemetryFilter;
     private readonly string outputFilter;
+    private readonly string? mirrorFilter;
 
     public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets)
     {
@@ -36,6 +37,7 @@ internal sealed class BrokerAccessPolicy
         simulatorUsername = EmbeddedBrokerSecrets.SimulatorUsername(mqtt.ClientId);
         telemetryFilter = TopicFilters.FromPattern(mqtt.TopicPattern);
         outputFilter = $"{mqtt.OutputPrefix}/#";
+        mirrorFilter = UnsMirror.TryCreate(mqtt.UnsMirror, mqtt.Topics(), out _)?.Filter;
         AnonymousAllowed = users.Count == 0 && IsLoopback(mqtt.Host);
     }
 
@@ -105,9 +107,9 @@ internal sealed class BrokerAccessPolicy
 
     public bool MayPublish(BrokerRole role, string topic) => role switch
     {
-        BrokerRole.Monitor => TopicFilters.IsWithin(topic, outputFilter),
+        BrokerRole.Monitor => IsOutput(topic),
         BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter),
-        BrokerRole.Anonymous => !TopicFilters.IsWithin(topic, outputFilter),
+        BrokerRole.Anonymous => !IsOutput(topic),
         _ => false,
     };
 
@@ -117,11 +119,14 @@ internal sealed class BrokerAccessPolicy
         return role switch
         {
             BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter),
-            BrokerRole.Viewer => TopicFilters.IsWithin(shared, outputFilter),
+            BrokerRole.Viewer => IsOutput(shared),
             BrokerRole.Anonymous => true,
             _ => false,
         };
     }
+
+    /// <summary>Whether a topic or filter lies under the monitor's output: its prefix, or the UNS mirror when on.</summary>
+    private bool IsOutput(string topic) => TopicFilters.IsWithin(topic, outputFilter) || (mirrorFilter is not null && TopicFilters.IsWithin(topic, mirrorFilter));
 
     /// <summary>The roles a configured user may have.</summary>
     public static bool TryParseRole(string? text, out BrokerRole role)

@@ -30,8 +30,8 @@ internal static class TopicFilters
         return f.Length == a.Length;
     }
 
-    /// <summary>The filter of a topic pattern: "{machine}" becomes '+'.</summary>
-    public static string FromPattern(string pattern) => string.Join('/', pattern.Split('/').Select(p => p == "{machine}" ? "+" : p));
+    /// <summary>The filter of a topic pattern: every wildcard level becomes '+'.</summary>
+    public static string FromPattern(string pattern) => TSViz.Plugins.Ingest.TopicPattern.Parse(pattern).SubscriptionFilter;
 
     /// <summary>A shared subscription ($share/group/filter) is judged by the filter it shares.</summary>
     public static string WithoutShare(string filter)

@@ -10,8 +10,8 @@ namespace TSViz.Plugins.Ingest;
 /// <summary>Settings of the built-in JSON decoder.</summary>
 public sealed record JsonDecoderSettings
 {
-    /// <summary>Topic pattern; "{machine}" marks the segment holding the machine id, "+" any one segment.</summary>
-    public string TopicPattern { get; init; } = "plant/+/{machine}/telemetry";
+    /// <summary>The input topics and how they name a machine (<see cref="Ingest.TopicPattern"/>).</summary>
+    public TopicPattern Topics { get; init; } = TopicPattern.Parse("plant/{line}/{machine}/telemetry");
 
     /// <summary>The model's channels, in input order; a message must carry each of them, and no other numeric field.</summary>
     public required IReadOnlyList<string> Channels { get; init; }
@@ -52,8 +52,6 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
 
     private readonly JsonDecoderSettings settings;
     private readonly TimeProvider time;
-    private readonly string[] pattern;
-    private readonly int machineSegment;
     private readonly Dictionary<string, int> channelIndex;
 
     public JsonTelemetryDecoder(JsonDecoderSettings settings, TimeProvider time)
@@ -66,18 +64,11 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
             throw new ArgumentOutOfRangeException(nameof(settings), $"MaxClockSkew ({settings.MaxClockSkew}) and MaxFutureSkew ({settings.MaxFutureSkew}) must not be negative.");
         }
 
-        pattern = settings.TopicPattern.Split('/');
-        machineSegment = Array.IndexOf(pattern, "{machine}");
-        if (machineSegment < 0)
-        {
-            throw new ArgumentException($"The topic pattern '{settings.TopicPattern}' has no {{machine}} segment.", nameof(settings));
-        }
-
         channelIndex = settings.Channels.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
     }
 
-    /// <summary>The MQTT subscription filter for the pattern ("{machine}" becomes "+").</summary>
-    public string SubscriptionFilter => string.Join('/', pattern.Select(p => p == "{machine}" ? "+" : p));
+    /// <summary>The MQTT subscription filter of the topic pattern.</summary>
+    public string SubscriptionFilter => settings.Topics.SubscriptionFilter;
 
     public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
     {
@@ -95,12 +86,12 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
 
     private DecodeResult DecodeMessage(string? topic, ReadOnlySpan<byte> payload)
     {
-        string? machine = topic is null ? null : MachineOf(topic);
+        string? machine = topic is null ? null : settings.Topics.MachineOf(topic);
         if (machine is null)
         {
             return Reject(RejectionReason.UnexpectedTopic, topic is null
                 ? "the message has no topic"
-                : $"topic '{Quote(topic)}' does not match '{settings.TopicPattern}' (segments non-empty and without MQTT wildcards, the machine id well-formed Unicode)");
+                : $"topic '{Quote(topic)}' does not match '{settings.Topics.Text}' (segments non-empty and without MQTT wildcards, the machine id well-formed Unicode)");
         }
 
         if (payload.Length > settings.MaxPayloadBytes)
@@ -211,33 +202,6 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
         }
 
         return new DecodeResult(samples, null, null);
-    }
-
-    private string? MachineOf(string topic)
-    {
-        // MQTT wildcards cannot stand in a published topic name (MQTT 5.0, section 4.7.1).
-        if (topic.AsSpan().ContainsAny('+', '#'))
-        {
-            return null;
-        }
-
-        var parts = topic.Split('/');
-        if (parts.Length != pattern.Length)
-        {
-            return null;
-        }
-
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (parts[i].Length == 0 || (pattern[i] != "+" && pattern[i] != "{machine}" && pattern[i] != parts[i]))
-            {
-                return null;
-            }
-        }
-
-        // A machine id that is not well-formed Unicode could not be written to JSON or a metric label downstream.
-        string machine = parts[machineSegment];
-        return IsWellFormed(machine) ? machine : null;
     }
 
     private (Sample? Sample, RejectionReason Reason, string Detail) ReadSample(string machine, JsonElement element, DateTimeOffset now)
@@ -453,7 +417,7 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
     // writer throw, so lone surrogates (from a topic handed in by code, never by MQTT) become U+FFFD.
     private static string WellFormed(string text)
     {
-        if (IsWellFormed(text))
+        if (WellFormedText.IsWellFormed(text))
         {
             return text;
         }
@@ -468,25 +432,6 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
         }
 
         return builder.ToString();
-    }
-
-    private static bool IsWellFormed(string text)
-    {
-        var rest = text.AsSpan();
-        int surrogate = rest.IndexOfAnyInRange('\uD800', '\uDFFF');
-        while (surrogate >= 0)
-        {
-            rest = rest[surrogate..];
-            if (Rune.DecodeFromUtf16(rest, out _, out int used) != OperationStatus.Done)
-            {
-                return false;
-            }
-
-            rest = rest[used..];
-            surrogate = rest.IndexOfAnyInRange('\uD800', '\uDFFF');
-        }
-
-        return true;
     }
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> payload)

@@ -63,11 +63,11 @@ public sealed class HistoryApiTests
             while (alerts.GetProperty("items").GetArrayLength() < 2);
 
             // Windows: newest first, paged without overlap, every filter applied.
-            var page1 = await Get("/api/windows?machine=m1&limit=5");
+            var page1 = await Get("/api/windows?machine=line1/m1&limit=5");
             Assert.Equal(5, page1.GetProperty("items").GetArrayLength());
-            Assert.All(page1.GetProperty("items").EnumerateArray(), w => Assert.Equal("m1", w.GetProperty("machine").GetString()));
+            Assert.All(page1.GetProperty("items").EnumerateArray(), w => Assert.Equal("line1/m1", w.GetProperty("machine").GetString()));
             string cursor = page1.GetProperty("nextCursor").GetString()!;
-            var page2 = await Get($"/api/windows?machine=m1&limit=5&cursor={Uri.EscapeDataString(cursor)}");
+            var page2 = await Get($"/api/windows?machine=line1/m1&limit=5&cursor={Uri.EscapeDataString(cursor)}");
             var ends1 = page1.GetProperty("items").EnumerateArray().Select(w => w.GetProperty("windowEnd").GetDateTimeOffset()).ToList();
             var ends2 = page2.GetProperty("items").EnumerateArray().Select(w => w.GetProperty("windowEnd").GetDateTimeOffset()).ToList();
             Assert.True(ends1.Min() > ends2.Max());
@@ -159,7 +159,7 @@ public sealed class HistoryApiTests
             // Aggregates.
             var perHour = await Get("/api/aggregates/alerts-per-hour");
             Assert.True(perHour.EnumerateArray().Sum(h => h.GetProperty("alerts").GetInt32()) >= 2);
-            var shares = await Get("/api/aggregates/channel-contributions?machine=m1&bucketMinutes=1");
+            var shares = await Get("/api/aggregates/channel-contributions?machine=line1/m1&bucketMinutes=1");
             Assert.Contains(shares.EnumerateArray(), c => c.GetProperty("channel").GetString() == "temperature");
             var filters = await Get("/api/aggregates/top-filters?limit=3");
             Assert.Equal(3, filters.GetArrayLength());

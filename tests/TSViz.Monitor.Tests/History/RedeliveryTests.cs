@@ -39,13 +39,13 @@ public sealed class RedeliveryTests
             var metadata = app.Services.GetRequiredService<LiveModel>().Metadata;
             int length = metadata.WindowLength;
             var start = new DateTimeOffset(DateTimeOffset.UtcNow.AddMinutes(-10).Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
-            string Id(int lastSample) => $"m1:{start.AddMilliseconds(100 * lastSample).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{metadata.Name}/{metadata.Version}";
+            string Id(int lastSample) => $"line1/m1:{start.AddMilliseconds(100 * lastSample).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{metadata.Name}/{metadata.Version}";
 
             // A previous run published and stored the first two windows, then stopped before acknowledging them.
             var store = app.Services.GetRequiredService<IHistoryStore>();
             await store.WriteWindowsAsync(new[] { length - 1, length + 9 }.Select(last => new WindowRecord
             {
-                Id = Id(last), Machine = "m1", ModelVersion = metadata.Version, WindowEnd = start.AddMilliseconds(100 * last), Score = 0.1f, Decision = false, ReasonCode = "normal",
+                Id = Id(last), Machine = "line1/m1", ModelVersion = metadata.Version, WindowEnd = start.AddMilliseconds(100 * last), Score = 0.1f, Decision = false, ReasonCode = "normal",
             }).ToList(), cancel.Token);
 
             var explanations = new ConcurrentQueue<string>();
@@ -56,7 +56,7 @@ public sealed class RedeliveryTests
                 return Task.CompletedTask;
             };
             await MqttTestClients.ConnectWithRetry(client, new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", mqttPort).WithClientId($"redeliverer-{mqttPort}").Build(), cancel.Token);
-            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("tsviz/v1/+/explanation", MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancel.Token);
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("tsviz/v1/+/+/explanation", MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancel.Token);
 
             // The broker redelivers the stream: three windows complete (samples length-1, length+9, length+19).
             for (int i = 0; i < length + 20; i++)
@@ -79,7 +79,7 @@ public sealed class RedeliveryTests
             await Task.Delay(500, cancel.Token);
             Assert.Equal([Id(length + 19)], explanations.ToArray());
             Assert.Matches(@"tsviz_windows_scored_total\{outcome=""\w+""\} 1\n", metrics);
-            Assert.Equal(3, (await store.QueryWindowsAsync(new WindowQuery { Machine = "m1" }, cancel.Token)).Items.Count);
+            Assert.Equal(3, (await store.QueryWindowsAsync(new WindowQuery { Machine = "line1/m1" }, cancel.Token)).Items.Count);
         }
         finally
         {

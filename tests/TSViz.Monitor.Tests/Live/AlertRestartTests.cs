@@ -22,7 +22,7 @@ public sealed class AlertRestartTests
             IReadOnlyList<AlertRecord> alerts = [];
             await LiveTestMonitor.Until(() =>
             {
-                alerts = history.QueryAlertsAsync(new AlertQuery { Machine = "m1" }, cancel.Token).GetAwaiter().GetResult().Items;
+                alerts = history.QueryAlertsAsync(new AlertQuery { Machine = "line1/m1" }, cancel.Token).GetAwaiter().GetResult().Items;
                 Assert.True(alerts.Count(a => a.Status == "open") <= 1, "two open episodes of one machine");
                 return alerts.All(a => a.Status == "closed");
             }, cancel.Token);
@@ -42,7 +42,7 @@ public sealed class AlertRestartTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var (database, open) = await FirstRunEndingMidEpisodeAsync(cancel.Token);
         // The machine's stream cannot be continued (no partial window to resume): the episode cannot be either.
-        await new SqliteHistoryStore(database).WriteBatchAsync(new HistoryBatch { RemovedCheckpoints = ["m1"] }, cancel.Token);
+        await new SqliteHistoryStore(database).WriteBatchAsync(new HistoryBatch { RemovedCheckpoints = ["line1/m1"] }, cancel.Token);
 
         await using var second = await LiveTestMonitor.StartAsync(cancel.Token, database: database);
         await LiveTestMonitor.Until(() => second.On("/m1/alert").Count > 0, cancel.Token);
@@ -68,7 +68,7 @@ public sealed class AlertRestartTests
         AlertRecord? open = null;
         await LiveTestMonitor.Until(() =>
         {
-            open = history.QueryAlertsAsync(new AlertQuery { Machine = "m1" }, cancellationToken).GetAwaiter().GetResult().Items.FirstOrDefault(a => a.Status == "open");
+            open = history.QueryAlertsAsync(new AlertQuery { Machine = "line1/m1" }, cancellationToken).GetAwaiter().GetResult().Items.FirstOrDefault(a => a.Status == "open");
             return open is not null;
         }, cancellationToken);
         await first.StopAsync();

@@ -76,7 +76,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
 
             await publishing;
             var expected = Enumerable.Range(1, Machines).SelectMany(m => Enumerable.Range(0, ((Samples - length) / Hop) + 1)
-                .Select(k => ($"m{m}", start.AddMilliseconds(100 * (length - 1 + (k * Hop))).ToUnixTimeMilliseconds()))).ToHashSet();
+                .Select(k => ($"line1/m{m}", start.AddMilliseconds(100 * (length - 1 + (k * Hop))).ToUnixTimeMilliseconds()))).ToHashSet();
             List<(string Machine, long End)> stored = [];
             // Everything expected is stored, or nothing more arrives for 15 s (windows were lost).
             var quietSince = DateTime.UtcNow;

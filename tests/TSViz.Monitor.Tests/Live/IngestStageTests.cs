@@ -45,7 +45,7 @@ public sealed class IngestStageTests
         var windows = items.OfType<WindowItem>().ToList();
         Assert.Equal([messages[length - 1], messages[length + 9]], windows.Select(w => w.Source));
         var checkpoint = (CheckpointItem)items[^1];
-        Assert.Equal("m1", Assert.Single(checkpoint.Checkpoints.DistinctBy(c => c.Machine)).Machine);
+        Assert.Equal("line1/m1", Assert.Single(checkpoint.Checkpoints.DistinctBy(c => c.Machine)).Machine);
         Assert.Equal(start.AddMilliseconds(100 * (length + 9)), checkpoint.Checkpoints[^1].Last);
 
         // Every good message waits for durability (its windows and the checkpoint); the refused one does not.
@@ -68,7 +68,7 @@ public sealed class IngestStageTests
 
         stage.Time.Advance(TimeSpan.FromSeconds(61));
         var evicted = await stage.ReadUntil(items => items.Any(i => i is EvictItem));
-        Assert.Equal("m7", evicted.OfType<EvictItem>().Single().Machine);
+        Assert.Equal("line1/m7", evicted.OfType<EvictItem>().Single().Machine);
         Assert.Equal(0, stage.Ingest.Machines);
     }
 

@@ -70,7 +70,7 @@ public sealed class LiveFaultTests
         using var health = await monitor.Http.GetAsync(new Uri("/health", UriKind.Relative), cancel.Token);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         string metrics = await monitor.MetricsAsync(cancel.Token);
-        Assert.Equal(1, LiveTestMonitor.Metric(metrics, "tsviz_machine_messages_rejected_total{machine=\"m1\",reason=\"future_timestamp\"}"));
+        Assert.Equal(1, LiveTestMonitor.Metric(metrics, "tsviz_machine_messages_rejected_total{machine=\"line1/m1\",reason=\"future_timestamp\"}"));
         Assert.Null(LiveTestMonitor.Metric(metrics, "tsviz_samples_dropped_total{reason=\"out_of_order\"}"));
     }
 
@@ -125,7 +125,7 @@ public sealed class LiveFaultTests
         Page<WindowRecord> stored = new([], null);
         await LiveTestMonitor.Until(() =>
         {
-            stored = store.QueryWindowsAsync(new WindowQuery { Machine = "m1" }, cancel.Token).GetAwaiter().GetResult();
+            stored = store.QueryWindowsAsync(new WindowQuery { Machine = "line1/m1" }, cancel.Token).GetAwaiter().GetResult();
             return stored.Items.Count >= 2;
         }, cancel.Token);
         Assert.All(stored.Items, w => Assert.Equal("explanation_failed", w.ReasonCode));

@@ -82,6 +82,10 @@ internal sealed class LiveTestMonitor : IAsyncDisposable
         return monitor;
     }
 
+    /// <summary>Adds <paramref name="filter"/> to what the observer receives (it starts with tsviz/v1/#).</summary>
+    public async Task ObserveAsync(string filter, CancellationToken cancellationToken)
+        => await observer.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
+
     public Task PublishAsync(string topic, string payload, CancellationToken cancellationToken) => PublishAsync(topic, Encoding.UTF8.GetBytes(payload), cancellationToken);
 
     public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)

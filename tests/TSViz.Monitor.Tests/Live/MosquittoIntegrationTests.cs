@@ -30,7 +30,7 @@ public sealed class MosquittoIntegrationTests
             ["Monitor:Simulator:Inject:0"] = "m2:temperature@3",
         });
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var received = await Observe(broker.Port, "tsviz/v1/+/alert", cancel.Token);
+        var received = await Observe(broker.Port, "tsviz/v1/+/+/alert", cancel.Token);
         await app.StartAsync(cancel.Token);
         try
         {
@@ -40,7 +40,7 @@ public sealed class MosquittoIntegrationTests
                 await Task.Delay(200, cancel.Token);
             }
 
-            Assert.Equal("m2", alert.GetProperty("machine").GetString());
+            Assert.Equal("line1/m2", alert.GetProperty("machine").GetString());
             Assert.Equal("open", alert.GetProperty("status").GetString());
             Assert.Equal("temperature", alert.GetProperty("dominantChannel").GetString());
         }
@@ -56,7 +56,7 @@ public sealed class MosquittoIntegrationTests
         await using var broker = await MosquittoBroker.StartAsync();
         await using var app = Monitor(broker.Port, new Dictionary<string, string?> { ["Monitor:Simulator:Enabled"] = "false" });
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var explanations = await Observe(broker.Port, "tsviz/v1/+/explanation", cancel.Token, persistent: true);
+        var explanations = await Observe(broker.Port, "tsviz/v1/+/+/explanation", cancel.Token, persistent: true);
         await app.StartAsync(cancel.Token);
         try
         {
@@ -111,7 +111,7 @@ public sealed class MosquittoIntegrationTests
         });
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var letters = await Observe(broker.Port, "tsviz/v1/deadletter", cancel.Token);
-        var explanations = await Observe(broker.Port, "tsviz/v1/+/explanation", cancel.Token);
+        var explanations = await Observe(broker.Port, "tsviz/v1/+/+/explanation", cancel.Token);
         await app.StartAsync(cancel.Token);
         try
         {
@@ -170,7 +170,7 @@ public sealed class MosquittoIntegrationTests
                 Assert.Contains($"tsviz_messages_rejected_total{{reason=\"{reason}\"}} 1", metrics, StringComparison.Ordinal);
             }
 
-            Assert.Contains("tsviz_insufficient_data_total{machine=\"m1\"} 1", metrics, StringComparison.Ordinal);
+            Assert.Contains("tsviz_insufficient_data_total{machine=\"line1/m1\"} 1", metrics, StringComparison.Ordinal);
         }
         finally
         {

@@ -44,7 +44,7 @@ public sealed class BrokerSecurityTests
             var (gateway, gatewayResult) = await Connect(port, "gw-1", "gw", GatewayPassword, cancel.Token);
             Assert.Equal(MqttClientConnectResultCode.Success, gatewayResult.ResultCode);
             await PublishWindow(gateway, "m1", WindowLength(app), cancel.Token);
-            await LiveTestMonitor.Until(() => received.Any(r => r.Topic == "tsviz/v1/m1/explanation"), cancel.Token, () => $"{received.Count} received");
+            await LiveTestMonitor.Until(() => received.Any(r => r.Topic == "tsviz/v1/line1/m1/explanation"), cancel.Token, () => $"{received.Count} received");
 
             foreach (var client in new[] { anonymous, wrong, unknown, viewer, gateway })
             {
@@ -157,7 +157,7 @@ public sealed class BrokerSecurityTests
             await Subscribe(observer, "tsviz/v1/#", cancel.Token);
             var (publisher, _) = await Connect(port, "publisher-3", null, null, cancel.Token);
             await PublishWindow(publisher, "m3", WindowLength(app), cancel.Token);
-            await LiveTestMonitor.Until(() => received.Any(r => r.Topic == "tsviz/v1/m3/explanation"), cancel.Token, () => $"{received.Count} received");
+            await LiveTestMonitor.Until(() => received.Any(r => r.Topic == "tsviz/v1/line1/m3/explanation"), cancel.Token, () => $"{received.Count} received");
             Assert.Empty(hijacked);
 
             string metrics = await Metrics(app, cancel.Token);

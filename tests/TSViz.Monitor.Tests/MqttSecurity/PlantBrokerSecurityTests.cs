@@ -57,7 +57,7 @@ public sealed class PlantBrokerSecurityTests(ITestOutputHelper output)
             await Publish(gateway, "plant/line1/m1/telemetry", LiveTestMonitor.SampleJson(start.AddMilliseconds(100 * i), i), retain: false, cancel.Token);
         }
 
-        await LiveTestMonitor.Until(() => seen.Any(r => r.Topic == "tsviz/v1/m1/explanation"), cancel.Token, () => $"{seen.Count} received; broker log: {broker.Log}");
+        await LiveTestMonitor.Until(() => seen.Any(r => r.Topic == "tsviz/v1/line1/m1/explanation"), cancel.Token, () => $"{seen.Count} received; broker log: {broker.Log}");
 
         var forged = await Publish(gateway, "tsviz/v1/m1/alert", "{\"forged\":true}", retain: true, cancel.Token);
         var viewerTelemetry = await Publish(viewer, "plant/line1/m7/telemetry", LiveTestMonitor.SampleJson(DateTimeOffset.UtcNow, 0), retain: false, cancel.Token);

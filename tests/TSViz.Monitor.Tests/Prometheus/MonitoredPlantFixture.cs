@@ -94,7 +94,7 @@ public sealed class MonitoredPlantFixture : IAsyncLifetime
         using var client = new MqttClientFactory().CreateMqttClient();
         var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", mqttPort).WithClientId($"bad-input-{mqttPort.ToString(CultureInfo.InvariantCulture)}").Build();
         await MqttTestClients.ConnectWithRetry(client, options, cancellationToken);
-        while (!(await ScrapeMonitorAsync(cancellationToken)).Contains("tsviz_score{machine=\"m1\"}", StringComparison.Ordinal))
+        while (!(await ScrapeMonitorAsync(cancellationToken)).Contains("tsviz_score{machine=\"line1/m1\"}", StringComparison.Ordinal))
         {
             await Task.Delay(200, cancellationToken);
         }

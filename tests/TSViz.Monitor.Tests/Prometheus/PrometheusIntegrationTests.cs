@@ -19,7 +19,7 @@ public sealed partial class PrometheusIntegrationTests(MonitoredPlantFixture pla
         ["plant-overview.json"] = "tsviz-plant-overview",
     };
 
-    private static readonly string[] SimulatedMachines = ["m1", "m2", "m3"];
+    private static readonly string[] SimulatedMachines = ["line1/m1", "line1/m2", "line1/m3"];
 
     /// <summary>Rules whose condition must not hold while the monitor runs, is scraped and is connected to its broker.</summary>
     private static readonly string[] SilentWhileHealthy = ["TSVizMonitorDown", "TSVizBrokerDisconnected", "TSVizNightlyJobStale"];

@@ -43,7 +43,7 @@ internal sealed class WebTestMonitor : IAsyncDisposable
         {
             await Task.Delay(500, cancellationToken);
             var alerts = await started.GetAsync("/api/alerts", cancellationToken);
-            started.AlertId = alerts.GetProperty("items").EnumerateArray().Where(a => a.GetProperty("machine").GetString() == "m2")
+            started.AlertId = alerts.GetProperty("items").EnumerateArray().Where(a => a.GetProperty("machine").GetString() == "line1/m2")
                 .Select(a => a.GetProperty("id").GetString()).FirstOrDefault() ?? "";
         }
 

@@ -34,7 +34,7 @@ public sealed class WebViewInteractionTests
 
         // Alerts list: the first Tab reaches the skip link; the injected alert's link opens its page by Enter.
         driver.Navigate().GoToUrl($"{monitor.BaseUrl}/#/");
-        Until(driver, d => d.FindElements(By.CssSelector("tr[data-machine='m2'] a")).FirstOrDefault());
+        Until(driver, d => d.FindElements(By.CssSelector("tr[data-machine='line1/m2'] a")).FirstOrDefault());
         keys.SendKeys(Keys.Tab).Perform();
         Assert.Equal("Skip to content", driver.SwitchTo().ActiveElement().Text);
         NoAccessibilityViolations(driver, "alerts");
@@ -46,10 +46,10 @@ public sealed class WebViewInteractionTests
         Assert.EndsWith("#/?machine=m9", driver.Url, StringComparison.Ordinal);
         var machineBox = driver.FindElement(By.Id("filter-machine"));
         machineBox.Clear();
-        machineBox.SendKeys("m2" + Keys.Enter);
-        Until(driver, d => d.Url.EndsWith("#/?machine=m2", StringComparison.Ordinal) ? d.Url : null);
+        machineBox.SendKeys("line1/m2" + Keys.Enter);
+        Until(driver, d => d.Url.EndsWith("#/?machine=line1%2Fm2", StringComparison.Ordinal) ? d.Url : null);
         Until(driver, d => d.FindElements(By.CssSelector("tr[data-alert-id]")).Count > 0
-            && d.FindElements(By.CssSelector("tr[data-alert-id]")).All(r => r.GetAttribute("data-machine") == "m2") ? d.Url : null);
+            && d.FindElements(By.CssSelector("tr[data-alert-id]")).All(r => r.GetAttribute("data-machine") == "line1/m2") ? d.Url : null);
         // Focus stays on the alert's link when the list's refresh redraws it (new feedback arrives from elsewhere).
         // (m2 may have had more than one episode by now: the injected anomaly's is the one the monitor named.)
         string alertRow = $"tr[data-alert-id='{monitor.AlertId}']";

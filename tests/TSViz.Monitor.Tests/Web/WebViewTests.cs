@@ -178,7 +178,7 @@ public sealed partial class WebViewTests
         return match.Groups["body"].Value;
     }
 
-    [GeneratedRegex("<tr data-alert-id=\"[^\"]+\" data-machine=\"m2\" data-channel=\"temperature\">")]
+    [GeneratedRegex("<tr data-alert-id=\"[^\"]+\" data-machine=\"line1/m2\" data-channel=\"temperature\">")]
     private static partial Regex RowPattern();
 
     [GeneratedRegex("<figure class=\"channel\" data-channel=\"(?<channel>[a-z]+)\">(?<body>.*?)</figure>", RegexOptions.Singleline)]

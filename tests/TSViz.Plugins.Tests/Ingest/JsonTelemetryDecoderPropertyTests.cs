@@ -104,7 +104,7 @@ public sealed class JsonTelemetryDecoderPropertyTests
         Assert.Equal("telemetry", topic[3]);
         foreach (var sample in result.Samples)
         {
-            Assert.Equal(topic[2], sample.Machine);
+            Assert.Equal($"{topic[1]}/{topic[2]}", sample.Machine);
             Assert.True(TestDecoders.IsWellFormed(sample.Machine), "a machine id that is not well-formed UTF-16");
             Assert.Equal(TestDecoders.Channels.Length, sample.Values.Length);
             Assert.All(sample.Values, v => Assert.True(float.IsFinite(v), $"{v} accepted"));

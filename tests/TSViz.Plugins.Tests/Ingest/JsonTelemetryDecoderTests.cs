@@ -21,7 +21,7 @@ public sealed class JsonTelemetryDecoderTests
         var result = Decode("""{"torque": 12.5, "ts": "2026-11-26T01:59:59Z", "pressure": 1.2, "temperature": 80.1}""");
         var sample = Assert.Single(result.Samples);
         Assert.Null(result.Reason);
-        Assert.Equal("m7", sample.Machine);
+        Assert.Equal("line1/m7", sample.Machine); // every wildcard level of plant/{line}/{machine}/telemetry
         Assert.Equal(new DateTimeOffset(2026, 11, 26, 1, 59, 59, TimeSpan.Zero), sample.Timestamp);
         Assert.Equal([1.2f, 80.1f, 12.5f], sample.Values);
     }

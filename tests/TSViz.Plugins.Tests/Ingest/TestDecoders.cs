@@ -4,7 +4,7 @@ using TSViz.Plugins.Ingest;
 
 namespace TSViz.Plugins.Tests.Ingest;
 
-/// <summary>The decoder the ingest tests share: three channels, machine "m7" on <see cref="Topic"/>, the clock at <see cref="Now"/>.</summary>
+/// <summary>The decoder the ingest tests share: three channels, machine "line1/m7" on <see cref="Topic"/>, the clock at <see cref="Now"/>.</summary>
 internal static class TestDecoders
 {
     public const string Topic = "plant/line1/m7/telemetry";
