@@ -161,6 +161,7 @@ internal static class MonitorHost
         services.AddSingleton<ILiveExplainer, LiveExplainer>();
         services.AddSingleton<MqttGateway>();
         services.AddSingleton<IResultPublisher>(sp => sp.GetRequiredService<MqttGateway>());
+        services.AddSingleton<IResultSink, MqttResultSink>();
         // Hosted services start in this order and stop in reverse: the simulator first, then the gateway (which stops
         // taking input and waits for ingest and processor to drain before it disconnects), then the stages, then the
         // broker. The stages restore their state from the history before the gateway connects.

@@ -18,7 +18,7 @@ namespace TSViz.Monitor.Live;
 /// its score and reason code explanation_failed. Alert episodes are restored from the history at start.
 /// </summary>
 internal sealed partial class WindowProcessor(
-    IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IResultPublisher publisher,
+    IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IEnumerable<IResultSink> sinks,
     ILiveExplainer explainer, MonitorMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
     IHistoryStore? store = null)
     : BackgroundService
@@ -33,6 +33,7 @@ internal sealed partial class WindowProcessor(
     });
 
     private readonly StageHealth.Stage stage = health.Register(StageName);
+    private readonly IResultSink[] sinkList = [.. sinks];
     private readonly Dictionary<string, ExplanationMessage> peaks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (float[] Signature, int SaliencyLength)> peakSignatures = new(StringComparer.Ordinal);
 
@@ -257,7 +258,7 @@ internal sealed partial class WindowProcessor(
     private async Task PublishGapAsync(GapItem item)
     {
         var gap = item.Notice;
-        await PublishResultAsync(gap.Machine, "explanation", JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false, CancellationToken.None).ConfigureAwait(false);
+        await PublishResultAsync(new LiveResult(gap.Machine, "explanation", JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false) { Gap = gap }, CancellationToken.None).ConfigureAwait(false);
         await history.EnqueueAsync(
             new HistoryBatch { Windows = [new WindowRecord { Id = gap.Id, Machine = gap.Machine, ModelVersion = gap.ModelVersion, WindowStart = gap.GapStart, WindowEnd = gap.GapEnd, ReasonCode = gap.ReasonCode }] },
             () => Release([item.Source]), CancellationToken.None).ConfigureAwait(false);
@@ -382,11 +383,13 @@ internal sealed partial class WindowProcessor(
             bool inAlert = state is { Open: true } || change == AlertChange.Closed;
             string? alertId = state is not null && inAlert ? AlertId(state) : null;
             byte[] payload;
+            LiveResult result;
             WindowRecord record;
             if (explained is null)
             {
                 var message = new UnexplainedMessage(ids[i], window.Machine, model.Version, window.Start, window.End, scores[i], decision, "explanation_failed", failure!, summary, timings);
                 payload = JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.UnexplainedMessage);
+                result = new LiveResult(window.Machine, "explanation", payload, false) { Unexplained = message };
                 record = new WindowRecord
                 {
                     Id = ids[i], Machine = window.Machine, ModelVersion = model.Version, WindowStart = window.Start, WindowEnd = window.End,
@@ -397,6 +400,7 @@ internal sealed partial class WindowProcessor(
             {
                 var (message, filters) = Message(explained[i], ids[i], window, scores[i], decision, summary, timings);
                 payload = JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.ExplanationMessage);
+                result = new LiveResult(window.Machine, "explanation", payload, false) { Explanation = message };
                 if (change is AlertChange.Opened or AlertChange.PeakRaised)
                 {
                     peaks[window.Machine] = message;
@@ -436,7 +440,7 @@ internal sealed partial class WindowProcessor(
 
             // Pipelined: every publish of the batch is in flight at once (MQTTnet sends them in call order), so the
             // batch costs one broker round trip rather than one per window.
-            publishes.Add(PublishResultAsync(window.Machine, "explanation", payload, false, cancellationToken));
+            publishes.Add(PublishResultAsync(result, cancellationToken));
             records.Add(record);
             if (change != AlertChange.None && state is not null)
             {
@@ -535,17 +539,12 @@ internal sealed partial class WindowProcessor(
             record.ChannelContributions,
             record.TopFilters.Select(f => new TopFilterMessage(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
             state.CloseReason);
-        await PublishResultAsync(state.Machine, "alert", JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true, cancellationToken).ConfigureAwait(false);
+        await PublishResultAsync(new LiveResult(state.Machine, "alert", JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true) { Alert = message }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Publishes a result on the machine's output topic and, when the Unified Namespace mirror is on, on its mirror topic too.</summary>
-    private Task PublishResultAsync(string machine, string kind, byte[] payload, bool retain, CancellationToken cancellationToken)
-    {
-        var published = publisher.PublishAsync(publisher.Topic(machine, kind), payload, retain, cancellationToken);
-        return publisher.MirrorTopic(machine, kind) is { } mirror
-            ? Task.WhenAll(published, publisher.PublishAsync(mirror, payload, retain, cancellationToken))
-            : published;
-    }
+    /// <summary>Hands a result to every sink (<see cref="IResultSink"/>); done when all have taken it.</summary>
+    private Task PublishResultAsync(LiveResult result, CancellationToken cancellationToken)
+        => sinkList.Length == 1 ? sinkList[0].PublishAsync(result, cancellationToken) : Task.WhenAll(sinkList.Select(s => s.PublishAsync(result, cancellationToken)));
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Alert opened on {Machine}: score {Score:F3}")]
     private static partial void LogAlertOpened(ILogger logger, string machine, float score);
