@@ -79,6 +79,9 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
     /// <summary>The MQTT subscription filter for the pattern ("{machine}" becomes "+").</summary>
     public string SubscriptionFilter => string.Join('/', pattern.Select(p => p == "{machine}" ? "+" : p));
 
+    /// <summary>The one filter of the topic pattern (<see cref="SubscriptionFilter"/>).</summary>
+    public IReadOnlyList<string> SubscriptionFilters => [SubscriptionFilter];
+
     public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
     {
         try
