@@ -67,6 +67,35 @@ public sealed record SparkplugTopic
     /// <summary>Whether <paramref name="id"/> may stand as a group, edge node, device or host id.</summary>
     public static bool IsValidId([NotNullWhen(true)] string? id) => !string.IsNullOrEmpty(id) && !id.AsSpan().ContainsAny('+', '/', '#') && IsWellFormed(id);
 
+    /// <summary>
+    /// <paramref name="text"/> made a valid id by percent-escaping the characters ids cannot hold ('/' as %2F, '+' as
+    /// %2B, '#' as %23) and '%' itself (%25), so distinct texts stay distinct ids: the machine "line1/press7" is the
+    /// device "line1%2Fpress7".
+    /// </summary>
+    public static string EscapeId(string text)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        if (!text.AsSpan().ContainsAny("%/+#"))
+        {
+            return text;
+        }
+
+        var escaped = new StringBuilder(text.Length + 8);
+        foreach (char c in text)
+        {
+            escaped.Append(c switch
+            {
+                '%' => "%25",
+                '/' => "%2F",
+                '+' => "%2B",
+                '#' => "%23",
+                _ => c.ToString(),
+            });
+        }
+
+        return escaped.ToString();
+    }
+
     /// <summary>Parses a topic; false with the reason when it is not a Sparkplug B topic.</summary>
     public static bool TryParse(string? topic, [NotNullWhen(true)] out SparkplugTopic? parsed, [NotNullWhen(false)] out string? error)
     {
