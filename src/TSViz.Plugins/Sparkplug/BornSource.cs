@@ -34,6 +34,9 @@ internal sealed class BornSource
     /// <summary>True when the birth declares at least one channel's metric: this source is (meant to be) a machine.</summary>
     public bool Monitored => Declared.Contains(true);
 
+    /// <summary>The first channel whose metric the birth does not declare, or -1 when it declares them all.</summary>
+    public int FirstUndeclared { get; private init; } = -1;
+
     /// <summary>The current value of each channel, or null while unknown.</summary>
     public float?[] Values { get; set; }
 
@@ -79,7 +82,7 @@ internal sealed class BornSource
             }
         }
 
-        source = new BornSource(machine, byName, byAlias, declared, values);
+        source = new BornSource(machine, byName, byAlias, declared, values) { FirstUndeclared = Array.IndexOf(declared, false) };
         error = null;
         return true;
     }

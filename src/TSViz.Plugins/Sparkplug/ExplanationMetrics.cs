@@ -40,7 +40,4 @@ internal static class ExplanationMetrics
             : SparkplugMetric.Null(SparkplugEdgeNodeMetrics.AlertId, SparkplugDataType.String));
         return [.. metrics.Select(m => m with { Timestamp = report.WindowEnd })];
     }
-
-    /// <summary>How many metrics each device has with <paramref name="channels"/>: the size of its alias block.</summary>
-    public static int Count(IReadOnlyList<string> channels) => 11 + channels.Count;
 }

@@ -11,8 +11,6 @@ namespace TSViz.Plugins.Sparkplug;
 /// </summary>
 public static class SparkplugCodec
 {
-    private static readonly ulong MaxUnixMilliseconds = (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
-
     /// <summary>The payload's bytes. Times before 1970 cannot be written (ArgumentOutOfRangeException).</summary>
     public static byte[] Encode(SparkplugPayload payload)
     {
@@ -103,7 +101,7 @@ public static class SparkplugCodec
             return true;
         }
 
-        if (milliseconds > MaxUnixMilliseconds)
+        if (milliseconds > SparkplugMetric.MaxUnixMilliseconds)
         {
             return false;
         }

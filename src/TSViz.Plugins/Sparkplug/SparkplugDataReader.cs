@@ -59,8 +59,7 @@ internal sealed class SparkplugDataReader(SparkplugDecoderSettings settings, Cha
             return new DataOutcome([], null, null, null);
         }
 
-        int undeclared = source.Declared.ToList().IndexOf(false);
-        if (undeclared >= 0)
+        if (source.FirstUndeclared is var undeclared and >= 0)
         {
             return DataOutcome.Rejected(RejectionReason.MissingChannel,
                 $"the birth of '{source.Machine}' declares no metric for {channels.Describe(undeclared)}, so no sample of it can be complete");
@@ -113,7 +112,7 @@ internal sealed class SparkplugDataReader(SparkplugDecoderSettings settings, Cha
 
     private (Update? Update, RejectionReason Reason, string Detail) ReadUpdate(SparkplugMetric metric, BirthMetric birth, DateTimeOffset? sent, DateTimeOffset now)
     {
-        string what = $"{channels.Describe(birth.Channel)}";
+        string what = channels.Describe(birth.Channel);
         if ((metric.Timestamp ?? sent) is not { } time)
         {
             return (null, RejectionReason.WrongType, $"{what} has no timestamp, and neither has the payload");

@@ -29,7 +29,6 @@ public sealed class SparkplugEdgeNode
     private readonly TimeProvider time;
     private readonly Lock gate = new();
     private readonly Dictionary<string, EdgeDevice> devices = new(StringComparer.Ordinal);
-    private readonly int metricsPerDevice;
     private ulong nextAlias = 1;
     private bool connectedBefore;
     private bool connected;
@@ -43,7 +42,6 @@ public sealed class SparkplugEdgeNode
         settings.Validate();
         this.settings = settings;
         this.time = time ?? throw new ArgumentNullException(nameof(time));
-        metricsPerDevice = ExplanationMetrics.Count(settings.Channels);
         CommandTopic = SparkplugTopic.ForNode(SparkplugMessageType.NCmd, settings.GroupId, settings.EdgeNodeId);
     }
 
@@ -102,7 +100,7 @@ public sealed class SparkplugEdgeNode
             if (!devices.TryGetValue(report.Machine, out var device))
             {
                 device = new EdgeDevice(report.Machine, nextAlias, values);
-                nextAlias += (ulong)metricsPerDevice;
+                nextAlias += (ulong)values.Count;
                 devices.Add(report.Machine, device);
                 return born ? [DeviceBirth(device)] : [];
             }

@@ -21,7 +21,8 @@ namespace TSViz.Plugins.Sparkplug;
 [SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "Each factory is named after the Sparkplug datatype it builds.")]
 public sealed record SparkplugMetric
 {
-    private static readonly DateTimeOffset MaxDateTime = DateTimeOffset.MaxValue;
+    /// <summary>Unix milliseconds of <see cref="DateTimeOffset.MaxValue"/>: a larger Sparkplug time is none.</summary>
+    internal static readonly ulong MaxUnixMilliseconds = (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     private SparkplugMetric(string? name, SparkplugDataType? dataType, WireValue value, bool isNull)
     {
@@ -148,7 +149,7 @@ public sealed record SparkplugMetric
     public bool TryGetDateTime(out DateTimeOffset value)
     {
         value = default;
-        if (IsNull || DataType != SparkplugDataType.DateTime || Value.Kind != WireKind.Long || Value.Bits > (ulong)MaxDateTime.ToUnixTimeMilliseconds())
+        if (IsNull || DataType != SparkplugDataType.DateTime || Value.Kind != WireKind.Long || Value.Bits > MaxUnixMilliseconds)
         {
             return false;
         }
