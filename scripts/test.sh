@@ -16,12 +16,24 @@ if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then need+=(prome
 # chromium and chromium-driver: the real headless browser the web view tests render pages in.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then need+=(chromium chromium-driver); fi
 
+# nodejs and npm: node runs Eclipse Tahu's JavaScript Sparkplug codec (tests/interop/sparkplug), the independent
+# implementation the Sparkplug interoperability tests check the repository's codec against.
+if [ ! -x /usr/bin/node ] || [ ! -x /usr/bin/npm ]; then need+=(nodejs npm); fi
+
 if ((${#need[@]})); then
   echo "Installing missing Debian packages: ${need[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The interoperability tests' npm packages, exactly as package-lock.json pins them, when missing or out of date
+# (the tests run the same npm ci themselves when they find none).
+interop=tests/interop/sparkplug
+if [ ! -f "$interop/node_modules/.package-lock.json" ] || [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; then
+  echo "Installing the Sparkplug interop packages (npm ci in $interop)"
+  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 mkdir -p artifacts

@@ -70,6 +70,9 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
     /// <summary>The MQTT subscription filter of the topic pattern.</summary>
     public string SubscriptionFilter => settings.Topics.SubscriptionFilter;
 
+    /// <summary>The one filter of the topic pattern (<see cref="SubscriptionFilter"/>).</summary>
+    public IReadOnlyList<string> SubscriptionFilters => [SubscriptionFilter];
+
     public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
     {
         try
