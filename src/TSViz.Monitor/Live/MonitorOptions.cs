@@ -13,6 +13,9 @@ public sealed class MonitorOptions
 
     public MqttSettings Mqtt { get; set; } = new();
 
+    /// <summary>Sparkplug B input and output (README, "Connecting a plant").</summary>
+    public SparkplugSettings Sparkplug { get; set; } = new();
+
     public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
 
     public int Hop { get; set; } = 10;
@@ -288,6 +291,12 @@ public sealed class SimulatorSettings
     public string? GroundTruthPath { get; set; }
 }
 
+/// <summary>Section Monitor:Sparkplug.</summary>
+public sealed class SparkplugSettings
+{
+    public SparkplugInputSettings Input { get; set; } = new();
+}
+
 /// <summary>Validates <see cref="MonitorOptions"/> at start; every message names the key and what it accepts.</summary>
 internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
 {
@@ -319,6 +328,12 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.OutputPrefix) && !options.Mqtt.OutputPrefix.Contains('+', StringComparison.Ordinal) && !options.Mqtt.OutputPrefix.Contains('#', StringComparison.Ordinal),
             "Mqtt:OutputPrefix", "must be a topic without wildcards", options.Mqtt.OutputPrefix);
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.ClientId), "Mqtt:ClientId", "must not be empty", options.Mqtt.ClientId);
+        var sparkplugIn = options.Sparkplug.Input;
+        Check(sparkplugIn.GroupIds.Length > 0 && sparkplugIn.GroupIds.All(g => g == "+" || TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(g)),
+            "Sparkplug:Input:GroupIds", "must list group ids (no '/', '+' or '#' inside) or \"+\" for every group", string.Join(", ", sparkplugIn.GroupIds));
+        Check(sparkplugIn.RebirthIntervalSeconds is > 0 and <= 3600, "Sparkplug:Input:RebirthIntervalSeconds", "must lie in (0, 3600]", sparkplugIn.RebirthIntervalSeconds);
+        Check(sparkplugIn.MetricNames.Values.All(v => !string.IsNullOrWhiteSpace(v)),
+            "Sparkplug:Input:MetricNames", "must map channels to metric names", string.Join(", ", sparkplugIn.MetricNames.Select(p => $"{p.Key}={p.Value}")));
         var mqtt = options.Mqtt;
         Check(!(mqtt.EmbeddedBroker && mqtt.UseTls), "Mqtt:UseTls", "is for an external broker: the embedded broker listens on loopback without TLS (set Mqtt:EmbeddedBroker to false)", mqtt.UseTls);
         foreach (var (key, file) in new[] { ("Mqtt:CaFile", mqtt.CaFile), ("Mqtt:ClientCertFile", mqtt.ClientCertFile), ("Mqtt:ClientKeyFile", mqtt.ClientKeyFile) })

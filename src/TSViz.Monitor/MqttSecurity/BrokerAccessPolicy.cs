@@ -1,5 +1,6 @@
 using System.Net;
 using TSViz.Monitor.Live;
+using TSViz.Plugins.Sparkplug;
 
 namespace TSViz.Monitor.MqttSecurity;
 
@@ -27,8 +28,9 @@ internal sealed class BrokerAccessPolicy
     private readonly string telemetryFilter;
     private readonly string outputFilter;
     private readonly string? mirrorFilter;
+    private readonly string[] sparkplugInput; // the Sparkplug groups read (Sparkplug:Input:GroupIds), none when that input is off
 
-    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets)
+    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets, SparkplugSettings? sparkplug = null)
     {
         ArgumentNullException.ThrowIfNull(mqtt);
         this.mqtt = mqtt;
@@ -38,6 +40,7 @@ internal sealed class BrokerAccessPolicy
         telemetryFilter = TopicFilters.FromPattern(mqtt.TopicPattern);
         outputFilter = $"{mqtt.OutputPrefix}/#";
         mirrorFilter = UnsMirror.TryCreate(mqtt.UnsMirror, mqtt.Topics(), out _)?.Filter;
+        sparkplugInput = sparkplug?.Input is { Enabled: true } input ? [.. input.GroupIds] : [];
         AnonymousAllowed = users.Count == 0 && IsLoopback(mqtt.Host);
     }
 
@@ -107,8 +110,8 @@ internal sealed class BrokerAccessPolicy
 
     public bool MayPublish(BrokerRole role, string topic) => role switch
     {
-        BrokerRole.Monitor => IsOutput(topic),
-        BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter),
+        BrokerRole.Monitor => IsOutput(topic) || IsSparkplugInput(topic, SparkplugMessageType.NCmd),
+        BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter) || IsSparkplugInput(topic, null),
         BrokerRole.Anonymous => !IsOutput(topic),
         _ => false,
     };
@@ -118,11 +121,30 @@ internal sealed class BrokerAccessPolicy
         string shared = TopicFilters.WithoutShare(filter);
         return role switch
         {
-            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter),
+            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter) || sparkplugInput.Any(g => TopicFilters.IsWithin(shared, $"{SparkplugTopic.Namespace}/{g}/#")),
             BrokerRole.Viewer => IsOutput(shared),
             BrokerRole.Anonymous => true,
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="topic"/> is a Sparkplug B message of a group the monitor reads: of type
+    /// <paramref name="command"/> (the monitor's rebirth requests), or, when null, an edge node's own births, data and
+    /// deaths (what a gateway publishes; never commands or another host's STATE).
+    /// </summary>
+    private bool IsSparkplugInput(string topic, SparkplugMessageType? command)
+    {
+        if (sparkplugInput.Length == 0 || !SparkplugTopic.TryParse(topic, out var parsed, out _)
+            || !sparkplugInput.Any(g => g == "+" || string.Equals(g, parsed.GroupId, StringComparison.Ordinal)))
+        {
+            return false;
+        }
+
+        return command is { } type
+            ? parsed.MessageType == type
+            : parsed.MessageType is SparkplugMessageType.NBirth or SparkplugMessageType.NData or SparkplugMessageType.NDeath
+                or SparkplugMessageType.DBirth or SparkplugMessageType.DData or SparkplugMessageType.DDeath;
     }
 
     /// <summary>Whether a topic or filter lies under the monitor's output: its prefix, or the UNS mirror when on.</summary>
