@@ -111,8 +111,8 @@ internal static partial class MosquittoClientCommands
         }
 
         await Task.Delay(50, cancellationToken); // the last lines of a command that just exited
-        return running.Output.FirstOrDefault(IsExplanationLine)
-            ?? throw new Xunit.Sdk.XunitException($"No explanation line within {timeout.TotalSeconds} s.\n{running.Transcript}");
+        return running.Output.FirstOrDefault(IsExplanationLine) ?? throw new Xunit.Sdk.XunitException(
+            $"{(running.HasExited ? "Exited" : $"Still running after {timeout.TotalSeconds} s")} without printing an explanation line.\n{running.Transcript}");
     }
 
     /// <summary>
