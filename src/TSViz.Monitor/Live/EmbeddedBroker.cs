@@ -14,6 +14,11 @@ namespace TSViz.Monitor.Live;
 /// subscriber falls that far behind, the oldest queued message is dropped, counted and logged, never silently.
 /// Every CONNECT, publish and subscription passes <see cref="BrokerAccessPolicy"/> (README, "MQTT security"); what it
 /// refuses is answered with an MQTT reason code, counted in tsviz_broker_refused_total and logged (bounded).
+/// A client that connects with an empty client id gets one ("auto-" and 32 random hex digits, logged at debug) and is
+/// then judged like any other: over MQTT 5 always (returned in CONNACK), over MQTT 3.1.1 and 3.1 with clean session
+/// (<see cref="ClientIdAssigningChannelAdapter"/>); over MQTT 3.1.1 or 3.1 without clean session it is refused with
+/// CONNACK 0x02, identifier rejected (MQTT 3.1.1 section 3.1.3.1). Mosquitto 2.0 does the same over 3.1.1 and 5, and
+/// refuses every empty id over 3.1 (whose clients, mosquitto_sub -V mqttv31 included, make up their own).
 /// </summary>
 internal sealed partial class EmbeddedBroker(
     IOptions<MonitorOptions> options, EmbeddedBrokerSecrets secrets, MonitorMetrics metrics, TimeProvider time, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
@@ -38,7 +43,9 @@ internal sealed partial class EmbeddedBroker(
             .WithMaxPendingMessagesPerClient(settings.EmbeddedQueueLimit)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
-        server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        // MQTTnet's own listeners, each behind the decorator that gives an MQTT 3.1.1 client with an empty id its id.
+        var factory = new MqttServerFactory();
+        server = factory.CreateMqttServer(serverOptions, [.. factory.DefaultServerAdapters.Select(create => new ClientIdAssigningServerAdapter(create(factory), logger))]);
         ApplyAccessRules(server, settings);
         // MQTTnet's server has no packet size limit of its own: a publish larger than Mqtt:MaxPacketBytes is refused here
         // (counted and logged) before it reaches any subscriber.
@@ -94,7 +101,10 @@ internal sealed partial class EmbeddedBroker(
                 string clientId = e.ClientId;
                 if (string.IsNullOrEmpty(clientId))
                 {
-                    clientId = e.AssignedClientIdentifier = $"tsviz-assigned-{Guid.NewGuid():N}";
+                    // MQTT 5 only: MQTTnet puts this id on the session and in CONNACK. MQTT 3.1.1 and 3.1 clients
+                    // arrive here with theirs already assigned (ClientIdAssigningChannelAdapter).
+                    clientId = e.AssignedClientIdentifier = ClientIdAssignment.New();
+                    ClientIdAssignment.LogAssigned(logger, clientId, e.RemoteEndPoint, e.ProtocolVersion);
                 }
 
                 string owner = e.UserName ?? "";

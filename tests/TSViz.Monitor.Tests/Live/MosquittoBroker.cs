@@ -59,14 +59,15 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         return broker;
     }
 
-    public static async Task<MosquittoBroker> StartAsync(TestCertificates? tls = null)
+    /// <summary>The shipped plant settings, anonymous, on <paramref name="port"/> (default: a free one) of 127.0.0.1.</summary>
+    public static async Task<MosquittoBroker> StartAsync(TestCertificates? tls = null, int? port = null)
     {
         if (!File.Exists(Binary))
         {
             throw new InvalidOperationException($"{Binary} is missing: install the Debian package mosquitto (scripts/test.sh does).");
         }
 
-        var broker = new MosquittoBroker(Loopback.FreePort());
+        var broker = new MosquittoBroker(port ?? Loopback.FreePort());
         string[] listener = tls is null ? [] :
         [
             // TLS as a plant runs it: its own CA, a server certificate for the address, client certificates required.
