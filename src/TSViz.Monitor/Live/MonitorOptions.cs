@@ -13,6 +13,9 @@ public sealed class MonitorOptions
 
     public MqttSettings Mqtt { get; set; } = new();
 
+    /// <summary>Sparkplug B input and output (<see cref="SparkplugSettings"/>).</summary>
+    public SparkplugSettings Sparkplug { get; set; } = new();
+
     public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
 
     public int Hop { get; set; } = 10;
@@ -386,6 +389,14 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         {
             Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
         }
+        var output = options.Sparkplug.Output;
+        if (output.Enabled)
+        {
+            Check(TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(output.GroupId), "Sparkplug:Output:GroupId", "must be a Sparkplug id: non-empty, without '+', '/' or '#'", output.GroupId);
+            Check(TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(output.EdgeNode(options.Mqtt)), string.IsNullOrEmpty(output.EdgeNodeId) ? "Mqtt:ClientId" : "Sparkplug:Output:EdgeNodeId",
+                "must be a Sparkplug id to name the edge node: non-empty, without '+', '/' or '#' (set Monitor:Sparkplug:Output:EdgeNodeId)", output.EdgeNode(options.Mqtt));
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -27,8 +27,16 @@ internal sealed class BrokerAccessPolicy
     private readonly string telemetryFilter;
     private readonly string outputFilter;
     private readonly string? mirrorFilter;
+    private readonly string[] sparkplugFilters;
+    private readonly string? sparkplugCommand;
 
-    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets)
+    /// <param name="mqtt">The MQTT settings.</param>
+    /// <param name="secrets">The in-process passwords of the monitor and the simulator.</param>
+    /// <param name="sparkplug">
+    /// The Sparkplug B output; when enabled the monitor publishes as its edge node (spBv1.0/{GroupId}/+/{EdgeNodeId}[/+],
+    /// commands excepted) and subscribes its NCMD topic, and viewers may subscribe under spBv1.0/#.
+    /// </param>
+    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets, SparkplugOutputSettings? sparkplug = null)
     {
         ArgumentNullException.ThrowIfNull(mqtt);
         this.mqtt = mqtt;
@@ -39,6 +47,16 @@ internal sealed class BrokerAccessPolicy
         outputFilter = $"{mqtt.OutputPrefix}/#";
         mirrorFilter = UnsMirror.TryCreate(mqtt.UnsMirror, mqtt.Topics(), out _)?.Filter;
         AnonymousAllowed = users.Count == 0 && IsLoopback(mqtt.Host);
+        if (sparkplug is { Enabled: true })
+        {
+            string node = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{sparkplug.GroupId}/+/{sparkplug.EdgeNode(mqtt)}";
+            sparkplugFilters = [node, $"{node}/+"];
+            sparkplugCommand = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{sparkplug.GroupId}/NCMD/{sparkplug.EdgeNode(mqtt)}";
+        }
+        else
+        {
+            sparkplugFilters = [];
+        }
     }
 
     /// <summary>The demo rule: anonymous clients only on a loopback broker with no users configured.</summary>
@@ -107,9 +125,9 @@ internal sealed class BrokerAccessPolicy
 
     public bool MayPublish(BrokerRole role, string topic) => role switch
     {
-        BrokerRole.Monitor => IsOutput(topic),
+        BrokerRole.Monitor => IsOutput(topic) || IsSparkplugOutput(topic),
         BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter),
-        BrokerRole.Anonymous => !IsOutput(topic),
+        BrokerRole.Anonymous => !IsOutput(topic) && !IsSparkplugOutput(topic),
         _ => false,
     };
 
@@ -118,8 +136,8 @@ internal sealed class BrokerAccessPolicy
         string shared = TopicFilters.WithoutShare(filter);
         return role switch
         {
-            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter),
-            BrokerRole.Viewer => IsOutput(shared),
+            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter) || string.Equals(shared, sparkplugCommand, StringComparison.Ordinal),
+            BrokerRole.Viewer => IsOutput(shared) || (sparkplugCommand is not null && TopicFilters.IsWithin(shared, $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/#")),
             BrokerRole.Anonymous => true,
             _ => false,
         };
@@ -127,6 +145,11 @@ internal sealed class BrokerAccessPolicy
 
     /// <summary>Whether a topic or filter lies under the monitor's output: its prefix, or the UNS mirror when on.</summary>
     private bool IsOutput(string topic) => TopicFilters.IsWithin(topic, outputFilter) || (mirrorFilter is not null && TopicFilters.IsWithin(topic, mirrorFilter));
+
+    /// <summary>Whether a topic or filter lies under the monitor's Sparkplug edge node (births, data, deaths; not its commands).</summary>
+    private bool IsSparkplugOutput(string topic)
+        => sparkplugFilters.Any(f => TopicFilters.IsWithin(topic, f))
+            && !(topic.Split('/') is [_, _, "NCMD" or "DCMD" or "+" or "#", ..]);
 
     /// <summary>The roles a configured user may have.</summary>
     public static bool TryParseRole(string? text, out BrokerRole role)

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using TSViz.Plugins.Ingest;
 using TSViz.Plugins.Sparkplug;
-using static TSViz.Plugins.Tests.Sparkplug.SparkplugJs;
+using TSViz.Tests.Shared;
+using static TSViz.Tests.Shared.SparkplugJs;
 using static TSViz.Plugins.Tests.Sparkplug.TestSparkplug;
 
 namespace TSViz.Plugins.Tests.Sparkplug;

@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using TSViz.Plugins.Sparkplug;
-using static TSViz.Plugins.Tests.Sparkplug.SparkplugJs;
+using TSViz.Tests.Shared;
+using static TSViz.Tests.Shared.SparkplugJs;
 using static TSViz.Plugins.Tests.Sparkplug.TestSparkplug;
 
 namespace TSViz.Plugins.Tests.Sparkplug;

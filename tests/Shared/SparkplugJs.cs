@@ -2,9 +2,8 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using TSViz.Tests.Shared;
 
-namespace TSViz.Plugins.Tests.Sparkplug;
+namespace TSViz.Tests.Shared;
 
 /// <summary>
 /// Eclipse Tahu's JavaScript Sparkplug codec (npm sparkplug-payload, tests/interop/sparkplug), run with node: the

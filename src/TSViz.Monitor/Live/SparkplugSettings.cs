@@ -1,0 +1,38 @@
+namespace TSViz.Monitor.Live;
+
+/// <summary>Monitor:Sparkplug: Sparkplug B in (<see cref="Input"/>) and out (<see cref="Output"/>).</summary>
+public sealed class SparkplugSettings
+{
+    public SparkplugInputSettings Input { get; set; } = new();
+
+    public SparkplugOutputSettings Output { get; set; } = new();
+}
+
+/// <summary>Monitor:Sparkplug:Input: Sparkplug B telemetry into the live path.</summary>
+public sealed class SparkplugInputSettings
+{
+    // Wired by the input work.
+}
+
+/// <summary>
+/// Monitor:Sparkplug:Output: the monitor as a Sparkplug B edge node (README, "Sparkplug B output"), one device per
+/// machine, whose metrics are its latest explanation.
+/// </summary>
+public sealed class SparkplugOutputSettings
+{
+    /// <summary>Publish the results as Sparkplug B too (besides the tsviz/v1 topics).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The Sparkplug group of the monitor's edge node.</summary>
+    public string GroupId { get; set; } = "tsviz";
+
+    /// <summary>The edge node id; null or empty: Mqtt:ClientId.</summary>
+    public string? EdgeNodeId { get; set; }
+
+    /// <summary>The edge node id in effect: <see cref="EdgeNodeId"/>, else the MQTT client id.</summary>
+    public string EdgeNode(MqttSettings mqtt)
+    {
+        ArgumentNullException.ThrowIfNull(mqtt);
+        return string.IsNullOrEmpty(EdgeNodeId) ? mqtt.ClientId : EdgeNodeId;
+    }
+}
