@@ -289,6 +289,12 @@ public sealed class SimulatorSettings
 
     /// <summary>A JSON-lines file the injected anomalies are appended to (the ground truth), if set.</summary>
     public string? GroundTruthPath { get; set; }
+
+    /// <summary>Publish as a Sparkplug B edge node ("sim" in <see cref="SparkplugGroup"/>, devices m1..mN) instead of JSON samples.</summary>
+    public bool Sparkplug { get; set; }
+
+    /// <summary>The Sparkplug group of the simulated edge node.</summary>
+    public string SparkplugGroup { get; set; } = "plant";
 }
 
 /// <summary>Validates <see cref="MonitorOptions"/> at start; every message names the key and what it accepts.</summary>
@@ -389,6 +395,8 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         {
             Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
         }
+        Check(!options.Simulator.Sparkplug || TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(options.Simulator.SparkplugGroup), "Simulator:SparkplugGroup",
+            "must be a Sparkplug id: non-empty, without '+', '/' or '#'", options.Simulator.SparkplugGroup);
         var output = options.Sparkplug.Output;
         if (output.Enabled)
         {

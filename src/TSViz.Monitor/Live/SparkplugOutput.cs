@@ -162,7 +162,8 @@ internal sealed partial class SparkplugOutput : IResultSink, IMqttSessionPartici
         }
     }
 
-    private static MqttApplicationMessage ToMqtt(SparkplugMessage message) => new MqttApplicationMessageBuilder()
+    /// <summary>A Sparkplug message as MQTT: its topic, payload, QoS and retain flag.</summary>
+    internal static MqttApplicationMessage ToMqtt(SparkplugMessage message) => new MqttApplicationMessageBuilder()
         .WithTopic(message.TopicName)
         .WithPayload(message.Payload.ToArray())
         .WithQualityOfServiceLevel((MqttQualityOfServiceLevel)message.QualityOfService)
