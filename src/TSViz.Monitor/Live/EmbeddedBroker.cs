@@ -81,7 +81,7 @@ internal sealed partial class EmbeddedBroker(
     /// </summary>
     private void ApplyAccessRules(MqttServer broker, MqttSettings settings)
     {
-        var policy = new BrokerAccessPolicy(settings, secrets, options.Value.Sparkplug.Output);
+        var policy = new BrokerAccessPolicy(settings, secrets, options.Value.Sparkplug);
         var refusals = new RefusalLog(logger, time);
         // Each session belongs to the user who opened it: another user (or anonymous) connecting with its client id
         // would resume it with its subscriptions and queued messages, so that is refused while the session lives.

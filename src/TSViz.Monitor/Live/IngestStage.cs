@@ -190,6 +190,12 @@ internal sealed partial class IngestStage : BackgroundService
     private async Task<bool> HandleAsync(InFlightMessage message, HashSet<string> touched)
     {
         var result = Decode(message);
+        foreach (var command in result.Commands)
+        {
+            // A decoder's request to a source (a Sparkplug rebirth), sent even when it refused the message.
+            await publisher.PublishAsync(command.Topic, command.Payload.ToArray(), command.Retain, CancellationToken.None).ConfigureAwait(false);
+        }
+
         if (result.IsRejected)
         {
             string? machine = result.Samples.Count > 0 ? result.Samples[0].Machine : null;
@@ -244,8 +250,43 @@ internal sealed partial class IngestStage : BackgroundService
             }
         }
 
+        foreach (var reset in result.Resets)
+        {
+            added |= await ResetAsync(reset, message, touched).ConfigureAwait(false);
+        }
+
         metrics.Machines.Set(lastSeen.Count);
         return added;
+    }
+
+    /// <summary>
+    /// The source of a machine said it is gone (a Sparkplug DDEATH or NDEATH): its partial window is discarded and an
+    /// insufficient_data result says so. True when the machine had one (its checkpoint goes too).
+    /// </summary>
+    private async Task<bool> ResetAsync(MachineReset reset, InFlightMessage message, HashSet<string> touched)
+    {
+        metrics.MachineResets.WithLabels(reset.Reason).Inc();
+        if (assembler.LastTimestamp(reset.Machine) is not { } previous)
+        {
+            return false;
+        }
+
+        int needed = model.Metadata.WindowLength;
+        assembler.Remove(reset.Machine);
+        touched.Add(reset.Machine);
+        var now = time.GetUtcNow();
+        LogReset(logger, reset.Machine, reset.Reason);
+        if (lastSeen.ContainsKey(reset.Machine))
+        {
+            metrics.InsufficientData.WithLabels(reset.Machine).Inc();
+        }
+
+        message.AddPending();
+        await queues.Items.Writer.WriteAsync(new GapItem(
+            new InsufficientDataMessage(model.ResultId(reset.Machine, now) + ":reset", reset.Machine, model.Version, "insufficient_data", previous, now,
+                (now - previous).TotalSeconds, options.MaxGapSeconds, needed, null, null, reset.Reason),
+            message)).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Decodes with the registered decoder; a decoder that throws refuses the message, it never stops the stage.</summary>
@@ -273,11 +314,16 @@ internal sealed partial class IngestStage : BackgroundService
         }
 
         var checkpoints = new List<WindowCheckpoint>(touched.Count);
+        var removed = new List<string>();
         foreach (string machine in touched)
         {
             if (assembler.Checkpoint(machine) is { } checkpoint)
             {
                 checkpoints.Add(checkpoint);
+            }
+            else
+            {
+                removed.Add(machine); // reset and not resumed: its stored partial window is void
             }
         }
 
@@ -286,7 +332,7 @@ internal sealed partial class IngestStage : BackgroundService
             source.AddPending();
         }
 
-        await queues.Items.Writer.WriteAsync(new CheckpointItem(checkpoints, sources)).ConfigureAwait(false);
+        await queues.Items.Writer.WriteAsync(new CheckpointItem(checkpoints, sources) { Removed = removed }).ConfigureAwait(false);
     }
 
     /// <summary>Forgets machines silent for longer than MachineIdleSeconds: buffer, alert, Prometheus series and checkpoint.</summary>
@@ -381,4 +427,7 @@ internal sealed partial class IngestStage : BackgroundService
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Critical, Message = "The ingest stage stopped on an exception it could not contain")]
     private static partial void LogStageDied(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "The partial window of {Machine} was discarded: its source is gone ({Reason})")]
+    private static partial void LogReset(ILogger logger, string machine, string reason);
 }

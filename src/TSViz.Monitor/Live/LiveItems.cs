@@ -17,7 +17,11 @@ internal sealed record GapItem(InsufficientDataMessage Notice, InFlightMessage S
 /// for acknowledgement. A monitor killed at any moment restarts from the last written checkpoint, and the broker
 /// redelivers exactly the messages after it.
 /// </summary>
-internal sealed record CheckpointItem(IReadOnlyList<WindowCheckpoint> Checkpoints, IReadOnlyList<InFlightMessage> Sources) : LiveItem;
+internal sealed record CheckpointItem(IReadOnlyList<WindowCheckpoint> Checkpoints, IReadOnlyList<InFlightMessage> Sources) : LiveItem
+{
+    /// <summary>Machines the messages left without a partial window (their source is gone): their stored one is removed.</summary>
+    public IReadOnlyList<string> Removed { get; init; } = [];
+}
 
 /// <summary>A machine idle for longer than MachineIdleSeconds was forgotten: its alert closes, its series and checkpoint go.</summary>
 internal sealed record EvictItem(string Machine, DateTimeOffset At) : LiveItem;

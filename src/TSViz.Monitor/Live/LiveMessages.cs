@@ -26,7 +26,8 @@ internal sealed record ExplanationMessage(
 
 /// <summary>
 /// tsviz/v1/{machine}/explanation when there is no window to score: the machine's stream had a gap longer than
-/// MaxGapSeconds, its earlier samples were discarded, and no score is given until a full window has arrived again.
+/// MaxGapSeconds (cause "gap") or its source said it is gone (cause "sparkplug_ddeath", "sparkplug_ndeath": the
+/// gap ends at the death), its earlier samples were discarded, and no score is given until a full window has arrived again.
 /// </summary>
 internal sealed record InsufficientDataMessage(
     string Id,
@@ -39,7 +40,8 @@ internal sealed record InsufficientDataMessage(
     double MaxGapSeconds,
     int SamplesUntilNextWindow,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] float? Score,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] bool? Decision);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] bool? Decision,
+    string Cause = "gap");
 
 internal sealed record TopStepMessage(string Channel, int Step, float Saliency);
 

@@ -148,7 +148,7 @@ internal static class MonitorHost
         {
             var settings = sp.GetRequiredService<IOptions<MonitorOptions>>().Value;
             var model = sp.GetRequiredService<LiveModel>();
-            return new JsonTelemetryDecoder(
+            var json = new JsonTelemetryDecoder(
                 new JsonDecoderSettings
                 {
                     Topics = sp.GetRequiredService<TopicPattern>(),
@@ -157,6 +157,9 @@ internal static class MonitorHost
                     MaxFutureSkew = TimeSpan.FromSeconds(settings.MaxFutureSkewSeconds),
                 },
                 sp.GetRequiredService<TimeProvider>());
+            return settings.Sparkplug.Input.Enabled
+                ? RoutingDecoder.Create(json, settings, model.Metadata.Channels, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorRegistry>(), ownGroup: null)
+                : json;
         });
         services.AddSingleton<ILiveExplainer, LiveExplainer>();
         services.AddSingleton<MqttGateway>();

@@ -26,6 +26,7 @@ internal sealed class MonitorMetrics
         HistoryBacklog = factory.CreateGauge("tsviz_history_backlog_batches", "Result batches waiting to be written to the history (their input stays unacknowledged).");
         HistoryWriteFailures = factory.CreateCounter("tsviz_history_write_failures_total", "Failed history write attempts (each is retried; the input stays unacknowledged until it succeeds).");
         WindowResets = factory.CreateCounter("tsviz_window_resets_total", "Machine windows restarted after a gap longer than MaxGapSeconds.");
+        MachineResets = factory.CreateCounter("tsviz_machine_resets_total", "Machines whose partial window was discarded because their source said it is gone, by reason (sparkplug_ddeath, sparkplug_ndeath).", "reason");
         InsufficientData = factory.CreateCounter("tsviz_insufficient_data_total", "insufficient_data results published (a gap reset the machine's window), per machine.", "machine");
         WindowsScored = factory.CreateCounter("tsviz_windows_scored_total", "Windows scored and explained, by outcome (anomaly, normal).", "outcome");
         Score = factory.CreateGauge("tsviz_score", "Latest anomaly score per machine (0-1).", "machine");
@@ -73,6 +74,8 @@ internal sealed class MonitorMetrics
     public Counter HistoryWriteFailures { get; }
     public Counter InsufficientData { get; }
     public Counter WindowResets { get; }
+
+    public Counter MachineResets { get; }
     public Counter WindowsScored { get; }
     public Gauge Score { get; }
     public Gauge AlertOpen { get; }

@@ -13,7 +13,7 @@ public sealed class MonitorOptions
 
     public MqttSettings Mqtt { get; set; } = new();
 
-    /// <summary>Sparkplug B input and output (<see cref="SparkplugSettings"/>).</summary>
+    /// <summary>Sparkplug B input and output (README, "Connecting a plant").</summary>
     public SparkplugSettings Sparkplug { get; set; } = new();
 
     public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
@@ -297,6 +297,14 @@ public sealed class SimulatorSettings
     public string SparkplugGroup { get; set; } = "plant";
 }
 
+/// <summary>Section Monitor:Sparkplug.</summary>
+public sealed class SparkplugSettings
+{
+    public SparkplugInputSettings Input { get; set; } = new();
+
+    public SparkplugOutputSettings Output { get; set; } = new();
+}
+
 /// <summary>Validates <see cref="MonitorOptions"/> at start; every message names the key and what it accepts.</summary>
 internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
 {
@@ -328,6 +336,12 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.OutputPrefix) && !options.Mqtt.OutputPrefix.Contains('+', StringComparison.Ordinal) && !options.Mqtt.OutputPrefix.Contains('#', StringComparison.Ordinal),
             "Mqtt:OutputPrefix", "must be a topic without wildcards", options.Mqtt.OutputPrefix);
         Check(!string.IsNullOrWhiteSpace(options.Mqtt.ClientId), "Mqtt:ClientId", "must not be empty", options.Mqtt.ClientId);
+        var sparkplugIn = options.Sparkplug.Input;
+        Check(sparkplugIn.GroupIds.Length > 0 && sparkplugIn.GroupIds.All(g => g == "+" || TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(g)),
+            "Sparkplug:Input:GroupIds", "must list group ids (no '/', '+' or '#' inside) or \"+\" for every group", string.Join(", ", sparkplugIn.GroupIds));
+        Check(sparkplugIn.RebirthIntervalSeconds is > 0 and <= 3600, "Sparkplug:Input:RebirthIntervalSeconds", "must lie in (0, 3600]", sparkplugIn.RebirthIntervalSeconds);
+        Check(sparkplugIn.MetricNames.Values.All(v => !string.IsNullOrWhiteSpace(v)),
+            "Sparkplug:Input:MetricNames", "must map channels to metric names", string.Join(", ", sparkplugIn.MetricNames.Select(p => $"{p.Key}={p.Value}")));
         var mqtt = options.Mqtt;
         Check(!(mqtt.EmbeddedBroker && mqtt.UseTls), "Mqtt:UseTls", "is for an external broker: the embedded broker listens on loopback without TLS (set Mqtt:EmbeddedBroker to false)", mqtt.UseTls);
         foreach (var (key, file) in new[] { ("Mqtt:CaFile", mqtt.CaFile), ("Mqtt:ClientCertFile", mqtt.ClientCertFile), ("Mqtt:ClientKeyFile", mqtt.ClientKeyFile) })
@@ -400,6 +414,9 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         var output = options.Sparkplug.Output;
         if (output.Enabled)
         {
+            // The monitor's input would otherwise read its own edge node's births and data as machines.
+            Check(!options.Sparkplug.Input.Enabled || !options.Sparkplug.Input.GroupIds.Any(g => g == "+" || g == output.GroupId), "Sparkplug:Input:GroupIds",
+                $"must not include \"+\" or Sparkplug:Output:GroupId ({output.GroupId}) when both are enabled: list the plant's groups", string.Join(", ", options.Sparkplug.Input.GroupIds));
             Check(TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(output.GroupId), "Sparkplug:Output:GroupId", "must be a Sparkplug id: non-empty, without '+', '/' or '#'", output.GroupId);
             Check(TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(output.EdgeNode(options.Mqtt)), string.IsNullOrEmpty(output.EdgeNodeId) ? "Mqtt:ClientId" : "Sparkplug:Output:EdgeNodeId",
                 "must be a Sparkplug id to name the edge node: non-empty, without '+', '/' or '#' (set Monitor:Sparkplug:Output:EdgeNodeId)", output.EdgeNode(options.Mqtt));

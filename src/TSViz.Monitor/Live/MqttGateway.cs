@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
 using TSViz.Monitor.MqttSecurity;
+using TSViz.Plugins.Ingest;
 
 namespace TSViz.Monitor.Live;
 
@@ -63,12 +64,14 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     private readonly EmbeddedBrokerSecrets secrets;
     private readonly UnsMirror? mirror;
     private readonly IMqttSessionParticipant[] participants;
+    private readonly string subscriptionList;
     private Task ackLoop = Task.CompletedTask;
     private volatile bool stopping;
     private int connection;
 
-    public MqttGateway(IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger, EmbeddedBrokerSecrets secrets,
-        IEnumerable<IMqttSessionParticipant> participants)
+    public MqttGateway(
+        IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger,
+        EmbeddedBrokerSecrets secrets, ISampleDecoder decoder, IEnumerable<IMqttSessionParticipant> participants)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(health);
@@ -84,14 +87,17 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += OnMessageAsync;
         var topics = this.options.Mqtt.Topics();
-        SubscriptionFilter = topics.SubscriptionFilter;
+        // The decoder names its filters (the JSON pattern's, and Sparkplug's when that input is on); one that names
+        // none reads the topic pattern.
+        SubscriptionFilters = decoder.SubscriptionFilters.Count > 0 ? [.. decoder.SubscriptionFilters.Distinct(StringComparer.Ordinal)] : [topics.SubscriptionFilter];
+        subscriptionList = string.Join(", ", SubscriptionFilters);
         mirror = UnsMirror.TryCreate(this.options.Mqtt.UnsMirror, topics, out _);
     }
 
     public bool IsConnected => client.IsConnected;
 
-    /// <summary>The input subscription: the topic pattern with every wildcard level as "+".</summary>
-    public string SubscriptionFilter { get; }
+    /// <summary>The input subscriptions: the topic pattern with every wildcard level as "+", and the Sparkplug B filters when that input is on.</summary>
+    public IReadOnlyList<string> SubscriptionFilters { get; }
 
     public string Topic(string machine, string kind) => $"{options.Mqtt.OutputPrefix}/{machine}/{kind}";
 
@@ -141,7 +147,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
 
                     everConnected = true;
                     delay = TimeSpan.FromSeconds(1);
-                    LogConnected(logger, options.Mqtt.Host, options.Mqtt.Port, SubscriptionFilter);
+                    LogConnected(logger, options.Mqtt.Host, options.Mqtt.Port, subscriptionList);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -171,13 +177,14 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
         WithParticipantWill(builder);
         await client.ConnectAsync(builder.Build().WithSocketBuffers(), cancellationToken).ConfigureAwait(false);
-        var subscription = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(SubscriptionFilter, MqttQualityOfServiceLevel.AtLeastOnce);
-        foreach (string filter in participants.SelectMany(p => p.Subscriptions))
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (string filter in SubscriptionFilters.Concat(participants.SelectMany(p => p.Subscriptions)))
         {
-            subscription.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+            subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
-        await client.SubscribeAsync(subscription.Build(), cancellationToken).ConfigureAwait(false);
+        var subscription = subscribe.Build();
+        await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
         foreach (var participant in participants)
         {
             await participant.ConnectedAsync(client, cancellationToken).ConfigureAwait(false);

@@ -195,7 +195,7 @@ internal sealed partial class WindowProcessor(
     {
         var run = new List<WindowItem>();
         var checkpoints = new List<WindowCheckpoint>();
-        var removed = new List<string>();
+        var removed = new HashSet<string>(StringComparer.Ordinal);
         var sources = new List<InFlightMessage>();
         foreach (var item in batch)
         {
@@ -205,6 +205,18 @@ internal sealed partial class WindowProcessor(
                     run.Add(window);
                     break;
                 case CheckpointItem checkpoint:
+                    // In stream order: a removal voids the machine's earlier checkpoints, a checkpoint an earlier removal.
+                    foreach (string machine in checkpoint.Removed)
+                    {
+                        checkpoints.RemoveAll(c => c.Machine == machine);
+                        removed.Add(machine);
+                    }
+
+                    foreach (var c in checkpoint.Checkpoints)
+                    {
+                        removed.Remove(c.Machine);
+                    }
+
                     checkpoints.AddRange(checkpoint.Checkpoints);
                     sources.AddRange(checkpoint.Sources);
                     break;
@@ -215,6 +227,7 @@ internal sealed partial class WindowProcessor(
                 case EvictItem evict:
                     await ProcessWindowsAsync(run).ConfigureAwait(false);
                     await EvictAsync(evict).ConfigureAwait(false);
+                    checkpoints.RemoveAll(c => c.Machine == evict.Machine);
                     removed.Add(evict.Machine);
                     break;
             }
@@ -223,9 +236,9 @@ internal sealed partial class WindowProcessor(
         await ProcessWindowsAsync(run).ConfigureAwait(false);
         if (checkpoints.Count > 0 || removed.Count > 0)
         {
-            // Of several checkpoints of one machine the last wins; a machine evicted after its checkpoint has none.
-            var latest = checkpoints.GroupBy(c => c.Machine, StringComparer.Ordinal).Select(g => g.Last()).Where(c => !removed.Contains(c.Machine)).ToList();
-            await history.EnqueueAsync(new HistoryBatch { Checkpoints = latest, RemovedCheckpoints = removed }, () => Release(sources), CancellationToken.None).ConfigureAwait(false);
+            // Of several checkpoints of one machine the last wins; a machine evicted or reset after its checkpoint has none.
+            var latest = checkpoints.GroupBy(c => c.Machine, StringComparer.Ordinal).Select(g => g.Last()).ToList();
+            await history.EnqueueAsync(new HistoryBatch { Checkpoints = latest, RemovedCheckpoints = [.. removed] }, () => Release(sources), CancellationToken.None).ConfigureAwait(false);
         }
     }
 

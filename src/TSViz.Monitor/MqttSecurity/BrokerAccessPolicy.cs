@@ -1,5 +1,6 @@
 using System.Net;
 using TSViz.Monitor.Live;
+using TSViz.Plugins.Sparkplug;
 
 namespace TSViz.Monitor.MqttSecurity;
 
@@ -27,16 +28,18 @@ internal sealed class BrokerAccessPolicy
     private readonly string telemetryFilter;
     private readonly string outputFilter;
     private readonly string? mirrorFilter;
+    private readonly string[] sparkplugInput; // the Sparkplug groups read (Sparkplug:Input:GroupIds), none when that input is off
     private readonly string[] sparkplugFilters;
     private readonly string? sparkplugCommand;
 
     /// <param name="mqtt">The MQTT settings.</param>
     /// <param name="secrets">The in-process passwords of the monitor and the simulator.</param>
     /// <param name="sparkplug">
-    /// The Sparkplug B output; when enabled the monitor publishes as its edge node (spBv1.0/{GroupId}/+/{EdgeNodeId}[/+],
+    /// The Sparkplug B settings. Input: the monitor subscribes to the groups it reads and publishes NCMD there, gateways
+    /// publish edge node messages there. Output, when enabled: the monitor publishes as its edge node (spBv1.0/{GroupId}/+/{EdgeNodeId}[/+],
     /// commands excepted) and subscribes its NCMD topic, and viewers may subscribe under spBv1.0/#.
     /// </param>
-    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets, SparkplugOutputSettings? sparkplug = null)
+    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets, SparkplugSettings? sparkplug = null)
     {
         ArgumentNullException.ThrowIfNull(mqtt);
         this.mqtt = mqtt;
@@ -46,12 +49,13 @@ internal sealed class BrokerAccessPolicy
         telemetryFilter = TopicFilters.FromPattern(mqtt.TopicPattern);
         outputFilter = $"{mqtt.OutputPrefix}/#";
         mirrorFilter = UnsMirror.TryCreate(mqtt.UnsMirror, mqtt.Topics(), out _)?.Filter;
+        sparkplugInput = sparkplug?.Input is { Enabled: true } input ? [.. input.GroupIds] : [];
         AnonymousAllowed = users.Count == 0 && IsLoopback(mqtt.Host);
-        if (sparkplug is { Enabled: true })
+        if (sparkplug?.Output is { Enabled: true } output)
         {
-            string node = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{sparkplug.GroupId}/+/{sparkplug.EdgeNode(mqtt)}";
+            string node = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{output.GroupId}/+/{output.EdgeNode(mqtt)}";
             sparkplugFilters = [node, $"{node}/+"];
-            sparkplugCommand = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{sparkplug.GroupId}/NCMD/{sparkplug.EdgeNode(mqtt)}";
+            sparkplugCommand = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{output.GroupId}/NCMD/{output.EdgeNode(mqtt)}";
         }
         else
         {
@@ -125,8 +129,8 @@ internal sealed class BrokerAccessPolicy
 
     public bool MayPublish(BrokerRole role, string topic) => role switch
     {
-        BrokerRole.Monitor => IsOutput(topic) || IsSparkplugOutput(topic),
-        BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter),
+        BrokerRole.Monitor => IsOutput(topic) || IsSparkplugOutput(topic) || IsSparkplugInput(topic, SparkplugMessageType.NCmd),
+        BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter) || IsSparkplugInput(topic, null),
         BrokerRole.Anonymous => !IsOutput(topic) && !IsSparkplugOutput(topic),
         _ => false,
     };
@@ -136,11 +140,31 @@ internal sealed class BrokerAccessPolicy
         string shared = TopicFilters.WithoutShare(filter);
         return role switch
         {
-            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter) || string.Equals(shared, sparkplugCommand, StringComparison.Ordinal),
-            BrokerRole.Viewer => IsOutput(shared) || (sparkplugCommand is not null && TopicFilters.IsWithin(shared, $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/#")),
+            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter) || sparkplugInput.Any(g => TopicFilters.IsWithin(shared, $"{SparkplugTopic.Namespace}/{g}/#"))
+                || string.Equals(shared, sparkplugCommand, StringComparison.Ordinal),
+            BrokerRole.Viewer => IsOutput(shared) || (sparkplugCommand is not null && TopicFilters.IsWithin(shared, $"{SparkplugTopic.Namespace}/#")),
             BrokerRole.Anonymous => true,
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="topic"/> is a Sparkplug B message of a group the monitor reads: of type
+    /// <paramref name="command"/> (the monitor's rebirth requests), or, when null, an edge node's own births, data and
+    /// deaths (what a gateway publishes; never commands or another host's STATE).
+    /// </summary>
+    private bool IsSparkplugInput(string topic, SparkplugMessageType? command)
+    {
+        if (sparkplugInput.Length == 0 || !SparkplugTopic.TryParse(topic, out var parsed, out _)
+            || !sparkplugInput.Any(g => g == "+" || string.Equals(g, parsed.GroupId, StringComparison.Ordinal)))
+        {
+            return false;
+        }
+
+        return command is { } type
+            ? parsed.MessageType == type
+            : parsed.MessageType is SparkplugMessageType.NBirth or SparkplugMessageType.NData or SparkplugMessageType.NDeath
+                or SparkplugMessageType.DBirth or SparkplugMessageType.DData or SparkplugMessageType.DDeath;
     }
 
     /// <summary>Whether a topic or filter lies under the monitor's output: its prefix, or the UNS mirror when on.</summary>

@@ -40,7 +40,10 @@ internal sealed class LiveTestMonitor : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>Everything the monitor published, in arrival order.</summary>
+    /// <summary>Every message observed, as bytes (Sparkplug B ones only here), in arrival order.</summary>
+    public ConcurrentQueue<(string Topic, byte[] Payload)> Raw { get; } = new();
+
+    /// <summary>Everything the monitor published as JSON, in arrival order.</summary>
     public ConcurrentQueue<(string Topic, JsonElement Body)> Received { get; } = new();
 
     public int WindowLength => App.Services.GetRequiredService<LiveModel>().Metadata.WindowLength;
@@ -73,7 +76,12 @@ internal sealed class LiveTestMonitor : IAsyncDisposable
         monitor.observer.ApplicationMessageReceivedAsync += e =>
         {
             var payload = System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
-            monitor.Received.Enqueue((e.ApplicationMessage.Topic, JsonDocument.Parse(payload).RootElement.Clone()));
+            monitor.Raw.Enqueue((e.ApplicationMessage.Topic, payload));
+            if (!e.ApplicationMessage.Topic.StartsWith("spBv1.0/", StringComparison.Ordinal))
+            {
+                monitor.Received.Enqueue((e.ApplicationMessage.Topic, JsonDocument.Parse(payload).RootElement.Clone()));
+            }
+
             return Task.CompletedTask;
         };
         await MqttTestClients.ConnectWithRetry(monitor.observer, new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", mqttPort).WithClientId($"observer-{mqttPort}").Build(), cancellationToken);

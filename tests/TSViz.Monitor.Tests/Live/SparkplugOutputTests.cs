@@ -160,6 +160,18 @@ public sealed class SparkplugOutputTests
         Assert.Contains(result.Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Validate_InputReadingEveryGroup_NamesTheInputGroupIds()
+    {
+        var options = new MonitorOptions();
+        options.Sparkplug.Output.Enabled = true;
+        options.Sparkplug.Input.Enabled = true;
+        var result = new MonitorOptionsValidator().Validate(null, options);
+        Assert.Contains(result.Failures!, f => f.StartsWith("Monitor:Sparkplug:Input:GroupIds must not include", StringComparison.Ordinal));
+        options.Sparkplug.Input.GroupIds = ["plant"];
+        Assert.True(new MonitorOptionsValidator().Validate(null, options).Succeeded);
+    }
+
     private static Dictionary<string, string?> Enabled() => new() { ["Monitor:Sparkplug:Output:Enabled"] = "true" };
 
     private static JsonObject? Named(JsonObject payload, string name)

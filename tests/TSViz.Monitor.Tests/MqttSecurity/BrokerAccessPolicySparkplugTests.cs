@@ -18,7 +18,7 @@ public sealed class BrokerAccessPolicySparkplugTests
     [InlineData("spBv1.0/other/DDATA/tsviz-monitor/m1", false)]
     public void MayPublish_OutputOn_MonitorPublishesItsOwnEdgeNodeOnly(string topic, bool allowed)
     {
-        var policy = new BrokerAccessPolicy(Mqtt, new EmbeddedBrokerSecrets(), new SparkplugOutputSettings { Enabled = true });
+        var policy = new BrokerAccessPolicy(Mqtt, new EmbeddedBrokerSecrets(), new SparkplugSettings { Output = new() { Enabled = true } });
         Assert.Equal(allowed, policy.MayPublish(BrokerRole.Monitor, topic));
         Assert.Equal(!allowed, policy.MayPublish(BrokerRole.Anonymous, topic)); // nobody else speaks for the monitor's edge node
         Assert.False(policy.MayPublish(BrokerRole.Gateway, topic));
@@ -27,7 +27,7 @@ public sealed class BrokerAccessPolicySparkplugTests
     [Fact]
     public void MaySubscribe_OutputOn_MonitorItsCommandsAndViewersTheNamespace()
     {
-        var policy = new BrokerAccessPolicy(Mqtt, new EmbeddedBrokerSecrets(), new SparkplugOutputSettings { Enabled = true, EdgeNodeId = "node1" });
+        var policy = new BrokerAccessPolicy(Mqtt, new EmbeddedBrokerSecrets(), new SparkplugSettings { Output = new() { Enabled = true, EdgeNodeId = "node1" } });
         Assert.True(policy.MaySubscribe(BrokerRole.Monitor, "spBv1.0/tsviz/NCMD/node1"));
         Assert.False(policy.MaySubscribe(BrokerRole.Monitor, "spBv1.0/#"));
         Assert.True(policy.MaySubscribe(BrokerRole.Viewer, "spBv1.0/#"));
@@ -37,7 +37,7 @@ public sealed class BrokerAccessPolicySparkplugTests
     [Fact]
     public void Rules_OutputOff_NoSparkplugForMonitorOrViewers()
     {
-        var policy = new BrokerAccessPolicy(Mqtt, new EmbeddedBrokerSecrets(), new SparkplugOutputSettings());
+        var policy = new BrokerAccessPolicy(Mqtt, new EmbeddedBrokerSecrets(), new SparkplugSettings());
         Assert.False(policy.MayPublish(BrokerRole.Monitor, "spBv1.0/tsviz/NBIRTH/tsviz-monitor"));
         Assert.False(policy.MaySubscribe(BrokerRole.Monitor, "spBv1.0/tsviz/NCMD/tsviz-monitor"));
         Assert.False(policy.MaySubscribe(BrokerRole.Viewer, "spBv1.0/#"));

@@ -1,19 +1,5 @@
 namespace TSViz.Monitor.Live;
 
-/// <summary>Monitor:Sparkplug: Sparkplug B in (<see cref="Input"/>) and out (<see cref="Output"/>).</summary>
-public sealed class SparkplugSettings
-{
-    public SparkplugInputSettings Input { get; set; } = new();
-
-    public SparkplugOutputSettings Output { get; set; } = new();
-}
-
-/// <summary>Monitor:Sparkplug:Input: Sparkplug B telemetry into the live path.</summary>
-public sealed class SparkplugInputSettings
-{
-    // Wired by the input work.
-}
-
 /// <summary>
 /// Monitor:Sparkplug:Output: the monitor as a Sparkplug B edge node (README, "Sparkplug B output"), one device per
 /// machine, whose metrics are its latest explanation.

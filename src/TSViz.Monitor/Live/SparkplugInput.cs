@@ -1,0 +1,78 @@
+using Prometheus;
+using TSViz.Plugins.Ingest;
+using TSViz.Plugins.Sparkplug;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>Sparkplug B input (README, "Connecting a plant"): section Monitor:Sparkplug:Input.</summary>
+public sealed class SparkplugInputSettings
+{
+    /// <summary>Subscribe to Sparkplug B edge nodes besides the JSON topic pattern.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The Sparkplug groups to read ("+": every group).</summary>
+    public string[] GroupIds { get; set; } = ["+"];
+
+    /// <summary>The metric each channel is read from (channel -> metric name); a channel not listed: the metric of its own name.</summary>
+    public Dictionary<string, string> MetricNames { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Ask an edge node for a rebirth (NCMD Node Control/Rebirth) when its seq skips; gaps are counted either way.</summary>
+    public bool RebirthOnSequenceGap { get; set; }
+
+    /// <summary>At most one rebirth request per edge node in this many seconds.</summary>
+    public double RebirthIntervalSeconds { get; set; } = 5;
+}
+
+/// <summary>
+/// The monitor's decoder when Sparkplug B input is on: topics in the Sparkplug namespace (spBv1.0/...) go to the
+/// Sparkplug decoder, every other topic to the JSON decoder; the subscription is both decoders' filters. The monitor's
+/// own Sparkplug output group, when it has one, is not input (the monitor would read its own explanations).
+/// </summary>
+internal sealed class RoutingDecoder(ISampleDecoder json, SparkplugDecoder sparkplug, string? ownGroup) : ISampleDecoder
+{
+    private readonly string? ownPrefix = ownGroup is null ? null : $"{SparkplugTopic.Namespace}/{ownGroup}/";
+
+    public SparkplugDecoder Sparkplug => sparkplug;
+
+    public IReadOnlyList<string> SubscriptionFilters => [.. json.SubscriptionFilters, .. sparkplug.SubscriptionFilters];
+
+    public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
+    {
+        if (topic is null || !topic.StartsWith(SparkplugTopic.Namespace + "/", StringComparison.Ordinal))
+        {
+            return json.Decode(topic!, payload);
+        }
+
+        return ownPrefix is not null && topic.StartsWith(ownPrefix, StringComparison.Ordinal) ? DecodeResult.Empty : sparkplug.Decode(topic, payload);
+    }
+
+    /// <summary>Builds the decoder and exports the Sparkplug decoder's counters (read at each scrape).</summary>
+    public static RoutingDecoder Create(ISampleDecoder json, MonitorOptions options, IReadOnlyList<string> channels, TimeProvider time, CollectorRegistry registry, string? ownGroup)
+    {
+        var input = options.Sparkplug.Input;
+        var sparkplug = new SparkplugDecoder(
+            new SparkplugDecoderSettings
+            {
+                Channels = channels,
+                MetricNames = input.MetricNames,
+                GroupIds = input.GroupIds,
+                MaxPayloadBytes = options.Mqtt.MaxPayloadBytes,
+                MaxFutureSkew = TimeSpan.FromSeconds(options.MaxFutureSkewSeconds),
+                MaxSources = options.MaxMachines,
+                RebirthOnSequenceGap = input.RebirthOnSequenceGap,
+                RebirthInterval = TimeSpan.FromSeconds(input.RebirthIntervalSeconds),
+            },
+            time);
+        var factory = Metrics.WithCustomRegistry(registry);
+        var gaps = factory.CreateCounter("tsviz_sparkplug_sequence_gaps_total", "Sparkplug B messages whose seq was not the next of their edge node (still used; counted).");
+        var rebirths = factory.CreateCounter("tsviz_sparkplug_rebirth_requests_total", "Rebirth requests (NCMD Node Control/Rebirth) sent to edge nodes: data before a birth, or a seq gap when RebirthOnSequenceGap.");
+        var nodes = factory.CreateGauge("tsviz_sparkplug_edge_nodes", "Sparkplug B edge nodes whose session (from their NBIRTH) the monitor follows.");
+        registry.AddBeforeCollectCallback(() =>
+        {
+            gaps.IncTo(sparkplug.SequenceGaps);
+            rebirths.IncTo(sparkplug.RebirthRequests);
+            nodes.Set(sparkplug.EdgeNodes);
+        });
+        return new RoutingDecoder(json, sparkplug, ownGroup);
+    }
+}
