@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using TSViz.Tests.Shared;
 
 namespace TSViz.Tests.Shared;
 

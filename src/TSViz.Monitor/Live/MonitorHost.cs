@@ -165,6 +165,14 @@ internal static class MonitorHost
         services.AddSingleton<MqttGateway>();
         services.AddSingleton<IResultPublisher>(sp => sp.GetRequiredService<MqttGateway>());
         services.AddSingleton<IResultSink, MqttResultSink>();
+        if (builder.Configuration.GetValue($"{MonitorOptions.Section}:Sparkplug:Output:Enabled", false))
+        {
+            // The results as a Sparkplug B edge node too, on the gateway's session (its will, births and commands).
+            services.AddSingleton<SparkplugOutput>();
+            services.AddSingleton<IResultSink>(sp => sp.GetRequiredService<SparkplugOutput>());
+            services.AddSingleton<IMqttSessionParticipant>(sp => sp.GetRequiredService<SparkplugOutput>());
+        }
+
         // Hosted services start in this order and stop in reverse: the simulator first, then the gateway (which stops
         // taking input and waits for ingest and processor to drain before it disconnects), then the stages, then the
         // broker. The stages restore their state from the history before the gateway connects.

@@ -289,12 +289,20 @@ public sealed class SimulatorSettings
 
     /// <summary>A JSON-lines file the injected anomalies are appended to (the ground truth), if set.</summary>
     public string? GroundTruthPath { get; set; }
+
+    /// <summary>Publish as a Sparkplug B edge node ("sim" in <see cref="SparkplugGroup"/>, devices m1..mN) instead of JSON samples.</summary>
+    public bool Sparkplug { get; set; }
+
+    /// <summary>The Sparkplug group of the simulated edge node.</summary>
+    public string SparkplugGroup { get; set; } = "plant";
 }
 
 /// <summary>Section Monitor:Sparkplug.</summary>
 public sealed class SparkplugSettings
 {
     public SparkplugInputSettings Input { get; set; } = new();
+
+    public SparkplugOutputSettings Output { get; set; } = new();
 }
 
 /// <summary>Validates <see cref="MonitorOptions"/> at start; every message names the key and what it accepts.</summary>
@@ -401,6 +409,19 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         {
             Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
         }
+        Check(!options.Simulator.Sparkplug || TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(options.Simulator.SparkplugGroup), "Simulator:SparkplugGroup",
+            "must be a Sparkplug id: non-empty, without '+', '/' or '#'", options.Simulator.SparkplugGroup);
+        var output = options.Sparkplug.Output;
+        if (output.Enabled)
+        {
+            // The monitor's input would otherwise read its own edge node's births and data as machines.
+            Check(!options.Sparkplug.Input.Enabled || !options.Sparkplug.Input.GroupIds.Any(g => g == "+" || g == output.GroupId), "Sparkplug:Input:GroupIds",
+                $"must not include \"+\" or Sparkplug:Output:GroupId ({output.GroupId}) when both are enabled: list the plant's groups", string.Join(", ", options.Sparkplug.Input.GroupIds));
+            Check(TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(output.GroupId), "Sparkplug:Output:GroupId", "must be a Sparkplug id: non-empty, without '+', '/' or '#'", output.GroupId);
+            Check(TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(output.EdgeNode(options.Mqtt)), string.IsNullOrEmpty(output.EdgeNodeId) ? "Mqtt:ClientId" : "Sparkplug:Output:EdgeNodeId",
+                "must be a Sparkplug id to name the edge node: non-empty, without '+', '/' or '#' (set Monitor:Sparkplug:Output:EdgeNodeId)", output.EdgeNode(options.Mqtt));
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

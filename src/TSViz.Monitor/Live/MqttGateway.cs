@@ -21,6 +21,29 @@ internal interface IResultPublisher
 }
 
 /// <summary>
+/// Another protocol's part in the gateway's MQTT session (the Sparkplug B edge node): the will of each CONNECT, topics
+/// of its own to subscribe, what to publish once connected and before a clean disconnect, and the messages on its
+/// topics, which go to it (acknowledged at once) instead of to the ingest queue.
+/// </summary>
+internal interface IMqttSessionParticipant
+{
+    /// <summary>The topic filters to subscribe besides the input; messages matching them come to <see cref="ReceivedAsync"/>.</summary>
+    IReadOnlyList<string> Subscriptions { get; }
+
+    /// <summary>Called before every CONNECT: the will of that connection, or null. The first participant's will wins.</summary>
+    MqttApplicationMessage? Will();
+
+    /// <summary>Called after every CONNECT and subscription, before the gateway reports itself connected.</summary>
+    Task ConnectedAsync(IMqttClient client, CancellationToken cancellationToken);
+
+    /// <summary>A message on one of <see cref="Subscriptions"/>; it runs off MQTTnet's dispatcher and is already acknowledged.</summary>
+    Task ReceivedAsync(MqttApplicationMessage message, CancellationToken cancellationToken);
+
+    /// <summary>Called before a clean disconnect, while still connected.</summary>
+    Task DisconnectingAsync(IMqttClient client, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// The live path's MQTT gateway: keeps the connection (QoS 1, persistent session, reconnect with backoff, maximum
 /// packet size), hands every received message to the bounded ingest queue and the acknowledgement tracker, and
 /// publishes results. At shutdown it stops taking input (what arrives stays unacknowledged and is redelivered to the
@@ -40,6 +63,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     private readonly StageHealth.Stage stage;
     private readonly EmbeddedBrokerSecrets secrets;
     private readonly UnsMirror? mirror;
+    private readonly IMqttSessionParticipant[] participants;
     private readonly string subscriptionList;
     private Task ackLoop = Task.CompletedTask;
     private volatile bool stopping;
@@ -47,7 +71,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
 
     public MqttGateway(
         IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger,
-        EmbeddedBrokerSecrets secrets, ISampleDecoder decoder)
+        EmbeddedBrokerSecrets secrets, ISampleDecoder decoder, IEnumerable<IMqttSessionParticipant> participants)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(health);
@@ -58,6 +82,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
         this.time = time;
         this.logger = logger;
         this.secrets = secrets;
+        this.participants = [.. participants];
         stage = health.Register(StageName);
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += OnMessageAsync;
@@ -150,15 +175,54 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
             .WithMaximumPacketSize((uint)mqtt.MaxPacketBytes) // a compliant broker never sends a larger packet (MQTT 5, 3.1.2.11.4)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
+        WithParticipantWill(builder);
         await client.ConnectAsync(builder.Build().WithSocketBuffers(), cancellationToken).ConfigureAwait(false);
         var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (string filter in SubscriptionFilters)
+        foreach (string filter in SubscriptionFilters.Concat(participants.SelectMany(p => p.Subscriptions)))
         {
             subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
         var subscription = subscribe.Build();
         await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
+        foreach (var participant in participants)
+        {
+            await participant.ConnectedAsync(client, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The will of this CONNECT: asked of the participants anew for every connection (a new session, a new will).</summary>
+    private void WithParticipantWill(MqttClientOptionsBuilder builder)
+    {
+        var wills = participants.Select(p => p.Will()).ToList(); // every participant learns of the new connection
+        if (wills.FirstOrDefault(w => w is not null) is { } will)
+        {
+            builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload.ToArray())
+                .WithWillQualityOfServiceLevel(will.QualityOfServiceLevel).WithWillRetain(will.Retain);
+        }
+    }
+
+    /// <summary>Hands a message on a participant's topic to it, off the dispatcher; true when one took it.</summary>
+    private bool HandToParticipant(MqttApplicationMessage message)
+    {
+        var participant = participants.FirstOrDefault(p => p.Subscriptions.Any(f => MqttTopicFilterComparer.Compare(message.Topic, f) == MqttTopicFilterCompareResult.IsMatch));
+        if (participant is null)
+        {
+            return false;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await participant.ReceivedAsync(message, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogParticipantFailed(logger, message.Topic, ex.Message);
+            }
+        });
+        return true;
     }
 
     /// <summary>
@@ -171,6 +235,12 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     {
         args.AutoAcknowledge = false;
         var message = args.ApplicationMessage;
+        if (participants.Length > 0 && HandToParticipant(message))
+        {
+            await args.AcknowledgeAsync(CancellationToken.None).ConfigureAwait(false); // a command, not input: nothing to redeliver
+            return;
+        }
+
         if (stopping)
         {
             return; // unacknowledged: redelivered to the next run
@@ -258,6 +328,11 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                foreach (var participant in participants)
+                {
+                    await participant.DisconnectingAsync(client, timeout.Token).ConfigureAwait(false);
+                }
+
                 await client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -291,6 +366,9 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Shutdown time ran out with {Items} items queued and {Messages} messages unacknowledged; they are redelivered to the next run")]
     private static partial void LogDrainIncomplete(ILogger logger, int items, int messages);
+
+    [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Handling the message on {Topic} failed: {Error}")]
+    private static partial void LogParticipantFailed(ILogger logger, string topic, string error);
 
     [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Dropped a QoS 0 message on {Topic}: the ingest queue is full ({Capacity} messages, IngestCapacity)")]
     private static partial void LogQos0Dropped(ILogger logger, string topic, int capacity);

@@ -22,9 +22,11 @@ internal static class SimulateVerb
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (default: until Ctrl+C)." };
         var topic = new Option<string>("--topic-pattern") { Description = "Topic pattern; {machine} becomes m1, m2, ..., every other placeholder or + the line (line1).", DefaultValueFactory = _ => "plant/{line}/{machine}/telemetry" };
         var username = new Option<string?>("--username") { Description = "User name at the broker (a gateway user); the password is read from standard input." };
+        var sparkplug = new Option<bool>("--sparkplug") { Description = "Publish as a Sparkplug B edge node (spBv1.0/{group}/.../sim, devices m1, m2, ...) instead of JSON samples." };
+        var group = new Option<string>("--group") { Description = "The Sparkplug group (with --sparkplug).", DefaultValueFactory = _ => "plant" };
         var command = new Command("simulate", "Publish simulated pressure/temperature/torque streams to an MQTT broker, logging the injected anomalies.")
         {
-            host, port, machines, rate, anomalyEvery, inject, stopEvery, stopSeconds, groundTruth, seed, duration, topic, username,
+            host, port, machines, rate, anomalyEvery, inject, stopEvery, stopSeconds, groundTruth, seed, duration, topic, username, sparkplug, group,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,6 +50,8 @@ internal static class SimulateVerb
                     StopSeconds = parse.GetValue(stopSeconds),
                     GroundTruthPath = parse.GetValue(groundTruth),
                     Seed = parse.GetValue(seed),
+                    Sparkplug = parse.GetValue(sparkplug),
+                    SparkplugGroup = parse.GetValue(group)!,
                 },
             };
             var validation = new MonitorOptionsValidator().Validate(null, options);

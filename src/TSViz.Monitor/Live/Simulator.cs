@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Buffers;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -28,6 +29,7 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
     private const int History = 50;
 
     private readonly List<InjectedAnomaly> injected = [];
+    private int rebirthRequested;
 
     /// <summary>Anomalies injected so far (thread-safe copy).</summary>
     public IReadOnlyList<InjectedAnomaly> Injected
@@ -59,8 +61,25 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         }
 
         using var client = new MqttClientFactory().CreateMqttClient();
-        var clientOptions = mqtt.ClientOptions(secrets is null ? null : (identity, secrets.SimulatorPassword))
-            .WithClientId(identity).WithCleanStart(true).Build().WithSocketBuffers();
+        var edge = sim.Sparkplug ? new SimulatorEdgeNode(sim.SparkplugGroup) : null;
+        var clientBuilder = mqtt.ClientOptions(secrets is null ? null : (identity, secrets.SimulatorPassword))
+            .WithClientId(identity).WithCleanStart(true);
+        if (edge is not null)
+        {
+            var will = edge.Death(time.GetUtcNow());
+            clientBuilder.WithWillTopic(will.TopicName).WithWillPayload(will.Payload.ToArray()).WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+            client.ApplicationMessageReceivedAsync += e =>
+            {
+                if (edge.IsRebirth(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray()))
+                {
+                    Interlocked.Exchange(ref rebirthRequested, 1); // answered on the publishing loop, in seq order
+                }
+
+                return Task.CompletedTask;
+            };
+        }
+
+        var clientOptions = clientBuilder.Build().WithSocketBuffers();
         while (!client.IsConnected && !stoppingToken.IsCancellationRequested)
         {
             try
@@ -87,10 +106,45 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         var commands = sim.Inject.Select(i => SimulatorInjection.TryParse(i, out var parsed) ? parsed! : throw new InvalidOperationException(i)).ToList();
         double stopProbability = sim.StopEverySeconds > 0 ? 1.0 / (sim.StopEverySeconds * sim.RateHz) : 0;
         var started = time.GetUtcNow();
+        if (edge is not null && client.IsConnected)
+        {
+            await client.SubscribeAsync(edge.CommandTopic.ToString(), MqttQualityOfServiceLevel.AtLeastOnce, stoppingToken).ConfigureAwait(false);
+            Interlocked.Exchange(ref rebirthRequested, 1); // the first births
+        }
+
+        try
+        {
+            await RunAsync(client, edge, machines, random, commands, ids, topics, anomalyProbability, stopProbability, started, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (edge is not null && client.IsConnected)
+            {
+                // A clean end: the NDEATH first, as Sparkplug asks, since the broker sends no will after a DISCONNECT.
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await client.PublishAsync(SparkplugOutput.ToMqtt(edge.Death(time.GetUtcNow())), timeout.Token).ConfigureAwait(false);
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RunAsync(
+        IMqttClient client, SimulatorEdgeNode? edge, MachineState[] machines, GaussianRandom random, List<SimulatorInjection> commands,
+        Dictionary<string, string> ids, Dictionary<string, string> topics, double anomalyProbability, double stopProbability, DateTimeOffset started,
+        CancellationToken stoppingToken)
+    {
+        var sim = options.Value.Simulator;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / sim.RateHz), time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             var now = time.GetUtcNow();
+            if (edge is not null && Interlocked.Exchange(ref rebirthRequested, 0) == 1)
+            {
+                foreach (var birth in edge.Births(now, [.. machines.Select(m => (m.Id, m.Current))]))
+                {
+                    await PublishAsync(client, SparkplugOutput.ToMqtt(birth), stoppingToken).ConfigureAwait(false);
+                }
+            }
             double elapsed = (now - started).TotalSeconds;
             foreach (var machine in machines)
             {
@@ -132,19 +186,30 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
                     }
                 }
 
+                if (edge is not null)
+                {
+                    await PublishAsync(client, SparkplugOutput.ToMqtt(edge.Data(machine.Id, now, values)), stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var json = string.Create(CultureInfo.InvariantCulture,
                     $$"""{"ts":"{{now.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}}","pressure":{{values[0]:R}},"temperature":{{values[1]:R}},"torque":{{values[2]:R}}}""");
                 var message = new MqttApplicationMessageBuilder().WithTopic(topics[machine.Id]).WithPayload(Encoding.UTF8.GetBytes(json))
                     .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
-                try
-                {
-                    await client.PublishAsync(message, stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogPublishFailed(logger, ex.Message);
-                }
+                await PublishAsync(client, message, stoppingToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task PublishAsync(IMqttClient client, MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPublishFailed(logger, ex.Message);
         }
     }
 
@@ -168,6 +233,9 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         public DateTimeOffset SilentUntil { get; set; }
 
         public bool Warm => count >= History;
+
+        /// <summary>The latest values (pressure, temperature, torque), for a birth.</summary>
+        public double[] Current => [.. level];
 
         public double[] Step(GaussianRandom random)
         {

@@ -29,7 +29,16 @@ internal sealed class BrokerAccessPolicy
     private readonly string outputFilter;
     private readonly string? mirrorFilter;
     private readonly string[] sparkplugInput; // the Sparkplug groups read (Sparkplug:Input:GroupIds), none when that input is off
+    private readonly string[] sparkplugFilters;
+    private readonly string? sparkplugCommand;
 
+    /// <param name="mqtt">The MQTT settings.</param>
+    /// <param name="secrets">The in-process passwords of the monitor and the simulator.</param>
+    /// <param name="sparkplug">
+    /// The Sparkplug B settings. Input: the monitor subscribes to the groups it reads and publishes NCMD there, gateways
+    /// publish edge node messages there. Output, when enabled: the monitor publishes as its edge node (spBv1.0/{GroupId}/+/{EdgeNodeId}[/+],
+    /// commands excepted) and subscribes its NCMD topic, and viewers may subscribe under spBv1.0/#.
+    /// </param>
     public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets, SparkplugSettings? sparkplug = null)
     {
         ArgumentNullException.ThrowIfNull(mqtt);
@@ -42,6 +51,16 @@ internal sealed class BrokerAccessPolicy
         mirrorFilter = UnsMirror.TryCreate(mqtt.UnsMirror, mqtt.Topics(), out _)?.Filter;
         sparkplugInput = sparkplug?.Input is { Enabled: true } input ? [.. input.GroupIds] : [];
         AnonymousAllowed = users.Count == 0 && IsLoopback(mqtt.Host);
+        if (sparkplug?.Output is { Enabled: true } output)
+        {
+            string node = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{output.GroupId}/+/{output.EdgeNode(mqtt)}";
+            sparkplugFilters = [node, $"{node}/+"];
+            sparkplugCommand = $"{TSViz.Plugins.Sparkplug.SparkplugTopic.Namespace}/{output.GroupId}/NCMD/{output.EdgeNode(mqtt)}";
+        }
+        else
+        {
+            sparkplugFilters = [];
+        }
     }
 
     /// <summary>The demo rule: anonymous clients only on a loopback broker with no users configured.</summary>
@@ -110,9 +129,9 @@ internal sealed class BrokerAccessPolicy
 
     public bool MayPublish(BrokerRole role, string topic) => role switch
     {
-        BrokerRole.Monitor => IsOutput(topic) || IsSparkplugInput(topic, SparkplugMessageType.NCmd),
+        BrokerRole.Monitor => IsOutput(topic) || IsSparkplugOutput(topic) || IsSparkplugInput(topic, SparkplugMessageType.NCmd),
         BrokerRole.Gateway => TopicFilters.IsWithin(topic, telemetryFilter) || IsSparkplugInput(topic, null),
-        BrokerRole.Anonymous => !IsOutput(topic),
+        BrokerRole.Anonymous => !IsOutput(topic) && !IsSparkplugOutput(topic),
         _ => false,
     };
 
@@ -121,8 +140,9 @@ internal sealed class BrokerAccessPolicy
         string shared = TopicFilters.WithoutShare(filter);
         return role switch
         {
-            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter) || sparkplugInput.Any(g => TopicFilters.IsWithin(shared, $"{SparkplugTopic.Namespace}/{g}/#")),
-            BrokerRole.Viewer => IsOutput(shared),
+            BrokerRole.Monitor => TopicFilters.IsWithin(shared, telemetryFilter) || sparkplugInput.Any(g => TopicFilters.IsWithin(shared, $"{SparkplugTopic.Namespace}/{g}/#"))
+                || string.Equals(shared, sparkplugCommand, StringComparison.Ordinal),
+            BrokerRole.Viewer => IsOutput(shared) || (sparkplugCommand is not null && TopicFilters.IsWithin(shared, $"{SparkplugTopic.Namespace}/#")),
             BrokerRole.Anonymous => true,
             _ => false,
         };
@@ -149,6 +169,11 @@ internal sealed class BrokerAccessPolicy
 
     /// <summary>Whether a topic or filter lies under the monitor's output: its prefix, or the UNS mirror when on.</summary>
     private bool IsOutput(string topic) => TopicFilters.IsWithin(topic, outputFilter) || (mirrorFilter is not null && TopicFilters.IsWithin(topic, mirrorFilter));
+
+    /// <summary>Whether a topic or filter lies under the monitor's Sparkplug edge node (births, data, deaths; not its commands).</summary>
+    private bool IsSparkplugOutput(string topic)
+        => sparkplugFilters.Any(f => TopicFilters.IsWithin(topic, f))
+            && !(topic.Split('/') is [_, _, "NCMD" or "DCMD" or "+" or "#", ..]);
 
     /// <summary>The roles a configured user may have.</summary>
     public static bool TryParseRole(string? text, out BrokerRole role)
