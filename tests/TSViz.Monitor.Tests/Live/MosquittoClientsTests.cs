@@ -82,7 +82,7 @@ public sealed class MosquittoClientsTests(ITestOutputHelper output)
                     foreach (string? id in new[] { null, $"clients-{version}" })
                     {
                         string Connection(string role) => $"-V {version}{(id is null ? "" : $" -i {id}-{role}")} -h 127.0.0.1 -p {port}";
-                        string sub = $"mosquitto_sub {Connection("sub")} -t 'tsviz/v1/+/explanation'";
+                        string sub = $"mosquitto_sub {Connection("sub")} -t 'tsviz/v1/+/+/explanation'";
                         string line = await MosquittoClientCommands.SubscribeUntilExplanationAsync(sub, ExplanationTimeout, cancel.Token);
                         output.WriteLine($"{sub}\n  printed {Shorten(line)}");
                         string pub = $"mosquitto_pub {Connection("pub")} -t tsviz-test/clients -m '{version} {id ?? "without id"}'";
