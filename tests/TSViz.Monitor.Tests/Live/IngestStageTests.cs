@@ -66,8 +66,21 @@ public sealed class IngestStageTests
         await stage.ReadUntil(items => items.Any(i => i is CheckpointItem));
         Assert.Equal(1, stage.Ingest.Machines);
 
+        // The stage may arm its sweep timer after the clock moved (it is between two waits): keep the clock moving
+        // until the sweep has run, as real time would.
         stage.Time.Advance(TimeSpan.FromSeconds(61));
+        using var ticking = new CancellationTokenSource();
+        var clock = Task.Run(async () =>
+        {
+            while (!ticking.IsCancellationRequested)
+            {
+                await Task.Delay(50, CancellationToken.None);
+                stage.Time.Advance(TimeSpan.FromSeconds(1));
+            }
+        }, CancellationToken.None);
         var evicted = await stage.ReadUntil(items => items.Any(i => i is EvictItem));
+        await ticking.CancelAsync();
+        await clock;
         Assert.Equal("line1/m7", evicted.OfType<EvictItem>().Single().Machine);
         Assert.Equal(0, stage.Ingest.Machines);
     }
