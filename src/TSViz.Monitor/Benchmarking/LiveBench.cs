@@ -471,7 +471,9 @@ internal static partial class LiveBench
         public bool TryGetSent(string machine, DateTimeOffset sampleTime, out long timestamp)
         {
             timestamp = 0;
-            if (machine.Length < 2 || !int.TryParse(machine.AsSpan(1), CultureInfo.InvariantCulture, out int m))
+            // Machine ids are bench/b{m} (plant/{line}/{machine}/telemetry).
+            var name = machine.AsSpan(machine.LastIndexOf('/') + 1);
+            if (name.Length < 2 || name[0] != 'b' || !int.TryParse(name[1..], CultureInfo.InvariantCulture, out int m))
             {
                 return false;
             }
