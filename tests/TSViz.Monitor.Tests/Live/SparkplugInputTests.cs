@@ -9,7 +9,7 @@ namespace TSViz.Monitor.Tests.Live;
 /// <summary>
 /// A Sparkplug B edge node whose every payload is encoded by Eclipse Tahu's JavaScript codec (npm sparkplug-payload),
 /// read by the monitor on its embedded broker: births, data by alias, a sequence gap, data before a birth (a rebirth
-/// request), a death. Windows, explanations and history follow the device.
+/// request), an anomaly, a death. Windows, explanations, alerts and history follow the device.
 /// </summary>
 public sealed class SparkplugInputTests
 {
@@ -42,10 +42,12 @@ public sealed class SparkplugInputTests
             Metric("torque", "Double", 12.0, alias: 3, timestamp: start),
             Metric("status", "String", "running", alias: 4, timestamp: start)), cancel.Token);
 
-        // One DDATA per sample, by alias, every channel; seq skips once (counted, the data still used).
+        // One DDATA per sample, by alias, every channel; seq skips once (counted, the data still used); the
+        // temperature jumps by 8 degC on three samples of the third window (an anomaly the shipped model flags).
         ulong seq = 2;
-        for (int i = 1; i <= length + 10; i++)
+        for (int i = 1; i <= length + 20; i++)
         {
+            double spike = i >= length + 15 && i < length + 18 ? 8 : 0;
             var t = start.AddMilliseconds(100 * i);
             if (i == 20)
             {
@@ -54,11 +56,11 @@ public sealed class SparkplugInputTests
 
             await PublishAsync(monitor, "spBv1.0/plant/DDATA/node1/press7", Payload(t, seq++ % 256,
                 Metric(null, "Double", 5 + (0.05 * Math.Sin(i / 7.0)), alias: 1, timestamp: t),
-                Metric(null, "Float", (float)(60 + (0.2 * Math.Cos(i / 11.0))), alias: 2, timestamp: t),
+                Metric(null, "Float", (float)(60 + (0.2 * Math.Cos(i / 11.0)) + spike), alias: 2, timestamp: t),
                 Metric(null, "Double", 12 + (0.1 * Math.Sin(i / 5.0)), alias: 3, timestamp: t)), cancel.Token);
         }
 
-        await LiveTestMonitor.Until(() => monitor.Received.Count(r => r.Topic == $"tsviz/v1/{Machine}/explanation") >= 2, cancel.Token,
+        await LiveTestMonitor.Until(() => monitor.Received.Count(r => r.Topic == $"tsviz/v1/{Machine}/explanation") >= 3, cancel.Token,
             () => string.Join(", ", monitor.Received.Select(r => r.Topic).Distinct()));
         var first = monitor.Received.First(r => r.Topic == $"tsviz/v1/{Machine}/explanation").Body;
         Assert.Equal(Machine, first.GetProperty("machine").GetString());
@@ -68,11 +70,18 @@ public sealed class SparkplugInputTests
         // device's state at its timestamp, not a sample (sample 1 is the first DDATA).
         Assert.Equal(start.AddMilliseconds(100 * length), first.GetProperty("windowEnd").GetDateTimeOffset());
 
+        // The anomaly opened an alert of the device, on its own retained topic.
+        await LiveTestMonitor.Until(() => monitor.Received.Any(r => r.Topic == $"tsviz/v1/{Machine}/alert"), cancel.Token);
+        var alert = monitor.Received.First(r => r.Topic == $"tsviz/v1/{Machine}/alert").Body;
+        Assert.Equal(Machine, alert.GetProperty("machine").GetString());
+        Assert.Equal("open", alert.GetProperty("status").GetString());
+        Assert.Equal("temperature", alert.GetProperty("dominantChannel").GetString());
+
         // The rebirth request went to the node, as an NCMD the other implementation reads.
         Assert.Contains(monitor.Raw, r => r.Topic == "spBv1.0/plant/NCMD/node1");
 
         // The death resets the device: an insufficient_data result with the death as its cause.
-        await PublishAsync(monitor, "spBv1.0/plant/DDEATH/node1/press7", Payload(start.AddMilliseconds(100 * (length + 11)), seq % 256), cancel.Token);
+        await PublishAsync(monitor, "spBv1.0/plant/DDEATH/node1/press7", Payload(start.AddMilliseconds(100 * (length + 21)), seq % 256), cancel.Token);
         await LiveTestMonitor.Until(() => monitor.On($"/{Machine}/explanation").Any(e => e.GetProperty("reasonCode").GetString() == "insufficient_data"), cancel.Token);
         var reset = monitor.On($"/{Machine}/explanation").Single(e => e.GetProperty("reasonCode").GetString() == "insufficient_data");
         Assert.Equal("sparkplug_ddeath", reset.GetProperty("cause").GetString());
@@ -88,7 +97,7 @@ public sealed class SparkplugInputTests
         await LiveTestMonitor.Until(() =>
         {
             stored = store.QueryWindowsAsync(new WindowQuery { Machine = Machine }, cancel.Token).GetAwaiter().GetResult();
-            return stored.Items.Count >= 3;
+            return stored.Items.Count >= 4;
         }, cancel.Token);
         Assert.Contains(stored.Items, w => w.ReasonCode == "insufficient_data");
     }
@@ -106,6 +115,25 @@ public sealed class SparkplugInputTests
         var metric = decoded["metrics"]!.AsArray().Single()!.AsObject();
         Assert.Equal(SparkplugMetricNames.NodeControlRebirth, metric["name"]!.GetValue<string>());
         Assert.True(metric["value"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Run_TheBuiltInSimulatorAsAnEdgeNode_ItsDevicesAreExplainedUnderTheirSparkplugIds()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await using var monitor = await LiveTestMonitor.StartAsync(cancel.Token, new Dictionary<string, string?>
+        {
+            ["Monitor:Simulator:Enabled"] = "true",
+            ["Monitor:Simulator:Sparkplug"] = "true",
+            ["Monitor:Simulator:Machines"] = "2",
+            ["Monitor:Simulator:RateHz"] = "50",
+            ["Monitor:Sparkplug:Input:Enabled"] = "true",
+        });
+
+        await LiveTestMonitor.Until(() => monitor.Received.Any(r => r.Topic == "tsviz/v1/plant/sim/m1/explanation")
+            && monitor.Received.Any(r => r.Topic == "tsviz/v1/plant/sim/m2/explanation"), cancel.Token,
+            () => string.Join(", ", monitor.Received.Select(r => r.Topic).Distinct()));
+        Assert.DoesNotContain(monitor.Received, r => r.Topic == "tsviz/v1/deadletter");
     }
 
     private static async Task PublishAsync(LiveTestMonitor monitor, string topic, JsonObject payload, CancellationToken cancellationToken)
