@@ -158,7 +158,7 @@ internal static class MonitorHost
                 },
                 sp.GetRequiredService<TimeProvider>());
             return settings.Sparkplug.Input.Enabled
-                ? RoutingDecoder.Create(json, settings, model.Metadata.Channels, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorRegistry>(), ownGroup: null)
+                ? RoutingDecoder.Create(json, settings, model.Metadata.Channels, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorRegistry>())
                 : json;
         });
         services.AddSingleton<ILiveExplainer, LiveExplainer>();

@@ -26,28 +26,22 @@ public sealed class SparkplugInputSettings
 /// <summary>
 /// The monitor's decoder when Sparkplug B input is on: topics in the Sparkplug namespace (spBv1.0/...) go to the
 /// Sparkplug decoder, every other topic to the JSON decoder; the subscription is both decoders' filters. The monitor's
-/// own Sparkplug output group, when it has one, is not input (the monitor would read its own explanations).
+/// own Sparkplug output group is never input: with both on, the options validator requires the input groups to be
+/// listed and to leave it out.
 /// </summary>
-internal sealed class RoutingDecoder(ISampleDecoder json, SparkplugDecoder sparkplug, string? ownGroup) : ISampleDecoder
+internal sealed class RoutingDecoder(ISampleDecoder json, SparkplugDecoder sparkplug) : ISampleDecoder
 {
-    private readonly string? ownPrefix = ownGroup is null ? null : $"{SparkplugTopic.Namespace}/{ownGroup}/";
-
-    public SparkplugDecoder Sparkplug => sparkplug;
-
     public IReadOnlyList<string> SubscriptionFilters => [.. json.SubscriptionFilters, .. sparkplug.SubscriptionFilters];
 
     public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
     {
-        if (topic is null || !topic.StartsWith(SparkplugTopic.Namespace + "/", StringComparison.Ordinal))
-        {
-            return json.Decode(topic!, payload);
-        }
-
-        return ownPrefix is not null && topic.StartsWith(ownPrefix, StringComparison.Ordinal) ? DecodeResult.Empty : sparkplug.Decode(topic, payload);
+        return topic is not null && topic.StartsWith(SparkplugTopic.Namespace + "/", StringComparison.Ordinal)
+            ? sparkplug.Decode(topic, payload)
+            : json.Decode(topic!, payload);
     }
 
     /// <summary>Builds the decoder and exports the Sparkplug decoder's counters (read at each scrape).</summary>
-    public static RoutingDecoder Create(ISampleDecoder json, MonitorOptions options, IReadOnlyList<string> channels, TimeProvider time, CollectorRegistry registry, string? ownGroup)
+    public static RoutingDecoder Create(ISampleDecoder json, MonitorOptions options, IReadOnlyList<string> channels, TimeProvider time, CollectorRegistry registry)
     {
         var input = options.Sparkplug.Input;
         var sparkplug = new SparkplugDecoder(
@@ -73,6 +67,6 @@ internal sealed class RoutingDecoder(ISampleDecoder json, SparkplugDecoder spark
             rebirths.IncTo(sparkplug.RebirthRequests);
             nodes.Set(sparkplug.EdgeNodes);
         });
-        return new RoutingDecoder(json, sparkplug, ownGroup);
+        return new RoutingDecoder(json, sparkplug);
     }
 }
