@@ -12,6 +12,7 @@ using TSViz.Monitor.Live;
 using TSViz.Monitor.Tests.Cli;
 using TSViz.Monitor.Tests.Live;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Jobs;
