@@ -9,6 +9,7 @@ public static class FeedbackKinds
     /// <summary>Every name, in the order of <see cref="FeedbackKind"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = ["acknowledge", "confirm", "false_alarm"];
 
+    /// <summary>The name of a kind.</summary>
     public static string Name(FeedbackKind kind) => kind switch
     {
         FeedbackKind.Acknowledge => "acknowledge",

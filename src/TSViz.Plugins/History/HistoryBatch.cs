@@ -9,8 +9,10 @@ namespace TSViz.Plugins.History;
 /// </summary>
 public sealed record HistoryBatch
 {
+    /// <summary>Window records, stored unless their id is (a redelivery).</summary>
     public IReadOnlyList<WindowRecord> Windows { get; init; } = [];
 
+    /// <summary>Alert episodes inserted or updated by id.</summary>
     public IReadOnlyList<AlertRecord> Alerts { get; init; } = [];
 
     /// <summary>One row per machine is kept; of several checkpoints of one machine the last in the list wins.</summary>

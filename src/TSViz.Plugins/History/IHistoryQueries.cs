@@ -16,6 +16,7 @@ public interface IHistoryQueries
     /// <summary>A page of alert episodes with their latest feedback; a cursor that is not a page's is an <see cref="ArgumentException"/>.</summary>
     Task<Page<AlertRecord>> QueryAlertsAsync(AlertQuery query, CancellationToken cancellationToken);
 
+    /// <summary>One alert episode with its latest feedback.</summary>
     Task<AlertRecord?> GetAlertAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>Past alerts of the same model (other than <paramref name="alertId"/>) ranked by <see cref="AlertSimilarity.Similarity"/>; empty for an unknown alert.</summary>

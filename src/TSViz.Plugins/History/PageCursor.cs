@@ -9,6 +9,8 @@ namespace TSViz.Plugins.History;
 /// last row of the page before. On the wire it is opaque to clients: base64 of "{time}|{id}". Pages are newest first,
 /// so the next page holds the rows strictly before this key.
 /// </summary>
+/// <param name="Time">The last row's time, Unix milliseconds.</param>
+/// <param name="Id">The last row's id.</param>
 public sealed record PageCursor(long Time, string Id)
 {
     /// <summary>The cursor of the row with this time and id.</summary>

@@ -282,6 +282,18 @@ public sealed class NightlyJobsTests
         Assert.DoesNotContain("QRTZ_TRIGGERS.CALENDAR_NAME", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task QuartzSchema_EmbeddedScripts_CreateEveryQuartzTableIndexAndTriggerAndJobRuns()
+    {
+        string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        await TSViz.Monitor.Jobs.QuartzSchema.EnsureAsync(TSViz.Monitor.Jobs.NightlyJobs.ConnectionString(database), CancellationToken.None);
+
+        Assert.Equal(11, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'QRTZ~_%' ESCAPE '~'"));
+        Assert.Equal(8, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'IDX~_QRTZ~_%' ESCAPE '~'"));
+        Assert.Equal(1, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'QRTZ_TRIGGERS_DELETE_SCHEDULE'"));
+        Assert.Equal(10, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM pragma_table_info('job_runs')"));
+    }
+
     [Theory]
     [InlineData("Monitor:Jobs:AnalysisCron", "every night")]
     [InlineData("Monitor:Jobs:RetentionCron", "0 61 2 * * ?")]
