@@ -288,7 +288,7 @@ public sealed class NightlyJobsTests
         string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
         await TSViz.Monitor.Jobs.QuartzSchema.EnsureAsync(TSViz.Monitor.Jobs.NightlyJobs.ConnectionString(database), CancellationToken.None);
 
-        Assert.Equal(11, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'QRTZ~_%' ESCAPE '~'"));
+        Assert.Equal(12, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'QRTZ~_%' ESCAPE '~'"));
         Assert.Equal(8, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'IDX~_QRTZ~_%' ESCAPE '~'"));
         Assert.Equal(1, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'QRTZ_TRIGGERS_DELETE_SCHEDULE'"));
         Assert.Equal(10, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM pragma_table_info('job_runs')"));

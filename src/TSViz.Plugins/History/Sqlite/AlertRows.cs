@@ -79,7 +79,7 @@ internal sealed class AlertRows
         DominantChannel = reader.GetStringOrNull(dominantChannel),
         ChannelContributions = ColumnCodec.Contributions(reader.GetString(contributions)),
         TopFilters = ColumnCodec.Filters(reader.GetString(topFilters)),
-        Signature = ColumnCodec.Floats(reader.GetBytes(signature)),
+        Signature = ColumnCodec.Floats(reader.GetBlob(signature)),
         SignatureSaliencyLength = reader.GetInt32(signatureSaliency),
         LastFeedback = reader.GetStringOrNull(lastFeedback),
         CloseReason = reader.GetStringOrNull(closeReason),

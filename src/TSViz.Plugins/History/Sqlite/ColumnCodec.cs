@@ -47,7 +47,7 @@ internal static class ColumnCodec
         return output.ToArray();
     }
 
-    public static byte[] GetBytes(this SqliteDataReader reader, int ordinal) => (byte[])reader.GetValue(ordinal);
+    public static byte[] GetBlob(this SqliteDataReader reader, int ordinal) => (byte[])reader.GetValue(ordinal);
 
     public static string? GetStringOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 

@@ -26,7 +26,7 @@ internal sealed class SqliteAnalysisStore(SqliteConnectionFactory connections) :
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             items.Add(new StoredInput(reader.GetString(id), reader.GetString(machine), reader.GetTime(end), reader.GetFloatOrNull(score),
-                ColumnCodec.Floats(reader.GetBytes(input)), reader.GetInt32(channels), reader.GetInt32(length)));
+                ColumnCodec.Floats(reader.GetBlob(input)), reader.GetInt32(channels), reader.GetInt32(length)));
         }
 
         return items;

@@ -59,8 +59,8 @@ internal sealed class SqliteHistoryQueries(SqliteConnectionFactory connections) 
             record = record with
             {
                 Detail = new WindowDetail(
-                    ColumnCodec.Gunzip(reader.GetBytes(explanation)),
-                    ColumnCodec.Floats(reader.GetBytes(reader.GetOrdinal("input"))),
+                    ColumnCodec.Gunzip(reader.GetBlob(explanation)),
+                    ColumnCodec.Floats(reader.GetBlob(reader.GetOrdinal("input"))),
                     reader.GetInt32(reader.GetOrdinal("channels")),
                     reader.GetInt32(reader.GetOrdinal("length"))),
             };

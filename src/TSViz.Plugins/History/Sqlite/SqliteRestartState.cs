@@ -20,7 +20,7 @@ internal sealed class SqliteRestartState(SqliteConnectionFactory connections) : 
         int state = reader.GetOrdinal("state");
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!reader.IsDBNull(state) && CheckpointCodec.TryDecode(reader.GetString(machine), reader.GetBytes(state), out var checkpoint))
+            if (!reader.IsDBNull(state) && CheckpointCodec.TryDecode(reader.GetString(machine), reader.GetBlob(state), out var checkpoint))
             {
                 items.Add(checkpoint!);
             }

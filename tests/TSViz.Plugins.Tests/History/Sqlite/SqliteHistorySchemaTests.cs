@@ -135,7 +135,7 @@ public sealed class SqliteHistorySchemaTests
         return output.ToArray();
     }
 
-    private static byte[] Floats(params float[] values) => values.SelectMany(BitConverter.GetBytes).ToArray();
+    private static byte[] Floats(params float[] values) => values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
 
     [Fact]
     public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchema()
