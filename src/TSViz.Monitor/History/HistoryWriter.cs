@@ -13,7 +13,8 @@ namespace TSViz.Monitor.History;
 /// transaction when it falls behind) and only then releases the batch's input for acknowledgement, so the database
 /// write overlaps the next batch's scoring instead of adding to it. The hand-over queue is bounded (backpressure on
 /// the processor). A write that fails is retried with backoff until it succeeds: its input stays unacknowledged
-/// meanwhile, so nothing is dropped; the backlog shows in /health (stage "history") and in the metrics.
+/// meanwhile, so nothing is dropped; the backlog shows in /health (stage "history") and in the metrics. It writes
+/// through <see cref="IHistoryWriter"/> and asks <see cref="IHistoryRestartState"/> which redelivered windows are stored.
 /// </summary>
 internal sealed partial class HistoryWriter(
     IOptions<MonitorOptions> options, MonitorMetrics metrics, StageHealth health, IHostApplicationLifetime lifetime, ILogger<HistoryWriter> logger,

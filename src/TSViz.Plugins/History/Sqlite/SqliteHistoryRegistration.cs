@@ -11,6 +11,7 @@ public static class SqliteHistoryRegistration
     /// </summary>
     public static IServiceCollection AddSqliteHistory(this IServiceCollection services, Func<IServiceProvider, (string Path, TimeSpan BusyTimeout)> settings)
     {
+        ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(settings);
         return services.AddHistoryStore(sp =>
         {
