@@ -1,14 +1,13 @@
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace TSViz.Plugins.History.Sqlite;
 
 /// <summary>
 /// How values are kept in the history's columns: times as Unix milliseconds, channel contributions and top filters as
 /// JSON (so SQLite's json_each can query them), input windows and signatures as raw float32 bytes, full explanations
-/// as gzip'd JSON; and reading nullable columns.
+/// as gzip'd JSON.
 /// </summary>
 internal static class ColumnCodec
 {
@@ -46,18 +45,4 @@ internal static class ColumnCodec
         input.CopyTo(output);
         return output.ToArray();
     }
-
-    public static byte[] GetBlob(this SqliteDataReader reader, int ordinal) => (byte[])reader.GetValue(ordinal);
-
-    public static string? GetStringOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    public static int? GetInt32OrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt32(ordinal);
-
-    public static float? GetFloatOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFloat(ordinal);
-
-    public static double? GetDoubleOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
-
-    public static DateTimeOffset GetTime(this SqliteDataReader reader, int ordinal) => Time(reader.GetInt64(ordinal));
-
-    public static DateTimeOffset? GetTimeOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Time(reader.GetInt64(ordinal));
 }

@@ -14,22 +14,11 @@ internal sealed class SqliteAnalysisStore(SqliteConnectionFactory connections) :
             """;
         command.Parameters.AddWithValue("$since", ColumnCodec.Milliseconds(since));
         command.Parameters.AddWithValue("$limit", Math.Max(1, limit));
-        var items = new List<StoredInput>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int id = reader.GetOrdinal("id");
-        int machine = reader.GetOrdinal("machine");
-        int end = reader.GetOrdinal("window_end");
-        int score = reader.GetOrdinal("score");
-        int input = reader.GetOrdinal("input");
-        int channels = reader.GetOrdinal("channels");
-        int length = reader.GetOrdinal("length");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            items.Add(new StoredInput(reader.GetString(id), reader.GetString(machine), reader.GetTime(end), reader.GetFloatOrNull(score),
-                ColumnCodec.Floats(reader.GetBlob(input)), reader.GetInt32(channels), reader.GetInt32(length)));
-        }
-
-        return items;
+        return await SqliteRow.ReadAllAsync(
+            command,
+            row => new StoredInput(row.String("id"), row.String("machine"), row.Time("window_end"), row.FloatOrNull("score"),
+                ColumnCodec.Floats(row.Blob("input")), row.Int32("channels"), row.Int32("length")),
+            cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<AnalysisRecord> SaveAnalysisAsync(string job, string model, string modelVersion, DateTimeOffset at, int windows, string summaryJson, CancellationToken cancellationToken)
@@ -58,21 +47,9 @@ internal sealed class SqliteAnalysisStore(SqliteConnectionFactory connections) :
         }
 
         command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
-        var items = new List<AnalysisRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int id = reader.GetOrdinal("id");
-        int jobColumn = reader.GetOrdinal("job");
-        int model = reader.GetOrdinal("model");
-        int version = reader.GetOrdinal("model_version");
-        int at = reader.GetOrdinal("at");
-        int windows = reader.GetOrdinal("windows");
-        int summary = reader.GetOrdinal("summary");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            items.Add(new AnalysisRecord(reader.GetInt64(id), reader.GetString(jobColumn), reader.GetString(model), reader.GetString(version),
-                reader.GetTime(at), reader.GetInt32(windows), reader.GetString(summary)));
-        }
-
-        return items;
+        return await SqliteRow.ReadAllAsync(
+            command,
+            row => new AnalysisRecord(row.Int64("id"), row.String("job"), row.String("model"), row.String("model_version"), row.Time("at"), row.Int32("windows"), row.String("summary")),
+            cancellationToken).ConfigureAwait(false);
     }
 }

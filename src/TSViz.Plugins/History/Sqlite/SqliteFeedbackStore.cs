@@ -34,26 +34,13 @@ internal sealed class SqliteFeedbackStore(SqliteConnectionFactory connections) :
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT id, alert_id, kind, author, comment, at, author_role, author_method FROM feedback WHERE alert_id = $alert ORDER BY at, id;";
         command.Parameters.AddWithValue("$alert", alertId);
-        var items = new List<FeedbackRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int id = reader.GetOrdinal("id");
-        int alert = reader.GetOrdinal("alert_id");
-        int kind = reader.GetOrdinal("kind");
-        int author = reader.GetOrdinal("author");
-        int comment = reader.GetOrdinal("comment");
-        int at = reader.GetOrdinal("at");
-        int role = reader.GetOrdinal("author_role");
-        int method = reader.GetOrdinal("author_method");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            items.Add(new FeedbackRecord(reader.GetInt64(id), reader.GetString(alert), FeedbackKinds.Parse(reader.GetString(kind)), reader.GetString(author),
-                reader.GetStringOrNull(comment), reader.GetTime(at))
+        return await SqliteRow.ReadAllAsync(
+            command,
+            row => new FeedbackRecord(row.Int64("id"), row.String("alert_id"), FeedbackKinds.Parse(row.String("kind")), row.String("author"), row.StringOrNull("comment"), row.Time("at"))
             {
-                AuthorRole = reader.GetStringOrNull(role),
-                AuthorMethod = reader.GetStringOrNull(method),
-            });
-        }
-
-        return items;
+                AuthorRole = row.StringOrNull("author_role"),
+                AuthorMethod = row.StringOrNull("author_method"),
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 }

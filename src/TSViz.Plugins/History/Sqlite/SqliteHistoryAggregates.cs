@@ -22,17 +22,7 @@ internal sealed class SqliteHistoryAggregates(SqliteConnectionFactory connection
             command.Parameters.AddWithValue("$machine", machine);
         }
 
-        var items = new List<HourlyCount>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int machineColumn = reader.GetOrdinal("machine");
-        int hour = reader.GetOrdinal("hour");
-        int alerts = reader.GetOrdinal("alerts");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            items.Add(new HourlyCount(reader.GetString(machineColumn), reader.GetTime(hour), reader.GetInt32(alerts)));
-        }
-
-        return items;
+        return await SqliteRow.ReadAllAsync(command, row => new HourlyCount(row.String("machine"), row.Time("hour"), row.Int32("alerts")), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<ChannelContributionPoint>> ChannelContributionOverTimeAsync(string machine, DateTimeOffset since, DateTimeOffset until, TimeSpan bucket, CancellationToken cancellationToken)
@@ -50,18 +40,10 @@ internal sealed class SqliteHistoryAggregates(SqliteConnectionFactory connection
         command.Parameters.AddWithValue("$machine", machine);
         command.Parameters.AddWithValue("$from", ColumnCodec.Milliseconds(since));
         command.Parameters.AddWithValue("$to", ColumnCodec.Milliseconds(until));
-        var items = new List<ChannelContributionPoint>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int bucketColumn = reader.GetOrdinal("bucket");
-        int channel = reader.GetOrdinal("channel");
-        int meanShare = reader.GetOrdinal("mean_share");
-        int windows = reader.GetOrdinal("windows");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            items.Add(new ChannelContributionPoint(reader.GetTime(bucketColumn), reader.GetString(channel), reader.GetDouble(meanShare), reader.GetInt32(windows)));
-        }
-
-        return items;
+        return await SqliteRow.ReadAllAsync(
+            command,
+            row => new ChannelContributionPoint(row.Time("bucket"), row.String("channel"), row.Double("mean_share"), row.Int32("windows")),
+            cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<FilterFrequency>> TopFilterFrequencyAsync(DateTimeOffset since, DateTimeOffset until, string? machine, int limit, CancellationToken cancellationToken)
@@ -82,16 +64,6 @@ internal sealed class SqliteHistoryAggregates(SqliteConnectionFactory connection
             command.Parameters.AddWithValue("$machine", machine);
         }
 
-        var items = new List<FilterFrequency>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int layer = reader.GetOrdinal("layer");
-        int filter = reader.GetOrdinal("filter");
-        int windows = reader.GetOrdinal("windows");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            items.Add(new FilterFrequency(reader.GetString(layer), reader.GetInt32(filter), reader.GetInt32(windows)));
-        }
-
-        return items;
+        return await SqliteRow.ReadAllAsync(command, row => new FilterFrequency(row.String("layer"), row.Int32("filter"), row.Int32("windows")), cancellationToken).ConfigureAwait(false);
     }
 }

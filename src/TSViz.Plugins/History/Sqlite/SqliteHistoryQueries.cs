@@ -24,16 +24,7 @@ internal sealed class SqliteHistoryQueries(SqliteConnectionFactory connections) 
         int limit = Math.Clamp(query.Limit, 1, 1000);
         command.CommandText = $"SELECT {WindowRows.Columns} FROM windows w {where.Sql} ORDER BY w.window_end DESC, w.id DESC LIMIT $limit;";
         command.Parameters.AddWithValue("$limit", limit + 1);
-        var items = new List<WindowRecord>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var rows = new WindowRows(reader);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                items.Add(rows.Read());
-            }
-        }
-
+        var items = await SqliteRow.ReadAllAsync(command, WindowRows.Read, cancellationToken).ConfigureAwait(false);
         return Conditions.ToPage(items, limit, w => (w.WindowEnd, w.Id));
     }
 
@@ -46,27 +37,12 @@ internal sealed class SqliteHistoryQueries(SqliteConnectionFactory connections) 
             FROM windows w LEFT JOIN window_details d ON d.id = w.id WHERE w.id = $id;
             """;
         command.Parameters.AddWithValue("$id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var found = await SqliteRow.ReadAllAsync(command, row => WindowRows.Read(row) with
         {
-            return null;
-        }
-
-        var record = new WindowRows(reader).Read();
-        int explanation = reader.GetOrdinal("explanation");
-        if (!reader.IsDBNull(explanation))
-        {
-            record = record with
-            {
-                Detail = new WindowDetail(
-                    ColumnCodec.Gunzip(reader.GetBlob(explanation)),
-                    ColumnCodec.Floats(reader.GetBlob(reader.GetOrdinal("input"))),
-                    reader.GetInt32(reader.GetOrdinal("channels")),
-                    reader.GetInt32(reader.GetOrdinal("length"))),
-            };
-        }
-
-        return record;
+            Detail = row.IsNull("explanation") ? null : new WindowDetail(
+                ColumnCodec.Gunzip(row.Blob("explanation")), ColumnCodec.Floats(row.Blob("input")), row.Int32("channels"), row.Int32("length")),
+        }, cancellationToken).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
     }
 
     public async Task<Page<AlertRecord>> QueryAlertsAsync(AlertQuery query, CancellationToken cancellationToken)

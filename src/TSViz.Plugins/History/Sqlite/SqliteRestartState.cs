@@ -14,19 +14,11 @@ internal sealed class SqliteRestartState(SqliteConnectionFactory connections) : 
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT machine, state FROM machine_checkpoints ORDER BY machine;";
-        var items = new List<WindowCheckpoint>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int machine = reader.GetOrdinal("machine");
-        int state = reader.GetOrdinal("state");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (!reader.IsDBNull(state) && CheckpointCodec.TryDecode(reader.GetString(machine), reader.GetBlob(state), out var checkpoint))
-            {
-                items.Add(checkpoint!);
-            }
-        }
-
-        return items;
+        var rows = await SqliteRow.ReadAllAsync(
+            command,
+            row => !row.IsNull("state") && CheckpointCodec.TryDecode(row.String("machine"), row.Blob("state"), out var checkpoint) ? checkpoint : null,
+            cancellationToken).ConfigureAwait(false);
+        return rows.OfType<WindowCheckpoint>().ToList();
     }
 
     public async Task<IReadOnlyList<AlertRecord>> LatestAlertsAsync(CancellationToken cancellationToken)
@@ -54,25 +46,16 @@ internal sealed class SqliteRestartState(SqliteConnectionFactory connections) : 
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT machine, MAX(window_end) AS newest_end FROM windows GROUP BY machine;";
-        var newest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int machine = reader.GetOrdinal("machine");
-        int end = reader.GetOrdinal("newest_end");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            newest[reader.GetString(machine)] = reader.GetTime(end);
-        }
-
-        return newest;
+        var rows = await SqliteRow.ReadAllAsync(command, row => (Machine: row.String("machine"), End: row.Time("newest_end")), cancellationToken).ConfigureAwait(false);
+        return rows.ToDictionary(r => r.Machine, r => r.End, StringComparer.Ordinal);
     }
 
     public async Task<IReadOnlySet<string>> ExistingWindowIdsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var found = new HashSet<string>(StringComparer.Ordinal);
         if (ids.Count == 0)
         {
-            return found;
+            return new HashSet<string>(StringComparer.Ordinal);
         }
 
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -80,13 +63,7 @@ internal sealed class SqliteRestartState(SqliteConnectionFactory connections) : 
         // Driven by the ids (a primary-key probe each), never by a scan of the windows table.
         command.CommandText = "SELECT j.value AS id FROM json_each($ids) j WHERE EXISTS (SELECT 1 FROM windows w WHERE w.id = j.value);";
         command.Parameters.AddWithValue("$ids", ColumnCodec.ToJson(ids));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        int id = reader.GetOrdinal("id");
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            found.Add(reader.GetString(id));
-        }
-
-        return found;
+        var found = await SqliteRow.ReadAllAsync(command, row => row.String("id"), cancellationToken).ConfigureAwait(false);
+        return found.ToHashSet(StringComparer.Ordinal);
     }
 }
