@@ -6,6 +6,7 @@ using TSViz.Explain;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 
 namespace TSViz.Monitor.Benchmarking;
 

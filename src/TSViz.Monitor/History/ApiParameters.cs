@@ -108,7 +108,7 @@ internal sealed class ApiParameters
         return null;
     }
 
-    public string? OneOf(string name, string? value, string[] allowed)
+    public string? OneOf(string name, string? value, IReadOnlyList<string> allowed)
     {
         if (value is null)
         {
@@ -131,16 +131,13 @@ internal sealed class ApiParameters
             return null;
         }
 
-        try
+        if (PageCursor.TryDecode(value, out _))
         {
-            SqliteHistoryStore.DecodeCursor(value);
             return value;
         }
-        catch (ArgumentException)
-        {
-            Fail(name, "must be a nextCursor returned by this API");
-            return null;
-        }
+
+        Fail(name, "must be a nextCursor returned by this API");
+        return null;
     }
 
     public void Range(string name, DateTimeOffset? from, DateTimeOffset? to)

@@ -21,7 +21,7 @@ internal static class HistoryApi
         // Reading needs viewer; feedback needs operator (README, "Security").
         var api = app.MapGroup("/api").WithTags("history").RequireAuthorization(Roles.Viewer);
 
-        api.MapGet("/windows", async (IHistoryStore store, string? machine, string? from, string? to, string? minScore,
+        api.MapGet("/windows", async (IHistoryQueries store, string? machine, string? from, string? to, string? minScore,
             string? reasonCode, string? dominantChannel, string? hasDetail, string? limit, string? cursor, CancellationToken ct) =>
         {
             var p = new ApiParameters();
@@ -41,14 +41,14 @@ internal static class HistoryApi
             return p.Failed ?? Results.Json(WindowPage(await store.QueryWindowsAsync(query, ct).ConfigureAwait(false)));
         }).WithName("QueryWindows").WithSummary("Scored windows, newest first: filter by machine, time range (ISO 8601), minimum score, reason code, dominant channel; page with limit and the returned cursor.");
 
-        api.MapGet("/windows/{id}", async (string id, IHistoryStore store, CancellationToken ct) =>
+        api.MapGet("/windows/{id}", async (string id, IHistoryQueries store, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             var window = await store.GetWindowAsync(id, ct).ConfigureAwait(false);
             return window is null ? ApiParameters.NotFound("window", id) : Results.Json(WindowBody(window, full: true));
         }).WithName("GetWindow").WithSummary("One window with its full explanation and input window when they were kept (alert windows and a sample of the rest).");
 
-        api.MapGet("/alerts", async (IHistoryStore store, string? machine, string? from, string? to, string? minScore, string? status,
+        api.MapGet("/alerts", async (IHistoryQueries store, string? machine, string? from, string? to, string? minScore, string? status,
             string? dominantChannel, string? limit, string? cursor, CancellationToken ct) =>
         {
             var p = new ApiParameters();
@@ -73,7 +73,7 @@ internal static class HistoryApi
             return Results.Json(new { items = page.Items.Select(AlertBody), nextCursor = page.NextCursor });
         }).WithName("QueryAlerts").WithSummary("Alert episodes, newest first: filter by machine, time range, minimum peak score, status (open, closed), dominant channel; paged.");
 
-        api.MapGet("/alerts/{id}", async (string id, IHistoryStore store, CancellationToken ct) =>
+        api.MapGet("/alerts/{id}", async (string id, IHistoryQueries store, IFeedbackStore feedbackStore, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             var alert = await store.GetAlertAsync(id, ct).ConfigureAwait(false);
@@ -82,12 +82,12 @@ internal static class HistoryApi
                 return ApiParameters.NotFound("alert", id);
             }
 
-            var feedback = await store.FeedbackAsync(id, ct).ConfigureAwait(false);
+            var feedback = await feedbackStore.FeedbackAsync(id, ct).ConfigureAwait(false);
             var peak = await store.GetWindowAsync(alert.PeakWindowId, ct).ConfigureAwait(false);
             return Results.Json(new { alert = AlertBody(alert), feedback = feedback.Select(FeedbackBody), peakWindow = peak is null ? null : WindowBody(peak, full: true) });
         }).WithName("GetAlert").WithSummary("One alert with its operator feedback and the full explanation of its peak window.");
 
-        api.MapGet("/alerts/{id}/similar", async (string id, string? limit, IHistoryStore store, CancellationToken ct) =>
+        api.MapGet("/alerts/{id}/similar", async (string id, string? limit, IHistoryQueries store, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             var p = new ApiParameters();
@@ -106,7 +106,7 @@ internal static class HistoryApi
             return Results.Json(similar.Select(s => new { similarity = s.Similarity, alert = AlertBody(s.Alert) }));
         }).WithName("SimilarAlerts").WithSummary("Has this happened before: past alerts ranked by the similarity of their explanation (saliency pattern and filter influence).");
 
-        api.MapPost("/alerts/{id}/feedback", async (string id, HttpRequest request, ClaimsPrincipal user, IHistoryStore store, TimeProvider time, ILoggerFactory loggers, CancellationToken ct) =>
+        api.MapPost("/alerts/{id}/feedback", async (string id, HttpRequest request, ClaimsPrincipal user, IFeedbackStore store, TimeProvider time, ILoggerFactory loggers, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             FeedbackRequest? body;
@@ -120,7 +120,7 @@ internal static class HistoryApi
             }
 
             var p = new ApiParameters();
-            string? kind = p.OneOf("kind", body?.Kind, ["acknowledge", "confirm", "false_alarm"]);
+            string? kind = p.OneOf("kind", body?.Kind, FeedbackKinds.Names);
             if (body?.Author is not null)
             {
                 // The author is who signed in; a name the client fills in could be anyone's.
@@ -143,7 +143,7 @@ internal static class HistoryApi
             }
 
             var author = new FeedbackAuthor(user.Identity?.Name ?? "?", Roles.Of(user), Roles.Method(user));
-            var stored = await store.AddFeedbackAsync(id, SqliteHistoryStore.ParseKind(kind!), author, body!.Comment, time.GetUtcNow(), ct).ConfigureAwait(false);
+            var stored = await store.AddFeedbackAsync(id, FeedbackKinds.Parse(kind!), author, body!.Comment, time.GetUtcNow(), ct).ConfigureAwait(false);
             if (stored is null)
             {
                 return ApiParameters.NotFound("alert", id);
@@ -154,13 +154,13 @@ internal static class HistoryApi
         }).WithName("AddFeedback").RequireAuthorization(Roles.Operator).RequireRateLimiting(HttpSecurity.Writes)
           .WithSummary("Operator feedback on an alert: acknowledge, confirm, or false_alarm, with an optional comment; the author is the signed-in identity (operator or higher).");
 
-        api.MapGet("/alerts/{id}/feedback", async (string id, IHistoryStore store, CancellationToken ct) =>
+        api.MapGet("/alerts/{id}/feedback", async (string id, IHistoryQueries store, IFeedbackStore feedbackStore, CancellationToken ct) =>
             await store.GetAlertAsync(ApiParameters.RouteId(id), ct).ConfigureAwait(false) is null
                 ? ApiParameters.NotFound("alert", ApiParameters.RouteId(id))
-                : Results.Json((await store.FeedbackAsync(ApiParameters.RouteId(id), ct).ConfigureAwait(false)).Select(FeedbackBody)))
+                : Results.Json((await feedbackStore.FeedbackAsync(ApiParameters.RouteId(id), ct).ConfigureAwait(false)).Select(FeedbackBody)))
             .WithName("GetFeedback").WithSummary("The feedback given on an alert, oldest first.");
 
-        api.MapGet("/aggregates/alerts-per-hour", async (IHistoryStore store, TimeProvider time, string? from, string? to, string? machine, CancellationToken ct) =>
+        api.MapGet("/aggregates/alerts-per-hour", async (IHistoryAggregates store, TimeProvider time, string? from, string? to, string? machine, CancellationToken ct) =>
         {
             var p = new ApiParameters();
             var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
@@ -169,7 +169,7 @@ internal static class HistoryApi
                 .Select(h => new { machine = h.Machine, hour = h.Hour, alerts = h.Alerts }));
         }).WithName("AlertsPerHour").WithSummary("Alerts opened per machine per hour (default: the last 24 h).");
 
-        api.MapGet("/aggregates/channel-contributions", async (IHistoryStore store, TimeProvider time, string? machine, string? from, string? to, string? bucketMinutes, CancellationToken ct) =>
+        api.MapGet("/aggregates/channel-contributions", async (IHistoryAggregates store, TimeProvider time, string? machine, string? from, string? to, string? bucketMinutes, CancellationToken ct) =>
         {
             var p = new ApiParameters();
             var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
@@ -184,7 +184,7 @@ internal static class HistoryApi
                 .Select(c => new { bucket = c.Bucket, channel = c.Channel, meanShare = c.MeanShare, windows = c.Windows }));
         }).WithName("ChannelContributions").WithSummary("A machine's mean channel contributions per time bucket (default: hourly over the last 24 h).");
 
-        api.MapGet("/aggregates/top-filters", async (IHistoryStore store, TimeProvider time, string? machine, string? from, string? to, string? limit, CancellationToken ct) =>
+        api.MapGet("/aggregates/top-filters", async (IHistoryAggregates store, TimeProvider time, string? machine, string? from, string? to, string? limit, CancellationToken ct) =>
         {
             var p = new ApiParameters();
             var (since, until) = p.Window(from, to, time.GetUtcNow(), TimeSpan.FromDays(1));
@@ -242,5 +242,5 @@ internal static class HistoryApi
     };
 
     internal static object FeedbackBody(FeedbackRecord f)
-        => new { id = f.Id, alertId = f.AlertId, kind = SqliteHistoryStore.KindName(f.Kind), author = f.Author, authorRole = f.AuthorRole, authorMethod = f.AuthorMethod, comment = f.Comment, at = f.At };
+        => new { id = f.Id, alertId = f.AlertId, kind = FeedbackKinds.Name(f.Kind), author = f.Author, authorRole = f.AuthorRole, authorMethod = f.AuthorMethod, comment = f.Comment, at = f.At };
 }

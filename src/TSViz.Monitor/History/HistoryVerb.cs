@@ -4,6 +4,7 @@ using System.Text.Json;
 using TSViz.Monitor.Cli;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 
 namespace TSViz.Monitor.History;
 
@@ -87,7 +88,7 @@ internal static class HistoryVerb
         => value is null || allowed.Contains(value, StringComparer.Ordinal) ? value
         : throw new ArgumentException($"{option} must be one of {string.Join(", ", allowed)}, got '{value}'");
 
-    private static Task<int> Run(TextWriter error, string path, Func<IHistoryStore, Task> query)
+    private static Task<int> Run(TextWriter error, string path, Func<IHistoryQueries, Task> query)
         => VerbErrors.RunAsync(error, async () =>
         {
             if (!File.Exists(path))

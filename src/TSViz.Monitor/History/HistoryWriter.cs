@@ -13,10 +13,12 @@ namespace TSViz.Monitor.History;
 /// transaction when it falls behind) and only then releases the batch's input for acknowledgement, so the database
 /// write overlaps the next batch's scoring instead of adding to it. The hand-over queue is bounded (backpressure on
 /// the processor). A write that fails is retried with backoff until it succeeds: its input stays unacknowledged
-/// meanwhile, so nothing is dropped; the backlog shows in /health (stage "history") and in the metrics.
+/// meanwhile, so nothing is dropped; the backlog shows in /health (stage "history") and in the metrics. It writes
+/// through <see cref="IHistoryWriter"/> and asks <see cref="IHistoryRestartState"/> which redelivered windows are stored.
 /// </summary>
 internal sealed partial class HistoryWriter(
-    IOptions<MonitorOptions> options, MonitorMetrics metrics, StageHealth health, IHostApplicationLifetime lifetime, ILogger<HistoryWriter> logger, IHistoryStore? store = null)
+    IOptions<MonitorOptions> options, MonitorMetrics metrics, StageHealth health, IHostApplicationLifetime lifetime, ILogger<HistoryWriter> logger,
+    IHistoryWriter? store = null, IHistoryRestartState? restart = null)
 {
     public const string StageName = "history";
 
@@ -61,18 +63,18 @@ internal sealed partial class HistoryWriter(
     /// </summary>
     public async Task<IReadOnlySet<string>> AlreadyStoredAsync(IReadOnlyList<(string Id, string Machine, DateTimeOffset End)> windows, CancellationToken cancellationToken)
     {
-        if (store is null)
+        if (store is null || restart is null)
         {
             return new HashSet<string>();
         }
 
         try
         {
-            newestAtStart ??= await store.NewestWindowEndsAsync(cancellationToken).ConfigureAwait(false);
+            newestAtStart ??= await restart.NewestWindowEndsAsync(cancellationToken).ConfigureAwait(false);
             var candidates = windows.Where(w => newestAtStart.TryGetValue(w.Machine, out var newest) && w.End <= newest).Select(w => w.Id).ToList();
             return candidates.Count == 0
                 ? new HashSet<string>()
-                : await store.ExistingWindowIdsAsync(candidates, cancellationToken).ConfigureAwait(false);
+                : await restart.ExistingWindowIdsAsync(candidates, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -283,15 +285,12 @@ internal sealed partial class HistoryWriter(
 }
 
 /// <summary>Creates the history schema before anything writes to it (registered first among the hosted services).</summary>
-internal sealed partial class HistoryInitializer(IHistoryStore store, ILogger<HistoryInitializer> logger) : IHostedService
+internal sealed partial class HistoryInitializer(IHistorySchema schema, ILogger<HistoryInitializer> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        if (store is SqliteHistoryStore sqlite)
-        {
-            LogReady(logger, sqlite.Path);
-        }
+        await schema.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        LogReady(logger, schema.Location);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -15,7 +15,7 @@ namespace TSViz.Monitor.Jobs;
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed partial class AnalysisJob(
-    IHistoryStore store,
+    IAnalysisStore store,
     IOptions<MonitorOptions> options,
     LiveModel model,
     IResultPublisher publisher,

@@ -69,7 +69,7 @@ internal static class JobsApi
 
         if (history)
         {
-            api.MapGet("/analyses", async (IHistoryStore store, string? job, string? limit, CancellationToken ct) =>
+            api.MapGet("/analyses", async (IAnalysisStore store, string? job, string? limit, CancellationToken ct) =>
             {
                 var p = new ApiParameters();
                 int count = p.Integer("limit", limit, 1, 1000) ?? 10;

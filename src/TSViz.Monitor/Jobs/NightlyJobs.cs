@@ -1,6 +1,6 @@
-using Microsoft.Data.Sqlite;
 using Quartz;
 using TSViz.Monitor.Live;
+using TSViz.Plugins.History.Sqlite;
 
 namespace TSViz.Monitor.Jobs;
 
@@ -30,14 +30,11 @@ internal static class NightlyJobs
 
     public static bool IsValidCron(string? expression) => !string.IsNullOrWhiteSpace(expression) && CronExpression.TryParse(expression, out _);
 
-    /// <summary>The connection string Quartz and the job-run log use for the history file: a 30 s busy timeout, so they wait for the history writer instead of failing.</summary>
-    public static string ConnectionString(string historyPath) => new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.GetFullPath(historyPath),
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
+    /// <summary>How long Quartz and the job-run log wait for the history writer's lock instead of failing.</summary>
+    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The connection string Quartz and the job-run log use for the history file (the history's own builder, with <see cref="BusyTimeout"/>).</summary>
+    public static string ConnectionString(string historyPath) => SqliteConnectionFactory.ConnectionStringOf(historyPath, BusyTimeout);
 
     /// <summary>
     /// Registers Quartz with its persistent store in the history file, the schema initialiser (before Quartz's hosted

@@ -12,7 +12,7 @@ namespace TSViz.Monitor.Jobs;
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class RetentionJob(
-    IHistoryStore store,
+    IHistoryRetention store,
     IOptions<MonitorOptions> options,
     MonitorMetrics metrics,
     JobRunLog runs,

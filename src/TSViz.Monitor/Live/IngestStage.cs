@@ -30,7 +30,7 @@ internal sealed partial class IngestStage : BackgroundService
     private readonly MonitorMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger<IngestStage> logger;
-    private readonly IHistoryStore? store;
+    private readonly IHistoryRestartState? store;
     private readonly StageHealth.Stage stage;
     private readonly WindowAssembler assembler;
     private readonly TopicPattern topics;
@@ -39,7 +39,7 @@ internal sealed partial class IngestStage : BackgroundService
 
     public IngestStage(
         IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, IResultPublisher publisher, ISampleDecoder decoder,
-        LiveModel model, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<IngestStage> logger, IHistoryStore? store = null)
+        LiveModel model, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<IngestStage> logger, IHistoryRestartState? store = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(health);

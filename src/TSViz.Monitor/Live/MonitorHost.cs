@@ -6,7 +6,7 @@ using TSViz.Monitor.History;
 using TSViz.Monitor.Jobs;
 using TSViz.Monitor.Security;
 using TSViz.Monitor.Web;
-using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Plugins.Ingest;
 
 namespace TSViz.Monitor.Live;
@@ -105,12 +105,12 @@ internal static class MonitorHost
         services.AddSingleton<ModelInversion>();
         if (builder.Configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true))
         {
-            services.AddSingleton(sp =>
+            // One registration; each consumer resolves only the history contract it uses.
+            services.AddSqliteHistory(sp =>
             {
                 var history = sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History;
-                return new SqliteHistoryStore(history.Path, TimeSpan.FromSeconds(history.BusyTimeoutSeconds));
+                return (history.Path, TimeSpan.FromSeconds(history.BusyTimeoutSeconds));
             });
-            services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<SqliteHistoryStore>());
             services.AddHostedService<HistoryInitializer>();
         }
 

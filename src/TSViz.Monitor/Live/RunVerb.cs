@@ -41,7 +41,7 @@ internal static partial class RunVerb
             if (options.History.Enabled)
             {
                 // A corrupt or unreadable history file stops here with one line, before anything connects.
-                await app.Services.GetRequiredService<TSViz.Plugins.History.IHistoryStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+                await app.Services.GetRequiredService<TSViz.Plugins.History.IHistorySchema>().InitializeAsync(cancellationToken).ConfigureAwait(false);
             }
 
             if (options.WarmUp)

@@ -20,7 +20,7 @@ namespace TSViz.Monitor.Live;
 internal sealed partial class WindowProcessor(
     IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IEnumerable<IResultSink> sinks,
     ILiveExplainer explainer, MonitorMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
-    IHistoryStore? store = null)
+    IHistoryRestartState? store = null)
     : BackgroundService
 {
     public const string StageName = "process";

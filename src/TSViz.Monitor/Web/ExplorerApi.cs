@@ -28,7 +28,7 @@ internal static class ExplorerApi
             layers = model.Explainer.Graph.Layers.Select(l => new { name = l.Name, index = l.Index, filters = l.Filters, outputLength = l.OutputLength, activation = l.Activation }),
         })).WithTags("model").WithName("Model").RequireAuthorization(Roles.Viewer).WithSummary("The deployed model: channels, window length, preprocessing, threshold and its convolutional layers (filters, output length, activation).");
 
-        app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
+        app.MapGet("/api/windows/{id}/influence", async (string id, IHistoryQueries store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             using var turn = await interactive.TryTakeAsync(ct).ConfigureAwait(false);
@@ -64,7 +64,7 @@ internal static class ExplorerApi
         }).WithTags("model").WithName("WindowInfluence").RequireAuthorization(Roles.Viewer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests)
           .WithSummary("One stored window through the deployed model: its model input, input saliency, and every layer's filter influence (Eq. 16, raw, scaled 0-1, ranked) and activations.");
 
-        app.MapGet("/api/windows/{id}/trace", async (string id, string? layer, string? filter, string? step, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
+        app.MapGet("/api/windows/{id}/trace", async (string id, string? layer, string? filter, string? step, IHistoryQueries store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             var p = new ApiParameters();

@@ -29,7 +29,7 @@ internal static class WebView
         // route serves both levels; only embedded resources are served, so no other file can be named).
         app.MapGet("/static/{**file}", (string? file) => Resource(file)).ExcludeFromDescription().AllowAnonymous();
 
-        app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
+        app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryQueries store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
             id = ApiParameters.RouteId(id);
             var p = new ApiParameters();
@@ -76,7 +76,7 @@ internal static class WebView
     /// A stored window's input, when the history kept it and the deployed model scored it; otherwise the problem
     /// to answer with (404: not stored, 409: scored by another model version).
     /// </summary>
-    internal static async Task<(WindowDetail? Detail, IResult? Problem)> StoredInputAsync(IHistoryStore store, LiveModel model, string id, CancellationToken ct)
+    internal static async Task<(WindowDetail? Detail, IResult? Problem)> StoredInputAsync(IHistoryQueries store, LiveModel model, string id, CancellationToken ct)
     {
         var window = await store.GetWindowAsync(id, ct).ConfigureAwait(false);
         if (window?.Detail is not { } detail)

@@ -6,15 +6,18 @@ namespace TSViz.Plugins.History;
 /// </summary>
 public sealed class HistoryStoreException : Exception
 {
+    /// <summary>An exception without a message.</summary>
     public HistoryStoreException()
     {
     }
 
+    /// <summary>An exception with its one-line message.</summary>
     public HistoryStoreException(string message)
         : base(message)
     {
     }
 
+    /// <summary>An exception with its one-line message and the storage's own error.</summary>
     public HistoryStoreException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -184,7 +184,7 @@ public sealed class HistoryApiTests
     public async Task HistoryVerb_ReadsTheFile_FiltersAndNamesBadInput()
     {
         string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
-        var store = new TSViz.Plugins.History.SqliteHistoryStore(database);
+        var store = new TSViz.Plugins.History.Sqlite.SqliteHistoryStore(database);
         await store.InitializeAsync(CancellationToken.None);
         var t0 = new DateTimeOffset(2026, 11, 25, 22, 0, 0, TimeSpan.Zero);
         await store.WriteWindowsAsync(Enumerable.Range(0, 6).Select(i => new TSViz.Plugins.History.WindowRecord

@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 using TSViz.Explain.Onnx;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Jobs;

@@ -12,6 +12,7 @@ using TSViz.Monitor.Live;
 using TSViz.Monitor.Tests.Cli;
 using TSViz.Monitor.Tests.Live;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Jobs;
@@ -287,6 +288,18 @@ public sealed class NightlyJobsTests
         Assert.Contains("QRTZ_TRIGGERS.RETRY_POLICY", error.Message, StringComparison.Ordinal);
         Assert.Contains("QRTZ_TRIGGERS.FIXED_DELAY", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("QRTZ_TRIGGERS.CALENDAR_NAME", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QuartzSchema_EmbeddedScripts_CreateEveryQuartzTableIndexAndTriggerAndJobRuns()
+    {
+        string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        await TSViz.Monitor.Jobs.QuartzSchema.EnsureAsync(TSViz.Monitor.Jobs.NightlyJobs.ConnectionString(database), CancellationToken.None);
+
+        Assert.Equal(12, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'QRTZ~_%' ESCAPE '~'"));
+        Assert.Equal(8, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'IDX~_QRTZ~_%' ESCAPE '~'"));
+        Assert.Equal(1, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'QRTZ_TRIGGERS_DELETE_SCHEDULE'"));
+        Assert.Equal(10, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM pragma_table_info('job_runs')"));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 
 namespace TSViz.Monitor.Tests.Live;
 

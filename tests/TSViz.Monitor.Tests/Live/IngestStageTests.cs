@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Plugins.Ingest;
 using TSViz.Tests.Shared;
 

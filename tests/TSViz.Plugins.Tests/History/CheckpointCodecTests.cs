@@ -1,7 +1,7 @@
 using TSViz.Plugins.History;
 using TSViz.Plugins.Windows;
-using static TSViz.Plugins.Tests.History.SqliteHistoryStoreRestartTests;
-using static TSViz.Plugins.Tests.History.SqliteHistoryStoreTests;
+using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreRestartTests;
+using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreTests;
 
 namespace TSViz.Plugins.Tests.History;
 

@@ -1,10 +1,11 @@
 using Microsoft.Data.Sqlite;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Plugins.Windows;
 using TSViz.Tests.Shared;
-using static TSViz.Plugins.Tests.History.SqliteHistoryStoreTests;
+using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreTests;
 
-namespace TSViz.Plugins.Tests.History;
+namespace TSViz.Plugins.Tests.History.Sqlite;
 
 /// <summary>The one-transaction batch, the checkpoints and the alert episodes a restarted monitor reads back, on real SQLite files.</summary>
 public sealed class SqliteHistoryStoreRestartTests

@@ -1,9 +1,10 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Tests.Shared;
 
-namespace TSViz.Plugins.Tests.History;
+namespace TSViz.Plugins.Tests.History.Sqlite;
 
 /// <summary>The SQLite history against real files in a temp folder.</summary>
 public sealed class SqliteHistoryStoreTests

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Sqlite;
 using TSViz.Tests.Shared;
-using static TSViz.Plugins.Tests.History.SqliteHistoryStoreRestartTests;
-using static TSViz.Plugins.Tests.History.SqliteHistoryStoreTests;
+using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreRestartTests;
+using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreTests;
 
-namespace TSViz.Plugins.Tests.History;
+namespace TSViz.Plugins.Tests.History.Sqlite;
 
 /// <summary>A history file that cannot be used, and a write lock held by another connection.</summary>
 public sealed class SqliteHistoryStoreFaultTests
