@@ -62,7 +62,7 @@ internal static class MonitorHost
         var app = builder.Build();
         app.UseResponseCompression();
         app.UseTsvizHttpSecurity();
-        // Every endpoint declares who may use it (README, "Security"); a test fails on one that does not.
+        // Every endpoint declares who may use it (docs/security.md, "Roles"); a test fails on one that does not.
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>()).RequireAuthorization(Roles.Viewer);
         app.MapOpenApi().RequireAuthorization(Roles.Viewer);
         app.MapSecurityApi();
@@ -97,7 +97,7 @@ internal static class MonitorHost
             };
             if (jobs.Health() is { } entries)
             {
-                body["jobs"] = entries; // a failed job shows here and in its metrics; the monitor stays healthy (README, "Nightly jobs")
+                body["jobs"] = entries; // a failed job shows here and in its metrics; the monitor stays healthy (docs/operations.md, "Nightly jobs")
             }
 
             return Results.Json(body, statusCode: healthy ? 200 : 503);
@@ -138,7 +138,7 @@ internal static class MonitorHost
         services.AddSingleton<HistoryWriter>();
         services.AddHostedService<NativeHeapTrimmer>();
 
-        // The live path as stages (README, "The live path"): gateway -> ingest (decoder, windows) -> processor
+        // The live path as stages (docs/architecture.md, "The live path"): gateway -> ingest (decoder, windows) -> processor
         // (score, alerts, explain) -> sinks (MQTT, history) -> acknowledgement, joined by bounded queues.
         services.AddSingleton<StageHealth>();
         services.AddSingleton<LiveQueues>();
