@@ -13,7 +13,7 @@ public sealed class DocsLinksTests
     {
         var files = Documentation.Files();
         Assert.True(files.Count > 1, "No pages under docs/: the README links to them.");
-        var problems = files.SelectMany(MarkdownLinks.Problems).Select(p => p.Replace(RepositoryPaths.Root + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal)).ToList();
+        var problems = files.SelectMany(file => MarkdownLinks.Problems(file)).Select(p => p.Replace(RepositoryPaths.Root + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal)).ToList();
         Assert.True(problems.Count == 0, $"{problems.Count} broken links:\n{string.Join('\n', problems)}");
     }
 
