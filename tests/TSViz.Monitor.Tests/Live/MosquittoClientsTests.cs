@@ -107,7 +107,7 @@ public sealed class MosquittoClientsTests(ITestOutputHelper output)
     {
         MosquittoClientCommands.RequireInstalled();
         var files = Documentation.Files();
-        var commands = files.SelectMany(file => MosquittoClientCommands.Extract(File.ReadAllText(file))).Distinct(StringComparer.Ordinal).ToList();
+        IReadOnlyList<string> commands = [.. files.SelectMany(file => MosquittoClientCommands.Extract(File.ReadAllText(file))).Distinct(StringComparer.Ordinal)];
         Assert.True(commands.Count > 0, $"README.md and docs/ print no mosquitto_sub or mosquitto_pub command (inline code or a code block line starting with one) in {files.Count} files: has the extraction or the documentation changed?");
         return commands;
     }
