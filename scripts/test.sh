@@ -15,6 +15,9 @@ if [ ! -x /usr/bin/mosquitto_sub ] || [ ! -x /usr/bin/mosquitto_pub ]; then need
 # (they never use a running service, e.g. the one the package may start on 9090).
 if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then need+=(prometheus); fi
 
+# libjemalloc2: the C allocator `run` preloads (Monitor:Health:NativeAllocator); the allocator tests run the monitor on it.
+if [ ! -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ]; then need+=(libjemalloc2); fi
+
 # chromium and chromium-driver: the real headless browser the web view tests render pages in.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then need+=(chromium chromium-driver); fi
 

@@ -1,10 +1,11 @@
 using TSViz.Monitor.Cli;
 using TSViz.Monitor.Live;
 
-// `run` (the default verb) first limits the C allocator's arenas, which only the environment can do (docs/live-monitor.md, "9. Memory").
+// `run` (the default verb) first chooses the C allocator and its arenas, which only the environment can do (docs/live-monitor.md, "9. Memory").
 if (args.Length == 0 || args[0] == "run")
 {
-    NativeHeap.EnsureArenaLimit(MonitorHost.NativeHeapArenas());
+    var (allocator, arenas) = MonitorHost.NativeAllocatorSettings();
+    NativeAllocator.EnsureConfigured(allocator, arenas);
 }
 
 return await MonitorCommandLine.Build(Console.Out, Console.Error).Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -35,9 +35,10 @@ internal static class BenchVerb
         var broker = new Option<string?>("--broker") { Description = "--live: host:port of a running broker (default: start Mosquitto with config/mosquitto/plant.conf)." };
         var soak = new Option<int>("--soak-minutes") { Description = "--live: instead of the phases, run the steady rate with anomalies for this many minutes and print the monitor's memory curve, one line a minute." };
         var anomalyEvery = new Option<double?>("--anomaly-every-seconds") { Description = "--live: mean seconds between two temperature spikes of one machine (default 30 in a soak, none otherwise; 0: none)." };
+        var allocator = new Option<string?>("--allocator") { Description = "--live: the monitor's C allocator (auto, jemalloc, glibc; default: its configuration's), to measure one against the other." };
         var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {
-            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker, soak, anomalyEvery,
+            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker, soak, anomalyEvery, allocator,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(live)
             ? VerbErrors.RunAsync(error, () => LiveBench.RunAsync(new LiveBenchSettings
@@ -52,6 +53,7 @@ internal static class BenchVerb
                 Broker = parse.GetValue(broker),
                 SoakMinutes = parse.GetValue(soak),
                 AnomalyEverySeconds = parse.GetValue(anomalyEvery) ?? (parse.GetValue(soak) > 0 ? 30 : 0),
+                Allocator = parse.GetValue(allocator),
             }, output, cancellationToken))
             : VerbErrors.Run(error, () =>
         {

@@ -47,6 +47,10 @@ internal static partial class LiveBench
         var explanations = await LatencyObserver.StartAsync(host, port, "tsviz/v1/+/+/explanation", load, isExplanation: true, cancellationToken).ConfigureAwait(false);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         await WaitHealthy(http, monitor, cancellationToken).ConfigureAwait(false);
+        string metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        string allocator = metrics.Split('\n').Where(l => l.StartsWith("tsviz_native_allocator_info{", StringComparison.Ordinal))
+            .Select(l => l.Split('"')[1]).FirstOrDefault() ?? "unknown";
+        output.WriteLine($"monitor's C allocator: {allocator} (tsviz_native_allocator_info; --allocator, Monitor:Health:NativeAllocator)");
         string csvPath = Path.Combine(work, "soak.csv");
         await using var csv = new StreamWriter(csvPath) { AutoFlush = true }; // a run stopped early keeps its curve
         await csv.WriteLineAsync("minute,resident_mib,managed_heap_mib,windows_per_s,p99_ms,alerts_opened,history_mib,messages_rejected,bench_resident_mib,resident_anon_mib,resident_file_mib,native_in_use_mib,native_free_mib".AsMemory(), cancellationToken).ConfigureAwait(false);

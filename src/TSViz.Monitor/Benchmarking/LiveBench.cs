@@ -40,6 +40,9 @@ internal sealed record LiveBenchSettings
 
     /// <summary>Mean seconds between two anomalies of one machine (a temperature spike the model flags); 0: none.</summary>
     public double AnomalyEverySeconds { get; init; }
+
+    /// <summary>The monitor's C allocator (Monitor:Health:NativeAllocator: auto, jemalloc, glibc); null: its configuration's.</summary>
+    public string? Allocator { get; init; }
 }
 
 /// <summary>
@@ -341,6 +344,11 @@ internal static partial class LiveBench
             ["Monitor__Simulator__Enabled"] = "false",
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        if (settings.Allocator is not null)
+        {
+            environment["Monitor__Health__NativeAllocator"] = settings.Allocator;
+        }
+
         foreach (var (key, value) in environment)
         {
             start.Environment["TSVIZ_" + key] = value;

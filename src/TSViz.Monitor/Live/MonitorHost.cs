@@ -18,17 +18,21 @@ internal static class MonitorHost
     public const string EnvironmentPrefix = "TSVIZ_";
 
     /// <summary>
-    /// Monitor:Health:NativeHeapArenas from the same sources as the host (file, then TSVIZ_ variables), read before
-    /// the host exists; a value that is not a number gives the default here and is reported by the validator.
+    /// Monitor:Health:NativeAllocator and NativeHeapArenas from the same sources as the host (file, then TSVIZ_
+    /// variables), read before the host exists; a value that is not a number gives the default here and is reported
+    /// by the validator.
     /// </summary>
-    public static int NativeHeapArenas()
+    public static (string Allocator, int Arenas) NativeAllocatorSettings()
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), ConfigFile), optional: true, reloadOnChange: false)
             .AddEnvironmentVariables(EnvironmentPrefix)
             .Build();
-        return int.TryParse(configuration[$"{MonitorOptions.Section}:Health:NativeHeapArenas"], System.Globalization.CultureInfo.InvariantCulture, out int arenas)
-            ? arenas : new HealthSettings().NativeHeapArenas;
+        var defaults = new HealthSettings();
+        string allocator = configuration[$"{MonitorOptions.Section}:Health:NativeAllocator"] ?? defaults.NativeAllocator;
+        int arenas = int.TryParse(configuration[$"{MonitorOptions.Section}:Health:NativeHeapArenas"], System.Globalization.CultureInfo.InvariantCulture, out int parsed)
+            ? parsed : defaults.NativeHeapArenas;
+        return (allocator, arenas);
     }
 
     /// <summary>The monitor's web application; <paramref name="overrides"/> (key = "Monitor:...") win over files and environment.</summary>

@@ -90,8 +90,15 @@ public sealed class HealthSettings
     public double NativeHeapTrimSeconds { get; set; } = 60;
 
     /// <summary>
-    /// Most arenas of the C allocator (glibc's default: 8 per core, each holding its own freed memory), set by `run`
-    /// through GLIBC_TUNABLES (see <see cref="NativeHeap.EnsureArenaLimit"/>). 0: glibc's default.
+    /// The C allocator `run` serves native memory from (see <see cref="Live.NativeAllocator"/>): <c>auto</c> (jemalloc
+    /// when installed, else glibc), <c>jemalloc</c> (start-up fails without it) or <c>glibc</c>.
+    /// </summary>
+    public string NativeAllocator { get; set; } = Live.NativeAllocator.Auto;
+
+    /// <summary>
+    /// Most arenas of the C allocator (glibc's default: 8 per core, each holding its own freed memory; jemalloc's: 4
+    /// per core), set by `run` through MALLOC_CONF or GLIBC_TUNABLES (see <see cref="Live.NativeAllocator"/>). 0: the
+    /// allocator's default.
     /// </summary>
     public int NativeHeapArenas { get; set; } = 2;
 
@@ -372,7 +379,8 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(options.Health.ExitAfterStallSeconds >= options.Health.StallSeconds, "Health:ExitAfterStallSeconds", $"must be at least Health:StallSeconds ({options.Health.StallSeconds})", options.Health.ExitAfterStallSeconds);
         Check(options.Health.ShutdownGraceSeconds is > 0 and <= 3600, "Health:ShutdownGraceSeconds", "must lie in (0, 3600]", options.Health.ShutdownGraceSeconds);
         Check(options.Health.NativeHeapTrimSeconds is 0 or (>= 1 and <= 86_400), "Health:NativeHeapTrimSeconds", "must be 0 (never) or lie in 1..86400", options.Health.NativeHeapTrimSeconds);
-        Check(options.Health.NativeHeapArenas is >= 0 and <= 1024, "Health:NativeHeapArenas", "must lie in 0..1024 (0: glibc's default)", options.Health.NativeHeapArenas);
+        Check(Live.NativeAllocator.Choices.Contains(options.Health.NativeAllocator?.Trim().ToLowerInvariant()), "Health:NativeAllocator", $"must be one of {string.Join(", ", Live.NativeAllocator.Choices)}", options.Health.NativeAllocator);
+        Check(options.Health.NativeHeapArenas is >= 0 and <= 1024, "Health:NativeHeapArenas", "must lie in 0..1024 (0: the allocator's default)", options.Health.NativeHeapArenas);
         Check(options.Health.NativeHeapMmapThresholdKiB is >= 0 and <= 32 * 1024, "Health:NativeHeapMmapThresholdKiB", "must lie in 0..32768 (0: glibc's default)", options.Health.NativeHeapMmapThresholdKiB);
         Check(options.History.BusyTimeoutSeconds is > 0 and <= 600, "History:BusyTimeoutSeconds", "must lie in (0, 600]", options.History.BusyTimeoutSeconds);
         Check(options.QueueCapacity >= options.MaxBatch, "QueueCapacity", $"must be at least MaxBatch ({options.MaxBatch})", options.QueueCapacity);

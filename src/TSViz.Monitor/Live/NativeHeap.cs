@@ -8,10 +8,11 @@ using Prometheus;
 namespace TSViz.Monitor.Live;
 
 /// <summary>
-/// The C allocator's own account of the process's native heap (glibc <c>mallinfo2</c>, summed over all arenas), as
-/// Prometheus gauges read at each scrape: what libtorch, ONNX Runtime and SQLite hold (<c>in_use</c>) against what
-/// the allocator keeps freed but not returned to the system (<c>free</c>). Resident memory that grows while
-/// <c>in_use</c> stays flat is allocator retention, not a leak. Absent where glibc is not (the gauges stay 0).
+/// The C allocator's own account of the process's native heap, as Prometheus gauges read at each scrape: what
+/// libtorch, ONNX Runtime and SQLite hold (<c>in_use</c>) against what the allocator keeps freed but not returned to
+/// the system (<c>free</c>). Resident memory that grows while <c>in_use</c> stays flat is allocator retention, not a
+/// leak. Read from jemalloc (<c>mallctl</c> statistics) when the process runs on it (<see cref="NativeAllocator"/>),
+/// else from glibc (<c>mallinfo2</c>, summed over all arenas); absent where neither is (the gauges stay 0).
 /// </summary>
 internal static class NativeHeap
 {
@@ -37,52 +38,8 @@ internal static class NativeHeap
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOptNative(int parameter, int value);
 
-    [DllImport("libc", EntryPoint = "execve", SetLastError = true)]
-    private static extern int ExecveNative(string path, string?[] argv, string?[] envp);
-
     private const int MmapThresholdParameter = -3; // M_MMAP_THRESHOLD
     private const string Tunables = "GLIBC_TUNABLES";
-    private const string ArenaMaxTunable = "glibc.malloc.arena_max";
-
-    /// <summary>
-    /// Limits the C allocator to <paramref name="arenas"/> arenas (glibc's default: 8 per core, each keeping its own
-    /// high-water mark of freed, fragmented tensor buffers). glibc fixes the limit when the process's second thread
-    /// first allocates, long before any managed code runs, so it can only come from the environment: when
-    /// GLIBC_TUNABLES does not already set it, the process replaces itself (execve, same PID, same arguments) with
-    /// <c>glibc.malloc.arena_max</c> added. Returns only when nothing is to be done, or when execve failed.
-    /// </summary>
-    public static void EnsureArenaLimit(int arenas)
-    {
-        string? tunables = Environment.GetEnvironmentVariable(Tunables);
-        if (arenas <= 0 || !OperatingSystem.IsLinux() || (tunables?.Contains(ArenaMaxTunable, StringComparison.Ordinal) ?? false))
-        {
-            return;
-        }
-
-        string[] argv;
-        try
-        {
-            argv = File.ReadAllText("/proc/self/cmdline").Split('\0', StringSplitOptions.None)[..^1];
-        }
-        catch (IOException)
-        {
-            return;
-        }
-
-        string setting = FormattableString.Invariant($"{ArenaMaxTunable}={arenas}");
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Where(e => (string)e.Key != Tunables)
-            .Select(e => $"{e.Key}={e.Value}")
-            .Append($"{Tunables}={(string.IsNullOrEmpty(tunables) ? setting : $"{tunables}:{setting}")}");
-        Console.Out.Flush();
-        Console.Error.Flush();
-        // The executable by its own path, not /proc/self/exe, so the process keeps its name (ps, top, systemd).
-        string executable = Environment.ProcessPath ?? "/proc/self/exe";
-        if (ExecveNative(executable, [.. argv, null], [.. environment, null]) != 0) // returns only on failure
-        {
-            Console.Error.WriteLine($"warning: could not restart with {Tunables}={setting} (errno {Marshal.GetLastPInvokeError()}); running with glibc's default arenas, resident memory may creep up (README, \"Memory\")");
-        }
-    }
 
     /// <summary>
     /// Blocks of <paramref name="mmapThresholdKiB"/> KiB and more are served by mmap, so a batch's large tensors go
@@ -97,6 +54,11 @@ internal static class NativeHeap
             return null;
         }
 
+        if (Jemalloc.Value is not null)
+        {
+            return $"jemalloc ({Environment.GetEnvironmentVariable("LD_PRELOAD")}, MALLOC_CONF={Environment.GetEnvironmentVariable("MALLOC_CONF")})";
+        }
+
         string? tunables = Environment.GetEnvironmentVariable(Tunables);
         var applied = new List<string>();
         if (tunables?.Contains("glibc.malloc.mmap_threshold", StringComparison.Ordinal) != true
@@ -105,7 +67,7 @@ internal static class NativeHeap
             applied.Add(FormattableString.Invariant($"blocks of {mmapThresholdKiB} KiB and more mmapped"));
         }
 
-        applied.Add(string.IsNullOrEmpty(tunables) ? "GLIBC_TUNABLES unset (glibc's default arenas)" : $"GLIBC_TUNABLES={tunables}");
+        applied.Add(string.IsNullOrEmpty(tunables) ? "glibc, GLIBC_TUNABLES unset (glibc's default arenas)" : $"glibc, GLIBC_TUNABLES={tunables}");
         return string.Join(", ", applied);
     }
 
@@ -113,15 +75,20 @@ internal static class NativeHeap
     private static extern int MallocTrimNative(nuint pad);
 
     /// <summary>
-    /// Returns the free pages of every arena to the system (glibc <c>malloc_trim(0)</c>, which also releases whole
-    /// free pages inside an arena, not only its top). True when memory was returned; false when none was, or where
-    /// there is no glibc.
+    /// Returns the free pages of every arena to the system: jemalloc purges every arena's unused pages; glibc's
+    /// <c>malloc_trim(0)</c> also releases whole free pages inside an arena, not only its top. True when memory was
+    /// returned (jemalloc: when the purge ran); false when none was, or where there is neither allocator.
     /// </summary>
     public static bool Trim()
     {
         if (!OperatingSystem.IsLinux())
         {
             return false;
+        }
+
+        if (Jemalloc.Value is { } jemalloc)
+        {
+            return jemalloc.PurgeAll();
         }
 
         try
@@ -142,6 +109,11 @@ internal static class NativeHeap
             return null;
         }
 
+        if (Jemalloc.Value is { } jemalloc)
+        {
+            return jemalloc.Read();
+        }
+
         try
         {
             var info = MallInfo2Native();
@@ -153,7 +125,13 @@ internal static class NativeHeap
         }
     }
 
-    /// <summary>Registers <c>tsviz_native_heap_bytes{state}</c>, refreshed before each collection.</summary>
+    /// <summary>The allocator the process runs on: "jemalloc" or "glibc" (the gauges' label).</summary>
+    public static string AllocatorName => Jemalloc.Value is null ? NativeAllocator.Glibc : NativeAllocator.Jemalloc;
+
+    /// <summary>jemalloc's control interface when the process runs on jemalloc (LD_PRELOAD), else null.</summary>
+    private static readonly Lazy<JemallocControl?> Jemalloc = new(JemallocControl.Find);
+
+    /// <summary>Registers <c>tsviz_native_allocator_info</c> and <c>tsviz_native_heap_bytes{state}</c>, refreshed before each collection.</summary>
     public static void Register(CollectorRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -162,9 +140,12 @@ internal static class NativeHeap
             return;
         }
 
-        var gauge = Metrics.WithCustomRegistry(registry).CreateGauge(
+        var factory = Metrics.WithCustomRegistry(registry);
+        factory.CreateGauge("tsviz_native_allocator_info", "The C allocator the process runs on (Monitor:Health:NativeAllocator): jemalloc or glibc; always 1.", "allocator")
+            .WithLabels(AllocatorName).Set(1);
+        var gauge = factory.CreateGauge(
             "tsviz_native_heap_bytes",
-            "The C allocator's native heap (glibc mallinfo2 over all arenas): in_use (allocated, including mmapped blocks), free (freed but kept by the allocator), mapped (blocks served by mmap).",
+            "The C allocator's native heap, its own account (jemalloc stats.*, or glibc mallinfo2 over all arenas): in_use (allocated), free (freed but kept resident by the allocator), mapped (jemalloc: mapped in active extents; glibc: blocks served by mmap).",
             "state");
         registry.AddBeforeCollectCallback(() =>
         {
@@ -175,6 +156,68 @@ internal static class NativeHeap
                 gauge.WithLabels("mapped").Set(heap.Mapped);
             }
         });
+    }
+}
+
+/// <summary>
+/// jemalloc's <c>mallctl</c>, found in the process's global symbols (where LD_PRELOAD put it): its statistics,
+/// refreshed by advancing <c>epoch</c>, and the purge of every arena.
+/// </summary>
+internal sealed class JemallocControl
+{
+    private const int AllArenas = 4096; // MALLCTL_ARENAS_ALL
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate int MallCtl([MarshalAs(UnmanagedType.LPUTF8Str)] string name, IntPtr oldValue, IntPtr oldLength, IntPtr newValue, nuint newLength);
+
+    private readonly MallCtl mallctl;
+    private readonly Lock gate = new();
+    private readonly IntPtr buffer = Marshal.AllocHGlobal(3 * sizeof(ulong)); // value, length, epoch: lives as long as the process
+
+    private JemallocControl(MallCtl mallctl) => this.mallctl = mallctl;
+
+    public static JemallocControl? Find()
+    {
+        if (!OperatingSystem.IsLinux() || !NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "mallctl", out IntPtr function))
+        {
+            return null;
+        }
+
+        var control = new JemallocControl(Marshal.GetDelegateForFunctionPointer<MallCtl>(function));
+        return control.Read() is null ? null : control; // a build without statistics cannot feed the gauges
+    }
+
+    /// <summary>Allocated, resident minus allocated, and mapped bytes after refreshing the statistics; null when jemalloc refuses.</summary>
+    public (double InUse, double Free, double Mapped)? Read()
+    {
+        lock (gate)
+        {
+            IntPtr value = buffer, length = buffer + sizeof(ulong), epoch = buffer + (2 * sizeof(ulong));
+            Marshal.WriteInt64(epoch, 1);
+            if (mallctl("epoch", IntPtr.Zero, IntPtr.Zero, epoch, sizeof(ulong)) != 0)
+            {
+                return null;
+            }
+
+            double? Size(string name)
+            {
+                Marshal.WriteInt64(length, sizeof(ulong)); // size_t on the 64-bit platforms libtorch runs on
+                return mallctl(name, value, length, IntPtr.Zero, 0) == 0 ? (double)(ulong)Marshal.ReadInt64(value) : null;
+            }
+
+            return (Size("stats.allocated"), Size("stats.resident"), Size("stats.mapped")) is ({ } allocated, { } resident, { } mapped)
+                ? (allocated, Math.Max(0, resident - allocated), mapped)
+                : null;
+        }
+    }
+
+    /// <summary>Returns every arena's unused dirty pages to the system now; true when jemalloc did it.</summary>
+    public bool PurgeAll()
+    {
+        lock (gate)
+        {
+            return mallctl(FormattableString.Invariant($"arena.{AllArenas}.purge"), IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, 0) == 0;
+        }
     }
 }
 

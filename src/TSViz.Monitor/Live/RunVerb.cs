@@ -25,6 +25,13 @@ internal static partial class RunVerb
             var options = app.Services.GetRequiredService<IOptions<MonitorOptions>>().Value;
             // Before libtorch and ONNX Runtime load and their threads start allocating (docs/live-monitor.md, "9. Memory").
             var startLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RunVerb).FullName!);
+            if (string.Equals(options.Health.NativeAllocator.Trim(), NativeAllocator.Jemalloc, StringComparison.OrdinalIgnoreCase)
+                && NativeHeap.AllocatorName != NativeAllocator.Jemalloc)
+            {
+                throw new OptionsValidationException(MonitorOptions.Section, typeof(MonitorOptions),
+                    [$"{MonitorOptions.Section}:Health:NativeAllocator is jemalloc, but the process does not run on it ({(NativeAllocator.FindJemalloc() is null ? "libjemalloc.so.2 not found; Debian: apt-get install libjemalloc2" : $"LD_PRELOAD={Environment.GetEnvironmentVariable("LD_PRELOAD")}")}); set it to auto or glibc to run on glibc"]);
+            }
+
             if (NativeHeap.Configure(options.Health.NativeHeapMmapThresholdKiB) is { } allocator)
             {
                 Log.NativeHeapConfigured(startLogger, allocator);

@@ -35,9 +35,15 @@ internal sealed class MonitorProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The process id (/proc/{Id}/...).</summary>
+    public int Id => process.Id;
+
     public int ExitCode => process.ExitCode;
 
-    public static MonitorProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory)
+    /// <param name="settings">Monitor settings by key ("Monitor:..."), passed as TSVIZ_ variables.</param>
+    /// <param name="workingDirectory">The monitor's working directory.</param>
+    /// <param name="environment">Other environment variables of the process, as they are (e.g. LD_PRELOAD).</param>
+    public static MonitorProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         // TSVIZ_TEST_MONITOR_BINARY runs a fault test against another build (e.g. the code before a fix, to see it fail).
         string binary = Environment.GetEnvironmentVariable("TSVIZ_TEST_MONITOR_BINARY") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "TSViz.Monitor");
@@ -49,6 +55,11 @@ internal sealed class MonitorProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
         {
             start.Environment["TSVIZ_" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         var monitor = new MonitorProcess(Process.Start(start)!, httpPort);

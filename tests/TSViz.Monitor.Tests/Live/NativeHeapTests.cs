@@ -51,9 +51,9 @@ public sealed class NativeHeapTests
         try
         {
             Environment.SetEnvironmentVariable("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536");
-            Assert.Equal("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536", NativeHeap.Configure(1024));
+            Assert.Equal("glibc, GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536", NativeHeap.Configure(1024));
             Environment.SetEnvironmentVariable("GLIBC_TUNABLES", null);
-            Assert.Equal("GLIBC_TUNABLES unset (glibc's default arenas)", NativeHeap.Configure(0));
+            Assert.Equal("glibc, GLIBC_TUNABLES unset (glibc's default arenas)", NativeHeap.Configure(0));
         }
         finally
         {
