@@ -79,33 +79,8 @@ internal static class MonitorHost
 
         app.MapJobsApi();
 
-        app.MapGet("/health", (MqttGateway gateway, LiveModel model, JobRunLog jobs, StageHealth stages) =>
-        {
-            var report = stages.Report();
-            bool healthy = gateway.IsConnected && report.All(r => r.State is StageState.Running or StageState.Stopped);
-            var body = new Dictionary<string, object>
-            {
-                ["status"] = healthy ? "healthy" : "unhealthy",
-                ["broker"] = gateway.IsConnected ? "connected" : "disconnected",
-                ["model"] = model.Version,
-                // Each stage's liveness: a stage with input waiting and no progress for Health:StallSeconds is
-                // "stalled" (e.g. the history unwritable: its input stays unacknowledged), one that died "faulted".
-                ["stages"] = report.ToDictionary(r => r.Name, r => (object)new Dictionary<string, object?>
-                {
-                    ["state"] = r.State.ToString().ToLowerInvariant(),
-                    ["secondsSinceProgress"] = r.SecondsSinceProgress,
-                    ["waiting"] = r.Waiting,
-                    ["fault"] = r.Fault,
-                    ["backpressure"] = r.Backpressure,
-                }),
-            };
-            if (jobs.Health() is { } entries)
-            {
-                body["jobs"] = entries; // a failed job shows here and in its metrics; the monitor stays healthy (docs/operations.md, "Nightly jobs")
-            }
-
-            return Results.Json(body, statusCode: healthy ? 200 : 503);
-        }).AllowAnonymous(); // liveness probes carry no credentials
+        // Broker, stages, history writer and nightly jobs as health checks (MonitorHealthChecks.cs).
+        app.MapMonitorHealth();
         return app;
     }
 
@@ -145,6 +120,7 @@ internal static class MonitorHost
         // The live path as stages (docs/architecture.md, "The live path"): gateway -> ingest (decoder, windows) -> processor
         // (score, alerts, explain) -> sinks (MQTT, history) -> acknowledgement, joined by bounded queues.
         services.AddSingleton<StageHealth>();
+        services.AddMonitorHealthChecks();
         services.AddSingleton<LiveQueues>();
         services.AddSingleton<AcknowledgementTracker>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<MonitorOptions>>().Value.Mqtt.Topics());

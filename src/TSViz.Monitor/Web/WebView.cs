@@ -7,9 +7,9 @@ using TSViz.Plugins.History;
 namespace TSViz.Monitor.Web;
 
 /// <summary>
-/// The operator web view at / (plain HTML, CSS and JavaScript embedded in the executable: no front-end build), and the
-/// on-demand analysis it needs besides the history API: the adversarial window of an alert's peak (on the
-/// <see cref="InteractiveExplainer"/>, within its limit).
+/// The operator web view at / (plain HTML, CSS and JavaScript modules embedded in the executable: no front-end
+/// build), and the on-demand analysis it needs besides the history API: the adversarial window of an alert's peak
+/// (on the <see cref="InteractiveExplainer"/>, within its limit).
 /// </summary>
 internal static class WebView
 {
@@ -25,7 +25,9 @@ internal static class WebView
         // The page and its script hold no data: they load without credentials so the page can ask for them (its
         // sign-in dialog); every request for data goes through the API's roles.
         app.MapGet("/", () => Resource("index.html")).ExcludeFromDescription().AllowAnonymous();
-        app.MapGet("/static/{file}", (string file) => Resource(file)).ExcludeFromDescription().AllowAnonymous();
+        // The script is ES modules: the entry /static/app.js imports the others from /static/js/ (a catch-all, so one
+        // route serves both levels; only embedded resources are served, so no other file can be named).
+        app.MapGet("/static/{**file}", (string? file) => Resource(file)).ExcludeFromDescription().AllowAnonymous();
 
         app.MapGet("/api/alerts/{id}/adversarial", async (string id, string? eps, IHistoryStore store, LiveModel model, InteractiveExplainer interactive, CancellationToken ct) =>
         {
@@ -91,11 +93,14 @@ internal static class WebView
         return (detail, null);
     }
 
-    private static IResult Resource(string file)
+    private static IResult Resource(string? file)
     {
+        if (file is null || !ContentTypes.TryGetValue(Path.GetExtension(file), out var type))
+        {
+            return Results.NotFound();
+        }
+
         var stream = typeof(WebView).Assembly.GetManifestResourceStream("web/" + file);
-        return stream is null || !ContentTypes.TryGetValue(Path.GetExtension(file), out var type)
-            ? Results.NotFound()
-            : Results.Stream(stream, type);
+        return stream is null ? Results.NotFound() : Results.Stream(stream, type);
     }
 }

@@ -172,6 +172,14 @@ public sealed class NightlyJobsTests
         var health = JsonDocument.Parse(await healthResponse.Content.ReadAsStringAsync(cancel.Token)).RootElement;
         Assert.Equal("failed", health.GetProperty("jobs").GetProperty("analysis").GetProperty("status").GetString());
         Assert.Equal(error, health.GetProperty("jobs").GetProperty("analysis").GetProperty("error").GetString());
+        var checks = health.GetProperty("checks");
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        Assert.Equal("degraded", checks.GetProperty("jobs").GetProperty("status").GetString());
+        Assert.Contains("analysis", checks.GetProperty("jobs").GetProperty("description").GetString(), StringComparison.Ordinal);
+        foreach (string check in (string[])["broker", "stages", "history"])
+        {
+            Assert.Equal("healthy", checks.GetProperty(check).GetProperty("status").GetString());
+        }
         Assert.Contains("tsviz_job_runs_total{job=\"analysis\",outcome=\"failed\"} 1", await monitor.MetricsAsync(cancel.Token), StringComparison.Ordinal);
         Assert.Equal(1, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM job_runs WHERE job = 'analysis' AND outcome = 'failed'"));
 

@@ -161,6 +161,10 @@ public sealed class LiveFaultTests
             Assert.Equal("stalled", ingest.GetProperty("state").GetString());
             Assert.True(ingest.GetProperty("waiting").GetInt32() >= 1);
             Assert.Equal("connected", body.GetProperty("broker").GetString());
+            var stagesCheck = body.GetProperty("checks").GetProperty("stages");
+            Assert.Equal("unhealthy", stagesCheck.GetProperty("status").GetString());
+            Assert.Contains("ingest stalled", stagesCheck.GetProperty("description").GetString(), StringComparison.Ordinal);
+            Assert.Equal("healthy", body.GetProperty("checks").GetProperty("broker").GetProperty("status").GetString());
 
             await LiveTestMonitor.Until(() => lifetime.ApplicationStopping.IsCancellationRequested, cancel.Token);
             Assert.Equal(HealthWatchdog.FailedExitCode, monitor.App.Services.GetRequiredService<HealthWatchdog>().ExitCode);
