@@ -9,7 +9,7 @@ need=()
 if ! /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1; then need+=(python3-onnx); fi
 # mosquitto: the real broker the live monitor's integration tests start (they never use a running service).
 if [ ! -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
-# mosquitto-clients: Debian's mosquitto_sub and mosquitto_pub, which run every MQTT command the README prints, verbatim.
+# mosquitto-clients: Debian's mosquitto_sub and mosquitto_pub, which run every MQTT command the README and docs/ print, verbatim.
 if [ ! -x /usr/bin/mosquitto_sub ] || [ ! -x /usr/bin/mosquitto_pub ]; then need+=(mosquitto-clients); fi
 # prometheus: the real Prometheus (and its promtool) the dashboard and rule tests start on a free loopback port
 # (they never use a running service, e.g. the one the package may start on 9090).

@@ -1,7 +1,7 @@
 using TSViz.Monitor.Cli;
 using TSViz.Monitor.Live;
 
-// `run` (the default verb) first chooses the C allocator and its arenas, which only the environment can do (README, "Memory").
+// `run` (the default verb) first chooses the C allocator and its arenas, which only the environment can do (docs/live-monitor.md, "9. Memory").
 if (args.Length == 0 || args[0] == "run")
 {
     var (allocator, arenas) = MonitorHost.NativeAllocatorSettings();

@@ -18,7 +18,7 @@ internal static class HistoryApi
 
     public static void MapHistoryApi(this WebApplication app)
     {
-        // Reading needs viewer; feedback needs operator (README, "Security").
+        // Reading needs viewer; feedback needs operator (docs/security.md, "Roles").
         var api = app.MapGroup("/api").WithTags("history").RequireAuthorization(Roles.Viewer);
 
         api.MapGet("/windows", async (IHistoryQueries store, string? machine, string? from, string? to, string? minScore,

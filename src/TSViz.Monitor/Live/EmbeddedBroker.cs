@@ -12,7 +12,7 @@ namespace TSViz.Monitor.Live;
 /// (MQTTnet listens on every interface unless both bind addresses are set), with persistent sessions so QoS 1
 /// input survives the monitor's own reconnects. A client's queue is bounded (Mqtt:EmbeddedQueueLimit); when a
 /// subscriber falls that far behind, the oldest queued message is dropped, counted and logged, never silently.
-/// Every CONNECT, publish and subscription passes <see cref="BrokerAccessPolicy"/> (README, "MQTT security"); what it
+/// Every CONNECT, publish and subscription passes <see cref="BrokerAccessPolicy"/> (docs/mqtt.md, "MQTT security"); what it
 /// refuses is answered with an MQTT reason code, counted in tsviz_broker_refused_total and logged (bounded).
 /// A client that connects with an empty client id gets one ("auto-" and 32 random hex digits, logged at debug) and is
 /// then judged like any other: over MQTT 5 always (returned in CONNACK), over MQTT 3.1.1 and 3.1 with clean session

@@ -66,7 +66,7 @@ internal static class MonitorHost
         var app = builder.Build();
         app.UseResponseCompression();
         app.UseTsvizHttpSecurity();
-        // Every endpoint declares who may use it (README, "Security"); a test fails on one that does not.
+        // Every endpoint declares who may use it (docs/security.md, "Roles"); a test fails on one that does not.
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>()).RequireAuthorization(Roles.Viewer);
         app.MapOpenApi().RequireAuthorization(Roles.Viewer);
         app.MapSecurityApi();
@@ -117,7 +117,7 @@ internal static class MonitorHost
         services.AddSingleton<HistoryWriter>();
         services.AddHostedService<NativeHeapTrimmer>();
 
-        // The live path as stages (README, "The live path"): gateway -> ingest (decoder, windows) -> processor
+        // The live path as stages (docs/architecture.md, "The live path"): gateway -> ingest (decoder, windows) -> processor
         // (score, alerts, explain) -> sinks (MQTT, history) -> acknowledgement, joined by bounded queues.
         services.AddSingleton<StageHealth>();
         services.AddMonitorHealthChecks();

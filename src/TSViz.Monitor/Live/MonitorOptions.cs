@@ -13,7 +13,7 @@ public sealed class MonitorOptions
 
     public MqttSettings Mqtt { get; set; } = new();
 
-    /// <summary>Sparkplug B input and output (README, "Connecting a plant").</summary>
+    /// <summary>Sparkplug B input and output (docs/sparkplug.md).</summary>
     public SparkplugSettings Sparkplug { get; set; } = new();
 
     public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
@@ -207,7 +207,7 @@ public sealed class MqttSettings
     public bool AllowPlainPassword { get; set; }
 
     /// <summary>
-    /// Users of the embedded broker (README, "MQTT security"); none: anonymous clients are let in, and only while the
+    /// Users of the embedded broker (docs/mqtt.md, "MQTT security"); none: anonymous clients are let in, and only while the
     /// broker is bound to loopback.
     /// </summary>
     public MqttUserSettings[] Users { get; set; } = [];
@@ -215,7 +215,7 @@ public sealed class MqttSettings
     public string ClientId { get; set; } = "tsviz-monitor";
 
     /// <summary>
-    /// Input topics: literal levels, placeholders such as {line} and {machine}, or '+' (README, "Connecting a plant").
+    /// Input topics: literal levels, placeholders such as {line} and {machine}, or '+' (docs/mqtt.md, "JSON gateways and machine identity").
     /// A machine is every wildcard level, joined with '/', unless <see cref="MachineId"/> says otherwise.
     /// </summary>
     public string TopicPattern { get; set; } = "plant/{line}/{machine}/telemetry";
@@ -223,7 +223,7 @@ public sealed class MqttSettings
     /// <summary>
     /// The machine id template: placeholders of <see cref="TopicPattern"/> joined with '/', e.g. "{line}/{machine}";
     /// empty (the default): every wildcard level of the pattern. "{machine}" keeps the ids the monitor wrote before an id took
-    /// every wildcard level (README, "Connecting a plant"), at the cost of merging lines whose machines share a name.
+    /// every wildcard level (docs/mqtt.md, "JSON gateways and machine identity"), at the cost of merging lines whose machines share a name.
     /// </summary>
     public string MachineId { get; set; } = string.Empty;
 
@@ -433,7 +433,7 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    /// <summary>The MQTT security rules (README, "MQTT security").</summary>
+    /// <summary>The MQTT security rules (docs/mqtt.md, "MQTT security").</summary>
     private static void ValidateSecurity(MqttSettings mqtt, Action<bool, string, string, object?> check)
     {
         bool loopback = MqttSecurity.BrokerAccessPolicy.IsLoopback(mqtt.Host);

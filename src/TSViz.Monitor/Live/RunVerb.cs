@@ -23,7 +23,7 @@ internal static partial class RunVerb
 
             // Fail fast, with one clear line, on a bad configuration or model before anything starts.
             var options = app.Services.GetRequiredService<IOptions<MonitorOptions>>().Value;
-            // Before libtorch and ONNX Runtime load and their threads start allocating (README, "Memory").
+            // Before libtorch and ONNX Runtime load and their threads start allocating (docs/live-monitor.md, "9. Memory").
             var startLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RunVerb).FullName!);
             if (string.Equals(options.Health.NativeAllocator.Trim(), NativeAllocator.Jemalloc, StringComparison.OrdinalIgnoreCase)
                 && NativeHeap.AllocatorName != NativeAllocator.Jemalloc)

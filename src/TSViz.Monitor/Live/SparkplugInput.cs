@@ -4,7 +4,7 @@ using TSViz.Plugins.Sparkplug;
 
 namespace TSViz.Monitor.Live;
 
-/// <summary>Sparkplug B input (README, "Connecting a plant"): section Monitor:Sparkplug:Input.</summary>
+/// <summary>Sparkplug B input (docs/sparkplug.md, "Sparkplug B input"): section Monitor:Sparkplug:Input.</summary>
 public sealed class SparkplugInputSettings
 {
     /// <summary>Subscribe to Sparkplug B edge nodes besides the JSON topic pattern.</summary>

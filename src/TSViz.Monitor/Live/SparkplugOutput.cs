@@ -8,7 +8,7 @@ using TSViz.Plugins.Sparkplug;
 namespace TSViz.Monitor.Live;
 
 /// <summary>
-/// The monitor as a Sparkplug B edge node on the gateway's MQTT session (README, "Sparkplug B output"): each CONNECT
+/// The monitor as a Sparkplug B edge node on the gateway's MQTT session (docs/sparkplug.md, "Sparkplug B output"): each CONNECT
 /// carries the NDEATH as its will, each connection starts with the births, every explained (or unexplained) window
 /// becomes a DBIRTH or DDATA of its machine's device, an NCMD rebirth request gets the births again, and a clean
 /// shutdown publishes the NDEATH. Gap notices and alerts are not published (the next window carries the alert state).

@@ -1,7 +1,7 @@
 namespace TSViz.Monitor.Live;
 
 /// <summary>
-/// Monitor:Sparkplug:Output: the monitor as a Sparkplug B edge node (README, "Sparkplug B output"), one device per
+/// Monitor:Sparkplug:Output: the monitor as a Sparkplug B edge node (docs/sparkplug.md, "Sparkplug B output"), one device per
 /// machine, whose metrics are its latest explanation.
 /// </summary>
 public sealed class SparkplugOutputSettings

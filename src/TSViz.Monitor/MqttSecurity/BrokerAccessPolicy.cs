@@ -13,7 +13,7 @@ internal readonly record struct ConnectDecision(BrokerRole? Role, string? Refusa
 }
 
 /// <summary>
-/// Who may connect to the embedded broker and what each role may publish and subscribe (README, "MQTT security").
+/// Who may connect to the embedded broker and what each role may publish and subscribe (docs/mqtt.md, "MQTT security").
 /// Pure rules over the settings; <see cref="EmbeddedBroker"/> applies them to MQTTnet's events.
 /// </summary>
 internal sealed class BrokerAccessPolicy

@@ -1,6 +1,6 @@
 namespace TSViz.Monitor.MqttSecurity;
 
-/// <summary>What a client of the embedded broker may do (README, "MQTT security").</summary>
+/// <summary>What a client of the embedded broker may do (docs/mqtt.md, "MQTT security").</summary>
 internal enum BrokerRole
 {
     /// <summary>No credentials: only in the demo (loopback, no users); telemetry in, anything out, never the monitor's topics.</summary>

@@ -15,7 +15,7 @@ namespace TSViz.Monitor.Security;
 
 /// <summary>
 /// The HTTP side of issue 14: authentication (API keys, OpenID Connect JWT, or off on loopback), role policies,
-/// host filtering, CSRF, security headers, HTTPS and per-identity rate limits. README, "Security".
+/// host filtering, CSRF, security headers, HTTPS and per-identity rate limits. docs/security.md.
 /// </summary>
 internal static class HttpSecurity
 {

@@ -8,8 +8,8 @@ using MQTTnet.Protocol;
 namespace TSViz.Monitor.Tests.Live;
 
 /// <summary>
-/// Debian's mosquitto-clients (mosquitto_sub, mosquitto_pub) as a reader of the README runs them: the commands the README
-/// prints, and how to tell that one worked.
+/// Debian's mosquitto-clients (mosquitto_sub, mosquitto_pub) as a reader of the README and docs/ runs them: the commands
+/// they print, and how to tell that one worked.
 /// </summary>
 internal static partial class MosquittoClientCommands
 {

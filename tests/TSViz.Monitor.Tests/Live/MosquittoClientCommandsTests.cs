@@ -1,6 +1,6 @@
 namespace TSViz.Monitor.Tests.Live;
 
-/// <summary>How the README's MQTT commands are found (the commands themselves run in <see cref="MosquittoClientsTests"/>).</summary>
+/// <summary>How the MQTT commands of the README and docs/ are found (the commands themselves run in <see cref="MosquittoClientsTests"/>).</summary>
 public sealed class MosquittoClientCommandsTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Tests.Docs;
 using TSViz.Tests.Shared;
 using Xunit.Abstractions;
 
@@ -10,8 +11,8 @@ namespace TSViz.Monitor.Tests.Live;
 
 /// <summary>
 /// Debian's mosquitto_sub and mosquitto_pub against the monitor's embedded broker on its defaults and against a plant's
-/// Mosquitto (config/mosquitto/plant.conf) with the monitor on it: every command the README prints, verbatim, and both MQTT
-/// versions with and without a client id (issue 15: without -i, MQTT 3.1.1 sends an empty one).
+/// Mosquitto (config/mosquitto/plant.conf) with the monitor on it: every command the README and the docs/ pages print,
+/// verbatim, and both MQTT versions with and without a client id (issue 15: without -i, MQTT 3.1.1 sends an empty one).
 /// </summary>
 [Collection(DefaultMqttPort.Name)]
 public sealed class MosquittoClientsTests(ITestOutputHelper output)
@@ -98,12 +99,16 @@ public sealed class MosquittoClientsTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The README's mosquitto_sub and mosquitto_pub commands, read now: one the README gains is covered too.</summary>
+    /// <summary>
+    /// The mosquitto_sub and mosquitto_pub commands of README.md and of every page under docs/, read now (each file on its
+    /// own, then once each): one a page gains, or one that moves between pages, is covered too.
+    /// </summary>
     private static IReadOnlyList<string> ReadmeCommands()
     {
         MosquittoClientCommands.RequireInstalled();
-        var commands = MosquittoClientCommands.Extract(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md")));
-        Assert.True(commands.Count > 0, "README.md prints no mosquitto_sub or mosquitto_pub command (inline code or a code block line starting with one): has the extraction or the README changed?");
+        var files = Documentation.Files();
+        IReadOnlyList<string> commands = [.. files.SelectMany(file => MosquittoClientCommands.Extract(File.ReadAllText(file))).Distinct(StringComparer.Ordinal)];
+        Assert.True(commands.Count > 0, $"README.md and docs/ print no mosquitto_sub or mosquitto_pub command (inline code or a code block line starting with one) in {files.Count} files: has the extraction or the documentation changed?");
         return commands;
     }
 

@@ -3,7 +3,7 @@ using TSViz.Monitor.MqttSecurity;
 
 namespace TSViz.Monitor.Tests.MqttSecurity;
 
-/// <summary>The embedded broker's rules for the Sparkplug B output (README, "Sparkplug B output").</summary>
+/// <summary>The embedded broker's rules for the Sparkplug B output (docs/sparkplug.md, "Sparkplug B output").</summary>
 public sealed class BrokerAccessPolicySparkplugTests
 {
     private static readonly MqttSettings Mqtt = new() { ClientId = "tsviz-monitor" };
