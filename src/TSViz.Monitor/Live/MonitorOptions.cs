@@ -446,7 +446,7 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         }
         else
         {
-            check(mqtt.Users.Length == 0, "Mqtt:Users", "configures the embedded broker only: with Mqtt:EmbeddedBroker false create the users on the plant's broker (README, \"MQTT security\")", mqtt.Users.Length);
+            check(mqtt.Users.Length == 0, "Mqtt:Users", "configures the embedded broker only: with Mqtt:EmbeddedBroker false create the users on the plant's broker (docs/mqtt.md, \"MQTT security\")", mqtt.Users.Length);
             bool plain = (mqtt.Username is not null || mqtt.Password is not null) && !mqtt.UseTls && !loopback;
             check(!plain || mqtt.AllowPlainPassword, "Mqtt:AllowPlainPassword",
                 $"must be true to send Mqtt:Username/Password without TLS to {mqtt.Host} (the password would cross the network in clear); set Mqtt:UseTls true instead", mqtt.AllowPlainPassword);

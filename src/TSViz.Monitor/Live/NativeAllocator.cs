@@ -94,7 +94,7 @@ internal static class NativeAllocator
 
             // Explicit jemalloc without the library is refused by `run` itself (RunVerb), naming the key.
             warning = choice == Auto
-                ? "jemalloc is not installed (Debian: apt-get install libjemalloc2): the native heap runs on glibc, whose resident memory can grow under a sustained high rate (README, \"Memory\")"
+                ? "jemalloc is not installed (Debian: apt-get install libjemalloc2): the native heap runs on glibc, whose resident memory can grow under a sustained high rate (docs/live-monitor.md, \"Memory\")"
                 : null;
         }
 
@@ -150,7 +150,7 @@ internal static class NativeAllocator
         string executable = Environment.ProcessPath ?? "/proc/self/exe";
         if (ExecveNative(executable, [.. argv, null], [.. environment, null]) != 0) // returns only on failure
         {
-            Console.Error.WriteLine($"warning: could not restart with {string.Join(" ", add.Select(e => $"{e.Key}={e.Value}"))} (errno {Marshal.GetLastPInvokeError()}); running on the allocator's defaults, resident memory may creep up (README, \"Memory\")");
+            Console.Error.WriteLine($"warning: could not restart with {string.Join(" ", add.Select(e => $"{e.Key}={e.Value}"))} (errno {Marshal.GetLastPInvokeError()}); running on the allocator's defaults, resident memory may creep up (docs/live-monitor.md, \"Memory\")");
         }
     }
 

@@ -53,7 +53,7 @@ internal static class MqttUserVerb
             await output.WriteLineAsync(Describe(user, userRole, chosen ? null : password, hash, position)).ConfigureAwait(false);
             return 0;
         }));
-        return new Command("mqtt-user", "Users of the embedded MQTT broker (README, \"MQTT security\").") { create };
+        return new Command("mqtt-user", "Users of the embedded MQTT broker (docs/mqtt.md, \"MQTT security\").") { create };
     }
 
     private static string Describe(string user, string role, string? password, string hash, int index)

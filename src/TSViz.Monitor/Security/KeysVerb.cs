@@ -51,7 +51,7 @@ internal static class KeysVerb
             output.WriteLine($"TSVIZ_Monitor__Security__ApiKeys__{i}__Hash={hash}");
             return 0;
         }));
-        return new Command("keys", "API keys for the HTTP endpoints (README, \"Security\").") { create };
+        return new Command("keys", "API keys for the HTTP endpoints (docs/security.md).") { create };
     }
 
     /// <summary>A name with spaces or shell characters is single-quoted, so the line can be pasted into a shell or an env file.</summary>
