@@ -1,8 +1,8 @@
 namespace TSViz.Plugins.Alerts;
 
 /// <summary>
-/// When alerts open and close. <see cref="AlertTracker"/> checks them when it is made:
-/// <see cref="CloseBelow"/> must not exceed <see cref="OpenAt"/>, and <see cref="CloseAfterWindows"/> must be at least 1.
+/// When alerts open and close. <see cref="AlertTracker"/> checks them when it is made: <see cref="CloseBelow"/> must
+/// not exceed <see cref="OpenAt"/>, and <see cref="CloseAfterWindows"/> must be at least 1.
 /// </summary>
 public sealed record AlertSettings
 {
@@ -31,8 +31,12 @@ public sealed record AlertSettings
 /// null while open.
 /// </param>
 /// <param name="PeakScore">The highest score of the episode's windows.</param>
-/// <param name="PeakWindowId">The id of the window that scored <paramref name="PeakScore"/> (the first, on a tie).</param>
-/// <param name="Episode">The episode's number for this machine, from 1; the next episode takes the number after it.</param>
+/// <param name="PeakWindowId">
+/// The id of the window that scored <paramref name="PeakScore"/> (the first, on a tie).
+/// </param>
+/// <param name="Episode">
+/// The episode's number for this machine, from 1; the next episode takes the number after it.
+/// </param>
 /// <param name="CloseReason">Why it closed when not by hysteresis, as a snake_case code; null otherwise.</param>
 public sealed record AlertState(string Machine, bool Open, DateTimeOffset Since, DateTimeOffset? ClosedAt, double PeakScore, string PeakWindowId, long Episode, string? CloseReason = null);
 
@@ -45,10 +49,14 @@ public enum AlertChange
     /// </summary>
     None,
 
-    /// <summary>The window scored at or above <see cref="AlertSettings.OpenAt"/> with no alert open: a new episode.</summary>
+    /// <summary>
+    /// The window scored at or above <see cref="AlertSettings.OpenAt"/> with no alert open: a new episode.
+    /// </summary>
     Opened,
 
-    /// <summary>The open alert's peak rose: the window scored higher than every earlier window of the episode.</summary>
+    /// <summary>
+    /// The open alert's peak rose: the window scored higher than every earlier window of the episode.
+    /// </summary>
     PeakRaised,
 
     /// <summary>
@@ -136,7 +144,9 @@ public sealed class AlertTracker
     /// <see cref="AlertState.ClosedAt"/> of one it closes.
     /// </param>
     /// <param name="score">The model's score of the window, compared with the settings' levels.</param>
-    /// <param name="windowId">The window's id, kept as <see cref="AlertState.PeakWindowId"/> when it is the peak.</param>
+    /// <param name="windowId">
+    /// The window's id, kept as <see cref="AlertState.PeakWindowId"/> when it is the peak.
+    /// </param>
     /// <returns>
     /// The change and the machine's alert after the window: the new or updated state, the unchanged one for
     /// <see cref="AlertChange.None"/> (possibly a closed episode), or null for a machine that never had an alert.

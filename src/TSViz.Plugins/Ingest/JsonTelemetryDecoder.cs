@@ -19,7 +19,9 @@ public sealed record JsonDecoderSettings
     /// </summary>
     public required IReadOnlyList<string> Channels { get; init; }
 
-    /// <summary>Payloads larger than this many bytes are refused unread (<see cref="RejectionReason.OversizePayload"/>).</summary>
+    /// <summary>
+    /// Payloads larger than this many bytes are refused unread (<see cref="RejectionReason.OversizePayload"/>).
+    /// </summary>
     public int MaxPayloadBytes { get; init; } = 256 * 1024;
 
     /// <summary>
@@ -63,7 +65,9 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
     /// <summary>Makes a decoder for the settings' topics and channels.</summary>
     /// <param name="settings">The topics, channels and limits.</param>
     /// <param name="time">The monitor's clock, against which sample times are checked.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="settings"/> or <paramref name="time"/> is null.</exception>
+    /// <exception cref="ArgumentNullException">
+    /// <paramref name="settings"/> or <paramref name="time"/> is null.
+    /// </exception>
     /// <exception cref="ArgumentOutOfRangeException">A clock skew of the settings is negative.</exception>
     /// <exception cref="ArgumentException">A channel is named twice.</exception>
     public JsonTelemetryDecoder(JsonDecoderSettings settings, TimeProvider time)

@@ -41,7 +41,9 @@ public enum RejectionReason
     /// <summary>A sample carries a field that is neither <c>"ts"</c> nor one of the model's channels.</summary>
     UnknownChannel,
 
-    /// <summary>A channel value is NaN or infinite (also written as a string), or beyond the range of a float.</summary>
+    /// <summary>
+    /// A channel value is NaN or infinite (also written as a string), or beyond the range of a float.
+    /// </summary>
     NonFiniteValue,
 
     /// <summary>
@@ -127,10 +129,14 @@ public sealed record DecodeResult(IReadOnlyList<Sample> Samples, RejectionReason
     /// <see cref="Resets"/> and <see cref="Commands"/> are empty; set them with <c>with { ... }</c>.
     /// </summary>
     /// <param name="reason">Why the message is refused.</param>
-    /// <param name="detail">What was wrong, readable by a person; it should be well-formed UTF-16 (it is written to JSON).</param>
+    /// <param name="detail">
+    /// What was wrong, readable by a person; it should be well-formed UTF-16 (it is written to JSON).
+    /// </param>
     public static DecodeResult Rejected(RejectionReason reason, string detail) => new([], reason, detail);
 
-    /// <summary>True when the message was refused (<see cref="Reason"/> is set); its <see cref="Samples"/> are then empty.</summary>
+    /// <summary>
+    /// True when the message was refused (<see cref="Reason"/> is set); its <see cref="Samples"/> are then empty.
+    /// </summary>
     public bool IsRejected => Reason is not null;
 }
 

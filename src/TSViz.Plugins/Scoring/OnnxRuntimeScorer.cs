@@ -24,12 +24,16 @@ public sealed class OnnxRuntimeScorer : IWindowScorer
         outputNames = [OnnxExporter.ScoreOutput];
     }
 
-    /// <summary>The metadata read from the model file when it was opened (channels, window length, preprocessing, threshold).</summary>
+    /// <summary>
+    /// The metadata read from the model file when it was opened (channels, window length, preprocessing, threshold).
+    /// </summary>
     public ModelMetadata Metadata { get; }
 
     /// <summary>Opens a model file; its metadata is validated first, so a bad file fails with a clear message.</summary>
     /// <param name="path">The ONNX file, with the TSViz metadata and an output named <c>score</c>.</param>
-    /// <param name="intraOpThreads">ONNX Runtime's threads within one run; 1, the default, was the fastest measured.</param>
+    /// <param name="intraOpThreads">
+    /// ONNX Runtime's threads within one run; 1, the default, was the fastest measured.
+    /// </param>
     /// <returns>The scorer, which owns the session: dispose it.</returns>
     /// <exception cref="ModelFileException">The file is missing, corrupt, lacks metadata, or ONNX Runtime refuses it.</exception>
     public static OnnxRuntimeScorer Open(string path, int intraOpThreads = 1)
@@ -57,7 +61,9 @@ public sealed class OnnxRuntimeScorer : IWindowScorer
     }
 
     /// <inheritdoc/>
-    /// <remarks>The windows are copied once into a managed buffer for ONNX Runtime; one run scores the whole batch.</remarks>
+    /// <remarks>
+    /// The windows are copied once into a managed buffer for ONNX Runtime; one run scores the whole batch.
+    /// </remarks>
     public void Score(ReadOnlySpan<float> windows, int count, Span<float> scores)
     {
         int size = Metadata.Channels.Count * Metadata.WindowLength;

@@ -8,7 +8,9 @@ namespace TSViz.Plugins.Sparkplug;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The names are the Sparkplug specification's datatype names.")]
 public enum SparkplugDataType
 {
-    /// <summary>No datatype: the specification's placeholder, which no metric should carry; never read as a value.</summary>
+    /// <summary>
+    /// No datatype: the specification's placeholder, which no metric should carry; never read as a value.
+    /// </summary>
     Unknown = 0,
 
     /// <summary>Signed 8-bit integer, in <c>int_value</c> (32-bit two's complement).</summary>
@@ -53,13 +55,18 @@ public enum SparkplugDataType
     /// <summary>Milliseconds since the Unix epoch, UTC.</summary>
     DateTime = 13,
 
-    /// <summary>Text, in <c>string_value</c>; read as a string (<see cref="SparkplugMetric.TryGetString"/>), no factory builds it.</summary>
+    /// <summary>
+    /// Text, in <c>string_value</c>: read as a string (<see cref="SparkplugMetric.TryGetString"/>); no factory
+    /// builds it.
+    /// </summary>
     Text = 14,
 
     /// <summary>A UUID as text, in <c>string_value</c>; read as a string, no factory builds it.</summary>
     Uuid = 15,
 
-    /// <summary>A table of typed columns (<c>dataset_value</c>). Named only: this codec neither builds nor reads it.</summary>
+    /// <summary>
+    /// A table of typed columns (<c>dataset_value</c>). Named only: this codec neither builds nor reads it.
+    /// </summary>
     DataSet = 16,
 
     /// <summary>Raw bytes (<c>bytes_value</c>). Named only.</summary>

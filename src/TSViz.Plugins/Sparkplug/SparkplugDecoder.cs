@@ -47,10 +47,16 @@ public sealed class SparkplugDecoder : ISampleDecoder
     private long sequenceGaps;
     private long rebirthRequests;
 
-    /// <summary>Makes a decoder that follows no edge node yet: an edge node's data is used only after its NBIRTH.</summary>
+    /// <summary>
+    /// Makes a decoder that follows no edge node yet: an edge node's data is used only after its NBIRTH.
+    /// </summary>
     /// <param name="settings">The channels, their metrics, the groups and the limits, checked here.</param>
-    /// <param name="time">The monitor's clock: sample times are checked against it, and rebirth requests spaced by it.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="settings"/> or <paramref name="time"/> is null.</exception>
+    /// <param name="time">
+    /// The monitor's clock: sample times are checked against it, and rebirth requests spaced by it.
+    /// </param>
+    /// <exception cref="ArgumentNullException">
+    /// <paramref name="settings"/> or <paramref name="time"/> is null.
+    /// </exception>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it and what it accepts.</exception>
     public SparkplugDecoder(SparkplugDecoderSettings settings, TimeProvider time)
     {
@@ -84,7 +90,9 @@ public sealed class SparkplugDecoder : ISampleDecoder
     /// <see cref="RejectionReason.DecoderFailure"/>), and its rebirth request, if any, is still in
     /// <see cref="DecodeResult.Commands"/>.
     /// </summary>
-    /// <param name="topic">The MQTT topic: a Sparkplug B topic, as <see cref="SubscriptionFilters"/> subscribes to.</param>
+    /// <param name="topic">
+    /// The MQTT topic: a Sparkplug B topic, as <see cref="SubscriptionFilters"/> subscribes to.
+    /// </param>
     /// <param name="payload">The Sparkplug B protobuf payload.</param>
     /// <returns>
     /// The data's samples (one per timestamp, in time order), the machines a death resets, and the rebirth requests

@@ -21,7 +21,9 @@ public static class SparkplugEdgeNodeMetrics
     /// <summary>The model's channels, comma-separated, in input order.</summary>
     public const string Channels = "Properties/Channels";
 
-    /// <summary>Device metric: the id of the machine's latest reported window (<see cref="ExplanationReport.WindowId"/>).</summary>
+    /// <summary>
+    /// Device metric: the id of the machine's latest reported window (<see cref="ExplanationReport.WindowId"/>).
+    /// </summary>
     public const string WindowId = "Window/Id";
 
     /// <summary>Device metric: the time of that window's last sample.</summary>

@@ -2,15 +2,17 @@ using TSViz.Plugins.Ingest;
 
 namespace TSViz.Plugins.Windows;
 
-/// <summary>How windows are cut from each machine's stream. <see cref="WindowAssembler"/> checks them when it is made.</summary>
+/// <summary>
+/// How windows are cut from each machine's stream. <see cref="WindowAssembler"/> checks them when it is made.
+/// </summary>
 public sealed record WindowSettings
 {
     /// <summary>Samples per window: the model's window length (at least 2).</summary>
     public required int Length { get; init; }
 
     /// <summary>
-    /// A window is emitted every this many samples once the first is full (at least 1; default 10): with a hop
-    /// below <see cref="Length"/>, consecutive windows of a machine share <see cref="Length"/> - <see cref="Hop"/> samples.
+    /// A window is emitted every this many samples once the first is full (at least 1; default 10). With a hop below
+    /// <see cref="Length"/>, consecutive windows of a machine share <see cref="Length"/> - <see cref="Hop"/> samples.
     /// </summary>
     public int Hop { get; init; } = 10;
 
@@ -31,7 +33,9 @@ public sealed record AssembledWindow(string Machine, DateTimeOffset Start, DateT
 /// <summary>What became of a sample.</summary>
 public enum SampleOutcome
 {
-    /// <summary>Later than the machine's previous sample and within the gap limit (or its first): added to its buffer.</summary>
+    /// <summary>
+    /// Later than the machine's previous sample and within the gap limit (or its first): added to its buffer.
+    /// </summary>
     Accepted,
 
     /// <summary>Not later than the machine's previous sample: dropped (and counted).</summary>
@@ -54,7 +58,9 @@ public sealed class WindowAssembler
 
     /// <summary>Makes an assembler that holds no machine yet.</summary>
     /// <param name="settings">The window length, hop and gap limit.</param>
-    /// <param name="channels">Values per sample: the model's channel count; every sample must carry exactly this many.</param>
+    /// <param name="channels">
+    /// Values per sample: the model's channel count; every sample must carry exactly this many.
+    /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="settings"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <see cref="WindowSettings.Length"/> is less than 2, or <see cref="WindowSettings.Hop"/> less than 1.
