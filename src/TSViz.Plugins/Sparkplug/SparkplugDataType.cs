@@ -2,8 +2,8 @@ namespace TSViz.Plugins.Sparkplug;
 
 /// <summary>
 /// The datatype code of a Sparkplug B metric (Sparkplug 3.0.0, section 6.4.16). The codes are the wire values; this
-/// codec builds and reads the scalar ones (<see cref="Int8"/> to <see cref="Text"/>, <see cref="Uuid"/>), the others
-/// are named so that a message carrying them can be described.
+/// codec reads the scalar ones (<see cref="Int8"/> to <see cref="Text"/>, <see cref="Uuid"/>) and its factories build
+/// <see cref="Int8"/> to <see cref="DateTime"/>; the others are named so that a message carrying them can be described.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The names are the Sparkplug specification's datatype names.")]
 public enum SparkplugDataType

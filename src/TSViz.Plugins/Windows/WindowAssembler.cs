@@ -74,7 +74,7 @@ public sealed class WindowAssembler
         this.channels = channels;
     }
 
-    /// <summary>Machines seen so far.</summary>
+    /// <summary>Machines held now: those with a buffer, not since removed (<see cref="Remove"/>).</summary>
     public int Machines => machines.Count;
 
     /// <summary>The ids of the machines held, as a snapshot: removing machines while going through it is safe.</summary>
