@@ -13,13 +13,21 @@ public sealed record JsonDecoderSettings
     /// <summary>The input topics and how they name a machine (<see cref="Ingest.TopicPattern"/>).</summary>
     public TopicPattern Topics { get; init; } = TopicPattern.Parse("plant/{line}/{machine}/telemetry");
 
-    /// <summary>The model's channels, in input order; a message must carry each of them, and no other numeric field.</summary>
+    /// <summary>
+    /// The model's channels, in input order, each named once: a sample must carry each of them and no other field
+    /// but <c>"ts"</c>.
+    /// </summary>
     public required IReadOnlyList<string> Channels { get; init; }
 
-    /// <summary>Payloads larger than this are refused unread.</summary>
+    /// <summary>
+    /// Payloads larger than this many bytes are refused unread (<see cref="RejectionReason.OversizePayload"/>).
+    /// </summary>
     public int MaxPayloadBytes { get; init; } = 256 * 1024;
 
-    /// <summary>Timestamps further than this behind the monitor's clock are refused as absurd.</summary>
+    /// <summary>
+    /// Timestamps further than this behind the monitor's clock are refused as absurd
+    /// (<see cref="RejectionReason.AbsurdTimestamp"/>).
+    /// </summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -54,6 +62,14 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
     private readonly TimeProvider time;
     private readonly Dictionary<string, int> channelIndex;
 
+    /// <summary>Makes a decoder for the settings' topics and channels.</summary>
+    /// <param name="settings">The topics, channels and limits.</param>
+    /// <param name="time">The monitor's clock, against which sample times are checked.</param>
+    /// <exception cref="ArgumentNullException">
+    /// <paramref name="settings"/> or <paramref name="time"/> is null.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">A clock skew of the settings is negative.</exception>
+    /// <exception cref="ArgumentException">A channel is named twice.</exception>
     public JsonTelemetryDecoder(JsonDecoderSettings settings, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -73,6 +89,15 @@ public sealed class JsonTelemetryDecoder : ISampleDecoder
     /// <summary>The one filter of the topic pattern (<see cref="SubscriptionFilter"/>).</summary>
     public IReadOnlyList<string> SubscriptionFilters => [SubscriptionFilter];
 
+    /// <summary>
+    /// Decodes one message of the topic's machine: one sample, or a batch that is accepted or refused whole. Never
+    /// throws; an exception none of the checks foresaw refuses the message as
+    /// <see cref="RejectionReason.DecoderFailure"/>. Holds no state between messages, so it may be called from several
+    /// threads at once; <see cref="DecodeResult.Resets"/> and <see cref="DecodeResult.Commands"/> are always empty.
+    /// </summary>
+    /// <param name="topic">The MQTT topic; it must match <see cref="JsonDecoderSettings.Topics"/>.</param>
+    /// <param name="payload">The message's bytes: UTF-8 JSON.</param>
+    /// <returns>The samples in message order, or the rejection with its reason and detail.</returns>
     public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
     {
         try

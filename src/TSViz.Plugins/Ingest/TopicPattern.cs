@@ -199,6 +199,9 @@ public sealed class TopicPattern
             !IsWildcard(s) ? s : IsPlaceholder(s) && values.TryGetValue(s[1..^1], out var v) ? v : fill));
     }
 
+    /// <summary>
+    /// The pattern as configured, followed by the identity template when there is one: for logs and errors.
+    /// </summary>
     public override string ToString() => Template is null ? Text : $"{Text} (machine id {Template})";
 
     private static bool IsWildcard(string segment) => segment == "+" || IsPlaceholder(segment);

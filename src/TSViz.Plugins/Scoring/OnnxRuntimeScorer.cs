@@ -6,7 +6,8 @@ namespace TSViz.Plugins.Scoring;
 
 /// <summary>
 /// Scores with ONNX Runtime on the CPU. One intra-op thread: on a 2-core machine two were measured slower, and
-/// the monitor runs explanations beside scoring.
+/// the monitor runs explanations beside scoring. Calls to <see cref="Score"/> from several threads are safe and run
+/// one at a time.
 /// </summary>
 public sealed class OnnxRuntimeScorer : IWindowScorer
 {
@@ -23,9 +24,17 @@ public sealed class OnnxRuntimeScorer : IWindowScorer
         outputNames = [OnnxExporter.ScoreOutput];
     }
 
+    /// <summary>
+    /// The metadata read from the model file when it was opened (channels, window length, preprocessing, threshold).
+    /// </summary>
     public ModelMetadata Metadata { get; }
 
     /// <summary>Opens a model file; its metadata is validated first, so a bad file fails with a clear message.</summary>
+    /// <param name="path">The ONNX file, with the TSViz metadata and an output named <c>score</c>.</param>
+    /// <param name="intraOpThreads">
+    /// ONNX Runtime's threads within one run; 1, the default, was the fastest measured.
+    /// </param>
+    /// <returns>The scorer, which owns the session: dispose it.</returns>
     /// <exception cref="ModelFileException">The file is missing, corrupt, lacks metadata, or ONNX Runtime refuses it.</exception>
     public static OnnxRuntimeScorer Open(string path, int intraOpThreads = 1)
     {
@@ -51,6 +60,10 @@ public sealed class OnnxRuntimeScorer : IWindowScorer
         return new OnnxRuntimeScorer(session, file.Metadata);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The windows are copied once into a managed buffer for ONNX Runtime; one run scores the whole batch.
+    /// </remarks>
     public void Score(ReadOnlySpan<float> windows, int count, Span<float> scores)
     {
         int size = Metadata.Channels.Count * Metadata.WindowLength;
@@ -69,5 +82,6 @@ public sealed class OnnxRuntimeScorer : IWindowScorer
         }
     }
 
+    /// <summary>Releases the ONNX Runtime session; call it once no <see cref="Score"/> is running or will be.</summary>
     public void Dispose() => session.Dispose();
 }

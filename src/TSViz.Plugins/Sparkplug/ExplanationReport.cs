@@ -38,9 +38,16 @@ public sealed record ExplanationReport
 }
 
 /// <summary>The score after an FGSM step of size <paramref name="Epsilon"/>, and whether it flipped the decision.</summary>
+/// <param name="Epsilon">The step size, in the model's (preprocessed) input units.</param>
+/// <param name="ScoreAfter">The model's score of the window after the step.</param>
+/// <param name="Flipped">Whether the step changed the model's decision.</param>
 public sealed record RobustnessReport(double Epsilon, double ScoreAfter, bool Flipped);
 
 /// <summary>Whether the machine's alert is open, and its id (null when the machine never had one).</summary>
+/// <param name="Open">True while the machine's alert is open.</param>
+/// <param name="AlertId">
+/// The id of its current or last alert (the monitor gives the episode number), null when it never had one.
+/// </param>
 public sealed record AlertReport(bool Open, string? AlertId)
 {
     /// <summary>No alert, open or closed.</summary>

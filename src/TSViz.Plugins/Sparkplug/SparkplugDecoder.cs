@@ -47,6 +47,17 @@ public sealed class SparkplugDecoder : ISampleDecoder
     private long sequenceGaps;
     private long rebirthRequests;
 
+    /// <summary>
+    /// Makes a decoder that follows no edge node yet: an edge node's data is used only after its NBIRTH.
+    /// </summary>
+    /// <param name="settings">The channels, their metrics, the groups and the limits, checked here.</param>
+    /// <param name="time">
+    /// The monitor's clock: sample times are checked against it, and rebirth requests spaced by it.
+    /// </param>
+    /// <exception cref="ArgumentNullException">
+    /// <paramref name="settings"/> or <paramref name="time"/> is null.
+    /// </exception>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it and what it accepts.</exception>
     public SparkplugDecoder(SparkplugDecoderSettings settings, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -73,6 +84,20 @@ public sealed class SparkplugDecoder : ISampleDecoder
     /// <summary>Edge nodes whose session the decoder follows now.</summary>
     public int EdgeNodes => sessions.Count;
 
+    /// <summary>
+    /// Takes one Sparkplug message, in arrival order, as the class remarks describe per message type. Never throws: a
+    /// message the decoder cannot use is refused with its reason (an exception none of the checks foresaw as
+    /// <see cref="RejectionReason.DecoderFailure"/>), and its rebirth request, if any, is still in
+    /// <see cref="DecodeResult.Commands"/>.
+    /// </summary>
+    /// <param name="topic">
+    /// The MQTT topic: a Sparkplug B topic, as <see cref="SubscriptionFilters"/> subscribes to.
+    /// </param>
+    /// <param name="payload">The Sparkplug B protobuf payload.</param>
+    /// <returns>
+    /// The data's samples (one per timestamp, in time order), the machines a death resets, and the rebirth requests
+    /// to publish; or the rejection.
+    /// </returns>
     public DecodeResult Decode(string topic, ReadOnlySpan<byte> payload)
     {
         try

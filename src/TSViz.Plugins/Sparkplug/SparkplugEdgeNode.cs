@@ -36,6 +36,15 @@ public sealed class SparkplugEdgeNode
     private byte bdSeq;
     private byte seq;
 
+    /// <summary>
+    /// Makes an edge node with no session and no device yet; the first <see cref="Connect"/> starts one.
+    /// </summary>
+    /// <param name="settings">The group and edge node ids, the model and its channels, checked here.</param>
+    /// <param name="time">The clock that stamps every payload (and the node metrics of a birth).</param>
+    /// <exception cref="ArgumentNullException">
+    /// <paramref name="settings"/> or <paramref name="time"/> is null.
+    /// </exception>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it and what it accepts.</exception>
     public SparkplugEdgeNode(SparkplugEdgeNodeSettings settings, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(settings);

@@ -6,7 +6,8 @@ namespace TSViz.Plugins.Sparkplug;
 /// One metric of a Sparkplug B payload: name (births) or alias (data), timestamp, datatype and value, or an explicit
 /// null (<see cref="IsNull"/>). Build one with the factory of its datatype (<see cref="Double(string?, double)"/>,
 /// <see cref="Int8(string?, sbyte)"/>, ...) and <c>with { Alias = ..., Timestamp = ... }</c>; read one with the
-/// <c>TryGet...</c> methods, which read the value as its <see cref="DataType"/> says.
+/// <c>TryGet...</c> methods, which read the value as its <see cref="DataType"/> says. A factory's <c>name</c> is null
+/// for a metric that a data message names by its alias alone.
 /// </summary>
 /// <remarks>
 /// Where each datatype lives on the wire (Sparkplug 3.0.0, section 6.4.16): Int8, Int16, Int32, UInt8 and UInt16 in
@@ -50,29 +51,41 @@ public sealed record SparkplugMetric
     /// <summary>The value as it is on the wire.</summary>
     internal WireValue Value { get; init; }
 
+    /// <summary>An Int8, written to <c>int_value</c> as 32-bit two's complement (-1 as 0xFFFFFFFF).</summary>
     public static SparkplugMetric Int8(string? name, sbyte value) => Integer(name, SparkplugDataType.Int8, WireKind.Int, unchecked((uint)value));
 
+    /// <summary>An Int16, written to <c>int_value</c> as 32-bit two's complement.</summary>
     public static SparkplugMetric Int16(string? name, short value) => Integer(name, SparkplugDataType.Int16, WireKind.Int, unchecked((uint)value));
 
+    /// <summary>An Int32, written to <c>int_value</c> as 32-bit two's complement.</summary>
     public static SparkplugMetric Int32(string? name, int value) => Integer(name, SparkplugDataType.Int32, WireKind.Int, unchecked((uint)value));
 
+    /// <summary>An Int64, written to <c>long_value</c> as 64-bit two's complement.</summary>
     public static SparkplugMetric Int64(string? name, long value) => Integer(name, SparkplugDataType.Int64, WireKind.Long, unchecked((ulong)value));
 
+    /// <summary>A UInt8, written to <c>int_value</c>.</summary>
     public static SparkplugMetric UInt8(string? name, byte value) => Integer(name, SparkplugDataType.UInt8, WireKind.Int, value);
 
+    /// <summary>A UInt16, written to <c>int_value</c>.</summary>
     public static SparkplugMetric UInt16(string? name, ushort value) => Integer(name, SparkplugDataType.UInt16, WireKind.Int, value);
 
     /// <summary>A UInt32, written to <c>long_value</c> as Tahu's codecs do (see the remarks of <see cref="SparkplugMetric"/>).</summary>
     public static SparkplugMetric UInt32(string? name, uint value) => Integer(name, SparkplugDataType.UInt32, WireKind.Long, value);
 
+    /// <summary>A UInt64, written to <c>long_value</c>.</summary>
     public static SparkplugMetric UInt64(string? name, ulong value) => Integer(name, SparkplugDataType.UInt64, WireKind.Long, value);
 
+    /// <summary>A Float, written to <c>float_value</c> (NaN and infinities as they are).</summary>
     public static SparkplugMetric Float(string? name, float value) => new(name, SparkplugDataType.Float, new WireValue(WireKind.Float, Real: value), false);
 
+    /// <summary>A Double, written to <c>double_value</c> (NaN and infinities as they are).</summary>
     public static SparkplugMetric Double(string? name, double value) => new(name, SparkplugDataType.Double, new WireValue(WireKind.Double, Real: value), false);
 
+    /// <summary>A Boolean, written to <c>boolean_value</c>.</summary>
     public static SparkplugMetric Boolean(string? name, bool value) => Integer(name, SparkplugDataType.Boolean, WireKind.Boolean, value ? 1UL : 0UL);
 
+    /// <summary>A String, written to <c>string_value</c>; for no value use <see cref="Null"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
     public static SparkplugMetric String(string? name, string value)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -15,5 +15,9 @@ public sealed record SparkplugPayload
     /// <summary>An optional identifier of the payload's schema.</summary>
     public string? Uuid { get; init; }
 
+    /// <summary>
+    /// The metrics, in wire order (empty by default): a birth names all of them, a data message only those that
+    /// changed, possibly by alias.
+    /// </summary>
     public IReadOnlyList<SparkplugMetric> Metrics { get; init; } = [];
 }

@@ -22,6 +22,9 @@ public sealed record SparkplugTopic
         HostId = hostId;
     }
 
+    /// <summary>
+    /// The message type; it decides which ids the topic has (device types a device id, STATE a host id only).
+    /// </summary>
     public SparkplugMessageType MessageType { get; }
 
     /// <summary>The group id; null for STATE.</summary>

@@ -2,13 +2,18 @@ using TSViz.Plugins.Ingest;
 
 namespace TSViz.Plugins.Windows;
 
-/// <summary>How windows are cut from each machine's stream.</summary>
+/// <summary>
+/// How windows are cut from each machine's stream. <see cref="WindowAssembler"/> checks them when it is made.
+/// </summary>
 public sealed record WindowSettings
 {
-    /// <summary>Samples per window: the model's window length.</summary>
+    /// <summary>Samples per window: the model's window length (at least 2).</summary>
     public required int Length { get; init; }
 
-    /// <summary>A window is emitted every this many samples once the first is full.</summary>
+    /// <summary>
+    /// A window is emitted every this many samples once the first is full (at least 1; default 10). With a hop below
+    /// <see cref="Length"/>, consecutive windows of a machine share <see cref="Length"/> - <see cref="Hop"/> samples.
+    /// </summary>
     public int Hop { get; init; } = 10;
 
     /// <summary>A longer silence between two samples starts the window afresh (the old samples are not contiguous).</summary>
@@ -16,11 +21,21 @@ public sealed record WindowSettings
 }
 
 /// <summary>A full window of one machine, channel-major (channel c, step t at c * length + t).</summary>
+/// <param name="Machine">The machine id of the samples.</param>
+/// <param name="Start">The time of the window's first (oldest) sample.</param>
+/// <param name="End">The time of its last sample, the one that completed it.</param>
+/// <param name="Values">
+/// The raw sample values (not preprocessed), channels x <see cref="WindowSettings.Length"/>, channel-major; the
+/// array is the window's own.
+/// </param>
 public sealed record AssembledWindow(string Machine, DateTimeOffset Start, DateTimeOffset End, float[] Values);
 
 /// <summary>What became of a sample.</summary>
 public enum SampleOutcome
 {
+    /// <summary>
+    /// Later than the machine's previous sample and within the gap limit (or its first): added to its buffer.
+    /// </summary>
     Accepted,
 
     /// <summary>Not later than the machine's previous sample: dropped (and counted).</summary>
@@ -41,6 +56,15 @@ public sealed class WindowAssembler
     private readonly int channels;
     private readonly Dictionary<string, MachineBuffer> machines = new(StringComparer.Ordinal);
 
+    /// <summary>Makes an assembler that holds no machine yet.</summary>
+    /// <param name="settings">The window length, hop and gap limit.</param>
+    /// <param name="channels">
+    /// Values per sample: the model's channel count; every sample must carry exactly this many.
+    /// </param>
+    /// <exception cref="ArgumentNullException"><paramref name="settings"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <see cref="WindowSettings.Length"/> is less than 2, or <see cref="WindowSettings.Hop"/> less than 1.
+    /// </exception>
     public WindowAssembler(WindowSettings settings, int channels)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -50,7 +74,7 @@ public sealed class WindowAssembler
         this.channels = channels;
     }
 
-    /// <summary>Machines seen so far.</summary>
+    /// <summary>Machines held now: those with a buffer, not since removed (<see cref="Remove"/>).</summary>
     public int Machines => machines.Count;
 
     /// <summary>The ids of the machines held, as a snapshot: removing machines while going through it is safe.</summary>
@@ -96,7 +120,14 @@ public sealed class WindowAssembler
         return machines.Remove(machine);
     }
 
-    /// <summary>Adds a sample; a window it completes is added to <paramref name="completed"/>.</summary>
+    /// <summary>
+    /// Adds a sample to its machine's buffer (a machine not held yet starts one); a window it completes is added to
+    /// <paramref name="completed"/>. A sample not later than the machine's previous one changes nothing.
+    /// </summary>
+    /// <param name="sample">The sample; its machine's samples come in time order.</param>
+    /// <param name="completed">Receives the window the sample completes, if any (at most one per call).</param>
+    /// <returns>Whether the sample was taken, and whether it restarted the machine after a gap.</returns>
+    /// <exception cref="ArgumentException">The sample does not carry one value per channel.</exception>
     public SampleOutcome Add(Sample sample, ICollection<AssembledWindow> completed)
     {
         ArgumentNullException.ThrowIfNull(sample);
