@@ -18,7 +18,7 @@ namespace TSViz.Explain.Tests;
 [Collection(nameof(ExplainerTests))]
 public sealed class ExplanationMethodParityTests : IDisposable
 {
-    /// <summary>Normal and anomalous windows of the reference recipe (seed 3 plants spikes in two of the eight).</summary>
+    /// <summary>Windows of the reference recipe (each with chance 1/6 anomalous), as the monitor receives them.</summary>
     private const int Windows = 8;
 
     private readonly Explainer explainer = Explainer.Load(RepositoryPaths.AnomalyModel, parallelism: 1);

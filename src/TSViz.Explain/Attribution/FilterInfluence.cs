@@ -14,7 +14,11 @@ public sealed class FilterInfluence : IExplanationMethod<ExplainOptions, LayerIn
     private readonly Explainer explainer;
 
     /// <summary>The method on <paramref name="explainer"/>'s model.</summary>
-    public FilterInfluence(Explainer explainer) => this.explainer = explainer ?? throw new ArgumentNullException(nameof(explainer));
+    public FilterInfluence(Explainer explainer)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        this.explainer = explainer;
+    }
 
     /// <inheritdoc/>
     public string Name => MethodName;

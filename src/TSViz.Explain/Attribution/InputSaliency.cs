@@ -15,7 +15,11 @@ public sealed class InputSaliency : IExplanationMethod<ExplainOptions, WindowExp
     private readonly Explainer explainer;
 
     /// <summary>The method on <paramref name="explainer"/>'s model.</summary>
-    public InputSaliency(Explainer explainer) => this.explainer = explainer ?? throw new ArgumentNullException(nameof(explainer));
+    public InputSaliency(Explainer explainer)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        this.explainer = explainer;
+    }
 
     /// <inheritdoc/>
     public string Name => MethodName;

@@ -22,7 +22,11 @@ public sealed class PerFilterSaliency : IExplanationMethod<FilterSaliencyOptions
     private readonly Explainer explainer;
 
     /// <summary>The method on <paramref name="explainer"/>'s model.</summary>
-    public PerFilterSaliency(Explainer explainer) => this.explainer = explainer ?? throw new ArgumentNullException(nameof(explainer));
+    public PerFilterSaliency(Explainer explainer)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        this.explainer = explainer;
+    }
 
     /// <inheritdoc/>
     public string Name => MethodName;

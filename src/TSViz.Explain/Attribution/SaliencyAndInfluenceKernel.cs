@@ -9,6 +9,8 @@ namespace TSViz.Explain.Attribution;
 /// Input saliency I = |dy/dx| (Eq. 12-13, scaled by Eq. 14) and filter influence I_j = sum_t |dy/da_j(t)|
 /// (Eq. 15-16) for every window of a batch and every conv layer, from a single backward pass: the explained
 /// quantity is summed over the batch, and since no operator mixes windows, each window's gradient is its own.
+/// The computation of <see cref="SaliencyAndInfluence"/>, <see cref="InputSaliency"/> (influence off) and
+/// <see cref="FilterInfluence"/>.
 /// </summary>
 internal static class SaliencyAndInfluenceKernel
 {

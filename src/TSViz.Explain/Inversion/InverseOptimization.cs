@@ -16,7 +16,11 @@ public sealed class InverseOptimization : IModelExplanationMethod<InverseOptions
     private readonly Explainer explainer;
 
     /// <summary>The method on <paramref name="explainer"/>'s model.</summary>
-    public InverseOptimization(Explainer explainer) => this.explainer = explainer ?? throw new ArgumentNullException(nameof(explainer));
+    public InverseOptimization(Explainer explainer)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        this.explainer = explainer;
+    }
 
     /// <inheritdoc/>
     public string Name => MethodName;

@@ -138,7 +138,14 @@ internal static class AdversarialAttack
     }
 
     /// <summary>Ascends direction * logit with signed steps, projected on the box |x - x0| &lt;= eps after each step.</summary>
+    /// <param name="graph">The model.</param>
+    /// <param name="x0">The windows in model input space [N, C, T].</param>
+    /// <param name="direction">Per window, +1 to push the logit up, -1 to push it down [N].</param>
+    /// <param name="eps">Per-window budgets [N, 1, 1].</param>
     /// <param name="alpha">Per-window step sizes [N, 1, 1]; when null, every window steps by <paramref name="fixedAlpha"/>.</param>
+    /// <param name="fixedAlpha">The step size of every window when <paramref name="alpha"/> is null.</param>
+    /// <param name="steps">Signed-gradient steps.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
     private static Tensor Attack(OnnxGraph graph, Tensor x0, Tensor direction, Tensor eps, Tensor? alpha, Scalar? fixedAlpha, int steps, CancellationToken cancellationToken)
     {
         var lower = x0.add(eps, HeldScalars.MinusOne);

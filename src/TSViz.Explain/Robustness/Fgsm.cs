@@ -13,7 +13,11 @@ public sealed class Fgsm : IExplanationMethod<FgsmOptions, RobustnessResult>
     private readonly Explainer explainer;
 
     /// <summary>The method on <paramref name="explainer"/>'s model.</summary>
-    public Fgsm(Explainer explainer) => this.explainer = explainer ?? throw new ArgumentNullException(nameof(explainer));
+    public Fgsm(Explainer explainer)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        this.explainer = explainer;
+    }
 
     /// <inheritdoc/>
     public string Name => MethodName;

@@ -35,9 +35,9 @@ internal sealed class LiveExplainer : ILiveExplainer
     private readonly MonitorMetrics metrics;
     private readonly int topFilters;
     private readonly IExplanationMethod<ExplainOptions, WindowExplanation> attribution;
-    private readonly IExplanationMethod<FgsmOptions, RobustnessResult>? fgsm;
-    private readonly IExplanationMethod<FlipSearchOptions, FlipSearchResult>? flipSearch;
-    private readonly IExplanationMethod<FilterSaliencyOptions, FilterSaliencyMap[]>? filterSaliency;
+    private readonly Fgsm? fgsm;
+    private readonly FlipSearch? flipSearch;
+    private readonly PerFilterSaliency? filterSaliency;
     private readonly ExplainOptions attributionOptions = new() { IncludeReceivedSaliency = false };
     private readonly FgsmOptions fgsmOptions;
     private readonly FlipSearchOptions flipSearchOptions;
