@@ -9,9 +9,10 @@ using static TorchSharp.torch;
 namespace TSViz.Explain;
 
 /// <summary>
-/// Every per-prediction explanation of the TSViz paper for a deployed ONNX model, computed on the file's own
-/// weights in TorchSharp. Methods take a batch of windows as received (count x channels x length, channel-major)
-/// and apply the model's declared preprocessing themselves. Not thread-safe: use one explainer per thread.
+/// A deployed ONNX model loaded for explanation: the file's own weights as a differentiable TorchSharp graph, and the
+/// threads a batch is split over. The methods (<see cref="ExplanationMethods"/>: saliency, influence, FGSM, ...) run
+/// on it; windows are given as received (count x channels x length, channel-major) and each method applies the
+/// model's declared preprocessing itself. Not thread-safe: use one explainer per thread.
 /// </summary>
 public sealed class Explainer : IDisposable
 {
@@ -24,10 +25,13 @@ public sealed class Explainer : IDisposable
         Parallelism = parallelism;
     }
 
+    /// <summary>The model's graph on its own weights: layers, tensors, and the forward computation the methods differentiate.</summary>
     public OnnxGraph Graph { get; }
 
+    /// <summary>What the model file declares: channels, window length, preprocessing, decision threshold.</summary>
     public ModelMetadata Metadata => Graph.Metadata;
 
+    /// <summary>The model's conv layers, input side first: what filter influence, per-filter saliency and trace name.</summary>
     public IReadOnlyList<ModelLayer> Layers => Graph.Layers;
 
     /// <summary>Threads a batch is split over (each runs libtorch with one intra-op thread).</summary>
@@ -60,74 +64,62 @@ public sealed class Explainer : IDisposable
         using var noGrad = no_grad();
         var input = TorchPreprocessing.Apply(Metadata.Preprocessing, Input(part, n));
         return ExplainedQuantity.Score(Graph.Forward(input)).ToFloatArray();
-    });
+    }, CancellationToken.None);
 
-    /// <summary>Input saliency (Eq. 12-14), channel contributions, top steps and every layer's filter influence (Eq. 15-16), in one backward pass.</summary>
+    // The calls below are shorthands for the method classes (one shape per method: IExplanationMethod), kept for
+    // callers that hold windows as a span; each runs exactly its method's code.
+
+    /// <summary>Input saliency and every layer's filter influence in one backward pass: <see cref="SaliencyAndInfluence"/>.</summary>
     public WindowExplanation[] Explain(ReadOnlySpan<float> windows, int count, ExplainOptions? options = null)
-    {
-        var effective = options ?? new ExplainOptions();
-        return Split(windows, count, (part, n) => SaliencyAndInfluence.Compute(Graph, part, n, effective));
-    }
+        => SaliencyAndInfluence.Run(this, windows, count, options ?? new ExplainOptions(), CancellationToken.None);
 
     /// <summary>
-    /// Per-filter input saliency (Eq. 11-13) of the chosen filters (all when <paramref name="filters"/> is null),
-    /// batched: one backward pass per layer for a whole chunk of windows. Result [window][map].
+    /// Per-filter input saliency of the chosen filters (all when <paramref name="filters"/> is null), result
+    /// [window][map]: <see cref="PerFilterSaliency"/>.
     /// </summary>
     public FilterSaliencyMap[][] FilterSaliency(ReadOnlySpan<float> windows, int count, IReadOnlyDictionary<string, int[]>? filters = null)
-        => Split(windows, count, (part, n) => PerFilterSaliency.Batched(Graph, Input(part, n), filters));
+        => PerFilterSaliency.Run(this, windows, count, filters, CancellationToken.None);
 
     /// <summary>The reference implementation's way, for comparison only: one backward pass per window and filter, on one thread.</summary>
     public FilterSaliencyMap[][] FilterSaliencyOnePassPerFilter(ReadOnlySpan<float> windows, int count)
     {
         using var scope = NewDisposeScope();
-        return PerFilterSaliency.OnePassPerFilter(Graph, Input(windows, count));
+        return PerFilterSaliencyKernel.OnePassPerFilter(Graph, Input(windows, count));
     }
 
-    /// <summary>
-    /// Recursive highlighting of one window: the points of every lower layer and of the model input that produced
-    /// activation <paramref name="step"/> of filter <paramref name="filter"/> in <paramref name="layer"/>
-    /// (through max-pooling only the maxima).
-    /// </summary>
+    /// <summary>Recursive highlighting of one window's activation: <see cref="ActivationTrace"/>.</summary>
     public ActivationTraceResult Trace(ReadOnlySpan<float> window, string layer, int filter, int step)
-    {
-        using var scope = NewDisposeScope();
-        return ActivationTrace.Run(Graph, Input(window, 1), layer, filter, step);
-    }
+        => ActivationTrace.Run(this, window, new TraceOptions { Layer = layer, Filter = filter, Step = step }, CancellationToken.None);
 
-    /// <summary>FGSM (Eq. 26) at <paramref name="epsilon"/>: one step, then the window rescored.</summary>
+    /// <summary>FGSM (Eq. 26) at <paramref name="epsilon"/>: <see cref="Robustness.Fgsm"/>.</summary>
     public RobustnessResult[] Fgsm(ReadOnlySpan<float> windows, int count, double epsilon)
-        => Split(windows, count, (part, n) => AdversarialAttack.Iterative(Graph, Input(part, n), epsilon, epsilon, 1, "fgsm"));
+        => Robustness.Fgsm.Run(this, windows, count, epsilon, CancellationToken.None);
 
-    /// <summary>Iterative FGSM (Eq. 27); the paper's setting is alpha 1e-4, eps 0.1, 1000 steps.</summary>
+    /// <summary>Iterative FGSM (Eq. 27): <see cref="Robustness.IterativeFgsm"/>.</summary>
     public RobustnessResult[] IterativeFgsm(ReadOnlySpan<float> windows, int count, IterativeFgsmOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Split(windows, count, (part, n) => AdversarialAttack.Iterative(Graph, Input(part, n), options.Epsilon, options.Alpha, options.Steps, "iterative-fgsm"));
+        return Robustness.IterativeFgsm.Run(this, windows, count, options, CancellationToken.None);
     }
 
-    /// <summary>The smallest eps (within the tolerance) at which the flip-search attack changes the decision.</summary>
+    /// <summary>The smallest eps (within the tolerance) at which the attack changes the decision: <see cref="FlipSearch"/>.</summary>
     public FlipSearchResult[] SmallestFlippingEpsilon(ReadOnlySpan<float> windows, int count, FlipSearchOptions? options = null)
-    {
-        var effective = options ?? new FlipSearchOptions();
-        return Split(windows, count, (part, n) => AdversarialAttack.SmallestFlippingEpsilon(Graph, Input(part, n), effective));
-    }
+        => FlipSearch.Run(this, windows, count, options ?? new FlipSearchOptions(), CancellationToken.None);
 
-    /// <summary>Inverse optimisation (Eq. 24-25): from seeded random starts, the inputs the model maps to the target.</summary>
-    public InverseResult[] Invert(InverseOptions options)
-    {
-        using var scope = NewDisposeScope();
-        return InverseOptimization.Run(Graph, options);
-    }
+    /// <summary>Inverse optimisation (Eq. 24-25): <see cref="InverseOptimization"/>.</summary>
+    public InverseResult[] Invert(InverseOptions options) => new InverseOptimization(this).Explain(options);
 
+    /// <summary>Frees the graph's weights (native memory).</summary>
     public void Dispose() => Graph.Dispose();
 
     /// <summary>
     /// Runs <paramref name="work"/> on contiguous parts of the batch, one per worker thread, each inside its own
     /// dispose scope, and concatenates the results in window order.
     /// </summary>
-    private T[] Split<T>(ReadOnlySpan<float> windows, int count, Func<float[], int, T[]> work)
+    internal T[] Split<T>(ReadOnlySpan<float> windows, int count, Func<float[], int, T[]> work, CancellationToken cancellationToken)
     {
         CheckSize(windows, count);
+        cancellationToken.ThrowIfCancellationRequested();
         int size = Metadata.Channels.Count * Metadata.WindowLength;
         int workers = Math.Clamp(count / MinWindowsPerWorker, 1, Parallelism);
         if (workers == 1)
@@ -138,7 +130,7 @@ public sealed class Explainer : IDisposable
 
         var all = windows.ToArray();
         var parts = new T[workers][];
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken }, w =>
         {
             int start = (int)((long)count * w / workers);
             int end = (int)((long)count * (w + 1) / workers);
@@ -148,16 +140,18 @@ public sealed class Explainer : IDisposable
         return parts.SelectMany(p => p).ToArray();
     }
 
-    private Tensor Input(float[] windows, int count)
+    /// <summary>The windows as a [count, channels, length] tensor (in the caller's dispose scope).</summary>
+    internal Tensor Input(float[] windows, int count)
         => tensor(windows, [count, Metadata.Channels.Count, Metadata.WindowLength]);
 
-    private Tensor Input(ReadOnlySpan<float> windows, int count)
+    /// <summary>The windows as a [count, channels, length] tensor, after checking their size.</summary>
+    internal Tensor Input(ReadOnlySpan<float> windows, int count)
     {
         CheckSize(windows, count);
         return tensor(windows.ToArray(), [count, Metadata.Channels.Count, Metadata.WindowLength]);
     }
 
-    private void CheckSize(ReadOnlySpan<float> windows, int count)
+    internal void CheckSize(ReadOnlySpan<float> windows, int count)
     {
         int channels = Metadata.Channels.Count;
         int length = Metadata.WindowLength;

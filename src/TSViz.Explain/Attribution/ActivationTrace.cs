@@ -1,99 +1,64 @@
-using TSViz.Explain.Graph;
-using TSViz.Explain.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TSViz.Explain.Attribution;
 
-/// <summary>One point of a lower level that produced the traced activation: a channel (input) or filter (conv layer) and a step.</summary>
-/// <param name="Row">Channel of the model input, or filter of a conv layer.</param>
-/// <param name="Step">Time step of that row.</param>
-/// <param name="Weight">|d a / d point|, scaled so that the level's largest is 1.</param>
-public sealed record TracedPoint(int Row, int Step, float Weight);
+/// <summary>The activation <see cref="ActivationTrace"/> starts from: filter <see cref="Filter"/> of <see cref="Layer"/> at step <see cref="Step"/>.</summary>
+public sealed record TraceOptions
+{
+    /// <summary>The conv layer's name (one of <see cref="Explainer.Layers"/>).</summary>
+    public required string Layer { get; init; }
 
-/// <summary>The points of one level (the model input, or a conv layer below the traced one) that produced the activation.</summary>
-/// <param name="Level">"input" or the conv layer's name.</param>
-/// <param name="Rows">Channels of the input, or filters of the layer.</param>
-/// <param name="Length">Steps of each row.</param>
-/// <param name="Points">The responsible points, by row then step.</param>
-public sealed record TraceLevel(string Level, int Rows, int Length, TracedPoint[] Points);
+    /// <summary>The filter within the layer, 0-based.</summary>
+    public int Filter { get; init; }
 
-/// <summary>Recursive highlighting of one activation: its value, and per level below it the points that produced it (nearest level first, the input last).</summary>
-public sealed record ActivationTraceResult(string Layer, int Filter, int Step, float Activation, IReadOnlyList<TraceLevel> Levels);
+    /// <summary>The step of the filter's activation, 0 to the layer's output length - 1.</summary>
+    public int Step { get; init; }
+}
 
 /// <summary>
-/// Recursive highlighting (TSViz workshop paper, section 4): from one activation a_j(t) of a conv layer, the points
-/// of every lower level that actually produced it. A point counts when the activation depends on it, i.e. when
-/// d a_j(t) / d point is not zero. That is exactly the receptive field, followed through max-pooling only along
-/// the maxima (the suppressed values get no gradient), less the paths a ReLU switched off and weights that are
-/// zero. One backward pass on the deployed weights; no receptive-field arithmetic that could drift from the graph.
+/// Recursive highlighting (TSViz workshop paper, section 4): from one activation a_j(t) of a conv layer, the points of
+/// every lower layer and of the model input that produced it, following max-pooling only along the maxima. A point
+/// counts when d a_j(t) / d point is not zero: one backward pass per window on the deployed weights, so the receptive
+/// field can never drift from the graph.
 /// </summary>
-internal static class ActivationTrace
+public sealed class ActivationTrace : IExplanationMethod<TraceOptions, ActivationTraceResult>
 {
-    public static ActivationTraceResult Run(OnnxGraph graph, Tensor received, string layerName, int filter, int step)
+    /// <summary>The registry name.</summary>
+    public const string MethodName = "trace";
+
+    private readonly Explainer explainer;
+
+    /// <summary>The method on <paramref name="explainer"/>'s model.</summary>
+    public ActivationTrace(Explainer explainer)
     {
-        var layer = graph.Layers.FirstOrDefault(l => l.Name == layerName)
-            ?? throw new ArgumentException(
-                $"No conv layer named '{layerName}'; the model's layers are {string.Join(", ", graph.Layers.Select(l => l.Name))}.", nameof(layerName));
-        if (filter < 0 || filter >= layer.Filters)
-        {
-            throw new ArgumentOutOfRangeException(nameof(filter), filter, $"Layer {layer.Name} has filters 0..{layer.Filters - 1}.");
-        }
-
-        if (step < 0 || step >= layer.OutputLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"Layer {layer.Name} has steps 0..{layer.OutputLength - 1}.");
-        }
-
-        Tensor modelInput;
-        using (no_grad())
-        {
-            modelInput = TorchPreprocessing.Apply(graph.Metadata.Preprocessing, received).detach();
-        }
-
-        var leaf = modelInput.requires_grad_(true);
-        float activation;
-        Tensor[] gradients;
-        List<ModelLayer> below;
-        using (enable_grad())
-        {
-            var values = graph.Run(leaf, layer.ActivationTensor);
-            // Lower layers on a branch that does not lead to this one are not computed on the way: nothing of them produced it.
-            below = [.. graph.Layers.Where(l => l.Index < layer.Index && values.ContainsKey(l.ActivationTensor)).OrderByDescending(l => l.Index)];
-            var selected = values[layer.ActivationTensor][0, filter, step];
-            activation = selected.detach().item<float>();
-            List<Tensor> wrt = [.. below.Select(l => values[l.ActivationTensor]), leaf];
-            gradients = [.. autograd.grad([selected], wrt, allow_unused: true)];
-        }
-
-        var levels = new List<TraceLevel>(below.Count + 1);
-        for (int i = 0; i < below.Count; i++)
-        {
-            levels.Add(Level(below[i].Name, below[i].Filters, below[i].OutputLength, gradients[i]));
-        }
-
-        levels.Add(Level("input", graph.Metadata.Channels.Count, graph.Metadata.WindowLength, gradients[^1]));
-        return new ActivationTraceResult(layer.Name, filter, step, activation, levels);
+        ArgumentNullException.ThrowIfNull(explainer);
+        this.explainer = explainer;
     }
 
-    private static TraceLevel Level(string name, int rows, int length, Tensor? gradient)
+    /// <inheritdoc/>
+    public string Name => MethodName;
+
+    /// <inheritdoc/>
+    /// <remarks>Each window is traced from the same activation; windows run one after another on the calling thread.</remarks>
+    public ActivationTraceResult[] Explain(WindowBatch windows, TraceOptions options, CancellationToken cancellationToken = default)
     {
-        if (gradient is null || gradient.IsInvalid)
+        ArgumentNullException.ThrowIfNull(options);
+        var values = windows.Values.Span;
+        explainer.CheckSize(values, windows.Count);
+        int size = values.Length / windows.Count;
+        var results = new ActivationTraceResult[windows.Count];
+        for (int w = 0; w < windows.Count; w++)
         {
-            return new TraceLevel(name, rows, length, []);
+            results[w] = Run(explainer, values.Slice(w * size, size), options, cancellationToken);
         }
 
-        var values = gradient.abs().ToFloatArray();
-        float top = values.Max();
-        var points = new List<TracedPoint>();
-        for (int i = 0; i < values.Length && top > 0; i++)
-        {
-            if (values[i] > 0)
-            {
-                points.Add(new TracedPoint(i / length, i % length, values[i] / top));
-            }
-        }
+        return results;
+    }
 
-        return new TraceLevel(name, rows, length, [.. points]);
+    internal static ActivationTraceResult Run(Explainer explainer, ReadOnlySpan<float> window, TraceOptions options, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var scope = NewDisposeScope();
+        return ActivationTraceKernel.Run(explainer.Graph, explainer.Input(window, 1), options.Layer, options.Filter, options.Step);
     }
 }

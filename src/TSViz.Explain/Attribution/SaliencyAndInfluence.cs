@@ -1,197 +1,37 @@
-using TSViz.Explain.Runtime;
-using TSViz.Explain.Data;
-using TSViz.Explain.Graph;
-using static TorchSharp.torch;
-
 namespace TSViz.Explain.Attribution;
 
 /// <summary>
-/// Input saliency I = |dy/dx| (Eq. 12-13, scaled by Eq. 14) and filter influence I_j = sum_t |dy/da_j(t)|
-/// (Eq. 15-16) for every window of a batch and every conv layer, from a single backward pass: the explained
-/// quantity is summed over the batch, and since no operator mixes windows, each window's gradient is its own.
+/// Input saliency I = |dy/dx| (TSViz Eq. 12-13, scaled by Eq. 14), channel contributions, the top steps and every
+/// conv layer's filter influence I_j = sum_t |dy/da_j(t)| (Eq. 15-16), all from one forward and one backward pass per
+/// batch part: the explained quantity is summed over the windows, and since no operator mixes windows, each window's
+/// gradient is its own. The live path's explanation; <see cref="InputSaliency"/> and <see cref="FilterInfluence"/>
+/// are the same pass with one half of the answer.
 /// </summary>
-internal static class SaliencyAndInfluence
+public sealed class SaliencyAndInfluence : IExplanationMethod<ExplainOptions, WindowExplanation>
 {
-    public static WindowExplanation[] Compute(OnnxGraph graph, ReadOnlySpan<float> windows, int count, ExplainOptions options)
+    /// <summary>The registry name.</summary>
+    public const string MethodName = "saliency-influence";
+
+    private readonly Explainer explainer;
+
+    /// <summary>The method on <paramref name="explainer"/>'s model.</summary>
+    public SaliencyAndInfluence(Explainer explainer)
     {
-        var metadata = graph.Metadata;
-        int channels = metadata.Channels.Count;
-        int length = metadata.WindowLength;
-
-        // Preprocess on the CPU exactly as the scoring path does, keeping each channel's scale for the
-        // gradient with respect to the received window.
-        var input = windows.ToArray();
-        var scales = metadata.Preprocessing == WindowPreprocessing.ZScorePerChannel ? new double[count * channels] : null;
-        for (int i = 0; scales is not null && i < count * channels; i++)
-        {
-            scales[i] = WindowPreprocessing.ZScoreInPlace(input.AsSpan(i * length, length), 1, length);
-        }
-
-        WindowPreprocessing.Apply(scales is null ? metadata.Preprocessing : WindowPreprocessing.None, input, channels, length);
-        var modelInput = tensor(input, [count, channels, length]).requires_grad_(true);
-        var values = graph.Run(modelInput);
-        var (explained, description) = ExplainedQuantity.Select(graph, values, options.Target, options.Temperature);
-
-        var activations = graph.Layers.Select(l => values[l.ActivationTensor]).ToList();
-        List<Tensor> wrt = [modelInput, .. activations];
-        var gradients = autograd.grad([explained.sum()], wrt, allow_unused: true);
-
-        float[] inputGradient = gradients[0].ToFloatArray();
-        const int firstLayerGradient = 1;
-        var influence = new float[graph.Layers.Count][];
-        var activationValues = new float[graph.Layers.Count][];
-        for (int l = 0; l < graph.Layers.Count; l++)
-        {
-            var gradient = gradients[firstLayerGradient + l];
-            influence[l] = gradient is null || gradient.IsInvalid
-                ? new float[count * graph.Layers[l].Filters]
-                : gradient.abs().sum([2]).ToFloatArray();
-            if (options.IncludeActivations)
-            {
-                activationValues[l] = activations[l].detach().ToFloatArray();
-            }
-        }
-
-        var score = ExplainedQuantity.Score(values[graph.ScoreOutput]).detach().ToFloatArray();
-        var explainedValues = explained.detach().ToFloatArray();
-        bool probability = graph.FinalActivation != "none";
-        double? threshold = metadata.DecisionThreshold;
-
-        var results = new WindowExplanation[count];
-        int size = channels * length;
-        for (int w = 0; w < count; w++)
-        {
-            var signed = inputGradient.AsSpan(w * size, size);
-            var raw = new float[size];
-            for (int i = 0; i < size; i++)
-            {
-                raw[i] = Math.Abs(signed[i]);
-            }
-
-            var shares = new float[channels];
-            float total = 0;
-            for (int c = 0; c < channels; c++)
-            {
-                float channelSum = 0;
-                for (int t = 0; t < length; t++)
-                {
-                    channelSum += raw[(c * length) + t];
-                }
-
-                shares[c] = channelSum;
-                total += channelSum;
-            }
-
-            if (total > 0)
-            {
-                for (int c = 0; c < channels; c++)
-                {
-                    shares[c] /= total;
-                }
-            }
-
-            var layers = new LayerInfluence[graph.Layers.Count];
-            for (int l = 0; l < layers.Length; l++)
-            {
-                var layer = graph.Layers[l];
-                var own = influence[l].AsSpan(w * layer.Filters, layer.Filters).ToArray();
-                int activationSize = layer.Filters * layer.OutputLength;
-                layers[l] = new LayerInfluence(
-                    layer.Name,
-                    own,
-                    FilterSelection.MinMaxScale(own),
-                    FilterSelection.Rank(own),
-                    options.IncludeActivations ? activationValues[l].AsSpan(w * activationSize, activationSize).ToArray() : null);
-            }
-
-            results[w] = new WindowExplanation(
-                score[w],
-                threshold is double th ? score[w] >= th : null,
-                explainedValues[w],
-                description,
-                GradientsVanished: total == 0,
-                OutputSaturated: probability && (score[w] == 0f || score[w] == 1f),
-                FilterSelection.MinMaxScale(raw),
-                raw,
-                scales is not null && options.IncludeReceivedSaliency ? ReceivedSaliency(signed, input.AsSpan(w * size, size), scales.AsSpan(w * channels, channels), length) : null,
-                shares,
-                TopSteps(raw, metadata.Channels, length, options.TopSteps),
-                layers);
-        }
-
-        return results;
+        ArgumentNullException.ThrowIfNull(explainer);
+        this.explainer = explainer;
     }
 
-    /// <summary>
-    /// |dy/dr| for the received window r, from g = dy/dx of the z-scored window x = (r - mean r) / std r, per
-    /// channel: dy/dr = (g - mean(g) - x mean(g x)) / std. Closed form: no backward pass through the preprocessing.
-    /// </summary>
-    private static float[] ReceivedSaliency(ReadOnlySpan<float> gradient, ReadOnlySpan<float> modelInput, ReadOnlySpan<double> scales, int length)
+    /// <inheritdoc/>
+    public string Name => MethodName;
+
+    /// <inheritdoc/>
+    public WindowExplanation[] Explain(WindowBatch windows, ExplainOptions options, CancellationToken cancellationToken = default)
     {
-        var result = new float[gradient.Length];
-        for (int c = 0; c < scales.Length; c++)
-        {
-            var g = gradient.Slice(c * length, length);
-            var x = modelInput.Slice(c * length, length);
-            double meanG = 0, meanGx = 0;
-            for (int t = 0; t < length; t++)
-            {
-                meanG += g[t];
-                meanGx += g[t] * x[t];
-            }
-
-            meanG /= length;
-            meanGx /= length;
-            for (int t = 0; t < length; t++)
-            {
-                result[(c * length) + t] = (float)Math.Abs((g[t] - meanG - (x[t] * meanGx)) / scales[c]);
-            }
-        }
-
-        return result;
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(explainer, windows.Values.Span, windows.Count, options, cancellationToken);
     }
 
-    /// <summary>The k largest values, largest first (ties: lower index first), by insertion into a short sorted list.</summary>
-    private static SalientStep[] TopSteps(float[] saliency, IReadOnlyList<string> channels, int length, int k)
-    {
-        k = Math.Min(k, saliency.Length);
-        if (k <= 0)
-        {
-            return [];
-        }
-
-        var top = new int[k];
-        int filled = 0;
-        for (int i = 0; i < saliency.Length; i++)
-        {
-            float value = saliency[i];
-            if (filled == k && value <= saliency[top[k - 1]])
-            {
-                continue;
-            }
-
-            int position = Math.Min(filled, k - 1);
-            while (position > 0 && saliency[top[position - 1]] < value)
-            {
-                if (position < k)
-                {
-                    top[position] = top[position - 1];
-                }
-
-                position--;
-            }
-
-            top[position] = i;
-            filled = Math.Min(filled + 1, k);
-        }
-
-        var steps = new SalientStep[filled];
-        for (int j = 0; j < filled; j++)
-        {
-            int i = top[j];
-            steps[j] = new SalientStep(i / length, channels[i / length], i % length, saliency[i]);
-        }
-
-        return steps;
-    }
+    /// <summary>The batch split over the explainer's threads, each part one forward and one backward pass.</summary>
+    internal static WindowExplanation[] Run(Explainer explainer, ReadOnlySpan<float> windows, int count, ExplainOptions options, CancellationToken cancellationToken)
+        => explainer.Split(windows, count, (part, n) => SaliencyAndInfluenceKernel.Compute(explainer.Graph, part, n, options), cancellationToken);
 }

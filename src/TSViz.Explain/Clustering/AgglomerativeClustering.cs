@@ -3,6 +3,10 @@ namespace TSViz.Explain.Clustering;
 /// <summary>
 /// One merge of the dendrogram, numbered as SciPy does: items are 0..n-1, the cluster formed by merge i is n + i.
 /// </summary>
+/// <param name="Left">The first cluster merged: an item (below n) or an earlier merge's cluster (n + i).</param>
+/// <param name="Right">The second cluster merged, numbered as <paramref name="Left"/>.</param>
+/// <param name="Height">The complete-linkage distance at which they merged: the largest distance between their members.</param>
+/// <param name="Size">How many items the merged cluster holds.</param>
 public sealed record Merge(int Left, int Right, double Height, int Size);
 
 /// <summary>
@@ -12,6 +16,8 @@ public sealed record Merge(int Left, int Right, double Height, int Size);
 /// </summary>
 public static class AgglomerativeClustering
 {
+    /// <summary>The n - 1 merges of the dendrogram of n items, in merge order (ascending height).</summary>
+    /// <param name="distances">Symmetric n x n distances with a zero diagonal.</param>
     public static IReadOnlyList<Merge> CompleteLinkage(double[,] distances)
     {
         ArgumentNullException.ThrowIfNull(distances);

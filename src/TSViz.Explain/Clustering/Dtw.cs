@@ -6,6 +6,7 @@ namespace TSViz.Explain.Clustering;
 /// </summary>
 public static class Dtw
 {
+    /// <summary>The DTW distance DTW[n, m] of two non-empty sequences.</summary>
     public static double Distance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         if (a.IsEmpty || b.IsEmpty)

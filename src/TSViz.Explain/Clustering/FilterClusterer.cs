@@ -33,6 +33,10 @@ public static class FilterClusterer
 {
     private const int Batch = 256;
 
+    /// <summary>
+    /// Clusters the filters of <paramref name="layers"/> (all when null or empty) over <paramref name="count"/> windows
+    /// given as received; the silhouette picks each layer's k.
+    /// </summary>
     public static IReadOnlyList<LayerClustering> Cluster(Explainer explainer, ReadOnlySpan<float> windows, int count, IReadOnlyCollection<string>? layers = null)
     {
         ArgumentNullException.ThrowIfNull(explainer);

@@ -5,6 +5,8 @@ namespace TSViz.Explain.Clustering;
 /// <summary>Resolves layer names and filter indices given by a user, refusing unknown ones with what exists.</summary>
 public static class LayerSelection
 {
+    /// <summary>The layers called <paramref name="names"/>, in the model's order; all of them when none is named.</summary>
+    /// <exception cref="ArgumentException">A name is no conv layer of the model; the message lists the layers.</exception>
     public static IReadOnlyList<ModelLayer> Resolve(IReadOnlyList<ModelLayer> layers, IReadOnlyCollection<string>? names)
     {
         ArgumentNullException.ThrowIfNull(layers);
@@ -23,6 +25,8 @@ public static class LayerSelection
         return layers.Where(l => names.Contains(l.Name)).ToList();
     }
 
+    /// <summary>The layer called <paramref name="name"/>, after checking that it has filter <paramref name="filter"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The layer has no such filter.</exception>
     public static ModelLayer Filter(IReadOnlyList<ModelLayer> layers, string name, int filter)
     {
         var layer = Resolve(layers, [name])[0];
@@ -34,5 +38,6 @@ public static class LayerSelection
         return layer;
     }
 
+    /// <summary>The layers with their filter ranges, for messages ("conv1 (16 filters, 0..15), ...").</summary>
     public static string Describe(IReadOnlyList<ModelLayer> layers) => string.Join(", ", layers.Select(l => $"{l.Name} ({l.Filters} filters, 0..{l.Filters - 1})"));
 }

@@ -7,6 +7,7 @@ namespace TSViz.Explain.Clustering;
 /// </summary>
 public static class Silhouette
 {
+    /// <summary>The mean silhouette of the clustering <paramref name="labels"/> (0..k-1 per item) under <paramref name="distances"/>.</summary>
     public static double Score(double[,] distances, IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(distances);

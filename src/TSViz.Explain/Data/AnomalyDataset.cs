@@ -5,12 +5,16 @@ namespace TSViz.Explain.Data;
 /// <param name="Step">Time step of the spike, or -1 when the window is normal.</param>
 public readonly record struct PlantedSpike(int Channel, int Step)
 {
+    /// <summary>A normal window: no spike.</summary>
     public static readonly PlantedSpike None = new(-1, -1);
 
+    /// <summary>Whether a spike was planted (the window's label is 1).</summary>
     public bool IsAnomaly => Channel >= 0;
 }
 
 /// <summary>The reference anomaly windows with the truth about each spike.</summary>
+/// <param name="Windows">The windows and their labels (1: anomalous).</param>
+/// <param name="Spikes">Per window, where its spike was planted, or <see cref="PlantedSpike.None"/>.</param>
 public sealed record AnomalyDataset(WindowSet Windows, PlantedSpike[] Spikes);
 
 /// <summary>
@@ -21,11 +25,17 @@ public sealed record AnomalyDataset(WindowSet Windows, PlantedSpike[] Spikes);
 /// </summary>
 public sealed class AnomalyDatasetGenerator
 {
+    /// <summary>The channels in model order; pressure never carries an anomaly.</summary>
     public static readonly IReadOnlyList<string> ChannelNames = ["pressure", "temperature", "torque"];
+    /// <summary>Steps per window.</summary>
     public const int WindowLength = 50;
+    /// <summary>Chance that a window is drawn for a spike (a pressure spike is then dropped: about 1/6 end up anomalous).</summary>
     public const double AnomalyProbability = 0.25;
+    /// <summary>Windows of the training set of the reference, the validation windows included.</summary>
     public const int TrainCount = 50_000;
+    /// <summary>The last windows of the training set, held out for validation.</summary>
     public const int ValidationCount = 5_000;
+    /// <summary>Windows of the reference test set.</summary>
     public const int TestCount = 10_000;
 
     /// <summary>The test set is drawn from its own stream so that changing the training size leaves it alone.</summary>
@@ -37,6 +47,7 @@ public sealed class AnomalyDatasetGenerator
 
     private readonly GaussianRandom random;
 
+    /// <summary>A generator whose draws are fixed by <paramref name="seed"/>.</summary>
     public AnomalyDatasetGenerator(int seed) => random = new GaussianRandom(seed);
 
     /// <summary>The training windows (the last <see cref="ValidationCount"/> for validation) of a seed.</summary>

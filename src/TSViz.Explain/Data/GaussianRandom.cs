@@ -9,6 +9,7 @@ public sealed class GaussianRandom
     private readonly Random random;
     private double? spare;
 
+    /// <summary>A stream of draws fixed by <paramref name="seed"/>.</summary>
     public GaussianRandom(int seed) => random = new Random(seed);
 
     /// <summary>A draw from N(mean, sd^2).</summary>

@@ -3,6 +3,11 @@ using System.Globalization;
 namespace TSViz.Explain.Data;
 
 /// <summary>The forecaster's windows: training, validation and test, with the scaler fitted on training.</summary>
+/// <param name="Train">The training windows (inputs and next-value targets, standardised).</param>
+/// <param name="Validation">The last training windows, held out for early stopping.</param>
+/// <param name="Test">The windows whose targets follow the training points.</param>
+/// <param name="Mean">The scaler's mean, fitted on the training points.</param>
+/// <param name="Std">The scaler's standard deviation, fitted on the training points.</param>
 public sealed record TrafficDataset(WindowSet Train, WindowSet Validation, WindowSet Test, double Mean, double Std);
 
 /// <summary>
@@ -13,10 +18,15 @@ public sealed record TrafficDataset(WindowSet Train, WindowSet Validation, Windo
 /// </summary>
 public static class TrafficDatasetBuilder
 {
+    /// <summary>The two input channels: the standardised series and its first difference.</summary>
     public static readonly IReadOnlyList<string> ChannelNames = ["traffic_std", "traffic_std_diff"];
+    /// <summary>Steps per window.</summary>
     public const int WindowLength = 50;
+    /// <summary>Points of the series the scaler is fitted on and whose targets train.</summary>
     public const int TrainPoints = 14_000;
+    /// <summary>The last training windows, held out for validation.</summary>
     public const int ValidationWindows = 2_000;
+    /// <summary>Points after the training ones whose targets test.</summary>
     public const int TestPoints = 4_000;
 
     /// <summary>Reads the second column of the CSV (header row, then "time",value rows).</summary>

@@ -1,12 +1,24 @@
 namespace TSViz.Explain.Evaluation;
 
 /// <summary>Counts of a binary decision against the truth.</summary>
+/// <param name="TruePositives">Anomalies decided anomalous.</param>
+/// <param name="FalsePositives">Normal windows decided anomalous (false alarms).</param>
+/// <param name="TrueNegatives">Normal windows decided normal.</param>
+/// <param name="FalseNegatives">Anomalies decided normal (missed).</param>
 public sealed record ConfusionMatrix(int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives)
 {
+    /// <summary>All windows counted.</summary>
     public int Total => TruePositives + FalsePositives + TrueNegatives + FalseNegatives;
 }
 
 /// <summary>How a probability model does at a threshold, plus its threshold-free ROC AUC.</summary>
+/// <param name="Threshold">The decision threshold the counts are taken at.</param>
+/// <param name="Accuracy">Share of windows decided right.</param>
+/// <param name="Precision">Share of anomalous decisions that were anomalies (0 when none was decided).</param>
+/// <param name="Recall">Share of anomalies decided anomalous (0 when there was none).</param>
+/// <param name="F1">Harmonic mean of precision and recall.</param>
+/// <param name="RocAuc">Area under the ROC curve: the chance that a random anomaly scores above a random normal window.</param>
+/// <param name="Confusion">The counts behind the ratios.</param>
 public sealed record BinaryClassificationMetrics(
     double Threshold,
     double Accuracy,

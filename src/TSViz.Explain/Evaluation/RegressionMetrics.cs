@@ -1,8 +1,12 @@
 namespace TSViz.Explain.Evaluation;
 
 /// <summary>Errors of a forecaster in the units of its target.</summary>
+/// <param name="Mse">Mean squared error.</param>
+/// <param name="Mae">Mean absolute error.</param>
+/// <param name="Count">Predictions compared.</param>
 public sealed record RegressionMetrics(double Mse, double Mae, int Count)
 {
+    /// <summary>The errors of <paramref name="predictions"/> against <paramref name="targets"/> (same length, not empty).</summary>
     public static RegressionMetrics Compute(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets)
     {
         if (predictions.Length != targets.Length || predictions.Length == 0)

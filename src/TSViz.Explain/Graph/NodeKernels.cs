@@ -23,6 +23,10 @@ internal static class NodeKernels
     /// <summary>Elementwise activations that may follow a conv and still belong to its layer.</summary>
     public static readonly IReadOnlySet<string> Activations = new HashSet<string> { "Relu", "LeakyRelu", "Elu", "Tanh", "Sigmoid" };
 
+    /// <summary>The node's computation as a function of its input tensors (null for an absent optional input).</summary>
+    /// <param name="node">The ONNX node.</param>
+    /// <param name="opset">The model's default-domain opset (attributes moved to inputs in later opsets).</param>
+    /// <param name="source">The model file, for messages.</param>
     /// <param name="held">Receives the Scalars the kernel uses; their owner disposes them once no kernel runs any more.</param>
     public static Func<Tensor?[], Tensor> Compile(NodeProto node, long opset, string source, ICollection<Scalar> held)
     {

@@ -53,8 +53,10 @@ public sealed class OnnxGraph : IDisposable
     /// <summary>The model file this graph was built from.</summary>
     public OnnxModelFile File { get; }
 
+    /// <summary>What the file declares: channels, window length, preprocessing, decision threshold.</summary>
     public ModelMetadata Metadata => File.Metadata;
 
+    /// <summary>The graph input that takes the (preprocessed) windows, batch x channels x length.</summary>
     public string InputName { get; }
 
     /// <summary>The tensor the monitor reports as the score.</summary>
@@ -76,6 +78,8 @@ public sealed class OnnxGraph : IDisposable
     /// <exception cref="ModelFileException">The file is unusable or uses an operator that is not supported.</exception>
     public static OnnxGraph Load(string path) => Build(OnnxModelFile.Load(path));
 
+    /// <summary>Compiles a model already read (an edited or pruned one held in memory); see <see cref="Load"/>.</summary>
+    /// <exception cref="ModelFileException">The graph uses an operator that is not supported, or a tensor type other than float.</exception>
     public static OnnxGraph Build(OnnxModelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -148,6 +152,7 @@ public sealed class OnnxGraph : IDisposable
     /// <summary>The deployed output (the score) for a batch.</summary>
     public Tensor Forward(Tensor input) => Run(input, ScoreOutput)[ScoreOutput];
 
+    /// <summary>Frees the weights and the kernels' Scalars (native memory).</summary>
     public void Dispose()
     {
         DisposeAll(constants.Values);

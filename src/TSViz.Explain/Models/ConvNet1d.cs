@@ -19,6 +19,7 @@ public sealed class ConvNet1d : nn.Module<Tensor, Tensor>
     /// <summary>Held with the module: a slope converted implicitly at each call could be freed during it (see HeldScalars).</summary>
     private readonly Scalar leakySlope;
 
+    /// <summary>A freshly initialised network of the shape <paramref name="spec"/> describes.</summary>
     public ConvNet1d(ConvNetSpec spec) : base(nameof(ConvNet1d))
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -37,13 +38,16 @@ public sealed class ConvNet1d : nn.Module<Tensor, Tensor>
         register_module(DenseName, fc);
     }
 
+    /// <summary>Module name of the dense output layer (its parameters are fc.weight and fc.bias).</summary>
     public const string DenseName = "fc";
 
+    /// <summary>The shape the network was built with.</summary>
     public ConvNetSpec Spec { get; }
 
     /// <summary>Name of conv block <paramref name="index"/> (0-based): conv1, conv2, ...</summary>
     public static string ConvName(int index) => $"conv{index + 1}";
 
+    /// <summary>The pre-sigmoid output [N, 1] for windows [N, channels, length] (model input space).</summary>
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -113,6 +117,7 @@ public sealed class ConvNet1d : nn.Module<Tensor, Tensor>
         return result;
     }
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

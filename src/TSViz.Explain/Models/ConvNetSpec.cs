@@ -11,12 +11,20 @@ public enum OutputKind
 }
 
 /// <summary>One convolution block: Conv1d (no padding, stride 1), LeakyReLU, then optional max-pooling.</summary>
+/// <param name="Filters">Output channels of the convolution.</param>
+/// <param name="KernelSize">Kernel width in steps.</param>
+/// <param name="PoolSize">Max-pooling width and stride after the activation; 0 or 1: no pooling.</param>
 public sealed record ConvBlockSpec(int Filters, int KernelSize, int PoolSize);
 
 /// <summary>
 /// The reference 1-D CNN family of the TSViz paper: conv blocks, flatten, one dense output; a sigmoid on top
 /// for probabilities.
 /// </summary>
+/// <param name="InputChannels">Channels of a window.</param>
+/// <param name="WindowLength">Steps of a window.</param>
+/// <param name="Blocks">The conv blocks, input side first.</param>
+/// <param name="LeakySlope">Negative slope of every LeakyReLU (0.3 in the reference).</param>
+/// <param name="Output">What the single output means; a probability gets a sigmoid.</param>
 public sealed record ConvNetSpec(
     int InputChannels,
     int WindowLength,

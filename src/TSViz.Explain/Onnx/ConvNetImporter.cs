@@ -10,6 +10,8 @@ namespace TSViz.Explain.Onnx;
 /// </summary>
 public static class ConvNetImporter
 {
+    /// <summary>A module in evaluation mode carrying the file's weights exactly.</summary>
+    /// <exception cref="ModelFileException">The graph is not of the reference CNN family; the message names the node.</exception>
     public static ConvNet1d Import(OnnxModelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -20,6 +22,8 @@ public static class ConvNetImporter
         return model;
     }
 
+    /// <summary>The network shape of <paramref name="graph"/>, checked node by node; <paramref name="source"/> names the file in messages.</summary>
+    /// <exception cref="ModelFileException">The graph is not of the reference CNN family.</exception>
     public static ConvNetSpec ReadSpec(GraphProto graph, ModelMetadata metadata, string source)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -8,6 +8,14 @@ namespace TSViz.Explain.Onnx;
 /// What a deployed model declares about itself in the ONNX file's metadata_props; the monitor reads it to
 /// know the channels, the window, the preprocessing and the decision threshold.
 /// </summary>
+/// <param name="Name">The model's name (tsviz.model_name), e.g. anomaly-cnn.</param>
+/// <param name="Version">The model's version (tsviz.model_version); with the name it identifies results.</param>
+/// <param name="Channels">Input channel names in input order (tsviz.channels).</param>
+/// <param name="WindowLength">Steps per window (tsviz.window_length).</param>
+/// <param name="Preprocessing">What is done to a received window before the model sees it (tsviz.preprocessing, one of <see cref="WindowPreprocessing.Known"/>).</param>
+/// <param name="OutputKind">Whether the output is a probability or a value (tsviz.output_kind).</param>
+/// <param name="DecisionThreshold">Scores at or above it are anomalies (tsviz.decision_threshold); null when the model declares none.</param>
+/// <param name="Extra">Every other metadata property of the file, kept as written.</param>
 public sealed record ModelMetadata(
     string Name,
     string Version,
@@ -18,12 +26,19 @@ public sealed record ModelMetadata(
     double? DecisionThreshold,
     IReadOnlyDictionary<string, string> Extra)
 {
+    /// <summary>metadata_props key of <see cref="Name"/>.</summary>
     public const string NameKey = "tsviz.model_name";
+    /// <summary>metadata_props key of <see cref="Version"/>.</summary>
     public const string VersionKey = "tsviz.model_version";
+    /// <summary>metadata_props key of <see cref="Channels"/> (comma-separated).</summary>
     public const string ChannelsKey = "tsviz.channels";
+    /// <summary>metadata_props key of <see cref="WindowLength"/>.</summary>
     public const string WindowLengthKey = "tsviz.window_length";
+    /// <summary>metadata_props key of <see cref="Preprocessing"/>.</summary>
     public const string PreprocessingKey = "tsviz.preprocessing";
+    /// <summary>metadata_props key of <see cref="OutputKind"/> ("probability" or "value").</summary>
     public const string OutputKindKey = "tsviz.output_kind";
+    /// <summary>metadata_props key of <see cref="DecisionThreshold"/> (optional).</summary>
     public const string ThresholdKey = "tsviz.decision_threshold";
 
     /// <summary>The required keys with what each must hold (used in error messages).</summary>

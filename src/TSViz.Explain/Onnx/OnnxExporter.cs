@@ -12,11 +12,17 @@ namespace TSViz.Explain.Onnx;
 /// </summary>
 public static class OnnxExporter
 {
+    /// <summary>Name of the graph input the exporter writes.</summary>
     public const string InputName = "input";
+    /// <summary>Name of the output the monitor scores with (probability or value).</summary>
     public const string ScoreOutput = "score";
+    /// <summary>Name of the extra output of probability models: the sigmoid's input.</summary>
     public const string LogitOutput = "logit";
+    /// <summary>metadata_props key naming the logit output, so readers need not guess it.</summary>
     public const string LogitOutputKey = "tsviz.logit_output";
 
+    /// <summary>The module as an ONNX model (IR 8, opset 17) with <paramref name="metadata"/>, which must match its shape.</summary>
+    /// <exception cref="ArgumentException">The metadata's channels, window length or output kind disagree with the module.</exception>
     public static ModelProto Export(ConvNet1d model, ModelMetadata metadata)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -67,6 +73,7 @@ public static class OnnxExporter
             probability ? [new(LogitOutputKey, LogitOutput)] : null);
     }
 
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>, creating its folder.</summary>
     public static void Save(ModelProto model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -10,7 +10,9 @@ namespace TSViz.Explain.Onnx;
 /// </summary>
 public sealed class OnnxGraphBuilder
 {
+    /// <summary>The ONNX IR version written (accepted by ONNX Runtime 1.31 and python3-onnx 1.12's checker).</summary>
     public const long IrVersion = 8;
+    /// <summary>The default-domain opset the graphs are written for.</summary>
     public const long Opset = 17;
 
     private readonly GraphProto graph;
@@ -25,6 +27,7 @@ public sealed class OnnxGraphBuilder
         names.Add(inputName);
     }
 
+    /// <summary>Name of the graph's input, for the first node to read.</summary>
     public string Input { get; }
 
     /// <summary>Adds a float initializer and returns its name.</summary>
@@ -86,6 +89,7 @@ public sealed class OnnxGraphBuilder
         return model;
     }
 
+    /// <summary>A node attribute holding a list of integers (kernel_shape, pads, ...).</summary>
     public static AttributeProto IntsAttribute(string name, params long[] values)
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
@@ -93,10 +97,13 @@ public sealed class OnnxGraphBuilder
         return attribute;
     }
 
+    /// <summary>A node attribute holding one integer (axis, transB, ...).</summary>
     public static AttributeProto IntAttribute(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
+    /// <summary>A node attribute holding one float (alpha, epsilon, ...).</summary>
     public static AttributeProto FloatAttribute(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
+    /// <summary>A node attribute holding a UTF-8 string (auto_pad, ...).</summary>
     public static AttributeProto StringAttribute(string name, string value)
         => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
 

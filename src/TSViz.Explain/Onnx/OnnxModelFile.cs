@@ -4,6 +4,9 @@ using Onnx;
 namespace TSViz.Explain.Onnx;
 
 /// <summary>A deployed ONNX model: its graph and its declared metadata.</summary>
+/// <param name="Path">Where the model was read from (or a description of an in-memory model), for messages.</param>
+/// <param name="Model">The ONNX protobuf: graph, initializers, opsets, metadata_props.</param>
+/// <param name="Metadata">The parsed and validated metadata_props.</param>
 public sealed record OnnxModelFile(string Path, ModelProto Model, ModelMetadata Metadata)
 {
     /// <summary>Reads and validates a model file.</summary>

@@ -7,6 +7,7 @@ namespace TSViz.Explain.Onnx;
 /// <summary>Conversions between float arrays and ONNX TensorProto (little-endian raw_data).</summary>
 public static class OnnxTensors
 {
+    /// <summary>A float tensor of <paramref name="shape"/> stored as little-endian raw_data.</summary>
     public static TensorProto FloatTensor(string name, long[] shape, ReadOnlySpan<float> values)
     {
         ArgumentNullException.ThrowIfNull(shape);
@@ -21,6 +22,8 @@ public static class OnnxTensors
         return tensor;
     }
 
+    /// <summary>The values of a float tensor, from float_data or raw_data, whichever the writer used.</summary>
+    /// <exception cref="ModelFileException">The tensor is not float.</exception>
     public static float[] ReadFloats(TensorProto tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -44,6 +47,8 @@ public static class OnnxTensors
         return values;
     }
 
+    /// <summary>Every initializer of <paramref name="graph"/> by name.</summary>
+    /// <exception cref="ModelFileException">An initializer is not float.</exception>
     public static IReadOnlyDictionary<string, float[]> ReadFloatInitializers(GraphProto graph)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -7,6 +7,12 @@ namespace TSViz.Explain.Pruning;
 /// A layer's filters over a data set (Eq. 28): influence per filter averaged over the windows, with its minimum
 /// and maximum (Fig. 9), and whether the filter was ever active (its activation positive somewhere).
 /// </summary>
+/// <param name="Layer">The conv layer's name.</param>
+/// <param name="Mean">Per filter, its influence (Eq. 16) averaged over the windows (Eq. 28).</param>
+/// <param name="Min">Per filter, its smallest influence on any window.</param>
+/// <param name="Max">Per filter, its largest influence on any window.</param>
+/// <param name="NeverActive">Per filter, whether its activation was never positive on any window.</param>
+/// <param name="Windows">How many windows were averaged over.</param>
 public sealed record LayerDatasetInfluence(string Layer, float[] Mean, float[] Min, float[] Max, bool[] NeverActive, int Windows);
 
 /// <summary>Computes <see cref="LayerDatasetInfluence"/> for every conv layer from a set of windows.</summary>
@@ -14,6 +20,7 @@ public static class DatasetInfluence
 {
     private const int Batch = 512;
 
+    /// <summary>Every conv layer's dataset influence over <paramref name="count"/> windows given as received.</summary>
     public static IReadOnlyList<LayerDatasetInfluence> Compute(Explainer explainer, ReadOnlySpan<float> windows, int count)
     {
         ArgumentNullException.ThrowIfNull(explainer);
@@ -62,6 +69,10 @@ public static class DatasetInfluence
 }
 
 /// <summary>A filter proposed for pruning, least influential first.</summary>
+/// <param name="Layer">The conv layer's name.</param>
+/// <param name="Filter">The filter's index in the layer.</param>
+/// <param name="MeanInfluence">Its dataset influence (Eq. 28), unscaled.</param>
+/// <param name="NeverActive">Its activation was never positive on the data set.</param>
 /// <param name="ScaledInfluence">Mean influence divided by the layer's largest mean influence (layers differ in scale).</param>
 /// <param name="Cluster">Its cluster in the layer, when a clustering was given.</param>
 /// <param name="RedundantWith">The more influential representative of its cluster it duplicates, if any.</param>
@@ -70,6 +81,7 @@ public sealed record PruningCandidate(string Layer, int Filter, float MeanInflue
 /// <summary>Ranks every filter for pruning: least (layer-scaled) mean influence first; cluster redundancy noted.</summary>
 public static class PruningCandidates
 {
+    /// <summary>Every filter of <paramref name="influence"/>, least layer-scaled mean influence first; with a clustering, each notes the representative it duplicates.</summary>
     public static IReadOnlyList<PruningCandidate> Rank(IReadOnlyList<LayerDatasetInfluence> influence, IReadOnlyList<LayerClustering>? clustering = null)
     {
         ArgumentNullException.ThrowIfNull(influence);

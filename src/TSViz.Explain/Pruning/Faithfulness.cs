@@ -4,7 +4,13 @@ using TSViz.Explain.Onnx;
 namespace TSViz.Explain.Pruning;
 
 /// <summary>One row of the faithfulness table: a layer, which filter was zeroed, and the metrics after.</summary>
+/// <param name="Layer">The conv layer whose filter was zeroed ("none" for the unpruned baseline).</param>
 /// <param name="Which">"none" (the unpruned model), "least" or "most" influential.</param>
+/// <param name="Filter">The zeroed filter; null for the baseline.</param>
+/// <param name="MeanInfluence">The zeroed filter's dataset influence (Eq. 28); null for the baseline.</param>
+/// <param name="Before">The unpruned model's metrics.</param>
+/// <param name="After">The metrics with the filter zeroed, without fine-tuning.</param>
+/// <param name="PercentChange">Change of the loss (or MSE) from <paramref name="Before"/> to <paramref name="After"/>, in percent.</param>
 public sealed record FaithfulnessRow(string Layer, string Which, int? Filter, float? MeanInfluence, EvaluationMetrics Before, EvaluationMetrics After, double PercentChange);
 
 /// <summary>
@@ -14,6 +20,7 @@ public sealed record FaithfulnessRow(string Layer, string Which, int? Filter, fl
 /// </summary>
 public static class Faithfulness
 {
+    /// <summary>The table for <paramref name="file"/>: the baseline, then per layer the least and the most influential filter zeroed.</summary>
     public static IReadOnlyList<FaithfulnessRow> Run(OnnxModelFile file, IReadOnlyList<LayerDatasetInfluence> influence, WindowSet evaluation)
     {
         ArgumentNullException.ThrowIfNull(file);

@@ -4,6 +4,11 @@ using TSViz.Explain.Evaluation;
 namespace TSViz.Explain.Pruning;
 
 /// <summary>How a model does on a labelled set: loss, accuracy and ROC AUC for probabilities; MSE and MAE for values.</summary>
+/// <param name="Loss">Mean binary cross-entropy (probability models with a decision threshold; the others get MSE and MAE).</param>
+/// <param name="Accuracy">Share decided right at the model's threshold (probability models).</param>
+/// <param name="RocAuc">Area under the ROC curve (probability models).</param>
+/// <param name="Mse">Mean squared error (value models).</param>
+/// <param name="Mae">Mean absolute error (value models).</param>
 public sealed record EvaluationMetrics(double? Loss, double? Accuracy, double? RocAuc, double? Mse, double? Mae)
 {
     /// <summary>The figure percent changes are reported on: the loss (binary cross-entropy) or the MSE.</summary>
@@ -15,6 +20,7 @@ public static class ModelEvaluation
 {
     private const int Batch = 2048;
 
+    /// <summary>The metrics of <paramref name="explainer"/>'s model on <paramref name="set"/>.</summary>
     public static EvaluationMetrics Evaluate(Explainer explainer, WindowSet set)
     {
         ArgumentNullException.ThrowIfNull(explainer);
@@ -44,6 +50,7 @@ public static class ModelEvaluation
         return new EvaluationMetrics(null, null, null, r.Mse, r.Mae);
     }
 
+    /// <summary>100 x (after - baseline) / baseline of the <see cref="EvaluationMetrics.Primary"/> figure.</summary>
     public static double PercentChange(EvaluationMetrics baseline, EvaluationMetrics after)
     {
         ArgumentNullException.ThrowIfNull(baseline);

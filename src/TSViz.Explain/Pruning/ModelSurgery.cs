@@ -7,6 +7,8 @@ using TSViz.Explain.Onnx;
 namespace TSViz.Explain.Pruning;
 
 /// <summary>A filter of a conv layer, by layer name and index.</summary>
+/// <param name="Layer">The conv layer's name.</param>
+/// <param name="Filter">The filter's index in the layer, 0-based.</param>
 public sealed record FilterRef(string Layer, int Filter)
 {
     /// <summary>Parses "conv2:3" or "conv2/3".</summary>
@@ -22,6 +24,7 @@ public sealed record FilterRef(string Layer, int Filter)
         return new FilterRef(text[..split], filter);
     }
 
+    /// <summary>"layer:index", the form <see cref="Parse"/> reads.</summary>
     public override string ToString() => $"{Layer}:{Filter}";
 }
 
@@ -33,11 +36,14 @@ public sealed record FilterRef(string Layer, int Filter)
 /// </summary>
 public static class ModelSurgery
 {
+    /// <summary>metadata_props key recording which filters an edit zeroed or removed.</summary>
     public const string PrunedKey = "tsviz.pruned";
 
     /// <summary>Activations whose value at zero is zero, so a zeroed filter contributes nothing downstream.</summary>
     private static readonly HashSet<string> ZeroPreserving = new HashSet<string> { "Relu", "LeakyRelu", "Elu", "Tanh" };
 
+    /// <summary>A copy of <paramref name="file"/> whose <paramref name="filters"/> have zero weights and bias (same shape).</summary>
+    /// <exception cref="ArgumentException">A filter names no layer or index of the model.</exception>
     public static OnnxModelFile ZeroFilters(OnnxModelFile file, IReadOnlyList<ModelLayer> layers, IEnumerable<FilterRef> filters)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -68,6 +74,8 @@ public static class ModelSurgery
         return new OnnxModelFile(file.Path, model, file.Metadata);
     }
 
+    /// <summary>A copy of <paramref name="file"/> without <paramref name="filters"/>: a smaller model computing what the zeroed one does.</summary>
+    /// <exception cref="ArgumentException">A filter names no layer or index of the model.</exception>
     public static OnnxModelFile RemoveFilters(OnnxModelFile file, IReadOnlyList<ModelLayer> layers, IEnumerable<FilterRef> filters)
     {
         ArgumentNullException.ThrowIfNull(file);

@@ -6,6 +6,12 @@ using TSViz.Explain.Training;
 namespace TSViz.Explain.Pruning;
 
 /// <summary>One point of the pruning curve (Fig. 10): after removing <see cref="Removed"/> filters in all.</summary>
+/// <param name="Removed">Filters removed so far (0: the unpruned model).</param>
+/// <param name="Layer">The layer of the filter removed at this step; null for the unpruned model.</param>
+/// <param name="Filter">The filter removed at this step; null for the unpruned model.</param>
+/// <param name="RemainingFilters">Conv filters left in the model.</param>
+/// <param name="Metrics">The model's metrics after this step (and its fine-tuning).</param>
+/// <param name="PercentChange">Change of the loss (or MSE) from the unpruned model, in percent.</param>
 public sealed record PruningStep(int Removed, string? Layer, int? Filter, int RemainingFilters, EvaluationMetrics Metrics, double PercentChange);
 
 /// <summary>
@@ -16,6 +22,12 @@ public sealed record PruningStep(int Removed, string? Layer, int? Filter, int Re
 /// </summary>
 public static class ProgressivePruning
 {
+    /// <summary>
+    /// Removes up to <paramref name="steps"/> filters one by one, evaluating on <paramref name="evaluation"/> after each;
+    /// with <paramref name="fineTuneEpochs"/> above 0 each step is fine-tuned on <paramref name="train"/> (early stopping
+    /// on <paramref name="validation"/>). <paramref name="onStep"/> sees each point as it is reached.
+    /// </summary>
+    /// <returns>The curve, the unpruned model first.</returns>
     public static IReadOnlyList<PruningStep> Run(
         OnnxModelFile file,
         IReadOnlyList<LayerDatasetInfluence> influence,

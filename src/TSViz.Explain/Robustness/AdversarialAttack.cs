@@ -15,7 +15,7 @@ namespace TSViz.Explain.Robustness;
 /// </summary>
 internal static class AdversarialAttack
 {
-    public static RobustnessResult[] Iterative(OnnxGraph graph, Tensor received, double epsilon, double alpha, int steps, string method)
+    public static RobustnessResult[] Iterative(OnnxGraph graph, Tensor received, double epsilon, double alpha, int steps, string method, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epsilon);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
@@ -24,7 +24,7 @@ internal static class AdversarialAttack
         using var epsilonScalar = epsilon.ToScalar();
         using var alphaScalar = alpha.ToScalar();
         var eps = full([x0.shape[0], 1, 1], epsilonScalar);
-        var adversarial = Attack(graph, x0, direction, eps, alpha: null, fixedAlpha: alphaScalar, steps);
+        var adversarial = Attack(graph, x0, direction, eps, alpha: null, fixedAlpha: alphaScalar, steps, cancellationToken);
         var scoreAfter = Scores(graph, adversarial);
 
         int count = (int)x0.shape[0];
@@ -54,7 +54,7 @@ internal static class AdversarialAttack
         return results;
     }
 
-    public static FlipSearchResult[] SmallestFlippingEpsilon(OnnxGraph graph, Tensor received, FlipSearchOptions options)
+    public static FlipSearchResult[] SmallestFlippingEpsilon(OnnxGraph graph, Tensor received, FlipSearchOptions options, CancellationToken cancellationToken)
     {
         if (graph.Metadata.DecisionThreshold is not double threshold)
         {
@@ -77,7 +77,7 @@ internal static class AdversarialAttack
         bool[] FlipsAt(Tensor eps, out float[] scores)
         {
             using var scope = NewDisposeScope();
-            var adversarial = Attack(graph, x0, direction, eps.reshape(count, 1, 1), alpha: eps.reshape(count, 1, 1).mul(alphaPerEpsilon), fixedAlpha: null, options.Steps);
+            var adversarial = Attack(graph, x0, direction, eps.reshape(count, 1, 1), alpha: eps.reshape(count, 1, 1).mul(alphaPerEpsilon), fixedAlpha: null, options.Steps, cancellationToken);
             var after = Scores(graph, adversarial);
             scores = after.ToFloatArray();
             return after.ge(thresholdScalar).not_equal(decision).data<bool>().ToArray();
@@ -138,14 +138,22 @@ internal static class AdversarialAttack
     }
 
     /// <summary>Ascends direction * logit with signed steps, projected on the box |x - x0| &lt;= eps after each step.</summary>
+    /// <param name="graph">The model.</param>
+    /// <param name="x0">The windows in model input space [N, C, T].</param>
+    /// <param name="direction">Per window, +1 to push the logit up, -1 to push it down [N].</param>
+    /// <param name="eps">Per-window budgets [N, 1, 1].</param>
     /// <param name="alpha">Per-window step sizes [N, 1, 1]; when null, every window steps by <paramref name="fixedAlpha"/>.</param>
-    private static Tensor Attack(OnnxGraph graph, Tensor x0, Tensor direction, Tensor eps, Tensor? alpha, Scalar? fixedAlpha, int steps)
+    /// <param name="fixedAlpha">The step size of every window when <paramref name="alpha"/> is null.</param>
+    /// <param name="steps">Signed-gradient steps.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    private static Tensor Attack(OnnxGraph graph, Tensor x0, Tensor direction, Tensor eps, Tensor? alpha, Scalar? fixedAlpha, int steps, CancellationToken cancellationToken)
     {
         var lower = x0.add(eps, HeldScalars.MinusOne);
         var upper = x0.add(eps, HeldScalars.One);
         var x = x0.clone();
         for (int step = 0; step < steps; step++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var leaf = x.detach().requires_grad_(true);
             Tensor gradient;

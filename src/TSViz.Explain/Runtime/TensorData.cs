@@ -10,6 +10,7 @@ namespace TSViz.Explain.Runtime;
 /// </summary>
 public static class TensorData
 {
+    /// <summary>The tensor's values as float32 in row-major order (converted when it holds another type).</summary>
     public static float[] ToFloatArray(this Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);

@@ -12,6 +12,11 @@ public static class Trainer
 {
     private const int EvaluationBatch = 2048;
 
+    /// <summary>
+    /// Trains <paramref name="model"/> in place and leaves it with the weights of the best validation loss.
+    /// <paramref name="onEpoch"/> sees each epoch's report; <paramref name="afterStep"/> runs without gradients
+    /// before training and after every optimiser step (e.g. to hold pruned filters at zero).
+    /// </summary>
     public static TrainingResult Train(
         ConvNet1d model,
         WindowSet train,

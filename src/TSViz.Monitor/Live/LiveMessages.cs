@@ -19,7 +19,7 @@ internal sealed record ExplanationMessage(
     float[][] Saliency,
     IReadOnlyList<TopStepMessage> TopSteps,
     IReadOnlyList<TopFilterMessage> TopFilters,
-    RobustnessMessage Robustness,
+    RobustnessMessage? Robustness,
     AlertSummaryMessage? Alert,
     IReadOnlyList<FilterSaliencyMessage>? FilterSaliency,
     TimingsMessage Timings);

@@ -48,6 +48,12 @@ public sealed class MonitorOptions
 
     public double AlertHysteresis { get; set; } = 0.2;
 
+    /// <summary>
+    /// The explanation methods the live path runs, by name (see <see cref="LiveExplanationSet"/>): saliency, influence,
+    /// fgsm (every window), flip-search and filter-saliency (windows of an open alert). Unset: all five.
+    /// </summary>
+    public string[]? Explanations { get; set; }
+
     /// <summary>Most influential filters listed per layer in every explanation.</summary>
     public int TopFilters { get; set; } = 3;
 
@@ -389,6 +395,8 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         Check(options.TopFilters >= 0, "TopFilters", "must not be negative", options.TopFilters);
         Check(options.RobustnessEpsilon >= 0, "RobustnessEpsilon", "must not be negative", options.RobustnessEpsilon);
         Check(options.AlertEpsilonMax > 0, "AlertEpsilonMax", "must be positive", options.AlertEpsilonMax);
+        Check(LiveExplanationSet.TryParse(options.Explanations, out _, out string? explanationsProblem), LiveExplanationSet.Key, explanationsProblem ?? string.Empty,
+            string.Join(", ", options.Explanations ?? []));
         Check(options.Simulator.Machines is >= 1 and <= 10_000, "Simulator:Machines", "must lie in 1..10000", options.Simulator.Machines);
         Check(options.Simulator.RateHz is > 0 and <= 10_000, "Simulator:RateHz", "must lie in (0, 10000]", options.Simulator.RateHz);
         Check(options.Simulator.AnomalyEverySeconds >= 0, "Simulator:AnomalyEverySeconds", "must not be negative", options.Simulator.AnomalyEverySeconds);

@@ -99,7 +99,7 @@ internal sealed partial class SparkplugOutput : IResultSink, IMqttSessionPartici
                 ReasonCode = explained.ReasonCode,
                 Threshold = threshold,
                 ChannelContributions = explained.ChannelContributions.ToDictionary(c => c.Key, c => (double)c.Value, StringComparer.Ordinal),
-                Robustness = new RobustnessReport(explained.Robustness.Epsilon, explained.Robustness.ScoreAfter, explained.Robustness.Flipped),
+                Robustness = explained.Robustness is { } robustness ? new RobustnessReport(robustness.Epsilon, robustness.ScoreAfter, robustness.Flipped) : null,
                 Alert = Alert(explained.Alert),
             };
         }

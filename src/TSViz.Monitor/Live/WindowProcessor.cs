@@ -437,14 +437,18 @@ internal sealed partial class WindowProcessor(
                     TopStepChannel = top?.Channel,
                     TopStep = top?.Step,
                     TopFilters = filters,
-                    ScoreAfterFgsm = explained[i].Fgsm.ScoreAfter,
+                    ScoreAfterFgsm = explained[i].Fgsm?.ScoreAfter,
                     SmallestFlippingEpsilon = explained[i].Flip?.SmallestFlippingEpsilon,
                     AlertId = alertId,
                     Detail = history.Enabled && ((state is { Open: true }) || history.Sampled(ids[i]))
                         ? new WindowDetail(payload, window.Values, channels, length)
                         : null,
                 };
-                metrics.RobustnessScoreAfter.WithLabels(window.Machine).Set(explained[i].Fgsm.ScoreAfter);
+                if (explained[i].Fgsm is { } fgsm)
+                {
+                    metrics.RobustnessScoreAfter.WithLabels(window.Machine).Set(fgsm.ScoreAfter);
+                }
+
                 foreach (var (channel, share) in message.ChannelContributions)
                 {
                     metrics.ChannelContribution.WithLabels(window.Machine, channel).Set(share);
@@ -495,7 +499,6 @@ internal sealed partial class WindowProcessor(
         string dominant = metadata.Channels[Array.IndexOf(e.ChannelContributions, e.ChannelContributions.Max())];
         var topFilters = e.Layers.SelectMany(l => l.Ranking.Take(options.Value.TopFilters)
             .Select(f => new TopFilterMessage(l.Name, f, l.Influence[f], l.Scaled[f]))).ToList();
-        var fgsm = live.Fgsm;
         var message = new ExplanationMessage(
             id, window.Machine, model.Version, window.Start, window.End, score, decision,
             decision ? "anomaly" : "normal",
@@ -503,13 +506,25 @@ internal sealed partial class WindowProcessor(
             ChannelRows.Of(e.Saliency, channels, length),
             e.TopSteps.Select(s => new TopStepMessage(s.ChannelName, s.Step, s.Saliency)).ToList(),
             topFilters,
-            new RobustnessMessage("fgsm", fgsm.Epsilon, fgsm.ScoreBefore, fgsm.ScoreAfter, fgsm.Flipped ?? false,
-                live.Flip?.SmallestFlippingEpsilon, live.Flip?.NotFlippedUpTo),
+            Robustness(live),
             alert,
             live.FilterSaliency,
             timings);
         return (message, topFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList());
     }
+
+    /// <summary>
+    /// The robustness part of the message: the FGSM step, with the flip search's eps on an alert window; the flip search
+    /// alone when FGSM is not configured; null when neither ran.
+    /// </summary>
+    private RobustnessMessage? Robustness(LiveExplanation live) => (live.Fgsm, live.Flip) switch
+    {
+        ({ } fgsm, var flip) => new RobustnessMessage(Explain.Robustness.Fgsm.MethodName, fgsm.Epsilon, fgsm.ScoreBefore, fgsm.ScoreAfter, fgsm.Flipped ?? false,
+            flip?.SmallestFlippingEpsilon, flip?.NotFlippedUpTo),
+        (null, { } flip) => new RobustnessMessage(Explain.Robustness.FlipSearch.MethodName, options.Value.AlertEpsilonMax, flip.ScoreBefore, flip.ScoreAtEpsilon,
+            flip.SmallestFlippingEpsilon is not null, flip.SmallestFlippingEpsilon, flip.NotFlippedUpTo),
+        _ => null,
+    };
 
     /// <summary>An alert episode's id: machine, since and model (stable across the episode's updates).</summary>
     private string AlertId(AlertState state) => model.ResultId(state.Machine, state.Since);

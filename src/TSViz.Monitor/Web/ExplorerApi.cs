@@ -1,3 +1,4 @@
+using TSViz.Explain;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Data;
 using TSViz.Monitor.Explaining;
@@ -45,7 +46,9 @@ internal static class ExplorerApi
 
             var modelInput = (float[])detail.Input.Clone();
             WindowPreprocessing.Apply(model.Metadata.Preprocessing, modelInput, detail.Channels, detail.Length);
-            var (e, layers) = await turn.RunAsync(x => (x.Explain(detail.Input, 1, new ExplainOptions { IncludeReceivedSaliency = false, IncludeActivations = true })[0], x.Layers)).ConfigureAwait(false);
+            var (e, layers) = await turn.RunAsync(x => (
+                new SaliencyAndInfluence(x).Explain(WindowBatch.One(detail.Input), new ExplainOptions { IncludeReceivedSaliency = false, IncludeActivations = true }, ct)[0],
+                x.Layers)).ConfigureAwait(false);
             return Results.Json(new
             {
                 id,
@@ -92,9 +95,10 @@ internal static class ExplorerApi
                 return problem!;
             }
 
+            var window = WindowBatch.One(detail.Input);
             var (trace, saliency) = await turn.RunAsync(x => (
-                x.Trace(detail.Input, at.Layer, at.Filter, at.Step),
-                x.FilterSaliency(detail.Input, 1, new Dictionary<string, int[]> { [at.Layer] = [at.Filter] })[0][0])).ConfigureAwait(false);
+                new ActivationTrace(x).Explain(window, new TraceOptions { Layer = at.Layer, Filter = at.Filter, Step = at.Step }, ct)[0],
+                new PerFilterSaliency(x).Explain(window, new FilterSaliencyOptions { Filters = new Dictionary<string, int[]> { [at.Layer] = [at.Filter] } }, ct)[0][0])).ConfigureAwait(false);
 
             return Results.Json(new
             {

@@ -71,7 +71,8 @@ internal sealed partial class ModelInversion(LiveModel model, InteractiveExplain
     {
         long started = Stopwatch.GetTimestamp();
         var options = new InverseOptions { Target = target, Starts = Starts };
-        var runs = explainer.Invert(options);
+        // Not cancelled with the request: the result is kept and shared with every request for this target.
+        var runs = new InverseOptimization(explainer).Explain(options, CancellationToken.None);
         int channels = model.Metadata.Channels.Count, length = model.Metadata.WindowLength;
         var starts = runs.Select(r => new InversionStart(
             ChannelRows.Of(r.Initial, channels, length),

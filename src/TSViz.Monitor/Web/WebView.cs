@@ -1,3 +1,5 @@
+using TSViz.Explain;
+using TSViz.Explain.Robustness;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Live;
@@ -57,7 +59,7 @@ internal static class WebView
                 return problem!;
             }
 
-            var result = await turn.RunAsync(x => x.Fgsm(detail.Input, 1, epsilon)[0]).ConfigureAwait(false);
+            var result = await turn.RunAsync(x => new Fgsm(x).Explain(WindowBatch.One(detail.Input), new FgsmOptions { Epsilon = epsilon }, ct)[0]).ConfigureAwait(false);
             return Results.Json(new
             {
                 windowId = alert.PeakWindowId, // the peak at the time of asking: a later window may have become the peak since
