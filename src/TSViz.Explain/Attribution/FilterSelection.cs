@@ -74,11 +74,23 @@ public static class FilterSelection
     }
 
     /// <summary>Min-max scaling to 0-1 (Eq. 14); all zeros when the values are all equal.</summary>
+    /// <param name="values">The values to scale.</param>
+    /// <returns>A new array of the scaled values.</returns>
     public static float[] MinMaxScale(ReadOnlySpan<float> values)
     {
-        if (values.IsEmpty)
+        var scaled = new float[values.Length];
+        MinMaxScale(values, scaled);
+        return scaled;
+    }
+
+    /// <summary>Min-max scaling to 0-1 (Eq. 14) into <paramref name="destination"/>; all zeros when the values are all equal.</summary>
+    /// <param name="values">The values to scale.</param>
+    /// <param name="destination">Receives the scaled values; at least as long as <paramref name="values"/>.</param>
+    public static void MinMaxScale(ReadOnlySpan<float> values, Span<float> destination)
+    {
+        if (destination.Length < values.Length)
         {
-            return [];
+            throw new ArgumentException($"The destination holds {destination.Length} values, {values.Length} are scaled.", nameof(destination));
         }
 
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
@@ -88,16 +100,10 @@ public static class FilterSelection
             max = Math.Max(max, v);
         }
 
-        var scaled = new float[values.Length];
         float range = max - min;
-        if (range > 0)
+        for (int i = 0; i < values.Length; i++)
         {
-            for (int i = 0; i < values.Length; i++)
-            {
-                scaled[i] = (values[i] - min) / range;
-            }
+            destination[i] = range > 0 ? (values[i] - min) / range : 0f;
         }
-
-        return scaled;
     }
 }

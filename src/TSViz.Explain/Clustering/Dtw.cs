@@ -39,21 +39,4 @@ public static class Dtw
 
         return previous[b.Length - 1];
     }
-
-    /// <summary>Min-max scales a vector to 0-1 into <paramref name="destination"/> (all zeros when it is constant).</summary>
-    public static void MinMaxScale(ReadOnlySpan<float> values, Span<float> destination)
-    {
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
-        foreach (float v in values)
-        {
-            min = Math.Min(min, v);
-            max = Math.Max(max, v);
-        }
-
-        float range = max - min;
-        for (int i = 0; i < values.Length; i++)
-        {
-            destination[i] = range > 0 ? (values[i] - min) / range : 0f;
-        }
-    }
 }

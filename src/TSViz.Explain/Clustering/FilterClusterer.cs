@@ -132,7 +132,7 @@ public static class FilterClusterer
         var scaled = new float[filters * length];
         for (int f = 0; f < filters; f++)
         {
-            Dtw.MinMaxScale(activations.AsSpan(f * length, length), scaled.AsSpan(f * length, length));
+            FilterSelection.MinMaxScale(activations.AsSpan(f * length, length), scaled.AsSpan(f * length, length));
         }
 
         for (int i = 0; i < filters; i++)

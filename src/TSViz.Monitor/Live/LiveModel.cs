@@ -7,10 +7,21 @@ namespace TSViz.Monitor.Live;
 /// <summary>The deployed model, loaded once: ONNX Runtime scores it, the explainer explains the very same file.</summary>
 internal sealed class LiveModel : IDisposable
 {
+    /// <summary>Loads <paramref name="path"/> into ONNX Runtime for scoring and into the explainer.</summary>
     public LiveModel(string path)
+        : this(path, p => OnnxRuntimeScorer.Open(p))
     {
+    }
+
+    /// <summary>
+    /// Loads <paramref name="path"/> into the scorer <paramref name="openScorer"/> opens (another runtime behind
+    /// <see cref="IWindowScorer"/>) and into the explainer, which always reads the weights of the same file.
+    /// </summary>
+    public LiveModel(string path, Func<string, IWindowScorer> openScorer)
+    {
+        ArgumentNullException.ThrowIfNull(openScorer);
         Path = path;
-        Scorer = OnnxRuntimeScorer.Open(path);
+        Scorer = openScorer(path);
         Explainer = Explainer.Load(path);
         if (Scorer.Metadata.DecisionThreshold is null)
         {
@@ -22,7 +33,8 @@ internal sealed class LiveModel : IDisposable
     /// <summary>The deployed model file.</summary>
     public string Path { get; }
 
-    public OnnxRuntimeScorer Scorer { get; }
+    /// <summary>Scores the live path's windows (ONNX Runtime unless another scorer was given).</summary>
+    public IWindowScorer Scorer { get; }
 
     public Explainer Explainer { get; }
 

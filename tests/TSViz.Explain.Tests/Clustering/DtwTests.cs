@@ -1,3 +1,4 @@
+using TSViz.Explain.Attribution;
 using TSViz.Explain.Clustering;
 using TSViz.Explain.Data;
 
@@ -34,9 +35,9 @@ public sealed class DtwTests
     public void MinMaxScale_ConstantVector_IsZeros()
     {
         var scaled = new float[3];
-        Dtw.MinMaxScale([2f, 2f, 2f], scaled);
+        FilterSelection.MinMaxScale([2f, 2f, 2f], scaled);
         Assert.Equal([0f, 0f, 0f], scaled);
-        Dtw.MinMaxScale([1f, 3f, 2f], scaled);
+        FilterSelection.MinMaxScale([1f, 3f, 2f], scaled);
         Assert.Equal([0f, 1f, 0.5f], scaled);
     }
 
