@@ -62,7 +62,7 @@ internal static class HistoryBench
                         DominantChannel = explainer.Metadata.Channels[Array.IndexOf(e.ChannelContributions, e.ChannelContributions.Max())],
                         TopStepChannel = e.TopSteps[0].ChannelName,
                         TopStep = e.TopSteps[0].Step,
-                        TopFilters = e.Layers.SelectMany(l => l.Ranking.Take(3).Select(f => new FilterRef(l.Name, f, l.Influence[f], l.Scaled[f]))).ToList(),
+                        TopFilters = e.Layers.SelectMany(l => l.Ranking.Take(3).Select(f => new InfluentialFilter(l.Name, f, l.Influence[f], l.Scaled[f]))).ToList(),
                         ScoreAfterFgsm = e.Score,
                         Detail = share > 0 && (n % (long)Math.Round(1 / share)) == 0
                             ? new WindowDetail(payloads[i], windows.AsSpan(i * channels * length, channels * length).ToArray(), channels, length)

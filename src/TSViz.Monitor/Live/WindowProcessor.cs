@@ -489,7 +489,7 @@ internal sealed partial class WindowProcessor(
     }
 
     /// <summary>The explanation message of one window and its top filters.</summary>
-    private (ExplanationMessage Message, List<FilterRef> Filters) Message(LiveExplanation live, string id, AssembledWindow window, float score, bool decision, AlertSummaryMessage? alert, TimingsMessage timings)
+    private (ExplanationMessage Message, List<InfluentialFilter> Filters) Message(LiveExplanation live, string id, AssembledWindow window, float score, bool decision, AlertSummaryMessage? alert, TimingsMessage timings)
     {
         var metadata = model.Metadata;
         int channels = metadata.Channels.Count;
@@ -510,7 +510,7 @@ internal sealed partial class WindowProcessor(
             alert,
             live.FilterSaliency,
             timings);
-        return (message, topFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList());
+        return (message, topFilters.Select(f => new InfluentialFilter(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList());
     }
 
     /// <summary>
@@ -552,7 +552,7 @@ internal sealed partial class WindowProcessor(
             PeakWindowId = state.PeakWindowId,
             DominantChannel = peak?.DominantChannel ?? before?.DominantChannel,
             ChannelContributions = peak?.ChannelContributions ?? before?.ChannelContributions ?? new Dictionary<string, float>(),
-            TopFilters = peak?.TopFilters.Select(f => new FilterRef(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList() ?? before?.TopFilters.ToList() ?? [],
+            TopFilters = peak?.TopFilters.Select(f => new InfluentialFilter(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList() ?? before?.TopFilters.ToList() ?? [],
             Signature = signature ?? before?.Signature ?? [],
             SignatureSaliencyLength = signature is not null ? saliencyLength : before?.SignatureSaliencyLength ?? 0,
         };

@@ -37,7 +37,7 @@ public sealed record AlertRecord
     public IReadOnlyDictionary<string, float> ChannelContributions { get; init; } = new Dictionary<string, float>();
 
     /// <summary>The peak window's most influential filters.</summary>
-    public IReadOnlyList<FilterRef> TopFilters { get; init; } = [];
+    public IReadOnlyList<InfluentialFilter> TopFilters { get; init; } = [];
 
     /// <summary>
     /// The peak's explanation as a vector for "has this happened before": the saliency pattern (channels x steps,

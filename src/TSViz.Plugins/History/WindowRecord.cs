@@ -43,7 +43,7 @@ public sealed record WindowRecord
     public int? TopStep { get; init; }
 
     /// <summary>The most influential filters of the window, most influential first.</summary>
-    public IReadOnlyList<FilterRef> TopFilters { get; init; } = [];
+    public IReadOnlyList<InfluentialFilter> TopFilters { get; init; } = [];
 
     /// <summary>Score after one FGSM step (every window).</summary>
     public float? ScoreAfterFgsm { get; init; }

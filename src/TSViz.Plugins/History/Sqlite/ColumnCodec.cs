@@ -21,7 +21,7 @@ internal static class ColumnCodec
 
     public static Dictionary<string, float> Contributions(string json) => JsonSerializer.Deserialize<Dictionary<string, float>>(json, Json) ?? [];
 
-    public static List<FilterRef> Filters(string json) => JsonSerializer.Deserialize<List<FilterRef>>(json, Json) ?? [];
+    public static List<InfluentialFilter> Filters(string json) => JsonSerializer.Deserialize<List<InfluentialFilter>>(json, Json) ?? [];
 
     public static byte[] Bytes(float[] values) => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 

@@ -185,7 +185,7 @@ public sealed class SqliteHistorySchemaTests
         Assert.Equal(((float?)0.875f, (bool?)true, "anomaly"), (window.Score, window.Decision, window.ReasonCode));
         Assert.Equal([("temperature", 0.75f), ("torque", 0.25f)], window.ChannelContributions.Select(c => (c.Key, c.Value)).Order());
         Assert.Equal(("temperature", "temperature", (int?)42), (window.DominantChannel, window.TopStepChannel, window.TopStep));
-        Assert.Equal([new FilterRef("conv1", 3, 1.5f, 1f)], window.TopFilters);
+        Assert.Equal([new InfluentialFilter("conv1", 3, 1.5f, 1f)], window.TopFilters);
         Assert.Equal(((float?)0.5f, (double?)0.125, "a1", true), (window.ScoreAfterFgsm, window.SmallestFlippingEpsilon, window.AlertId, window.HasDetail));
         Assert.Equal("""{"id":"w1"}""", Encoding.UTF8.GetString(window.Detail!.ExplanationJson));
         Assert.Equal([1f, 2f, 3f, 4f], window.Detail.Input);

@@ -36,7 +36,7 @@ public sealed class SqliteHistoryStoreTests
             DominantChannel = dominant,
             TopStepChannel = dominant,
             TopStep = 42,
-            TopFilters = [new FilterRef("conv1", second % 3, 1.5f, 1f), new FilterRef("conv2", 7, 0.5f, 0.3f)],
+            TopFilters = [new InfluentialFilter("conv1", second % 3, 1.5f, 1f), new InfluentialFilter("conv2", 7, 0.5f, 0.3f)],
             ScoreAfterFgsm = score * 0.9f,
             SmallestFlippingEpsilon = alert is null ? null : 0.12,
             AlertId = alert,
@@ -149,7 +149,7 @@ public sealed class SqliteHistoryStoreTests
             PeakWindowId = $"{machine}:{second}",
             DominantChannel = dominant,
             ChannelContributions = new Dictionary<string, float> { [dominant] = 0.8f },
-            TopFilters = [new FilterRef("conv1", 3, 2f, 1f)],
+            TopFilters = [new InfluentialFilter("conv1", 3, 2f, 1f)],
             Signature = signature,
             SignatureSaliencyLength = 6,
         };

@@ -5,4 +5,4 @@ namespace TSViz.Plugins.History;
 /// <param name="Index">The filter's index in its layer.</param>
 /// <param name="Influence">Its influence on the score (raw).</param>
 /// <param name="InfluenceScaled">Its influence scaled 0-1 within its layer.</param>
-public sealed record FilterRef(string Layer, int Index, float Influence, float InfluenceScaled);
+public sealed record InfluentialFilter(string Layer, int Index, float Influence, float InfluenceScaled);
