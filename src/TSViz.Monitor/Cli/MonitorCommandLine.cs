@@ -2,6 +2,7 @@ using System.CommandLine;
 using TSViz.Monitor.Analysis;
 using TSViz.Monitor.Benchmarking;
 using TSViz.Monitor.Explaining;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Training;
 
