@@ -1,4 +1,3 @@
-using TSViz.Monitor.Cli;
 using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 

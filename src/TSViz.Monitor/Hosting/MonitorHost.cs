@@ -55,7 +55,8 @@ internal static class MonitorHost
             .AddTsvizHistory(settings.History)
             .AddTsvizWeb()
             .AddTsvizLive(settings)
-            .AddTsvizJobs(settings);
+            .AddTsvizJobs(settings)
+            .AddMonitorHealthChecks();
         builder.AddTsvizHttpSecurity(settings.Security);
         services?.Invoke(builder.Services);
         builder.Services.AddTsvizHttpDefaults();

@@ -28,8 +28,6 @@ internal static class NightlyJobs
 
     public static string Cron(NightlyJobDefinition job, JobSettings settings) => job.Name == Analysis ? settings.AnalysisCron : settings.RetentionCron;
 
-    public static bool IsValidCron(string? expression) => !string.IsNullOrWhiteSpace(expression) && CronExpression.TryParse(expression, out _);
-
     /// <summary>How long Quartz and the job-run log wait for the history writer's lock instead of failing.</summary>
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 

@@ -24,7 +24,10 @@ public sealed class JobSettings
         failures.Check(AnalysisMaxWindows >= 2, "Jobs:AnalysisMaxWindows", "must be at least 2", AnalysisMaxWindows);
         foreach (var (key, cron) in new[] { ("Jobs:AnalysisCron", AnalysisCron), ("Jobs:RetentionCron", RetentionCron) })
         {
-            failures.Check(!Enabled || Jobs.NightlyJobs.IsValidCron(cron), key, "must be a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year]), e.g. 0 0 2 * * ?", cron);
+            failures.Check(!Enabled || IsValidCron(cron), key, "must be a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year]), e.g. 0 0 2 * * ?", cron);
         }
     }
+
+    /// <summary>Whether <paramref name="expression"/> is a Quartz cron expression.</summary>
+    internal static bool IsValidCron(string? expression) => !string.IsNullOrWhiteSpace(expression) && Quartz.CronExpression.TryParse(expression, out _);
 }

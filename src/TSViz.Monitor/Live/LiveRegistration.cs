@@ -21,7 +21,6 @@ internal static class LiveRegistration
         services.AddHostedService<NativeHeapTrimmer>();
 
         services.AddSingleton<StageHealth>();
-        services.AddMonitorHealthChecks();
         services.AddSingleton<LiveQueues>();
         services.AddSingleton<AcknowledgementTracker>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<MonitorOptions>>().Value.Mqtt.Topics());

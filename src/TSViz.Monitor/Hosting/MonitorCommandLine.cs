@@ -2,11 +2,10 @@ using System.CommandLine;
 using TSViz.Monitor.Analysis;
 using TSViz.Monitor.Benchmarking;
 using TSViz.Monitor.Explaining;
-using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Training;
 
-namespace TSViz.Monitor.Cli;
+namespace TSViz.Monitor.Hosting;
 
 /// <summary>The verbs of the monitor executable. Only verbs that work are listed.</summary>
 internal static class MonitorCommandLine
