@@ -1,4 +1,4 @@
-using TSViz.Monitor.Cli;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 
 // `run` (the default verb) first chooses the C allocator and its arenas, which only the environment can do (docs/live-monitor.md, "9. Memory").

@@ -13,14 +13,14 @@ namespace TSViz.Monitor.Jobs;
 /// </summary>
 internal static class JobsApi
 {
-    public static void MapJobsApi(this WebApplication app)
+    /// <param name="app">The monitor's web application.</param>
+    /// <param name="history">Monitor:History:Enabled, as the composition root bound it (not resolved: options are validated at start).</param>
+    /// <param name="jobs">Monitor:Jobs:Enabled, likewise.</param>
+    public static void MapJobsApi(this WebApplication app, bool history, bool jobs)
     {
         ArgumentNullException.ThrowIfNull(app);
         var api = app.MapGroup("/api").WithTags("jobs").RequireAuthorization(Roles.Viewer);
-        // Decided from configuration, not by resolving services: options are validated at start, so a bad
-        // configuration must fail there rather than while the endpoints are mapped.
-        bool history = app.Configuration.GetValue($"{Live.MonitorOptions.Section}:History:Enabled", true);
-        if (history && app.Configuration.GetValue($"{Live.MonitorOptions.Section}:Jobs:Enabled", true))
+        if (history && jobs)
         {
             api.MapGet("/jobs", async (ISchedulerFactory schedulers, JobRunLog runs, CancellationToken ct) =>
             {

@@ -28,8 +28,6 @@ internal static class NightlyJobs
 
     public static string Cron(NightlyJobDefinition job, JobSettings settings) => job.Name == Analysis ? settings.AnalysisCron : settings.RetentionCron;
 
-    public static bool IsValidCron(string? expression) => !string.IsNullOrWhiteSpace(expression) && CronExpression.TryParse(expression, out _);
-
     /// <summary>How long Quartz and the job-run log wait for the history writer's lock instead of failing.</summary>
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 
@@ -40,22 +38,21 @@ internal static class NightlyJobs
     /// Registers Quartz with its persistent store in the history file, the schema initialiser (before Quartz's hosted
     /// service, so the tables exist when the scheduler starts), the jobs, their schedule and the run log.
     /// </summary>
-    public static WebApplicationBuilder AddTsvizJobs(this WebApplicationBuilder builder)
+    /// <param name="services">The monitor's services.</param>
+    /// <param name="settings">The configuration as bound when the host is built: the jobs run only with Jobs:Enabled and History:Enabled.</param>
+    public static IServiceCollection AddTsvizJobs(this IServiceCollection services, MonitorOptions settings)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-        var configuration = builder.Configuration;
-        bool enabled = configuration.GetValue($"{MonitorOptions.Section}:Jobs:Enabled", true) && configuration.GetValue($"{MonitorOptions.Section}:History:Enabled", true);
+        ArgumentNullException.ThrowIfNull(settings);
+        bool enabled = settings.Jobs.Enabled && settings.History.Enabled;
         services.AddSingleton(sp => new JobRunLog(
             enabled ? ConnectionString(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MonitorOptions>>().Value.History.Path) : null,
             sp.GetRequiredService<MonitorMetrics>(), sp.GetRequiredService<TimeProvider>()));
         if (!enabled)
         {
-            return builder;
+            return services;
         }
 
-        string path = configuration[$"{MonitorOptions.Section}:History:Path"] ?? new HistorySettings().Path;
-        string connectionString = ConnectionString(path);
+        string connectionString = ConnectionString(settings.History.Path);
         services.AddHostedService(sp => new JobStoreInitializer(connectionString, sp.GetRequiredService<JobRunLog>()));
         services.AddTransient<AnalysisJob>();
         services.AddTransient<RetentionJob>();
@@ -74,7 +71,7 @@ internal static class NightlyJobs
         // After Quartz's hosted service: puts the jobs and their cron triggers into the store (keeping a stored
         // trigger whose cron is unchanged, so its misfire is honoured).
         services.AddHostedService<JobSchedule>();
-        return builder;
+        return services;
     }
 }
 

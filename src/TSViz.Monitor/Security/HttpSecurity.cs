@@ -28,9 +28,12 @@ internal static class HttpSecurity
     private const string Selector = "Tsviz";
     private const string JwtScheme = JwtBearerDefaults.AuthenticationScheme;
 
-    public static WebApplicationBuilder AddTsvizHttpSecurity(this WebApplicationBuilder builder)
+    /// <param name="builder">The monitor's web application builder.</param>
+    /// <param name="security">Monitor:Security as bound when the host is built (its certificate files configure Kestrel).</param>
+    public static WebApplicationBuilder AddTsvizHttpSecurity(this WebApplicationBuilder builder, SecuritySettings security)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(security);
         var services = builder.Services;
         services.AddSingleton<IValidateOptions<MonitorOptions>, SecurityOptionsValidator>();
         services.AddSingleton<SecurityState>();
@@ -90,8 +93,8 @@ internal static class HttpSecurity
         });
 
         // HTTPS from PEM files (Kestrel serves the certificate for every https address).
-        string? certificate = builder.Configuration[$"{MonitorOptions.Section}:Security:CertificateFile"];
-        string? key = builder.Configuration[$"{MonitorOptions.Section}:Security:CertificateKeyFile"];
+        string? certificate = security.CertificateFile;
+        string? key = security.CertificateKeyFile;
         if (!string.IsNullOrWhiteSpace(certificate) && !string.IsNullOrWhiteSpace(key))
         {
             builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = X509Certificate2.CreateFromPemFile(certificate, key)));

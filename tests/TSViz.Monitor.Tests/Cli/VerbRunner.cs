@@ -1,4 +1,4 @@
-using TSViz.Monitor.Cli;
+using TSViz.Monitor.Hosting;
 
 namespace TSViz.Monitor.Tests.Cli;
 

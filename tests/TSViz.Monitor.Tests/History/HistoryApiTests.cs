@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Tests.Shared;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 using TSViz.Tests.Shared;

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Tests.Live;
 using TSViz.Plugins.History;

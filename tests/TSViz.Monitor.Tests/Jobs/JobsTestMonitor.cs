@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using TSViz.Explain.Onnx;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 using TSViz.Plugins.History.Sqlite;

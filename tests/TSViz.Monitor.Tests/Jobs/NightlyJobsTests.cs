@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Tests.Cli;
 using TSViz.Monitor.Tests.Live;

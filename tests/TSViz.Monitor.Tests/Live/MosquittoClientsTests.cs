@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Tests.Docs;
 using TSViz.Tests.Shared;

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Tests.Shared;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.MqttSecurity;
 using TSViz.Monitor.Tests.Live;

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using MQTTnet;
 using MQTTnet.Protocol;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Tests.Live;
 using TSViz.Tests.Shared;

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Security;
 using TSViz.Monitor.Tests.Cli;

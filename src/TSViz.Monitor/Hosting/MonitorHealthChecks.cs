@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Jobs;
+using TSViz.Monitor.Live;
 
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Hosting;
 
 /// <summary>
 /// /health as ASP.NET Core health checks, one per part a probe or an operator asks about: the broker connection, the

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
 using TSViz.Explain.Onnx;
+using TSViz.Monitor.Live;
 
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Hosting;
 
 /// <summary>`run` (also the default verb): the live monitor on its configuration (embedded defaults out of the box).</summary>
 internal static partial class RunVerb

@@ -5,7 +5,7 @@ using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Training;
 
-namespace TSViz.Monitor.Cli;
+namespace TSViz.Monitor.Hosting;
 
 /// <summary>The verbs of the monitor executable. Only verbs that work are listed.</summary>
 internal static class MonitorCommandLine

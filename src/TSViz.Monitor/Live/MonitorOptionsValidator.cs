@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Options;
+
+namespace TSViz.Monitor.Live;
+
+/// <summary>Validates <see cref="MonitorOptions"/> at start; each section's rules live with its settings class.</summary>
+internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MonitorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new OptionFailures();
+        options.Validate(failures);
+        return failures.Messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Messages);
+    }
+}

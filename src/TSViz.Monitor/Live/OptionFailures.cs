@@ -1,0 +1,21 @@
+namespace TSViz.Monitor.Live;
+
+/// <summary>
+/// What one validation of <see cref="MonitorOptions"/> found wrong; each settings class adds its own section's rules, and
+/// every message names the key under Monitor:, what it accepts and the value it got.
+/// </summary>
+internal sealed class OptionFailures
+{
+    private readonly List<string> messages = [];
+
+    public IReadOnlyList<string> Messages => messages;
+
+    /// <summary>Adds "Monitor:<paramref name="key"/> <paramref name="rule"/>, got '<paramref name="value"/>'" unless <paramref name="ok"/>.</summary>
+    public void Check(bool ok, string key, string rule, object? value)
+    {
+        if (!ok)
+        {
+            messages.Add($"{MonitorOptions.Section}:{key} {rule}, got '{value}'");
+        }
+    }
+}
