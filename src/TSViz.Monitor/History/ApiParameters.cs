@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.History;
@@ -12,13 +13,13 @@ internal sealed class ApiParameters
     /// <summary>An id taken from the route: ids hold ':' and '/', so clients escape them (%2F).</summary>
     public static string RouteId(string id) => Uri.UnescapeDataString(id);
 
-    public static IResult NotFound(string what, string id)
-        => Results.Problem(statusCode: 404, title: $"No such {what}", detail: $"There is no {what} with id '{id}' in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
+    public static ProblemHttpResult NotFound(string what, string id)
+        => TypedResults.Problem(statusCode: 404, title: $"No such {what}", detail: $"There is no {what} with id '{id}' in the history.", extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
 
-    public static IResult Invalid(string parameter, string rule)
-        => Results.Problem(statusCode: 400, title: "Invalid request parameter", detail: $"'{parameter}' {rule}.", extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
+    public static ProblemHttpResult Invalid(string parameter, string rule)
+        => TypedResults.Problem(statusCode: 400, title: "Invalid request parameter", detail: $"'{parameter}' {rule}.", extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
 
-    public IResult? Failed { get; private set; }
+    public ProblemHttpResult? Failed { get; private set; }
 
     public void Fail(string name, string rule) => Failed ??= Invalid(name, rule);
 

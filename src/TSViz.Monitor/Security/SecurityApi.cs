@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace TSViz.Monitor.Security;
 
@@ -8,21 +9,20 @@ internal static class SecurityApi
     public static void MapSecurityApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/api/whoami", (ClaimsPrincipal user, SecurityState state) => Results.Json(new
-        {
-            name = user.Identity?.Name,
-            role = Roles.Of(user),
-            method = Roles.Method(user),
-            authentication = state.AuthenticationOff ? "off" : "on",
-        })).WithTags("security").WithName("WhoAmI").RequireAuthorization(Roles.Authenticated)
+        app.MapGet("/api/whoami", WhoAmI).WithTags("security").WithName("WhoAmI").RequireAuthorization(Roles.Authenticated)
           .WithSummary("The identity of the request: name, role (viewer, operator, engineer, admin), how it was authenticated (api_key, jwt, none) and whether authentication is on.");
 
-        app.MapGet("/api/security/keys", (ClaimsPrincipal user, SecurityState state, ILoggerFactory loggers) =>
-        {
-            Audit(loggers, user, "list", "api keys");
-            return Results.Json(new { keys = state.Settings.ApiKeys.Select(k => new { name = k.Name, role = k.Role }) });
-        }).WithTags("security").WithName("ApiKeys").RequireAuthorization(Roles.Admin)
+        app.MapGet("/api/security/keys", ListApiKeys).WithTags("security").WithName("ApiKeys").RequireAuthorization(Roles.Admin)
           .WithSummary("The configured API keys: names and roles (never their hashes).");
+    }
+
+    public static Ok<WhoAmIResponse> WhoAmI(ClaimsPrincipal user, SecurityState state)
+        => TypedResults.Ok(new WhoAmIResponse(user.Identity?.Name, Roles.Of(user), Roles.Method(user), state.AuthenticationOff ? "off" : "on"));
+
+    public static Ok<ApiKeysResponse> ListApiKeys(ClaimsPrincipal user, SecurityState state, ILoggerFactory loggers)
+    {
+        Audit(loggers, user, "list", "api keys");
+        return TypedResults.Ok(new ApiKeysResponse([.. state.Settings.ApiKeys.Select(k => new ApiKeyEntry(k.Name, k.Role))]));
     }
 
     /// <summary>Writes the audit line of a write or an admin action: who (name, role, method) did what to what.</summary>

@@ -72,7 +72,7 @@ internal sealed partial class InteractiveExplainer : IDisposable
     }
 
     /// <summary>The answer to a request refused by <see cref="TryTakeAsync"/>: 429, Retry-After, and why in problem details.</summary>
-    public IResult Refused() => new TooManyRequests(settings.RetryAfterSeconds, Results.Problem(
+    public TooManyRequests Refused() => new(settings.RetryAfterSeconds, TypedResults.Problem(
         statusCode: StatusCodes.Status429TooManyRequests,
         title: "Too many interactive requests",
         detail: string.Create(CultureInfo.InvariantCulture,
@@ -210,7 +210,8 @@ internal sealed partial class InteractiveExplainer : IDisposable
         private static extern int gettid();
     }
 
-    private sealed class TooManyRequests(int retryAfterSeconds, IResult problem) : IResult
+    /// <summary>A 429 with Retry-After and problem details; a type of its own so handlers can name it among their results.</summary>
+    internal sealed class TooManyRequests(int retryAfterSeconds, IResult problem) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
