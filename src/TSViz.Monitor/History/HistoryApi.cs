@@ -296,6 +296,6 @@ internal static class HistoryApi
     internal static FeedbackResponse FeedbackBody(FeedbackRecord f)
         => new(f.Id, f.AlertId, FeedbackKinds.Name(f.Kind), f.Author, f.AuthorRole, f.AuthorMethod, f.Comment, f.At);
 
-    private static FilterResponse[] Filters(IReadOnlyList<FilterRef> filters)
+    private static FilterResponse[] Filters(IReadOnlyList<InfluentialFilter> filters)
         => [.. filters.Select(f => new FilterResponse(f.Layer, f.Index, f.Influence, f.InfluenceScaled))];
 }
