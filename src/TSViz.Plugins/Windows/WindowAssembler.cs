@@ -63,13 +63,17 @@ public sealed class WindowAssembler
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="settings"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// <see cref="WindowSettings.Length"/> is less than 2, or <see cref="WindowSettings.Hop"/> less than 1.
+    /// <see cref="WindowSettings.Length"/> is less than 2, <see cref="WindowSettings.Hop"/> less than 1,
+    /// <see cref="WindowSettings.MaxGap"/> not positive, or <paramref name="channels"/> less than 1.
     /// </exception>
     public WindowAssembler(WindowSettings settings, int channels)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.Length, 2, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.Hop, 1, nameof(settings));
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        // A gap limit of zero or less would reset every machine on each sample after its first: no window would complete.
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(settings.MaxGap, TimeSpan.Zero, nameof(settings));
         this.settings = settings;
         this.channels = channels;
     }

@@ -69,4 +69,13 @@ public sealed class WindowAssemblerTests
         assembler.Add(At("m", 62, 62), windows);
         Assert.Equal([60f, 61, 62, 600, 610, 620], Assert.Single(windows).Values);
     }
+
+    [Fact]
+    public void Constructor_NoChannelsOrNegativeGap_Refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowAssembler(new WindowSettings { Length = 3, Hop = 1 }, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowAssembler(new WindowSettings { Length = 3, Hop = 1, MaxGap = TimeSpan.FromSeconds(-1) }, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowAssembler(new WindowSettings { Length = 3, Hop = 1, MaxGap = TimeSpan.Zero }, 2));
+        Assert.Equal(0, new WindowAssembler(new WindowSettings { Length = 3, Hop = 1, MaxGap = TimeSpan.FromMilliseconds(1) }, 1).Machines);
+    }
 }
