@@ -113,12 +113,12 @@ internal static class MonitorHealthChecks
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            if (jobs.Health() is not { } entries)
+            if (!jobs.Enabled)
             {
                 return Task.FromResult(HealthCheckResult.Healthy("jobs off (Monitor:Jobs:Enabled)"));
             }
 
-            var failed = entries.Where(e => e.Value is Dictionary<string, object?> job && Equals(job["status"], "failed")).Select(e => e.Key).ToList();
+            var failed = NightlyJobs.All.Where(j => jobs.Last(j.Name)?.Outcome == JobOutcome.Failed).Select(j => j.Name).ToList();
             return Task.FromResult(failed.Count == 0
                 ? HealthCheckResult.Healthy("no failed last run")
                 : HealthCheckResult.Degraded($"last run failed: {string.Join(", ", failed)} (the monitor still scores and explains; see jobs)"));
