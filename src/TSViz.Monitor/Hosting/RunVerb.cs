@@ -102,7 +102,7 @@ internal static partial class RunVerb
         [LoggerMessage(Level = LogLevel.Information, Message = "Warming up: scoring and explaining every batch size up to {MaxBatch} before connecting")]
         public static partial void WarmingUp(ILogger logger, int maxBatch);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "C allocator: {Settings} (Monitor:Health:NativeHeap...)")]
+        [LoggerMessage(Level = LogLevel.Information, Message = "C allocator: {Settings} (Monitor:Health:NativeAllocator and NativeHeap...)")]
         public static partial void NativeHeapConfigured(ILogger logger, string settings);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Warm-up done in {Seconds:F1} s")]
