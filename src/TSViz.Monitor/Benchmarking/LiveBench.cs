@@ -6,6 +6,7 @@ using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Protocol;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Benchmarking;
 

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Options;
-using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History.Sqlite;
 
 namespace TSViz.Monitor.History;
 
-/// <summary>The explanation history's registrations: the SQLite store, its schema at start and the live path's writer.</summary>
+/// <summary>The explanation history's registrations: the SQLite store and its schema at start (the live path's writer is Live's).</summary>
 internal static class HistoryRegistration
 {
-    /// <summary>Registers the history when <paramref name="history"/> is enabled, and the writer always (it stores nothing without one).</summary>
+    /// <summary>Registers the history when <paramref name="history"/> is enabled.</summary>
     public static IServiceCollection AddTsvizHistory(this IServiceCollection services, HistorySettings history)
     {
         ArgumentNullException.ThrowIfNull(history);
@@ -22,7 +22,6 @@ internal static class HistoryRegistration
             services.AddHostedService<HistoryInitializer>();
         }
 
-        services.AddSingleton<HistoryWriter>();
         return services;
     }
 }

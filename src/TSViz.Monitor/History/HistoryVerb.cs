@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using TSViz.Monitor.Cli;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
 using TSViz.Plugins.History.Sqlite;
 

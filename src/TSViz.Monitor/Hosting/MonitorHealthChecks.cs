@@ -51,7 +51,8 @@ internal static class MonitorHealthChecks
     /// </summary>
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
-        var stages = context.RequestServices.GetRequiredService<StageHealth>().Report();
+        // The stages as the checks judged them (one reading each), not a second reading that could disagree with the status.
+        var stages = report.Entries.Values.SelectMany(e => e.Data.TryGetValue(StagesKey, out object? judged) && judged is IReadOnlyList<StageReport> list ? list : []).ToList();
         var body = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["status"] = report.Status == HealthStatus.Unhealthy ? "unhealthy" : "healthy",
@@ -125,11 +126,15 @@ internal static class MonitorHealthChecks
         }
     }
 
+    /// <summary>The key of a check's data holding the stage reports it judged (the body's <c>stages</c> shows those).</summary>
+    private const string StagesKey = "stages";
+
     private static HealthCheckResult Judge(IReadOnlyList<StageReport> stages, string healthy)
     {
         var failing = stages.Where(r => r.State is not (StageState.Running or StageState.Stopped)).ToList();
+        var data = new Dictionary<string, object>(StringComparer.Ordinal) { [StagesKey] = stages };
         return failing.Count == 0
-            ? HealthCheckResult.Healthy(healthy)
-            : HealthCheckResult.Unhealthy(string.Join("; ", failing.Select(r => $"{r.Name} {r.State.ToString().ToLowerInvariant()}{(r.Fault is { } fault ? $": {fault}" : "")}")));
+            ? HealthCheckResult.Healthy(healthy, data)
+            : HealthCheckResult.Unhealthy(string.Join("; ", failing.Select(r => $"{r.Name} {r.State.ToString().ToLowerInvariant()}{(r.Fault is { } fault ? $": {fault}" : "")}")), data: data);
     }
 }

@@ -5,6 +5,7 @@ using TSViz.Monitor.History;
 using TSViz.Monitor.Jobs;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Security;
+using TSViz.Monitor.Settings;
 using TSViz.Monitor.Web;
 
 namespace TSViz.Monitor.Hosting;
@@ -97,17 +98,34 @@ internal static class MonitorHost
         }
     }
 
+    /// <summary>
+    /// Every rule on section Monitor, checked at start: each section's own and the cross-section ones
+    /// (<see cref="MonitorOptionsValidator"/>), and those only a feature can judge (live path, MQTT security, HTTP).
+    /// </summary>
+    internal static readonly IReadOnlyList<IValidateOptions<MonitorOptions>> OptionValidators =
+        [new MonitorOptionsValidator(), new LiveOptionsValidator(), new MqttSecurity.MqttSecurityOptionsValidator(), new Security.SecurityOptionsValidator()];
+
+    /// <summary>Section Monitor checked against <see cref="OptionValidators"/>, as start-up checks it.</summary>
+    internal static ValidateOptionsResult ValidateOptions(MonitorOptions options)
+    {
+        var failures = OptionValidators.Select(v => v.Validate(Options.DefaultName, options)).Where(r => r.Failed).SelectMany(r => r.Failures ?? []).ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
     /// <summary>The options (bound to section Monitor and validated at start), the clock and the metrics every feature shares.</summary>
     private static IServiceCollection AddTsvizOptions(this IServiceCollection services, ConfigurationManager configuration)
     {
         services.AddOptions<MonitorOptions>().Bind(configuration.GetSection(MonitorOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MonitorOptions>, MonitorOptionsValidator>();
+        foreach (var validator in OptionValidators)
+        {
+            services.AddSingleton(validator);
+        }
         services.AddSingleton(TimeProvider.System);
         var registry = new CollectorRegistry();
         DotNetStats.Register(registry); // process_* and dotnet_* (memory, GC, CPU, threads) next to the monitor's own
         NativeHeap.Register(registry); // and the C allocator's view of the native heap (libtorch, ONNX Runtime, SQLite)
         services.AddSingleton(registry);
-        services.AddSingleton<MonitorMetrics>();
+        services.AddSingleton<LiveMetrics>();
         return services;
     }
 

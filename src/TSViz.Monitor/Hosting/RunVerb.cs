@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Options;
 using TSViz.Explain.Onnx;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Hosting;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Quartz;
 using TSViz.Explain.Onnx;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Jobs;
@@ -19,7 +20,7 @@ internal sealed partial class AnalysisJob(
     IOptions<MonitorOptions> options,
     LiveModel model,
     IResultPublisher publisher,
-    MonitorMetrics metrics,
+    JobMetrics metrics,
     JobRunLog runs,
     ILogger<AnalysisJob> logger) : NightlyJob(NightlyJobs.Analysis, runs, logger)
 {

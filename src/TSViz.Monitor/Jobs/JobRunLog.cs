@@ -15,12 +15,12 @@ internal sealed record JobRun(string Job, string Outcome, DateTimeOffset Started
 internal sealed class JobRunLog
 {
     private readonly string? connectionString;
-    private readonly MonitorMetrics metrics;
+    private readonly JobMetrics metrics;
     private readonly ConcurrentDictionary<string, JobRun> last = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JobRun> lastSuccess = new(StringComparer.Ordinal);
 
     /// <param name="connectionString">The history file; null when the jobs are off (nothing is recorded or reported).</param>
-    public JobRunLog(string? connectionString, MonitorMetrics metrics, TimeProvider time)
+    public JobRunLog(string? connectionString, JobMetrics metrics, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         this.connectionString = connectionString;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Quartz;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Jobs;
 

@@ -1,5 +1,6 @@
 using Quartz;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History.Sqlite;
 
 namespace TSViz.Monitor.Jobs;
@@ -44,9 +45,10 @@ internal static class NightlyJobs
     {
         ArgumentNullException.ThrowIfNull(settings);
         bool enabled = settings.Jobs.Enabled && settings.History.Enabled;
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton(sp => new JobRunLog(
             enabled ? ConnectionString(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MonitorOptions>>().Value.History.Path) : null,
-            sp.GetRequiredService<MonitorMetrics>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<JobMetrics>(), sp.GetRequiredService<TimeProvider>()));
         if (!enabled)
         {
             return services;

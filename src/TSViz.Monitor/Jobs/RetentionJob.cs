@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Quartz;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Jobs;
@@ -14,7 +15,7 @@ namespace TSViz.Monitor.Jobs;
 internal sealed class RetentionJob(
     IHistoryRetention store,
     IOptions<MonitorOptions> options,
-    MonitorMetrics metrics,
+    JobMetrics metrics,
     JobRunLog runs,
     ILogger<RetentionJob> logger) : NightlyJob(NightlyJobs.Retention, runs, logger)
 {

@@ -8,7 +8,7 @@ namespace TSViz.Monitor.Live;
 /// a message's partial window is made durable by the checkpoint written with the next history write, not by the
 /// machine's next window.
 /// </summary>
-internal sealed partial class AcknowledgementTracker(MonitorMetrics metrics, StageHealth health, ILogger<AcknowledgementTracker> logger) : IDisposable
+internal sealed partial class AcknowledgementTracker(LiveMetrics metrics, StageHealth health, ILogger<AcknowledgementTracker> logger) : IDisposable
 {
     public const string StageName = "acknowledge";
 

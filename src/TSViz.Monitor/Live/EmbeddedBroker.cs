@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using Microsoft.Extensions.Options;
 using TSViz.Monitor.MqttSecurity;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 
@@ -21,7 +22,7 @@ namespace TSViz.Monitor.Live;
 /// refuses every empty id over 3.1 (whose clients, mosquitto_sub -V mqttv31 included, make up their own).
 /// </summary>
 internal sealed partial class EmbeddedBroker(
-    IOptions<MonitorOptions> options, EmbeddedBrokerSecrets secrets, MonitorMetrics metrics, TimeProvider time, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
+    IOptions<MonitorOptions> options, EmbeddedBrokerSecrets secrets, LiveMetrics metrics, TimeProvider time, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
 {
     private MqttServer? server;
 
@@ -88,7 +89,7 @@ internal sealed partial class EmbeddedBroker(
     /// </summary>
     private void ApplyAccessRules(MqttServer broker, MqttSettings settings)
     {
-        var policy = new BrokerAccessPolicy(settings, secrets, options.Value.Sparkplug);
+        var policy = new BrokerAccessPolicy(settings, secrets, options.Value.Sparkplug, UnsMirror.TryCreate(settings.UnsMirror, settings.Topics(), out _)?.Filter);
         var refusals = new RefusalLog(logger, time);
         // Each session belongs to the user who opened it: another user (or anonymous) connecting with its client id
         // would resume it with its subscriptions and queued messages, so that is refused while the session lives.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
 using TSViz.Plugins.Ingest;
 using TSViz.Plugins.Windows;
@@ -27,7 +28,7 @@ internal sealed partial class IngestStage : BackgroundService
     private readonly IResultPublisher publisher;
     private readonly ISampleDecoder decoder;
     private readonly LiveModel model;
-    private readonly MonitorMetrics metrics;
+    private readonly LiveMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger<IngestStage> logger;
     private readonly IHistoryRestartState? store;
@@ -39,7 +40,7 @@ internal sealed partial class IngestStage : BackgroundService
 
     public IngestStage(
         IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, IResultPublisher publisher, ISampleDecoder decoder,
-        LiveModel model, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<IngestStage> logger, IHistoryRestartState? store = null)
+        LiveModel model, LiveMetrics metrics, StageHealth health, TimeProvider time, ILogger<IngestStage> logger, IHistoryRestartState? store = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(health);

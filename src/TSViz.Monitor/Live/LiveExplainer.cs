@@ -3,6 +3,7 @@ using TSViz.Explain;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Robustness;
 using TSViz.Monitor.Explaining;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 
@@ -32,7 +33,7 @@ internal interface ILiveExplainer
 internal sealed class LiveExplainer : ILiveExplainer
 {
     private readonly LiveModel model;
-    private readonly MonitorMetrics metrics;
+    private readonly LiveMetrics metrics;
     private readonly int topFilters;
     private readonly IExplanationMethod<ExplainOptions, WindowExplanation> attribution;
     private readonly Fgsm? fgsm;
@@ -42,7 +43,7 @@ internal sealed class LiveExplainer : ILiveExplainer
     private readonly FgsmOptions fgsmOptions;
     private readonly FlipSearchOptions flipSearchOptions;
 
-    public LiveExplainer(LiveModel model, IOptions<MonitorOptions> options, MonitorMetrics metrics)
+    public LiveExplainer(LiveModel model, IOptions<MonitorOptions> options, LiveMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);

@@ -1,6 +1,7 @@
 using TSViz.Explain;
 using TSViz.Explain.Attribution;
 using TSViz.Explain.Robustness;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 

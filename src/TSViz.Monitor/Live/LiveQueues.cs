@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 

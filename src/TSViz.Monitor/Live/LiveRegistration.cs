@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Prometheus;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.Ingest;
 
 namespace TSViz.Monitor.Live;
@@ -42,6 +43,7 @@ internal static class LiveRegistration
                 : json;
         });
         services.AddSingleton<ILiveExplainer, LiveExplainer>();
+        services.AddSingleton<HistoryWriter>(); // stores nothing without a history registered
         services.AddSingleton<MqttGateway>();
         services.AddSingleton<IResultPublisher>(sp => sp.GetRequiredService<MqttGateway>());
         services.AddSingleton<IResultSink, MqttResultSink>();

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 

@@ -1,8 +1,9 @@
 using System.Buffers;
-using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Microsoft.Extensions.Options;
 using TSViz.Monitor.MqttSecurity;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.Ingest;
 
 namespace TSViz.Monitor.Live;
@@ -56,7 +57,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     private readonly MonitorOptions options;
     private readonly LiveQueues queues;
     private readonly AcknowledgementTracker tracker;
-    private readonly MonitorMetrics metrics;
+    private readonly LiveMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger<MqttGateway> logger;
     private readonly IMqttClient client;
@@ -70,7 +71,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     private int connection;
 
     public MqttGateway(
-        IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, MonitorMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger,
+        IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker, LiveMetrics metrics, StageHealth health, TimeProvider time, ILogger<MqttGateway> logger,
         EmbeddedBrokerSecrets secrets, ISampleDecoder decoder, IEnumerable<IMqttSessionParticipant> participants)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 

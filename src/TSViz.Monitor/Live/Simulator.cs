@@ -1,11 +1,12 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
-using System.Buffers;
-using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Microsoft.Extensions.Options;
 using TSViz.Explain.Data;
 using TSViz.Monitor.MqttSecurity;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Live;
 

@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Globalization;
-using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Microsoft.Extensions.Options;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.Sparkplug;
 
 namespace TSViz.Monitor.Live;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using TSViz.Explain.Data;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.History;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.Alerts;
 using TSViz.Plugins.History;
 using TSViz.Plugins.Windows;
@@ -19,7 +20,7 @@ namespace TSViz.Monitor.Live;
 /// </summary>
 internal sealed partial class WindowProcessor(
     IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IEnumerable<IResultSink> sinks,
-    ILiveExplainer explainer, MonitorMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
+    ILiveExplainer explainer, LiveMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
     IHistoryRestartState? store = null)
     : BackgroundService
 {

@@ -1,5 +1,5 @@
 using System.Net;
-using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.Sparkplug;
 
 namespace TSViz.Monitor.MqttSecurity;
@@ -39,7 +39,8 @@ internal sealed class BrokerAccessPolicy
     /// publish edge node messages there. Output, when enabled: the monitor publishes as its edge node (spBv1.0/{GroupId}/+/{EdgeNodeId}[/+],
     /// commands excepted) and subscribes its NCMD topic, and viewers may subscribe under spBv1.0/#.
     /// </param>
-    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets, SparkplugSettings? sparkplug = null)
+    /// <param name="mirrorFilter">The topic filter of the Unified Namespace mirror (Mqtt:UnsMirror, parsed by the live path); null: no mirror.</param>
+    public BrokerAccessPolicy(MqttSettings mqtt, EmbeddedBrokerSecrets secrets, SparkplugSettings? sparkplug = null, string? mirrorFilter = null)
     {
         ArgumentNullException.ThrowIfNull(mqtt);
         this.mqtt = mqtt;
@@ -48,7 +49,7 @@ internal sealed class BrokerAccessPolicy
         simulatorUsername = EmbeddedBrokerSecrets.SimulatorUsername(mqtt.ClientId);
         telemetryFilter = TopicFilters.FromPattern(mqtt.TopicPattern);
         outputFilter = $"{mqtt.OutputPrefix}/#";
-        mirrorFilter = UnsMirror.TryCreate(mqtt.UnsMirror, mqtt.Topics(), out _)?.Filter;
+        this.mirrorFilter = mirrorFilter;
         sparkplugInput = sparkplug?.Input is { Enabled: true } input ? [.. input.GroupIds] : [];
         AnonymousAllowed = users.Count == 0 && IsLoopback(mqtt.Host);
         if (sparkplug?.Output is { Enabled: true } output)

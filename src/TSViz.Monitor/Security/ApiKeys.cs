@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Security;
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Security;
 
@@ -35,7 +36,6 @@ internal static class HttpSecurity
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(security);
         var services = builder.Services;
-        services.AddSingleton<IValidateOptions<MonitorOptions>, SecurityOptionsValidator>();
         services.AddSingleton<SecurityState>();
 
         // Which scheme authenticates a request: none needed when authentication is off; an API key when one is sent;

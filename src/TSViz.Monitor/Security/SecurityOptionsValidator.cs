@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Options;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Security;
 
 /// <summary>
-/// Validates Monitor:Security at start, against Monitor:HttpUrl: keys well formed, and the secure default (no
+/// Validates Monitor:HttpUrl and Monitor:Security at start: keys well formed, and the secure default (no
 /// network-reachable HTTP without authentication, plain http only when allowed, a wildcard bind only with its host names).
 /// Every message names the key and what it accepts.
 /// </summary>
@@ -106,7 +107,8 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<MonitorOptions
 
         if (!HttpBinding.TryParse(options.HttpUrl, out var binding))
         {
-            return Result(failures); // MonitorOptionsValidator names HttpUrl
+            failures.Add($"{MonitorOptions.Section}:HttpUrl must be an http(s) URL such as http://127.0.0.1:8080, got '{options.HttpUrl}'");
+            return Result(failures);
         }
 
         if (binding!.IsHttps && !certificate)

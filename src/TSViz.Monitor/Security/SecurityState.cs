@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Prometheus;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Security;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Prometheus;
 using TSViz.Explain;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Web;
 

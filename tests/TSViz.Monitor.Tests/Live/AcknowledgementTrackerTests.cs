@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Live;
@@ -91,7 +92,7 @@ public sealed class AcknowledgementTrackerTests
     private static (AcknowledgementTracker Tracker, List<string> Acknowledged) Tracker()
     {
         var options = Options.Create(new MonitorOptions());
-        var metrics = new MonitorMetrics(new CollectorRegistry(), Model.Value);
+        var metrics = new LiveMetrics(new CollectorRegistry(), Model.Value);
         var tracker = new AcknowledgementTracker(metrics, new StageHealth(TimeProvider.System, options), NullLogger<AcknowledgementTracker>.Instance);
         return (tracker, []);
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Monitor.Tests.Docs;
 using TSViz.Plugins.History;
 using TSViz.Plugins.History.Sqlite;
@@ -96,7 +97,7 @@ public sealed class IngestStageTests
         {
             var options = Options.Create(settings);
             Queues = new LiveQueues(options);
-            var metrics = new MonitorMetrics(new CollectorRegistry(), Model.Value);
+            var metrics = new LiveMetrics(new CollectorRegistry(), Model.Value);
             var health = new StageHealth(Time, options);
             Tracker = new AcknowledgementTracker(metrics, health, NullLogger<AcknowledgementTracker>.Instance);
             var decoder = new JsonTelemetryDecoder(new JsonDecoderSettings { Channels = Model.Value.Metadata.Channels }, Time);

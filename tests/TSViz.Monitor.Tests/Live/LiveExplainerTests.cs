@@ -6,6 +6,7 @@ using TSViz.Explain.Data;
 using TSViz.Explain.Robustness;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Live;
@@ -77,7 +78,7 @@ public sealed class LiveExplainerTests : IDisposable
     }
 
     private LiveExplainer Explainer(MonitorOptions settings)
-        => new(model, Options.Create(settings), new MonitorMetrics(new CollectorRegistry(), model));
+        => new(model, Options.Create(settings), new LiveMetrics(new CollectorRegistry(), model));
 
     private static string Json<T>(T value) => JsonSerializer.Serialize(value);
 }

@@ -1,4 +1,6 @@
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Tests.Live;
 
@@ -51,9 +53,9 @@ public sealed class LiveExplanationSetTests
     public void Validate_UnknownName_StopsTheStartNamingTheKeyAndTheName()
     {
         var options = new MonitorOptions { Explanations = ["saliency", "influence", "shap"] };
-        var result = new MonitorOptionsValidator().Validate(null, options);
+        var result = MonitorHost.ValidateOptions(options);
         Assert.True(result.Failed);
         Assert.Contains("Monitor:Explanations lists 'shap', which is no explanation method", result.FailureMessage, StringComparison.Ordinal);
-        Assert.True(new MonitorOptionsValidator().Validate(null, new MonitorOptions { Explanations = ["saliency", "fgsm"] }).Succeeded);
+        Assert.True(MonitorHost.ValidateOptions(new MonitorOptions { Explanations = ["saliency", "fgsm"] }).Succeeded);
     }
 }

@@ -127,9 +127,19 @@ public sealed class LiveMonitorTests
             ["Monitor:Mqtt:Port"] = "0",
             ["Monitor:Hop"] = "0",
             ["Monitor:HttpUrl"] = $"http://127.0.0.1:{Loopback.FreePort()}",
+            // Rules a feature judges (live path, MQTT security, HTTP security): start-up checks them as well.
+            ["Monitor:Explanations:0"] = "shap",
+            ["Monitor:Health:NativeAllocator"] = "tcmalloc",
+            ["Monitor:Mqtt:Users:0:Username"] = "gateway-7",
+            ["Monitor:Mqtt:Users:0:Role"] = "admin",
+            ["Monitor:Mqtt:Users:0:PasswordHash"] = "plain",
+            ["Monitor:Security:RateLimit:WritesPerMinute"] = "0",
         });
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-        Assert.Contains(error.Failures, f => f.Contains("Monitor:Mqtt:Port", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("Monitor:Hop", StringComparison.Ordinal));
+        foreach (string key in new[] { "Monitor:Mqtt:Port", "Monitor:Hop", "Monitor:Explanations", "Monitor:Health:NativeAllocator", "Monitor:Mqtt:Users:0:Role",
+            "Monitor:Mqtt:Users:0:PasswordHash", "Monitor:Security:RateLimit:WritesPerMinute" })
+        {
+            Assert.Contains(error.Failures, f => f.StartsWith(key, StringComparison.Ordinal));
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Tests.Live;
@@ -101,7 +103,7 @@ public sealed class MachineIdentityTests
             default: options.Mqtt.UnsMirror = value; break;
         }
 
-        var result = new MonitorOptionsValidator().Validate(null, options);
+        var result = MonitorHost.ValidateOptions(options);
         Assert.True(result.Failed);
         Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
     }

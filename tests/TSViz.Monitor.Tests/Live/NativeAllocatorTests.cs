@@ -1,5 +1,7 @@
 using System.Globalization;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Live;
@@ -65,7 +67,7 @@ public sealed class NativeAllocatorTests
     {
         var options = new MonitorOptions();
         options.Health.NativeAllocator = "tcmalloc";
-        var result = new MonitorOptionsValidator().Validate(null, options);
+        var result = MonitorHost.ValidateOptions(options);
         Assert.Contains(result.Failures!, f => f.StartsWith("Monitor:Health:NativeAllocator must be one of auto, jemalloc, glibc", StringComparison.Ordinal));
     }
 

@@ -2,10 +2,12 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.Sparkplug;
 using TSViz.Tests.Shared;
 
@@ -155,7 +157,7 @@ public sealed class SparkplugOutputTests
             options.Sparkplug.Output.EdgeNodeId = value;
         }
 
-        var result = new MonitorOptionsValidator().Validate(null, options);
+        var result = MonitorHost.ValidateOptions(options);
         Assert.True(result.Failed);
         Assert.Contains(result.Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
     }
@@ -166,10 +168,10 @@ public sealed class SparkplugOutputTests
         var options = new MonitorOptions();
         options.Sparkplug.Output.Enabled = true;
         options.Sparkplug.Input.Enabled = true;
-        var result = new MonitorOptionsValidator().Validate(null, options);
+        var result = MonitorHost.ValidateOptions(options);
         Assert.Contains(result.Failures!, f => f.StartsWith("Monitor:Sparkplug:Input:GroupIds must not include", StringComparison.Ordinal));
         options.Sparkplug.Input.GroupIds = ["plant"];
-        Assert.True(new MonitorOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(MonitorHost.ValidateOptions(options).Succeeded);
     }
 
     private static Dictionary<string, string?> Enabled() => new() { ["Monitor:Sparkplug:Output:Enabled"] = "true" };

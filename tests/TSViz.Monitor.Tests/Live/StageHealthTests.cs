@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Tests.Live;
 

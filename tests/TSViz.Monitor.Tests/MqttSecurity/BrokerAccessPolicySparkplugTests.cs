@@ -1,5 +1,6 @@
 using TSViz.Monitor.Live;
 using TSViz.Monitor.MqttSecurity;
+using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Tests.MqttSecurity;
 

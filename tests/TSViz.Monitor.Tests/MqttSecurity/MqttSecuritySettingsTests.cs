@@ -1,6 +1,8 @@
 using System.Text;
+using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.MqttSecurity;
+using TSViz.Monitor.Settings;
 using TSViz.Monitor.Tests.Cli;
 
 namespace TSViz.Monitor.Tests.MqttSecurity;
@@ -90,7 +92,7 @@ public sealed class MqttSecuritySettingsTests
 
     private static string Failures(MqttSettings mqtt)
     {
-        var result = new MonitorOptionsValidator().Validate(null, new MonitorOptions { Mqtt = mqtt });
+        var result = MonitorHost.ValidateOptions(new MonitorOptions { Mqtt = mqtt });
         return result.Failed ? result.FailureMessage : "";
     }
 }

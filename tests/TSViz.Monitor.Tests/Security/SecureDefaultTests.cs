@@ -7,6 +7,7 @@ using System.Text.Json;
 using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Security;
+using TSViz.Monitor.Settings;
 using TSViz.Monitor.Tests.Cli;
 using TSViz.Monitor.Tests.Jobs;
 using TSViz.Monitor.Tests.Live;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using TSViz.Explain.Attribution;
 using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Monitor.Web;
 using TSViz.Plugins.History;
 

@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>
 /// Monitor:Sparkplug:Output: the monitor as a Sparkplug B edge node (docs/sparkplug.md, "Sparkplug B output"), one device per

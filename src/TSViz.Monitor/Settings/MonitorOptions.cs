@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>The monitor's settings: section "Monitor" of config/monitor.json, overridable by TSVIZ_Monitor__... variables.</summary>
 public sealed class MonitorOptions
@@ -22,7 +22,7 @@ public sealed class MonitorOptions
 
     public int MaxWaitMilliseconds { get; set; } = 20;
 
-    /// <summary>Score and explain every batch size once at start-up, before connecting (see <see cref="LiveModel.WarmUp"/>).</summary>
+    /// <summary>Score and explain every batch size once at start-up, before connecting (see Live/LiveModel.cs, WarmUp).</summary>
     public bool WarmUp { get; set; } = true;
 
     public int QueueCapacity { get; set; } = 20_000;
@@ -45,7 +45,7 @@ public sealed class MonitorOptions
     public double AlertHysteresis { get; set; } = 0.2;
 
     /// <summary>
-    /// The explanation methods the live path runs, by name (see <see cref="LiveExplanationSet"/>): saliency, influence,
+    /// The explanation methods the live path runs, by name (see Live/LiveExplanationSet.cs): saliency, influence,
     /// fgsm (every window), flip-search and filter-saliency (windows of an open alert). Unset: all five.
     /// </summary>
     public string[]? Explanations { get; set; }
@@ -69,8 +69,8 @@ public sealed class MonitorOptions
 
     public InteractiveSettings Interactive { get; set; } = new();
 
-    /// <summary>Who may use the HTTP endpoints (validated by <see cref="TSViz.Monitor.Security.SecurityOptionsValidator"/>).</summary>
-    public TSViz.Monitor.Security.SecuritySettings Security { get; set; } = new();
+    /// <summary>Who may use the HTTP endpoints (validated by Security/SecurityOptionsValidator.cs).</summary>
+    public SecuritySettings Security { get; set; } = new();
 
     /// <summary>The top-level rules and those across sections, after each section's own (its class's Validate).</summary>
     internal void Validate(OptionFailures failures)
@@ -78,7 +78,6 @@ public sealed class MonitorOptions
         failures.Check(!string.IsNullOrWhiteSpace(ModelPath), "ModelPath", "must name an ONNX file", ModelPath);
         Mqtt.Validate(failures);
         Sparkplug.Validate(failures, Mqtt);
-        failures.Check(TSViz.Monitor.Security.HttpBinding.TryParse(HttpUrl, out _), "HttpUrl", "must be an http(s) URL such as http://127.0.0.1:8080", HttpUrl);
         failures.Check(Hop >= 1, "Hop", "must be at least 1", Hop);
         failures.Check(MaxGapSeconds > 0, "MaxGapSeconds", "must be positive", MaxGapSeconds);
         failures.Check(MaxBatch is >= 1 and <= 4096, "MaxBatch", "must lie in 1..4096", MaxBatch);
@@ -95,8 +94,6 @@ public sealed class MonitorOptions
         failures.Check(TopFilters >= 0, "TopFilters", "must not be negative", TopFilters);
         failures.Check(RobustnessEpsilon >= 0, "RobustnessEpsilon", "must not be negative", RobustnessEpsilon);
         failures.Check(AlertEpsilonMax > 0, "AlertEpsilonMax", "must be positive", AlertEpsilonMax);
-        failures.Check(LiveExplanationSet.TryParse(Explanations, out _, out string? explanationsProblem), LiveExplanationSet.Key, explanationsProblem ?? string.Empty,
-            string.Join(", ", Explanations ?? []));
         Simulator.Validate(failures);
         Jobs.Validate(failures);
         Interactive.Validate(failures);

@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>Liveness of the live path's stages and bounded shutdown.</summary>
 public sealed class HealthSettings
@@ -19,14 +19,14 @@ public sealed class HealthSettings
     public double NativeHeapTrimSeconds { get; set; } = 60;
 
     /// <summary>
-    /// The C allocator `run` serves native memory from (see <see cref="Live.NativeAllocator"/>): <c>auto</c> (jemalloc
+    /// The C allocator `run` serves native memory from (see Live/NativeAllocator.cs): <c>auto</c> (jemalloc
     /// when installed, else glibc), <c>jemalloc</c> (start-up fails without it) or <c>glibc</c>.
     /// </summary>
-    public string NativeAllocator { get; set; } = Live.NativeAllocator.Auto;
+    public string NativeAllocator { get; set; } = "auto";
 
     /// <summary>
     /// Most arenas of the C allocator (glibc's default: 8 per core, each holding its own freed memory; jemalloc's: 4
-    /// per core), set by `run` through MALLOC_CONF or GLIBC_TUNABLES (see <see cref="Live.NativeAllocator"/>). 0: the
+    /// per core), set by `run` through MALLOC_CONF or GLIBC_TUNABLES (see Live/NativeAllocator.cs). 0: the
     /// allocator's default.
     /// </summary>
     public int NativeHeapArenas { get; set; } = 2;
@@ -41,7 +41,6 @@ public sealed class HealthSettings
         failures.Check(ExitAfterStallSeconds >= StallSeconds, "Health:ExitAfterStallSeconds", $"must be at least Health:StallSeconds ({StallSeconds})", ExitAfterStallSeconds);
         failures.Check(ShutdownGraceSeconds is > 0 and <= 3600, "Health:ShutdownGraceSeconds", "must lie in (0, 3600]", ShutdownGraceSeconds);
         failures.Check(NativeHeapTrimSeconds is 0 or (>= 1 and <= 86_400), "Health:NativeHeapTrimSeconds", "must be 0 (never) or lie in 1..86400", NativeHeapTrimSeconds);
-        failures.Check(Live.NativeAllocator.Choices.Contains(NativeAllocator?.Trim().ToLowerInvariant()), "Health:NativeAllocator", $"must be one of {string.Join(", ", Live.NativeAllocator.Choices)}", NativeAllocator);
         failures.Check(NativeHeapArenas is >= 0 and <= 1024, "Health:NativeHeapArenas", "must lie in 0..1024 (0: the allocator's default)", NativeHeapArenas);
         failures.Check(NativeHeapMmapThresholdKiB is >= 0 and <= 32 * 1024, "Health:NativeHeapMmapThresholdKiB", "must lie in 0..32768 (0: glibc's default)", NativeHeapMmapThresholdKiB);
     }

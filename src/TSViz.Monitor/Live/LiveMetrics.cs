@@ -3,14 +3,15 @@ using Prometheus;
 namespace TSViz.Monitor.Live;
 
 /// <summary>
-/// The monitor's Prometheus metrics (tsviz_ prefix, base units, _total counters, histograms for latencies).
+/// The live path's Prometheus metrics: ingest, windows, scores, alerts, explanations, broker, history writer and the
+/// deployed model (tsviz_ prefix, base units, _total counters, histograms for latencies; the nightly jobs' are JobMetrics).
 /// Labels are bounded: machine ids (a plant's machines), channels, layers, reasons and stages; never window ids.
 /// </summary>
-internal sealed class MonitorMetrics
+internal sealed class LiveMetrics
 {
     private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-    public MonitorMetrics(CollectorRegistry registry, LiveModel model)
+    public LiveMetrics(CollectorRegistry registry, LiveModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var factory = Metrics.WithCustomRegistry(registry);
@@ -48,13 +49,6 @@ internal sealed class MonitorMetrics
         BrokerRefused = factory.CreateCounter("tsviz_broker_refused_total", "What the embedded broker refused, by action (connect, publish, subscribe) and reason (connect: anonymous, bad_credentials, reserved_client_id; publish and subscribe: the client's role).", "action", "reason");
         ModelInfo = factory.CreateGauge("tsviz_model_info", "The deployed model (value 1).", "name", "version", "channels", "window_length");
         ModelThreshold = factory.CreateGauge("tsviz_model_threshold", "The deployed model's decision threshold on tsviz_score (0-1); an alert opens at or above it.");
-        JobRuns = factory.CreateCounter("tsviz_job_runs_total", "Runs of the nightly jobs, by job (analysis, retention) and outcome (succeeded, failed, skipped).", "job", "outcome");
-        JobLastSuccess = factory.CreateGauge("tsviz_job_last_success_timestamp_seconds", "Unix time of the job's last successful run (kept in the history file across restarts); absent until it first succeeds.", "job");
-        JobLastDuration = factory.CreateGauge("tsviz_job_last_duration_seconds", "Duration of the job's last run, whatever its outcome.", "job");
-        AnalysisClusters = factory.CreateGauge("tsviz_analysis_clusters", "Filter clusters (silhouette-chosen k) per conv layer in the last analysis.", "layer");
-        PruningCandidates = factory.CreateGauge("tsviz_pruning_candidates", "Pruning candidates per conv layer in the last analysis (never active, or under 10 % of the layer's top influence and redundant in its cluster).", "layer");
-        DeadFilters = factory.CreateGauge("tsviz_dead_filters", "Filters never active on the analysed windows, per conv layer, in the last analysis.", "layer");
-        RetentionDeleted = factory.CreateCounter("tsviz_retention_deleted_total", "Records the retention job deleted, by kind (windows, details, alerts, analyses, job_runs).", "kind");
 
         // The model is a singleton loaded before the metrics, so its static facts are exported from the first scrape on.
         ModelInfo.WithLabels(model.Metadata.Name, model.Metadata.Version, string.Join(',', model.Metadata.Channels), model.Metadata.WindowLength.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(1);
@@ -97,13 +91,6 @@ internal sealed class MonitorMetrics
     public Counter BrokerDropped { get; }
     public Gauge ModelInfo { get; }
     public Gauge ModelThreshold { get; }
-    public Counter JobRuns { get; }
-    public Gauge JobLastSuccess { get; }
-    public Gauge JobLastDuration { get; }
-    public Gauge AnalysisClusters { get; }
-    public Gauge PruningCandidates { get; }
-    public Gauge DeadFilters { get; }
-    public Counter RetentionDeleted { get; }
 
     /// <summary>Removes every series labelled with <paramref name="machine"/> (an evicted machine), so series stay bounded.</summary>
     public void ForgetMachine(string machine)

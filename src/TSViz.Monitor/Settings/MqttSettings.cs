@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 public sealed class MqttSettings
 {
@@ -62,7 +62,7 @@ public sealed class MqttSettings
 
     /// <summary>
     /// The Unified Namespace mirror: a topic template such as "acme/{line}/{machine}/tsviz/{kind}" on which every
-    /// explanation and alert is published as well (<see cref="UnsMirror"/>); empty (the default): off.
+    /// explanation and alert is published as well (Live/UnsMirror.cs; validated by the live path); empty (the default): off.
     /// </summary>
     public string UnsMirror { get; set; } = string.Empty;
 
@@ -94,11 +94,6 @@ public sealed class MqttSettings
             string key = topicProblem.StartsWith("the machine id template", StringComparison.Ordinal) ? "Mqtt:MachineId" : "Mqtt:TopicPattern";
             failures.Check(false, key, $"is not usable: the pattern {topicProblem} (e.g. plant/{{line}}/{{machine}}/telemetry)", key == "Mqtt:MachineId" ? MachineId : TopicPattern);
         }
-        else
-        {
-            _ = Live.UnsMirror.TryCreate(UnsMirror, Topics(), out string? mirrorProblem);
-            failures.Check(mirrorProblem is null, "Mqtt:UnsMirror", $"is not usable: it {mirrorProblem}", UnsMirror);
-        }
 
         failures.Check(!string.IsNullOrWhiteSpace(OutputPrefix) && !OutputPrefix.Contains('+', StringComparison.Ordinal) && !OutputPrefix.Contains('#', StringComparison.Ordinal),
             "Mqtt:OutputPrefix", "must be a topic without wildcards", OutputPrefix);
@@ -114,44 +109,9 @@ public sealed class MqttSettings
         }
 
         failures.Check((ClientCertFile is null) == (ClientKeyFile is null), "Mqtt:ClientKeyFile", "and Mqtt:ClientCertFile must be given together", ClientKeyFile);
-        ValidateSecurity(failures);
         failures.Check(ReceiveMaximum >= 1, "Mqtt:ReceiveMaximum", "must lie in 1..65535", ReceiveMaximum);
         failures.Check(EmbeddedQueueLimit >= 100, "Mqtt:EmbeddedQueueLimit", "must be at least 100", EmbeddedQueueLimit);
         failures.Check(MaxPayloadBytes > 0, "Mqtt:MaxPayloadBytes", "must be positive", MaxPayloadBytes);
         failures.Check(MaxPacketBytes > MaxPayloadBytes, "Mqtt:MaxPacketBytes", $"must exceed Mqtt:MaxPayloadBytes ({MaxPayloadBytes})", MaxPacketBytes);
-    }
-
-    /// <summary>The MQTT security rules (docs/mqtt.md, "MQTT security").</summary>
-    private void ValidateSecurity(OptionFailures failures)
-    {
-        bool loopback = MqttSecurity.BrokerAccessPolicy.IsLoopback(Host);
-        if (EmbeddedBroker)
-        {
-            failures.Check(loopback || IPAddress.TryParse(Host, out _), "Mqtt:Host", "must be an IP address (or localhost) for the embedded broker to bind to", Host);
-            failures.Check(loopback || Users.Length > 0, "Mqtt:Users",
-                $"must list at least one user when the embedded broker listens beyond loopback (Mqtt:Host {Host}): anonymous clients are let in on loopback only; create users with `mqtt-user create`", Users.Length);
-            failures.Check(Username is null && Password is null, "Mqtt:Username", "and Mqtt:Password are for an external broker: with the embedded broker the monitor authenticates with an in-process secret (set Mqtt:EmbeddedBroker to false)", Username);
-        }
-        else
-        {
-            failures.Check(Users.Length == 0, "Mqtt:Users", "configures the embedded broker only: with Mqtt:EmbeddedBroker false create the users on the plant's broker (docs/mqtt.md, \"MQTT security\")", Users.Length);
-            bool plain = (Username is not null || Password is not null) && !UseTls && !loopback;
-            failures.Check(!plain || AllowPlainPassword, "Mqtt:AllowPlainPassword",
-                $"must be true to send Mqtt:Username/Password without TLS to {Host} (the password would cross the network in clear); set Mqtt:UseTls true instead", AllowPlainPassword);
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        string simulator = MqttSecurity.EmbeddedBrokerSecrets.SimulatorUsername(ClientId);
-        for (int i = 0; i < Users.Length; i++)
-        {
-            var user = Users[i] ?? new MqttUserSettings();
-            string key = $"Mqtt:Users:{i}";
-            failures.Check(!string.IsNullOrWhiteSpace(user.Username) && !user.Username.Contains('\0', StringComparison.Ordinal), $"{key}:Username", "must not be empty", user.Username);
-            failures.Check(user.Username != ClientId && user.Username != simulator, $"{key}:Username", $"must differ from Mqtt:ClientId ({ClientId}) and {simulator}: those names are the monitor's own", user.Username);
-            failures.Check(seen.Add(user.Username), $"{key}:Username", "must be unique among Mqtt:Users", user.Username);
-            failures.Check(MqttSecurity.BrokerAccessPolicy.TryParseRole(user.Role, out _), $"{key}:Role", "must be gateway or viewer", user.Role);
-            failures.Check(MqttSecurity.PasswordHash.IsWellFormed(user.PasswordHash), $"{key}:PasswordHash",
-                $"must read pbkdf2-sha256$<iterations, at least {MqttSecurity.PasswordHash.MinimumIterations}>$<salt base64>$<hash base64>, as `mqtt-user create` prints it", user.PasswordHash.Length > 12 ? user.PasswordHash[..12] + "..." : user.PasswordHash);
-        }
     }
 }

@@ -1,6 +1,6 @@
 using TSViz.Plugins.Sparkplug;
 
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>Section Monitor:Sparkplug.</summary>
 public sealed class SparkplugSettings

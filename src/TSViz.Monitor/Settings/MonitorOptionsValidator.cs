@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>Validates <see cref="MonitorOptions"/> at start; each section's rules live with its settings class.</summary>
 internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>

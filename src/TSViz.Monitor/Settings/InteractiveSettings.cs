@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>
 /// The web view's and API's on-demand explanations (influence, trace, adversarial, inversion): they run on their own

@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>The nightly Quartz jobs.</summary>
 public sealed class JobSettings

@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>A user of the embedded broker (create one with the <c>mqtt-user create</c> verb).</summary>
 public sealed class MqttUserSettings

@@ -1,8 +1,8 @@
-using TSViz.Monitor.History;
+using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 using TSViz.Plugins.Windows;
 
-namespace TSViz.Monitor.Tests.History;
+namespace TSViz.Monitor.Tests.Live;
 
 public sealed class HistoryWriterTests
 {

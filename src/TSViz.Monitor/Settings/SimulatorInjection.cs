@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>An anomaly to inject on command.</summary>
 public sealed record SimulatorInjection(string Machine, string Channel, double AtSeconds)

@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Security;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>
 /// Who may use the monitor's HTTP endpoints (section Monitor:Security). Authentication is off only on loopback with no

@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>
 /// What one validation of <see cref="MonitorOptions"/> found wrong; each settings class adds its own section's rules, and

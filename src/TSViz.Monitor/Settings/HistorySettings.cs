@@ -1,4 +1,4 @@
-namespace TSViz.Monitor.Live;
+namespace TSViz.Monitor.Settings;
 
 /// <summary>The explanation history (SQLite file; the Quartz job store lives in the same file).</summary>
 public sealed class HistorySettings

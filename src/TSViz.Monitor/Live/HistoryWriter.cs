@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
 using TSViz.Plugins.Windows;
 
-namespace TSViz.Monitor.History;
+namespace TSViz.Monitor.Live;
 
 /// <summary>
 /// The live path's history sink. The processor hands over each micro-batch's window records, alert changes and the
@@ -17,7 +17,7 @@ namespace TSViz.Monitor.History;
 /// through <see cref="IHistoryWriter"/> and asks <see cref="IHistoryRestartState"/> which redelivered windows are stored.
 /// </summary>
 internal sealed partial class HistoryWriter(
-    IOptions<MonitorOptions> options, MonitorMetrics metrics, StageHealth health, IHostApplicationLifetime lifetime, ILogger<HistoryWriter> logger,
+    IOptions<MonitorOptions> options, LiveMetrics metrics, StageHealth health, IHostApplicationLifetime lifetime, ILogger<HistoryWriter> logger,
     IHistoryWriter? store = null, IHistoryRestartState? restart = null)
 {
     public const string StageName = "history";
@@ -282,19 +282,4 @@ internal sealed partial class HistoryWriter(
 
     [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "History writes succeed again (after {Attempts} attempts)")]
     private static partial void LogRecovered(ILogger logger, int attempts);
-}
-
-/// <summary>Creates the history schema before anything writes to it (registered first among the hosted services).</summary>
-internal sealed partial class HistoryInitializer(IHistorySchema schema, ILogger<HistoryInitializer> logger) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await schema.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        LogReady(logger, schema.Location);
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "Explanation history in {Path}")]
-    private static partial void LogReady(ILogger logger, string path);
 }
