@@ -46,6 +46,7 @@ internal sealed class LiveMetrics
         BrokerConnected = factory.CreateGauge("tsviz_broker_connected", "1 while connected to the MQTT broker.");
         BrokerDropped = factory.CreateCounter("tsviz_embedded_broker_dropped_messages_total", "Messages the embedded broker dropped because a subscriber's queue was full (Mqtt:EmbeddedQueueLimit).");
         Reconnects = factory.CreateCounter("tsviz_broker_reconnects_total", "Reconnections to the MQTT broker.");
+        SubscriptionsRefused = factory.CreateCounter("tsviz_broker_subscriptions_refused_total", "Subscriptions the MQTT broker refused the monitor, by SUBACK reason (not_authorized, shared_subscriptions_not_supported, ...); the connection is dropped and retried.", "reason");
         BrokerRefused = factory.CreateCounter("tsviz_broker_refused_total", "What the embedded broker refused, by action (connect, publish, subscribe) and reason (connect: anonymous, bad_credentials, reserved_client_id; publish and subscribe: the client's role).", "action", "reason");
         ModelInfo = factory.CreateGauge("tsviz_model_info", "The deployed model (value 1).", "name", "version", "channels", "window_length");
         ModelThreshold = factory.CreateGauge("tsviz_model_threshold", "The deployed model's decision threshold on tsviz_score (0-1); an alert opens at or above it.");
@@ -88,6 +89,7 @@ internal sealed class LiveMetrics
     public Counter Reconnects { get; }
 
     public Counter BrokerRefused { get; }
+    public Counter SubscriptionsRefused { get; }
     public Counter BrokerDropped { get; }
     public Gauge ModelInfo { get; }
     public Gauge ModelThreshold { get; }

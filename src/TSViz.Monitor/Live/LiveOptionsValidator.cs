@@ -27,6 +27,6 @@ internal sealed class LiveOptionsValidator : IValidateOptions<MonitorOptions>
 
         string? allocator = options.Health.NativeAllocator;
         failures.Check(NativeAllocator.Choices.Contains(allocator?.Trim().ToLowerInvariant()), "Health:NativeAllocator", $"must be one of {string.Join(", ", NativeAllocator.Choices)}", allocator);
-        return failures.Messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Messages);
+        return failures.Result();
     }
 }

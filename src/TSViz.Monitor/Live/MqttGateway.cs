@@ -185,12 +185,48 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
         }
 
         var subscription = subscribe.Build();
-        await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
+        var granted = await client.SubscribeAsync(subscription, cancellationToken).ConfigureAwait(false);
+        await CheckGrantedAsync(granted, cancellationToken).ConfigureAwait(false);
         foreach (var participant in participants)
         {
             await participant.ConnectedAsync(client, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// A broker may refuse a subscription (MQTT 5 SUBACK reason codes: not authorised by its ACL, shared subscriptions or
+    /// wildcards not supported, quota exceeded) while the connection itself succeeds: the monitor would then receive
+    /// nothing on that filter and report itself connected. A refused filter fails the connection instead (disconnected,
+    /// counted, logged with the filter and the broker's reason, retried with backoff), so /health and the broker gauge
+    /// show it. A filter granted at QoS 0 only is accepted with a warning: its messages may be lost on the way.
+    /// </summary>
+    private async Task CheckGrantedAsync(MqttClientSubscribeResult granted, CancellationToken cancellationToken)
+    {
+        var refused = granted.Items.Where(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2).ToList();
+        foreach (var item in granted.Items.Where(i => i.ResultCode == MqttClientSubscribeResultCode.GrantedQoS0))
+        {
+            LogDowngraded(logger, item.TopicFilter.Topic);
+        }
+
+        if (refused.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var item in refused)
+        {
+            metrics.SubscriptionsRefused.WithLabels(ReasonLabel(item.ResultCode)).Inc();
+        }
+
+        await client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken).ConfigureAwait(false);
+        throw new InvalidOperationException(
+            $"the broker refused the subscription to {string.Join(", ", refused.Select(i => $"{i.TopicFilter.Topic} ({ReasonLabel(i.ResultCode)})"))}, "
+            + "so nothing would arrive there: grant the monitor's user read access to it in the broker's ACL, or use a broker that supports the filter");
+    }
+
+    /// <summary>The SUBACK reason as a metric label: snake case of MQTTnet's name (not_authorized, shared_subscriptions_not_supported, ...).</summary>
+    private static string ReasonLabel(MqttClientSubscribeResultCode code)
+        => string.Concat(code.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>The will of this CONNECT: asked of the participants anew for every connection (a new session, a new will).</summary>
     private void WithParticipantWill(MqttClientOptionsBuilder builder)
@@ -370,6 +406,9 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
 
     [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Handling the message on {Topic} failed: {Error}")]
     private static partial void LogParticipantFailed(ILogger logger, string topic, string error);
+
+    [LoggerMessage(EventId = 234, Level = LogLevel.Warning, Message = "The broker granted the subscription to {Filter} at QoS 0 only: its messages may be lost on the way (the monitor asked for QoS 1)")]
+    private static partial void LogDowngraded(ILogger logger, string filter);
 
     [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Dropped a QoS 0 message on {Topic}: the ingest queue is full ({Capacity} messages, IngestCapacity)")]
     private static partial void LogQos0Dropped(ILogger logger, string topic, int capacity);

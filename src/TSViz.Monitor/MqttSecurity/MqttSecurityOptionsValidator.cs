@@ -15,7 +15,7 @@ internal sealed class MqttSecurityOptionsValidator : IValidateOptions<MonitorOpt
         ArgumentNullException.ThrowIfNull(options);
         var failures = new OptionFailures();
         Validate(options.Mqtt, failures);
-        return failures.Messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Messages);
+        return failures.Result();
     }
 
     private static void Validate(MqttSettings mqtt, OptionFailures failures)

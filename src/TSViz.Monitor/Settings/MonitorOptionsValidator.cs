@@ -10,6 +10,6 @@ internal sealed class MonitorOptionsValidator : IValidateOptions<MonitorOptions>
         ArgumentNullException.ThrowIfNull(options);
         var failures = new OptionFailures();
         options.Validate(failures);
-        return failures.Messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Messages);
+        return failures.Result();
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace TSViz.Monitor.Settings;
 
 /// <summary>
@@ -9,6 +11,9 @@ internal sealed class OptionFailures
     private readonly List<string> messages = [];
 
     public IReadOnlyList<string> Messages => messages;
+
+    /// <summary>The validation's result: success when nothing failed, else every message.</summary>
+    public ValidateOptionsResult Result() => messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(messages);
 
     /// <summary>Adds "Monitor:<paramref name="key"/> <paramref name="rule"/>, got '<paramref name="value"/>'" unless <paramref name="ok"/>.</summary>
     public void Check(bool ok, string key, string rule, object? value)
