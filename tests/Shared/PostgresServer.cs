@@ -69,11 +69,17 @@ public sealed class PostgresServer : IAsyncLifetime, IDisposable
     public string ConnectionString(string database)
         => string.Create(CultureInfo.InvariantCulture, $"Host={Host};Port={Port};Username={Superuser};Database={database};Timeout=30;Command Timeout=60");
 
-    /// <summary>Creates an empty database (from template0) and returns its connection string.</summary>
+    /// <summary>
+    /// Creates an empty database (from template0) and returns its connection string. Its default collation is ICU's
+    /// English one, as a plant's database would sort text (case and punctuation aside, unlike byte order), so a test
+    /// sees whether code that must compare ordinally says so.
+    /// </summary>
     public async Task<string> CreateDatabaseAsync()
     {
         string name = string.Create(CultureInfo.InvariantCulture, $"t{Interlocked.Increment(ref databases)}_{Guid.NewGuid():N}");
-        await RunAsync(Path.Combine(BinDirectory, "createdb"), ["-h", Host, "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", Superuser, "-T", "template0", "-E", "UTF8", name], asUser: false);
+        await RunAsync(Path.Combine(BinDirectory, "createdb"),
+            ["-h", Host, "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", Superuser, "-T", "template0", "-E", "UTF8", "--locale-provider=icu", "--icu-locale=en-US", name],
+            asUser: false);
         return ConnectionString(name);
     }
 

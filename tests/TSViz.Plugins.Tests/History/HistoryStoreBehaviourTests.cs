@@ -111,6 +111,17 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
         Assert.Equal(Count / 20, (await store.InputWindowsAsync(T0.AddDays(-1), 1000, CancellationToken.None)).Count);
         Assert.Equal(Count / 50, (await store.QueryWindowsAsync(new WindowQuery { Limit = 1000 }, CancellationToken.None)).Items.Count(w => w.AlertId == "a1"));
         Assert.Equal(Count, (await store.ExistingWindowIdsAsync(windows.Select(w => w.Id).ToList(), CancellationToken.None)).Count);
+
+        // Warm: five more batches of new windows, for the rate a running monitor sees (printed, not asserted).
+        clock.Restart();
+        for (int b = 1; b <= 5; b++)
+        {
+            var next = windows.Select(w => w with { Id = $"{w.Id}#{b}" }).ToList();
+            Assert.Equal(Count, await store.WriteBatchAsync(new HistoryBatch { Windows = next, Checkpoints = [Checkpoint("m0", 8, b)] }, CancellationToken.None));
+        }
+
+        clock.Stop();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GetType().Name}: 5 more batches of {Count}: {clock.Elapsed.TotalMilliseconds / 5:F1} ms a batch, {5 * Count / clock.Elapsed.TotalSeconds:F0} windows/s"));
     }
 
     [Fact]
