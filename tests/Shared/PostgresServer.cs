@@ -16,7 +16,8 @@ namespace TSViz.Tests.Shared;
 /// postgres and pg_ctl run as that user through setpriv (util-linux), which execs, so the process this fixture holds is
 /// the postmaster itself. Durability is off (fsync, synchronous_commit, full_page_writes): a test server only.
 /// Each test takes its own database (<see cref="CreateDatabaseAsync"/>). Disposing stops the server and deletes the
-/// folder; so does the test process's exit, and a folder left by a process that was killed is cleaned at the next start.
+/// folder; so does the test process's exit, a watchdog shell when the test process is killed, and failing all of that the
+/// next start, which cleans every folder whose test process is gone.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime, IDisposable
 {
@@ -33,8 +34,23 @@ public sealed class PostgresServer : IAsyncLifetime, IDisposable
     private static readonly string FoldersRoot = Path.Combine(Path.GetTempPath(), "tsviz-postgres");
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The watchdog's script: while the test process lives it sleeps; once that process is gone (killed, so nothing of it
+    /// ran) it stops the server (fast shutdown, then a kill) and deletes the folder. $1 test process, $2 data, $3 folder.
+    /// </summary>
+    private const string WatchdogScript = """
+        while kill -0 "$1" 2>/dev/null; do sleep 1; done
+        if pid=$(head -n 1 "$2/postmaster.pid" 2>/dev/null); then
+            kill -INT "$pid" 2>/dev/null
+            for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+            kill -KILL "$pid" 2>/dev/null
+        fi
+        rm -rf "$3"
+        """;
+
     private readonly StringBuilder log = new();
     private Process? server;
+    private Process? watchdog;
     private bool asServiceUser;
     private int databases;
 
@@ -126,6 +142,7 @@ public sealed class PostgresServer : IAsyncLifetime, IDisposable
         File.SetUnixFileMode(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         await RunAsync(Path.Combine(BinDirectory, "initdb"), ["-D", DataDirectory, "-U", Superuser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"], asUser: true);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        StartWatchdog();
 
         // Another process may take the free port before postgres binds it: then start again on another.
         for (int attempt = 1; ; attempt++)
@@ -188,6 +205,21 @@ public sealed class PostgresServer : IAsyncLifetime, IDisposable
     /// <summary>Kills the server if it still runs and deletes the folder (what a process exit can still do).</summary>
     private void Stop()
     {
+        if (watchdog is not null)
+        {
+            try
+            {
+                watchdog.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // Gone already.
+            }
+
+            watchdog.Dispose();
+            watchdog = null;
+        }
+
         if (server is not null)
         {
             try
@@ -208,6 +240,28 @@ public sealed class PostgresServer : IAsyncLifetime, IDisposable
         }
 
         DeleteFolder(Folder);
+    }
+
+    /// <summary>
+    /// A shell (as the test process's user, so it may signal the server) that stops the server and deletes the folder
+    /// when the test process dies without disposing this fixture, e.g. killed by a timeout.
+    /// </summary>
+    private void StartWatchdog()
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (string a in new[] { "-c", WatchdogScript, "tsviz-postgres-watchdog", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), DataDirectory, Folder })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        watchdog = Process.Start(info);
     }
 
     private void Start(string postgres)
