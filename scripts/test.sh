@@ -15,6 +15,10 @@ if [ ! -x /usr/bin/mosquitto_sub ] || [ ! -x /usr/bin/mosquitto_pub ]; then need
 # (they never use a running service, e.g. the one the package may start on 9090).
 if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then need+=(prometheus); fi
 
+# postgresql-15: the real PostgreSQL 15 the history tests start themselves (initdb into a temporary folder, postgres on a free
+# loopback port as the package's user postgres; they never use the cluster the package may start on 5432).
+if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then need+=(postgresql-15); fi
+
 # libjemalloc2: the C allocator `run` preloads (Monitor:Health:NativeAllocator); the allocator tests run the monitor on it.
 if [ ! -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ]; then need+=(libjemalloc2); fi
 

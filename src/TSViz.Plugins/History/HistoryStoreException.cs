@@ -1,8 +1,10 @@
 namespace TSViz.Plugins.History;
 
 /// <summary>
-/// The history file cannot be used (not a SQLite database, unreadable, locked by another process). The message is one
-/// line that names the file and what to do about it, fit to stop the host with.
+/// The history's storage cannot be used: a file SQLite refuses (not a SQLite database, unreadable, locked by another
+/// process), or a PostgreSQL database that cannot be reached or used (no server, no such database, a refused sign-in,
+/// tables of another shape). The message is one line that names the file or database and what to do about it, fit to
+/// stop the host with.
 /// </summary>
 public sealed class HistoryStoreException : Exception
 {

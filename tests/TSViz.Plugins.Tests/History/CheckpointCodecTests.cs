@@ -1,7 +1,6 @@
 using TSViz.Plugins.History;
 using TSViz.Plugins.Windows;
-using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreRestartTests;
-using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreTests;
+using static TSViz.Plugins.Tests.History.HistoryTestData;
 
 namespace TSViz.Plugins.Tests.History;
 

@@ -4,8 +4,7 @@ using Microsoft.Data.Sqlite;
 using TSViz.Plugins.History;
 using TSViz.Plugins.History.Sqlite;
 using TSViz.Tests.Shared;
-using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreRestartTests;
-using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreTests;
+using static TSViz.Plugins.Tests.History.HistoryTestData;
 
 namespace TSViz.Plugins.Tests.History.Sqlite;
 
@@ -142,7 +141,7 @@ public sealed class SqliteHistorySchemaTests
     {
         string released = Path.Combine(RepositoryPaths.NewTempDirectory(), "released.db");
         await Execute(released, ReleasedSchema);
-        var store = await NewStore();
+        var store = await SqliteHistoryStoreTests.NewStore();
 
         Assert.Equal(await SchemaObjects(released), await SchemaObjects(store.Path));
     }

@@ -3,8 +3,7 @@ using Microsoft.Data.Sqlite;
 using TSViz.Plugins.History;
 using TSViz.Plugins.History.Sqlite;
 using TSViz.Tests.Shared;
-using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreRestartTests;
-using static TSViz.Plugins.Tests.History.Sqlite.SqliteHistoryStoreTests;
+using static TSViz.Plugins.Tests.History.HistoryTestData;
 
 namespace TSViz.Plugins.Tests.History.Sqlite;
 
