@@ -394,8 +394,13 @@ public sealed class PostgresServer : IAsyncLifetime, IDisposable
         {
             try
             {
+                // A folder without its owner's id yet may be another test process's that is just starting: left alone
+                // unless it is old.
                 string ownerFile = Path.Combine(folder, "owner.pid");
-                if (File.Exists(ownerFile) && int.TryParse(File.ReadAllText(ownerFile).Trim(), CultureInfo.InvariantCulture, out int owner) && IsRunning(owner))
+                bool ownerAlive = File.Exists(ownerFile)
+                    ? int.TryParse(File.ReadAllText(ownerFile).Trim(), CultureInfo.InvariantCulture, out int owner) && IsRunning(owner)
+                    : DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) < TimeSpan.FromMinutes(10);
+                if (ownerAlive)
                 {
                     continue;
                 }
