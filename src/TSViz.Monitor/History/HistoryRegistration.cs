@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Options;
 using TSViz.Monitor.Settings;
+using TSViz.Plugins.History.Postgres;
 using TSViz.Plugins.History.Sqlite;
 
 namespace TSViz.Monitor.History;
 
-/// <summary>The explanation history's registrations: the SQLite store and its schema at start (the live path's writer is Live's).</summary>
+/// <summary>The explanation history's registrations: the SQLite or PostgreSQL store and its schema at start (the live path's writer is Live's).</summary>
 internal static class HistoryRegistration
 {
     /// <summary>Registers the history when <paramref name="history"/> is enabled.</summary>
@@ -14,11 +15,19 @@ internal static class HistoryRegistration
         if (history.Enabled)
         {
             // One registration; each consumer resolves only the history contract it uses.
-            services.AddSqliteHistory(sp =>
+            if (history.IsPostgres)
             {
-                var bound = sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History;
-                return (bound.Path, TimeSpan.FromSeconds(bound.BusyTimeoutSeconds));
-            });
+                services.AddPostgresHistory(sp => sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History.ConnectionString!);
+            }
+            else
+            {
+                services.AddSqliteHistory(sp =>
+                {
+                    var bound = sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History;
+                    return (bound.Path, TimeSpan.FromSeconds(bound.BusyTimeoutSeconds));
+                });
+            }
+
             services.AddHostedService<HistoryInitializer>();
         }
 

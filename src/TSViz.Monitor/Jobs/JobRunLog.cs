@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Data.Sqlite;
 using TSViz.Monitor.Live;
 
 namespace TSViz.Monitor.Jobs;
@@ -10,20 +9,22 @@ internal sealed record JobRun(string Job, string Outcome, DateTimeOffset Started
 
 /// <summary>
 /// The last run and last success of each job, in memory for /health, /api/jobs and the metrics, and in the history
-/// file's job_runs table so they survive a restart (the staleness alert watches the last success).
+/// database's job_runs table (<see cref="IJobRunStore"/>) so they survive a restart (the staleness alert watches the
+/// last success). With a store nodes share, <see cref="LoadAsync"/> runs again periodically, so every node reports
+/// the runs another node made.
 /// </summary>
 internal sealed class JobRunLog
 {
-    private readonly string? connectionString;
+    private readonly IJobRunStore? store;
     private readonly JobMetrics metrics;
     private readonly ConcurrentDictionary<string, JobRun> last = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JobRun> lastSuccess = new(StringComparer.Ordinal);
 
-    /// <param name="connectionString">The history file; null when the jobs are off (nothing is recorded or reported).</param>
-    public JobRunLog(string? connectionString, JobMetrics metrics, TimeProvider time)
+    /// <param name="store">The job_runs table; null when the jobs are off (nothing is recorded or reported).</param>
+    public JobRunLog(IJobRunStore? store, JobMetrics metrics, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        this.connectionString = connectionString;
+        this.store = store;
         this.metrics = metrics;
         Time = time;
         if (Enabled)
@@ -44,7 +45,10 @@ internal sealed class JobRunLog
         }
     }
 
-    public bool Enabled => connectionString is not null;
+    public bool Enabled => store is not null;
+
+    /// <summary>Whether other nodes record runs in the same store (re-read it to report theirs).</summary>
+    public bool Shared => store?.Shared == true;
 
     public TimeProvider Time { get; }
 
@@ -52,25 +56,26 @@ internal sealed class JobRunLog
 
     public JobRun? LastSuccess(string job) => lastSuccess.GetValueOrDefault(job);
 
-    /// <summary>Reads each job's last run and last success from job_runs (after a restart).</summary>
+    /// <summary>Creates job_runs (and, in SQLite, Quartz's tables) before the scheduler starts.</summary>
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken) => store?.EnsureSchemaAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>Reads each job's last run and last success from job_runs (after a restart, and periodically when shared).</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
-        if (connectionString is null)
+        if (store is null)
         {
             return;
         }
 
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         foreach (var job in NightlyJobs.All)
         {
-            if (await ReadAsync(connection, job.Name, success: false, cancellationToken).ConfigureAwait(false) is { } run)
+            if (await store.LastAsync(job.Name, success: false, cancellationToken).ConfigureAwait(false) is { } run)
             {
                 last[job.Name] = run;
                 metrics.JobLastDuration.WithLabels(job.Name).Set(run.DurationSeconds);
             }
 
-            if (await ReadAsync(connection, job.Name, success: true, cancellationToken).ConfigureAwait(false) is { } success)
+            if (await store.LastAsync(job.Name, success: true, cancellationToken).ConfigureAwait(false) is { } success)
             {
                 lastSuccess[job.Name] = success;
                 metrics.JobLastSuccess.WithLabels(job.Name).Set(success.FinishedAt.ToUnixTimeMilliseconds() / 1000.0);
@@ -91,48 +96,16 @@ internal sealed class JobRunLog
             metrics.JobLastSuccess.WithLabels(run.Job).Set(run.FinishedAt.ToUnixTimeMilliseconds() / 1000.0);
         }
 
-        if (connectionString is null)
+        if (store is not null)
         {
-            return;
+            await store.InsertAsync(run, cancellationToken).ConfigureAwait(false);
         }
-
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO job_runs (job, outcome, started_at, finished_at, duration_seconds, manual, error, detail, triggered_by)
-            VALUES ($job, $outcome, $started, $finished, $duration, $manual, $error, $detail, $by);
-            """;
-        command.Parameters.AddWithValue("$job", run.Job);
-        command.Parameters.AddWithValue("$outcome", run.Outcome);
-        command.Parameters.AddWithValue("$started", run.StartedAt.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$finished", run.FinishedAt.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$duration", run.DurationSeconds);
-        command.Parameters.AddWithValue("$manual", run.Manual ? 1 : 0);
-        command.Parameters.AddWithValue("$error", (object?)run.Error ?? DBNull.Value);
-        command.Parameters.AddWithValue("$detail", (object?)run.Detail ?? DBNull.Value);
-        command.Parameters.AddWithValue("$by", (object?)run.TriggeredBy ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes job_runs older than <paramref name="cutoff"/>, keeping each job's last run and last success.</summary>
     public async Task<int> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        if (connectionString is null)
-        {
-            return 0;
-        }
-
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            DELETE FROM job_runs WHERE started_at < $cutoff
-              AND id NOT IN (SELECT MAX(id) FROM job_runs GROUP BY job)
-              AND id NOT IN (SELECT MAX(id) FROM job_runs WHERE outcome = 'succeeded' GROUP BY job);
-            """;
-        command.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return store is null ? 0 : await store.DeleteBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -161,24 +134,5 @@ internal sealed class JobRunLog
         }
 
         return jobs;
-    }
-
-    private static async Task<JobRun?> ReadAsync(SqliteConnection connection, string job, bool success, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT outcome, started_at, finished_at, duration_seconds, manual, error, detail, triggered_by FROM job_runs
-            WHERE job = $job {(success ? "AND outcome = 'succeeded'" : string.Empty)} ORDER BY id DESC LIMIT 1;
-            """;
-        command.Parameters.AddWithValue("$job", job);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        return new JobRun(job, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-            reader.GetDouble(3), reader.GetInt64(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-            reader.IsDBNull(7) ? null : reader.GetString(7));
     }
 }

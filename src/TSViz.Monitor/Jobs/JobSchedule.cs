@@ -24,7 +24,8 @@ internal sealed partial class JobSchedule(ISchedulerFactory schedulers, IOptions
         {
             string cron = NightlyJobs.Cron(job, options.Value.Jobs);
             var jobKey = new JobKey(job.Name, NightlyJobs.Group);
-            var detail = JobBuilder.Create().OfType(job.JobType).WithIdentity(jobKey).WithDescription(job.Description).StoreDurably().Build();
+            var detail = JobBuilder.Create().OfType(job.JobType).WithIdentity(jobKey).WithDescription(job.Description).StoreDurably()
+                .RequestRecovery().Build(); // a run a dead node held runs again on another node (clustered store)
             await scheduler.AddJob(detail, new AddJobOptions { Replace = true }, cancellationToken).ConfigureAwait(false);
 
             var triggerKey = new TriggerKey(job.Name, NightlyJobs.Group);
@@ -42,7 +43,16 @@ internal sealed partial class JobSchedule(ISchedulerFactory schedulers, IOptions
 
             if (existing is null)
             {
-                await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (ObjectAlreadyExistsException)
+                {
+                    // Another node of the cluster scheduled it first, with the same cron: it is there, once.
+                    LogKept(logger, job.Name, cron, null);
+                    continue;
+                }
             }
             else
             {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
 using Quartz;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Settings;
@@ -10,8 +12,8 @@ internal sealed record NightlyJobDefinition(string Name, Type JobType, string Cr
 
 /// <summary>
 /// The nightly Quartz jobs (analysis, retention) and their registration. Quartz keeps its schedule in the history's
-/// SQLite file (AdoJobStore, Microsoft.Data.Sqlite), so a trigger missed while the monitor was down is found, and
-/// fired once, when it starts again.
+/// database (AdoJobStore: the SQLite file, or clustered in PostgreSQL), so a trigger missed while the monitor was down
+/// is found, and fired once, when it starts again.
 /// </summary>
 internal static class NightlyJobs
 {
@@ -36,8 +38,10 @@ internal static class NightlyJobs
     public static string ConnectionString(string historyPath) => SqliteConnectionFactory.ConnectionStringOf(historyPath, BusyTimeout);
 
     /// <summary>
-    /// Registers Quartz with its persistent store in the history file, the schema initialiser (before Quartz's hosted
-    /// service, so the tables exist when the scheduler starts), the jobs, their schedule and the run log.
+    /// Registers Quartz with its persistent store in the history's database, the schema initialiser (before Quartz's
+    /// hosted service, so the tables exist when the scheduler starts), the jobs, their schedule and the run log. With
+    /// the history in PostgreSQL, Quartz runs clustered on it: every node schedules, exactly one node runs each fire, and
+    /// a run a dead node held is recovered by another (the jobs request recovery and are idempotent).
     /// </summary>
     /// <param name="services">The monitor's services.</param>
     /// <param name="settings">The configuration as bound when the host is built: the jobs run only with Jobs:Enabled and History:Enabled.</param>
@@ -45,17 +49,25 @@ internal static class NightlyJobs
     {
         ArgumentNullException.ThrowIfNull(settings);
         bool enabled = settings.Jobs.Enabled && settings.History.Enabled;
+        bool postgres = settings.History.IsPostgres;
         services.AddSingleton<JobMetrics>();
-        services.AddSingleton(sp => new JobRunLog(
-            enabled ? ConnectionString(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MonitorOptions>>().Value.History.Path) : null,
-            sp.GetRequiredService<JobMetrics>(), sp.GetRequiredService<TimeProvider>()));
+        if (enabled && postgres)
+        {
+            services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History.ConnectionString!));
+            services.AddSingleton<IJobRunStore>(sp => new PostgresJobRunStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        }
+        else if (enabled)
+        {
+            services.AddSingleton<IJobRunStore>(sp => new SqliteJobRunStore(ConnectionString(sp.GetRequiredService<IOptions<MonitorOptions>>().Value.History.Path)));
+        }
+
+        services.AddSingleton(sp => new JobRunLog(sp.GetService<IJobRunStore>(), sp.GetRequiredService<JobMetrics>(), sp.GetRequiredService<TimeProvider>()));
         if (!enabled)
         {
             return services;
         }
 
-        string connectionString = ConnectionString(settings.History.Path);
-        services.AddHostedService(sp => new JobStoreInitializer(connectionString, sp.GetRequiredService<JobRunLog>()));
+        services.AddHostedService<JobStoreInitializer>();
         services.AddTransient<AnalysisJob>();
         services.AddTransient<RetentionJob>();
         services.AddQuartz(q =>
@@ -63,9 +75,31 @@ internal static class NightlyJobs
             q.UseTimeProvider(TimeProvider.System);
             // One worker thread: the jobs are CPU-bound and the live path needs the other core.
             q.UseDefaultThreadPool(1);
+            if (postgres)
+            {
+                // The same name on every node (one cluster), a generated id per node.
+                q.ConfigureScheduler(s => s.InstanceName = "tsviz");
+            }
+
             q.UsePersistentStore(s =>
             {
-                s.UseSqlite(connectionString);
+                if (postgres)
+                {
+                    s.UsePostgres(settings.History.ConnectionString!);
+                    // Quartz's own PostgreSQL tables, as the Quartz.NET version the monitor pins expects them
+                    // (CREATE ... IF NOT EXISTS; nodes starting together are fine).
+                    s.ProvisionSchema();
+                    s.UseClustering(c =>
+                    {
+                        c.CheckinInterval = ClusterCheckin;
+                        c.CheckinMisfireThreshold = ClusterCheckin;
+                    });
+                }
+                else
+                {
+                    s.UseSqlite(ConnectionString(settings.History.Path));
+                }
+
                 s.UseSystemTextJsonSerializer();
             });
         });
@@ -75,6 +109,12 @@ internal static class NightlyJobs
         services.AddHostedService<JobSchedule>();
         return services;
     }
+
+    /// <summary>
+    /// How often a clustered node checks in, and how late a check-in may be before the others take its runs over: a run
+    /// a dead node held is recovered within about two intervals plus this threshold.
+    /// </summary>
+    public static readonly TimeSpan ClusterCheckin = TimeSpan.FromSeconds(7.5);
 }
 
 /// <summary>How a run ended.</summary>

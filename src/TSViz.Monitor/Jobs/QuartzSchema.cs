@@ -17,6 +17,9 @@ internal static partial class QuartzSchema
     /// <summary>The monitor's record of every job run.</summary>
     public static string JobRuns { get; } = Script("job_runs.sql");
 
+    /// <summary>The same table in PostgreSQL (Quartz provisions its own tables there).</summary>
+    public static string JobRunsPostgres { get; } = Script("job_runs_postgres.sql");
+
     /// <summary>Creates the folder, switches the file to WAL (readers never block the writer) and creates the tables.</summary>
     public static async Task EnsureAsync(string connectionString, CancellationToken cancellationToken)
     {
