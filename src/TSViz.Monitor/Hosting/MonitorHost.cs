@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using TSViz.Monitor.Cluster;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Jobs;
 using TSViz.Monitor.Live;
@@ -51,6 +52,7 @@ internal static class MonitorHost
         }
 
         var settings = BindForRegistration(builder.Configuration);
+        builder.AddTsvizCluster(settings); // before the live path: the silo is up when input arrives
         builder.Services
             .AddTsvizOptions(builder.Configuration)
             .AddTsvizHistory(settings.History)

@@ -13,6 +13,7 @@ internal sealed partial class AcknowledgementTracker(LiveMetrics metrics, StageH
     public const string StageName = "acknowledge";
 
     private readonly Queue<InFlightMessage> inFlight = new();
+    private readonly List<InFlightMessage> forwarded = [];
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly Channel<bool> requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly StageHealth.Stage stage = health.Register(StageName);
@@ -37,6 +38,20 @@ internal sealed partial class AcknowledgementTracker(LiveMetrics metrics, StageH
             inFlight.Enqueue(message);
             metrics.InputUnacknowledged.Set(inFlight.Count);
             stage.Waiting(inFlight.Count);
+        }
+    }
+
+    /// <summary>
+    /// Takes samples another node of the cluster handed to this one (cluster mode): they are acknowledged to that node,
+    /// not to the broker, so in any order, each as soon as it is complete. Kept apart from the broker's messages: in one
+    /// queue a forwarded message would wait behind a received one that itself waits on another node, and two nodes
+    /// would wait on each other.
+    /// </summary>
+    public void TrackForwarded(InFlightMessage message)
+    {
+        lock (forwarded)
+        {
+            forwarded.Add(message);
         }
     }
 
@@ -65,6 +80,7 @@ internal sealed partial class AcknowledgementTracker(LiveMetrics metrics, StageH
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await AcknowledgeForwardedAsync(cancellationToken).ConfigureAwait(false);
             while (true)
             {
                 InFlightMessage? head;
@@ -102,6 +118,26 @@ internal sealed partial class AcknowledgementTracker(LiveMetrics metrics, StageH
         finally
         {
             gate.Release();
+        }
+    }
+
+    private async Task AcknowledgeForwardedAsync(CancellationToken cancellationToken)
+    {
+        List<InFlightMessage> done;
+        lock (forwarded)
+        {
+            if (forwarded.Count == 0)
+            {
+                return;
+            }
+
+            done = forwarded.FindAll(m => m.Decoded && m.Pending == 0);
+            forwarded.RemoveAll(m => m.Decoded && m.Pending == 0);
+        }
+
+        foreach (var message in done)
+        {
+            await message.AcknowledgeAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -37,6 +37,12 @@ internal sealed class InFlightMessage
 
     public long ReceivedTimestamp { get; }
 
+    /// <summary>
+    /// Samples decoded already (cluster mode: by the node that received them, then put in timestamp order by the
+    /// machine's owner); the ingest stage uses them instead of decoding <see cref="Payload"/>.
+    /// </summary>
+    public TSViz.Plugins.Ingest.DecodeResult? Predecoded { get; init; }
+
     /// <summary>Set by the ingest stage once the message is decoded (or refused) and its items are queued.</summary>
     public bool Decoded { get; set; }
 

@@ -67,7 +67,8 @@ internal sealed partial class IngestStage : BackgroundService
     /// <summary>Restores each machine's partial window from the history before the gateway connects.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (store is not null)
+        // Cluster mode: a machine's partial window is restored when this node first gets its samples (RestoreOwnedAsync).
+        if (store is not null && !options.Cluster.Enabled)
         {
             var checkpoints = await store.LoadCheckpointsAsync(cancellationToken).ConfigureAwait(false);
             long now = time.GetTimestamp();
@@ -220,6 +221,8 @@ internal sealed partial class IngestStage : BackgroundService
             metrics.MessagesRedelivered.Inc();
         }
 
+        await RestoreOwnedAsync(result.Samples).ConfigureAwait(false);
+
         var completed = new List<AssembledWindow>();
         long now = time.GetTimestamp();
         bool added = false;
@@ -261,6 +264,42 @@ internal sealed partial class IngestStage : BackgroundService
     }
 
     /// <summary>
+    /// Cluster mode: the checkpointed partial window of each machine in <paramref name="samples"/> this node holds no
+    /// state for (it has just come to own the machine, after a failover or a move), so its stream resumes where the
+    /// previous owner left it.
+    /// </summary>
+    private async Task RestoreOwnedAsync(IReadOnlyList<Sample> samples)
+    {
+        if (store is null || !options.Cluster.Enabled)
+        {
+            return;
+        }
+
+        var arrived = samples.Select(s => s.Machine).Where(m => !lastSeen.ContainsKey(m)).ToHashSet(StringComparer.Ordinal);
+        if (arrived.Count == 0)
+        {
+            return;
+        }
+
+        long now = time.GetTimestamp();
+        foreach (var checkpoint in await store.LoadCheckpointsAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            if (arrived.Contains(checkpoint.Machine))
+            {
+                try
+                {
+                    assembler.Restore(checkpoint);
+                    lastSeen[checkpoint.Machine] = now;
+                }
+                catch (ArgumentException ex)
+                {
+                    LogCheckpointRefused(logger, checkpoint.Machine, ex.Message);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// The source of a machine said it is gone (a Sparkplug DDEATH or NDEATH): its partial window is discarded and an
     /// insufficient_data result says so. True when the machine had one (its checkpoint goes too).
     /// </summary>
@@ -293,6 +332,11 @@ internal sealed partial class IngestStage : BackgroundService
     /// <summary>Decodes with the registered decoder; a decoder that throws refuses the message, it never stops the stage.</summary>
     private DecodeResult Decode(InFlightMessage message)
     {
+        if (message.Predecoded is { } decoded)
+        {
+            return decoded;
+        }
+
         try
         {
             return decoder.Decode(message.Topic, message.Payload);

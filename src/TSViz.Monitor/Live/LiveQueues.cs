@@ -10,6 +10,18 @@ namespace TSViz.Monitor.Live;
 /// </summary>
 internal sealed class LiveQueues(IOptions<MonitorOptions> options)
 {
+    private readonly bool cluster = options.Value.Cluster.Enabled;
+
+    /// <summary>
+    /// Cluster mode: received messages waiting to be handed to their machines' owners (the input router); the ingest
+    /// queue then takes what owners are handed. Unused alone.
+    /// </summary>
+    public Channel<InFlightMessage> Route { get; } = Channel.CreateBounded<InFlightMessage>(
+        new BoundedChannelOptions(options.Value.IngestCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    /// <summary>Where the gateway writes what it receives: the ingest queue alone, the route queue in cluster mode.</summary>
+    public Channel<InFlightMessage> Input => cluster ? Route : Ingest;
+
     /// <summary>Received messages waiting to be decoded.</summary>
     public Channel<InFlightMessage> Ingest { get; } = Channel.CreateBounded<InFlightMessage>(
         new BoundedChannelOptions(options.Value.IngestCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });

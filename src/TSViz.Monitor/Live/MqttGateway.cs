@@ -169,7 +169,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     {
         var mqtt = options.Mqtt;
         var builder = mqtt.ClientOptions((mqtt.ClientId, secrets.MonitorPassword)) // the monitor's identity on the embedded broker
-            .WithClientId(mqtt.ClientId)
+            .WithClientId(options.Cluster.ClientId(mqtt))
             .WithCleanStart(false)
             .WithSessionExpiryInterval(mqtt.SessionExpirySeconds)
             .WithReceiveMaximum(mqtt.ReceiveMaximum) // the broker sends at most this many unacknowledged messages: the backpressure
@@ -179,7 +179,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
         WithParticipantWill(builder);
         await client.ConnectAsync(builder.Build().WithSocketBuffers(), cancellationToken).ConfigureAwait(false);
         var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (string filter in SubscriptionFilters.Concat(participants.SelectMany(p => p.Subscriptions)))
+        foreach (string filter in SubscriptionFilters.Select(options.Cluster.InputFilter).Concat(participants.SelectMany(p => p.Subscriptions)))
         {
             subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
         }
@@ -291,7 +291,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
             () => arrivedOn == Volatile.Read(ref connection) && client.IsConnected);
         if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
         {
-            if (!queues.Ingest.Writer.TryWrite(entry))
+            if (!queues.Input.Writer.TryWrite(entry))
             {
                 metrics.MessagesDropped.WithLabels("ingest_queue_full").Inc();
                 LogQos0Dropped(logger, message.Topic, options.IngestCapacity);
@@ -301,12 +301,12 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
         }
 
         tracker.Track(entry);
-        if (!queues.Ingest.Writer.TryWrite(entry))
+        if (!queues.Input.Writer.TryWrite(entry))
         {
             // Only a broker that ignores the receive maximum gets here: wait (TCP backpressure) rather than drop.
             try
             {
-                await queues.Ingest.Writer.WriteAsync(entry).ConfigureAwait(false);
+                await queues.Input.Writer.WriteAsync(entry).ConfigureAwait(false);
             }
             catch (System.Threading.Channels.ChannelClosedException)
             {
@@ -347,7 +347,7 @@ internal sealed partial class MqttGateway : BackgroundService, IResultPublisher
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         stopping = true;
-        queues.Ingest.Writer.TryComplete();
+        queues.Input.Writer.TryComplete();
         try
         {
             await queues.Drained.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -41,6 +41,9 @@ internal sealed partial class WindowProcessor(
     /// <summary>Open episodes restored from the history: their peak details until a live window raises the peak.</summary>
     private readonly Dictionary<string, AlertRecord> restored = new(StringComparer.Ordinal);
 
+    /// <summary>Cluster mode: machines whose alert state was looked up since this node came to own them.</summary>
+    private readonly HashSet<string> owned = new(StringComparer.Ordinal);
+
     /// <summary>Alert records to store and retained alert messages to publish once the loop starts (restored state).</summary>
     private readonly List<AlertRecord> closedAtStart = [];
 
@@ -53,7 +56,9 @@ internal sealed partial class WindowProcessor(
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (store is not null && options.Value.History.Enabled)
+        // Cluster mode: a machine's alert state is looked up when this node first gets one of its windows (it owns the
+        // machine from then on), not for every machine of the plant at start (RestoreOwnedAsync).
+        if (store is not null && options.Value.History.Enabled && !options.Value.Cluster.Enabled)
         {
             var latest = await store.LatestAlertsAsync(cancellationToken).ConfigureAwait(false);
             var open = await store.OpenAlertsAsync(cancellationToken).ConfigureAwait(false);
@@ -96,6 +101,37 @@ internal sealed partial class WindowProcessor(
         }
 
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cluster mode: the newest alert episode of each machine of <paramref name="batch"/> this node has not seen since it
+    /// came to own it (a failover or a move brought it here): an open episode continues here, a closed one keeps the
+    /// numbering going, so a machine never has two open episodes and no episode id is used twice.
+    /// </summary>
+    private async Task RestoreOwnedAsync(List<WindowItem> batch, CancellationToken cancellationToken)
+    {
+        if (store is null || !options.Value.Cluster.Enabled || !options.Value.History.Enabled)
+        {
+            return;
+        }
+
+        var arrived = batch.Select(b => b.Window.Machine).Where(owned.Add).ToHashSet(StringComparer.Ordinal);
+        if (arrived.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var record in await store.LatestAlertsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (arrived.Contains(record.Machine) && alerts.Current(record.Machine) is null)
+            {
+                alerts.Restore(StateOf(record));
+                if (record.Status == "open")
+                {
+                    restored[record.Machine] = record;
+                }
+            }
+        }
     }
 
     private static AlertState StateOf(AlertRecord record)
@@ -288,6 +324,7 @@ internal sealed partial class WindowProcessor(
         }
 
         alerts.Remove(evict.Machine);
+        owned.Remove(evict.Machine);
         peaks.Remove(evict.Machine);
         peakSignatures.Remove(evict.Machine);
         restored.Remove(evict.Machine);
@@ -352,6 +389,8 @@ internal sealed partial class WindowProcessor(
         model.Scorer.Score(preprocessed, n, scores);
         double scoreMs = watch.Elapsed.TotalMilliseconds;
         metrics.StageDuration.WithLabels("score").Observe(watch.Elapsed.TotalSeconds);
+
+        await RestoreOwnedAsync(batch, cancellationToken).ConfigureAwait(false);
 
         // Alert state first: windows of an open alert get the expensive explanations.
         var changes = new (AlertChange Change, AlertState? State)[n];

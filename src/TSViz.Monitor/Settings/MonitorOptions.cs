@@ -65,6 +65,9 @@ public sealed class MonitorOptions
 
     public JobSettings Jobs { get; set; } = new();
 
+    /// <summary>Cluster mode: N monitors on Orleans and PostgreSQL (off: one monitor alone).</summary>
+    public ClusterSettings Cluster { get; set; } = new();
+
     public HealthSettings Health { get; set; } = new();
 
     public InteractiveSettings Interactive { get; set; } = new();
@@ -96,6 +99,7 @@ public sealed class MonitorOptions
         failures.Check(AlertEpsilonMax > 0, "AlertEpsilonMax", "must be positive", AlertEpsilonMax);
         Simulator.Validate(failures);
         Jobs.Validate(failures);
+        Cluster.Validate(failures, this);
         Interactive.Validate(failures);
         failures.Check(!Jobs.Enabled || History.Enabled, "Jobs:Enabled", "needs History:Enabled (the jobs read and write the history, and Quartz keeps its schedule in the same file); set Monitor:Jobs:Enabled to false", Jobs.Enabled);
     }

@@ -53,6 +53,9 @@ public sealed class FeatureDependencyTests
         [("Security", "Settings")] = "the HTTP security reads SecuritySettings and HttpUrl",
         [("Web", "Settings")] = "the explorer reads InteractiveSettings",
 
+        [("Cluster", "Settings")] = "cluster mode reads Monitor:Cluster and the sections it needs",
+        [("Cluster", "Live")] = "the input router and the machines' owners feed the live path's queues and acknowledgement tracker",
+
         [("Live", "MqttSecurity")] = "the embedded broker applies the broker's secrets, access policy and password hashes",
     };
 
