@@ -52,6 +52,7 @@ internal static class ClusterRegistration
         builder.Services.AddSingleton<ClusterMetrics>();
         builder.Services.AddSingleton<OwnedMachines>();
         builder.Services.AddHostedService<InputRouter>();
+        builder.Services.AddHostedService<SessionTakeover>();
         return builder;
     }
 

@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using TSViz.Monitor.Live;
+using TSViz.Monitor.Settings;
+
+namespace TSViz.Monitor.Cluster;
+
+/// <summary>
+/// Takes over the MQTT session of a node that died, so its share of the input is not lost. A shared subscription's
+/// broker (Mosquitto 2.0, measured: docs/cluster.md) gives a dead member's unacknowledged and queued messages to no one
+/// else: they wait in its session until a client with its id comes back. When the cluster declares a node dead, the
+/// first active node (by silo address) connects with the dead node's client id, resuming its session (clean start
+/// false): the broker resends what was in flight and what queued. Those messages go the usual way (route, owner,
+/// acknowledgement when durable). It unsubscribes at once, so no new share comes, and once nothing has arrived for
+/// <see cref="Quiet"/> and every taken-over message is acknowledged, it disconnects with session expiry 0: the dead
+/// node's session, and its place in the group, end. A dead node that restarts under its name resumes its own session
+/// instead (a node of that name active again is never taken over).
+/// </summary>
+internal sealed partial class SessionTakeover(
+    IClusterMembershipService membership, ILocalSiloDetails local, IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker,
+    MqttGateway gateway, ClusterMetrics metrics, TimeProvider time, ILogger<SessionTakeover> logger) : BackgroundService
+{
+    /// <summary>How long a taken-over session must stay silent, its messages all acknowledged, before it is ended.</summary>
+    public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
+
+    /// <summary>Longest a takeover runs; what is still unacknowledged then stays in the dead node's session for the next try.</summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromMinutes(2);
+
+    private readonly ConcurrentDictionary<SiloAddress, bool> handled = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken).ConfigureAwait(false))
+            {
+                var active = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).ToList();
+                var first = active.OrderBy(m => m.SiloAddress.ToParsableString(), StringComparer.Ordinal).FirstOrDefault();
+                if (first is null || !first.SiloAddress.Equals(local.SiloAddress))
+                {
+                    continue;
+                }
+
+                var activeNames = active.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var dead in snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && !activeNames.Contains(m.Name)))
+                {
+                    if (handled.TryAdd(dead.SiloAddress, true))
+                    {
+                        _ = TakeOverAsync(dead.Name, stoppingToken);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task TakeOverAsync(string node, CancellationToken stoppingToken)
+    {
+        var mqtt = options.Value.Mqtt;
+        string clientId = $"{mqtt.ClientId}-{node}";
+        using var client = new MqttClientFactory().CreateMqttClient();
+        int received = 0, acknowledged = 0;
+        long lastArrival = time.GetTimestamp();
+        client.ApplicationMessageReceivedAsync += async args =>
+        {
+            args.AutoAcknowledge = false;
+            Interlocked.Increment(ref received);
+            lastArrival = time.GetTimestamp();
+            var message = args.ApplicationMessage;
+            var entry = new InFlightMessage(message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), message.Dup, time.GetTimestamp(),
+                async ct =>
+                {
+                    await args.AcknowledgeAsync(ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref acknowledged);
+                },
+                () => client.IsConnected);
+            tracker.Track(entry);
+            metrics.TakenOver.Inc();
+            try
+            {
+                await queues.Route.Writer.WriteAsync(entry, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is System.Threading.Channels.ChannelClosedException or OperationCanceledException)
+            {
+                // Stopping: unacknowledged, it stays in the dead node's session (this connection does not end it).
+            }
+        };
+
+        try
+        {
+            LogTakingOver(logger, node, clientId);
+            var connect = mqtt.ClientOptions()
+                .WithClientId(clientId)
+                .WithCleanStart(false) // resume the dead node's session: its in-flight and queued messages come here
+                .WithSessionExpiryInterval(0) // and end it when this connection closes
+                .WithReceiveMaximum(mqtt.ReceiveMaximum)
+                .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+                .Build();
+            var connected = await client.ConnectAsync(connect, stoppingToken).ConfigureAwait(false);
+            var unsubscribe = new MqttClientUnsubscribeOptionsBuilder();
+            foreach (string filter in gateway.SubscriptionFilters)
+            {
+                unsubscribe.WithTopicFilter(options.Value.Cluster.InputFilter(filter));
+            }
+
+            await client.UnsubscribeAsync(unsubscribe.Build(), stoppingToken).ConfigureAwait(false);
+            var started = time.GetTimestamp();
+            while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest)
+            {
+                await Task.Delay(250, stoppingToken).ConfigureAwait(false);
+                if (time.GetElapsedTime(lastArrival) >= Quiet && Volatile.Read(ref acknowledged) >= Volatile.Read(ref received))
+                {
+                    break;
+                }
+            }
+
+            bool complete = Volatile.Read(ref acknowledged) >= Volatile.Read(ref received);
+            if (complete)
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                // Not all acknowledged: leave without DISCONNECT, so the broker keeps the session for its expiry (the
+                // dead node's, not 0, since the session expiry of a connection closed by a network error stays).
+                client.Dispose();
+            }
+
+            LogTakenOver(logger, node, received, acknowledged, connected.IsSessionPresent);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogTakeoverFailed(logger, node, ex.Message);
+            handled.Clear(); // the next membership update tries again
+        }
+    }
+
+    [LoggerMessage(EventId = 1510, Level = LogLevel.Warning, Message = "Node {Node} is dead: taking over its MQTT session {ClientId} so its unacknowledged input is not lost")]
+    private static partial void LogTakingOver(ILogger logger, string node, string clientId);
+
+    [LoggerMessage(EventId = 1511, Level = LogLevel.Information, Message = "Took over node {Node}'s session: {Received} messages received, {Acknowledged} acknowledged (session was present: {Present})")]
+    private static partial void LogTakenOver(ILogger logger, string node, int received, int acknowledged, bool present);
+
+    [LoggerMessage(EventId = 1512, Level = LogLevel.Warning, Message = "Taking over node {Node}'s session failed, retrying at the next membership change: {Error}")]
+    private static partial void LogTakeoverFailed(ILogger logger, string node, string error);
+}
