@@ -40,7 +40,7 @@ internal static class SuspectTimesJson
         foreach (var vote in document.RootElement.EnumerateArray())
         {
             var silo = SiloAddress.FromParsableString(vote.GetProperty("silo").GetString()!);
-            var at = DateTime.Parse(vote.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind | DateTimeStyles.AdjustToUniversal);
+            var at = DateTime.Parse(vote.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind).ToUniversalTime();
             votes.Add(Tuple.Create(silo, at));
         }
 
