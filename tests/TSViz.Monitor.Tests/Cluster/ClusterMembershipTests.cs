@@ -7,6 +7,7 @@ using Orleans;
 using Orleans.Runtime;
 using TSViz.Monitor.Cluster;
 using TSViz.Tests.Shared;
+using Xunit.Abstractions;
 
 namespace TSViz.Monitor.Tests.Cluster;
 
@@ -16,7 +17,7 @@ namespace TSViz.Monitor.Tests.Cluster;
 /// killed with SIGKILL (so it never marks itself dead), the other two declare it Dead in the table within seconds.
 /// </summary>
 [Collection(SharedPostgresServer.Name)]
-public sealed class ClusterMembershipTests(PostgresServer server)
+public sealed class ClusterMembershipTests(PostgresServer server, ITestOutputHelper output)
 {
     /// <summary>How long the survivors may take to write the killed silo Dead (the tuned settings take 1-6 s).</summary>
     private static readonly TimeSpan DeathDeadline = TimeSpan.FromSeconds(25);
@@ -61,6 +62,7 @@ public sealed class ClusterMembershipTests(PostgresServer server)
             }
 
             Assert.True(row?.Status == SiloStatus.Dead, $"s3 is {row?.Status} in the table {DeathDeadline.TotalSeconds} s after SIGKILL:\n{victim.Log}");
+            output.WriteLine($"s3 written Dead {clock.Elapsed.TotalSeconds:0.0} s after SIGKILL");
             Assert.NotNull(row!.SuspectTimes);
             Assert.NotEmpty(row.SuspectTimes);
 
@@ -75,11 +77,16 @@ public sealed class ClusterMembershipTests(PostgresServer server)
         }
         finally
         {
+            // A silo whose table fails may not stop in time: the test moves on (and has failed already).
             foreach (var silo in silos)
             {
                 try
                 {
-                    await silo.StopAsync(TimeSpan.FromSeconds(10));
+                    await silo.StopAsync(TimeSpan.FromSeconds(10)).WaitAsync(TimeSpan.FromSeconds(20));
+                }
+                catch (TimeoutException)
+                {
+                    // Disposed below.
                 }
                 finally
                 {
