@@ -90,7 +90,7 @@ internal sealed partial class PostgresMembershipTable : IMembershipTable, IAsync
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         if (created > 0)
         {
-            ClusterLog.VersionRowCreated(logger, clusterId);
+            MembershipLog.VersionRowCreated(logger, clusterId);
         }
     }
 
@@ -139,7 +139,7 @@ internal sealed partial class PostgresMembershipTable : IMembershipTable, IAsync
         int deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         if (deleted > 0)
         {
-            ClusterLog.DefunctRowsDeleted(logger, deleted, clusterId, beforeDate);
+            MembershipLog.DefunctRowsDeleted(logger, deleted, clusterId, beforeDate);
         }
     }
 
@@ -196,7 +196,7 @@ internal sealed partial class PostgresMembershipTable : IMembershipTable, IAsync
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (!await MoveVersionAsync(connection, transaction, tableVersion, cancellationToken).ConfigureAwait(false))
         {
-            ClusterLog.WriteRefused(logger, "insert", entry.SiloAddress, "the table version's etag changed", clusterId);
+            MembershipLog.WriteRefused(logger, "insert", entry.SiloAddress, "the table version's etag changed", clusterId);
             return false;
         }
 
@@ -214,7 +214,7 @@ internal sealed partial class PostgresMembershipTable : IMembershipTable, IAsync
             if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {
                 await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                ClusterLog.WriteRefused(logger, "insert", entry.SiloAddress, "the silo has a row already", clusterId);
+                MembershipLog.WriteRefused(logger, "insert", entry.SiloAddress, "the silo has a row already", clusterId);
                 return false;
             }
         }
@@ -241,7 +241,7 @@ internal sealed partial class PostgresMembershipTable : IMembershipTable, IAsync
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (!await MoveVersionAsync(connection, transaction, tableVersion, cancellationToken).ConfigureAwait(false))
         {
-            ClusterLog.WriteRefused(logger, "update", entry.SiloAddress, "the table version's etag changed", clusterId);
+            MembershipLog.WriteRefused(logger, "update", entry.SiloAddress, "the table version's etag changed", clusterId);
             return false;
         }
 
@@ -259,7 +259,7 @@ internal sealed partial class PostgresMembershipTable : IMembershipTable, IAsync
             if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {
                 await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                ClusterLog.WriteRefused(logger, "update", entry.SiloAddress, "the silo has no row or its etag changed", clusterId);
+                MembershipLog.WriteRefused(logger, "update", entry.SiloAddress, "the silo has no row or its etag changed", clusterId);
                 return false;
             }
         }

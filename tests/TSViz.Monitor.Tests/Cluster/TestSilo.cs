@@ -13,7 +13,7 @@ namespace TSViz.Monitor.Tests.Cluster;
 
 /// <summary>
 /// A silo of the test cluster: a generic host with UseOrleans on 127.0.0.1 (free silo and gateway ports), the cluster's
-/// membership in PostgreSQL through <see cref="ClusterRegistration.UsePostgresClustering"/>, and the membership settings
+/// membership in PostgreSQL through <see cref="PostgresClustering.UsePostgresClustering"/>, and the membership settings
 /// the failover spike used (a dead silo is found within seconds, not a minute).
 /// </summary>
 internal static class TestSilo

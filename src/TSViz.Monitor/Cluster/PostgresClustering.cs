@@ -8,7 +8,7 @@ using Orleans.Hosting;
 namespace TSViz.Monitor.Cluster;
 
 /// <summary>Makes a silo keep the cluster's membership in PostgreSQL, in our own tables (<see cref="PostgresMembershipTable"/>).</summary>
-public static class ClusterRegistration
+public static class PostgresClustering
 {
     /// <summary>
     /// Registers <see cref="PostgresMembershipTable"/> as the silo's <see cref="IMembershipTable"/> (in place of any
