@@ -6,7 +6,8 @@ namespace TSViz.Monitor.Cluster;
 
 /// <summary>
 /// Cluster mode's registrations (Monitor:Cluster:Enabled): this node as an Orleans silo in the cluster whose
-/// membership is in the history's PostgreSQL, the machines' grains, the input router and the owners' entry. Alone
+/// membership is in the history's PostgreSQL, the machines' grains, the input router, the owners' entry and the
+/// takeover of dead nodes' MQTT sessions. Alone
 /// (the default) nothing of it is registered and the live path runs as it always has.
 /// </summary>
 internal static class ClusterRegistration
@@ -51,10 +52,14 @@ internal static class ClusterRegistration
         });
         builder.Services.AddSingleton<ClusterMetrics>();
         builder.Services.AddSingleton<OwnedMachines>();
+        builder.Services.AddSingleton<InputHold>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InputHold>());
         builder.Services.AddHostedService<InputRouter>();
         builder.Services.AddHostedService<SessionTakeover>();
         return builder;
     }
 
-    private static void Membership(ISiloBuilder silo, MonitorOptions settings) => silo.UseLocalhostClustering(settings.Cluster.SiloPort, settings.Cluster.GatewayPort);
+    /// <summary>The cluster's membership in the history's PostgreSQL, in our own tables (<see cref="PostgresMembershipTable"/>).</summary>
+    private static void Membership(ISiloBuilder silo, MonitorOptions settings)
+        => silo.UsePostgresClustering(services => services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MonitorOptions>>().Value.History.ConnectionString!);
 }

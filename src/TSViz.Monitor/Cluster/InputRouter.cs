@@ -169,7 +169,7 @@ internal sealed partial class InputRouter(
                     metrics.Handovers.WithLabels("retried").Inc();
                     LogRetry(logger, samples.Machine, delay.TotalMilliseconds, ex.Message);
                     await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
-                    delay = TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2));
+                    delay = TimeSpan.FromMilliseconds(Math.Min(1_000, delay.TotalMilliseconds * 2)); // short: retries after a failover land within the owners' hold
                 }
             }
         }

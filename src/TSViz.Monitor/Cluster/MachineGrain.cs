@@ -12,11 +12,12 @@ namespace TSViz.Monitor.Cluster;
 /// Cluster:ReorderMilliseconds; then everything that arrived no later is merged, sorted by sample timestamp, and handed
 /// to this node's ingest stage, one hand-over after the other. Messages of one machine that overtook each other on the
 /// way from different nodes are thus put back in order; a sample later than the window is dropped by the window
-/// assembler as out of order, and counted (tsviz_samples_dropped_total).
+/// assembler as out of order, and counted (tsviz_samples_dropped_total). While a dead node's input is not yet
+/// accounted for (<see cref="InputHold"/>), nothing is released.
 /// </summary>
 [Reentrant]
 [Orleans.Placement.RandomPlacement]
-internal sealed class MachineGrain(OwnedMachines owned, IOptions<MonitorOptions> options) : Grain, IMachineGrain
+internal sealed class MachineGrain(OwnedMachines owned, InputHold hold, IOptions<MonitorOptions> options) : Grain, IMachineGrain
 {
     private readonly TimeSpan reorder = TimeSpan.FromMilliseconds(options.Value.Cluster.ReorderMilliseconds);
     private readonly List<Held> held = [];
@@ -32,6 +33,13 @@ internal sealed class MachineGrain(OwnedMachines owned, IOptions<MonitorOptions>
         if (reorder > TimeSpan.Zero)
         {
             await Task.Delay(reorder).ConfigureAwait(true); // back on the grain's scheduler
+        }
+
+        // A dead node's unacknowledged input comes back through the takeover of its session: nothing newer goes first.
+        long holdingSince = Stopwatch.GetTimestamp();
+        while (hold.Holding && Stopwatch.GetElapsedTime(holdingSince) < InputHold.Longest)
+        {
+            await Task.Delay(100).ConfigureAwait(true);
         }
 
         Release(entry.Arrived);

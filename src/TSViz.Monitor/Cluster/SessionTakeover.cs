@@ -12,17 +12,22 @@ namespace TSViz.Monitor.Cluster;
 /// else: they wait in its session until a client with its id comes back. When the cluster declares a node dead, the
 /// first active node (by silo address) connects with the dead node's client id, resuming its session (clean start
 /// false): the broker resends what was in flight and what queued. Those messages go the usual way (route, owner,
-/// acknowledgement when durable). It unsubscribes at once, so no new share comes, and once nothing has arrived for
-/// <see cref="Quiet"/> and every taken-over message is acknowledged, it disconnects with session expiry 0: the dead
-/// node's session, and its place in the group, end. A dead node that restarts under its name resumes its own session
+/// acknowledgement when durable). It unsubscribes at once, so no new share comes; once nothing has arrived for
+/// <see cref="Quiet"/>, it records the takeover, so the owners stop holding samples back (<see cref="InputHold"/>), and
+/// once every taken-over message is acknowledged it disconnects with session expiry 0: the dead node's session, and its
+/// place in the group, end. The takeover connects with the session's usual expiry, so if this node dies in the middle
+/// the session survives for the next survivor. A dead node that restarts under its name resumes its own session
 /// instead (a node of that name active again is never taken over).
 /// </summary>
 internal sealed partial class SessionTakeover(
     IClusterMembershipService membership, ILocalSiloDetails local, IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker,
-    MqttGateway gateway, ClusterMetrics metrics, TimeProvider time, ILogger<SessionTakeover> logger) : BackgroundService
+    MqttGateway gateway, InputHold hold, ClusterMetrics metrics, TimeProvider time, ILogger<SessionTakeover> logger) : BackgroundService
 {
     /// <summary>How long a taken-over session must stay silent, its messages all acknowledged, before it is ended.</summary>
     public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
+
+    /// <summary>After the resend is over, time for its hand-overs to reach the owners before they may release.</summary>
+    public static readonly TimeSpan HandOverMargin = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Longest a takeover runs; what is still unacknowledged then stays in the dead node's session for the next try.</summary>
     public static readonly TimeSpan Longest = TimeSpan.FromMinutes(2);
@@ -47,7 +52,7 @@ internal sealed partial class SessionTakeover(
                 {
                     if (handled.TryAdd(dead.SiloAddress, true))
                     {
-                        _ = TakeOverAsync(dead.Name, stoppingToken);
+                        _ = TakeOverAsync(dead, stoppingToken);
                     }
                 }
             }
@@ -58,8 +63,9 @@ internal sealed partial class SessionTakeover(
         }
     }
 
-    private async Task TakeOverAsync(string node, CancellationToken stoppingToken)
+    private async Task TakeOverAsync(ClusterMember dead, CancellationToken stoppingToken)
     {
+        string node = dead.Name;
         var mqtt = options.Value.Mqtt;
         string clientId = $"{mqtt.ClientId}-{node}";
         using var client = new MqttClientFactory().CreateMqttClient();
@@ -96,7 +102,7 @@ internal sealed partial class SessionTakeover(
             var connect = mqtt.ClientOptions()
                 .WithClientId(clientId)
                 .WithCleanStart(false) // resume the dead node's session: its in-flight and queued messages come here
-                .WithSessionExpiryInterval(0) // and end it when this connection closes
+                .WithSessionExpiryInterval(mqtt.SessionExpirySeconds) // kept if this node dies mid-takeover: the next survivor resumes it
                 .WithReceiveMaximum(mqtt.ReceiveMaximum)
                 .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
                 .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
@@ -109,25 +115,33 @@ internal sealed partial class SessionTakeover(
             }
 
             await client.UnsubscribeAsync(unsubscribe.Build(), stoppingToken).ConfigureAwait(false);
+            // 1. The broker resends what was in flight, then what queued; it is over once nothing has come for Quiet.
             var started = time.GetTimestamp();
-            while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest)
+            while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && time.GetElapsedTime(lastArrival) < Quiet)
             {
                 await Task.Delay(250, stoppingToken).ConfigureAwait(false);
-                if (time.GetElapsedTime(lastArrival) >= Quiet && Volatile.Read(ref acknowledged) >= Volatile.Read(ref received))
-                {
-                    break;
-                }
+            }
+
+            // 2. Every message is routed by now (and its samples held by their owners): the owners may release. Not
+            //    waiting for their acknowledgements here: those need the owners to release first.
+            await Task.Delay(HandOverMargin, stoppingToken).ConfigureAwait(false);
+            await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
+
+            // 3. Ends the session once everything taken over is acknowledged (durable at the owners).
+            while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && Volatile.Read(ref acknowledged) < Volatile.Read(ref received))
+            {
+                await Task.Delay(250, stoppingToken).ConfigureAwait(false);
             }
 
             bool complete = Volatile.Read(ref acknowledged) >= Volatile.Read(ref received);
             if (complete)
             {
-                await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None).ConfigureAwait(false);
+                // Ends the session with the connection (MQTT 5: session expiry 0 in the DISCONNECT).
+                await client.DisconnectAsync(new MqttClientDisconnectOptions { SessionExpiryInterval = 0 }, CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
-                // Not all acknowledged: leave without DISCONNECT, so the broker keeps the session for its expiry (the
-                // dead node's, not 0, since the session expiry of a connection closed by a network error stays).
+                // Not all acknowledged: leave without DISCONNECT, so the broker keeps the session for its expiry.
                 client.Dispose();
             }
 
@@ -143,7 +157,7 @@ internal sealed partial class SessionTakeover(
     [LoggerMessage(EventId = 1510, Level = LogLevel.Warning, Message = "Node {Node} is dead: taking over its MQTT session {ClientId} so its unacknowledged input is not lost")]
     private static partial void LogTakingOver(ILogger logger, string node, string clientId);
 
-    [LoggerMessage(EventId = 1511, Level = LogLevel.Information, Message = "Took over node {Node}'s session: {Received} messages received, {Acknowledged} acknowledged (session was present: {Present})")]
+    [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Took over node {Node}'s session: {Received} messages received, {Acknowledged} acknowledged (session was present: {Present})")]
     private static partial void LogTakenOver(ILogger logger, string node, int received, int acknowledged, bool present);
 
     [LoggerMessage(EventId = 1512, Level = LogLevel.Warning, Message = "Taking over node {Node}'s session failed, retrying at the next membership change: {Error}")]

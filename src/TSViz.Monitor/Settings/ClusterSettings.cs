@@ -28,10 +28,13 @@ public sealed class ClusterSettings
     public string SharedGroup { get; set; } = "tsviz";
 
     /// <summary>
-    /// How long a machine's owner holds samples back to put them in timestamp order (messages of one machine reach
-    /// different nodes and may overtake each other on the way to its owner).
+    /// How long a machine's owner holds samples back to put them in timestamp order: messages of one machine reach
+    /// different nodes and may overtake each other on the way to its owner, and when a node dies, its unacknowledged
+    /// messages come back only after the cluster has declared it dead (about 1.5 s) and taken its session over. Longer
+    /// than that detection, no window is lost across a node's death; shorter, explanations come sooner and the windows
+    /// around a failure may be lost (dropped as out of order, counted).
     /// </summary>
-    public int ReorderMilliseconds { get; set; } = 100;
+    public int ReorderMilliseconds { get; set; } = 2000;
 
     /// <summary>The MQTT client id of this node: Mqtt:ClientId alone, or with "-" + NodeName in cluster mode.</summary>
     public string ClientId(MqttSettings mqtt)

@@ -37,15 +37,7 @@ internal static class TestSilo
             });
             silo.Configure<SiloOptions>(o => o.SiloName = name);
             silo.ConfigureEndpoints(IPAddress.Loopback, Loopback.FreePort(), Loopback.FreePort());
-            silo.Configure<ClusterMembershipOptions>(o =>
-            {
-                o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                o.NumMissedProbesLimit = 2;
-                o.NumVotesForDeathDeclaration = 1;
-                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
-                o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
-                o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
-            });
+            silo.Configure<ClusterMembershipOptions>(ClusterRegistration.Tune); // the monitor's own settings
             silo.UsePostgresClustering(_ => connectionString);
         });
         return builder.Build();

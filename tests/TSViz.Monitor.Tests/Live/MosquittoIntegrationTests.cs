@@ -270,7 +270,7 @@ public sealed class MosquittoIntegrationTests
         return MonitorHost.Build(settings);
     }
 
-    private static async Task<ConcurrentQueue<JsonElement>> Observe(int port, string filter, CancellationToken cancellationToken, bool persistent = false)
+    internal static async Task<ConcurrentQueue<JsonElement>> Observe(int port, string filter, CancellationToken cancellationToken, bool persistent = false)
     {
         var queue = new ConcurrentQueue<JsonElement>();
         var client = new MqttClientFactory().CreateMqttClient();
