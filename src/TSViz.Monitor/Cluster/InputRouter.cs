@@ -87,16 +87,18 @@ internal sealed partial class InputRouter(
 
         foreach (string machine in result.Samples.Select(s => s.Machine).Distinct(StringComparer.Ordinal))
         {
-            var samples = MachineSamples.Of(machine, message.Topic, result.Samples, message.Redelivered);
+            var samples = MachineSamples.Of(machine, message.Topic, result.Samples, message.Redelivered, message.Recovered);
+            // A dead node's recovered input goes in hand-overs of its own: owners take it while holding the rest back.
+            string key = message.Recovered ? machine + "\u0000recovered" : machine;
             message.AddPending();
             Interlocked.Increment(ref inFlight);
             metrics.HandoversInFlight.Inc();
             bool start;
             lock (mailboxes)
             {
-                if (!mailboxes.TryGetValue(machine, out var mailbox))
+                if (!mailboxes.TryGetValue(key, out var mailbox))
                 {
-                    mailboxes[machine] = mailbox = new Mailbox();
+                    mailboxes[key] = mailbox = new Mailbox();
                 }
 
                 mailbox.Waiting.Add((message, samples));
@@ -106,7 +108,7 @@ internal sealed partial class InputRouter(
 
             if (start)
             {
-                _ = SendAsync(machine, stoppingToken);
+                _ = SendAsync(key, machine, stoppingToken);
             }
         }
 
@@ -114,17 +116,17 @@ internal sealed partial class InputRouter(
     }
 
     /// <summary>Hands the machine's waiting samples over, batch after batch, until none wait.</summary>
-    private async Task SendAsync(string machine, CancellationToken stoppingToken)
+    private async Task SendAsync(string key, string machine, CancellationToken stoppingToken)
     {
         while (true)
         {
             List<(InFlightMessage Message, MachineSamples Samples)> batch;
             lock (mailboxes)
             {
-                var mailbox = mailboxes[machine];
+                var mailbox = mailboxes[key];
                 if (mailbox.Waiting.Count == 0)
                 {
-                    mailboxes.Remove(machine);
+                    mailboxes.Remove(key);
                     return;
                 }
 
@@ -134,7 +136,7 @@ internal sealed partial class InputRouter(
 
             var first = batch[0].Samples;
             var merged = new MachineSamples(machine, first.Topic, [.. batch.SelectMany(b => b.Samples.TimestampTicks)], [.. batch.SelectMany(b => b.Samples.Values)],
-                first.Channels, batch.Any(b => b.Samples.Redelivered));
+                first.Channels, batch.Any(b => b.Samples.Redelivered), first.Recovered);
             bool delivered = await HandOverAsync(merged, stoppingToken).ConfigureAwait(false);
             foreach (var (message, _) in batch)
             {

@@ -35,27 +35,29 @@ internal sealed class MachineGrain(OwnedMachines owned, InputHold hold, IOptions
             await Task.Delay(reorder).ConfigureAwait(true); // back on the grain's scheduler
         }
 
-        // A dead node's unacknowledged input comes back through the takeover of its session: nothing newer goes first.
+        // A dead node's unacknowledged input comes back through the takeover of its session: it goes first, nothing
+        // newer does until the takeover is over.
         long holdingSince = Stopwatch.GetTimestamp();
-        while (hold.Holding && Stopwatch.GetElapsedTime(holdingSince) < InputHold.Longest)
+        while (!samples.Recovered && hold.Holding && Stopwatch.GetElapsedTime(holdingSince) < InputHold.Longest)
         {
             await Task.Delay(100).ConfigureAwait(true);
         }
 
-        Release(entry.Arrived);
+        Release(entry.Arrived, samples.Recovered);
         await entry.Durable.Task.ConfigureAwait(true);
     }
 
-    /// <summary>Hands over, in timestamp order, everything held that arrived by <paramref name="cutoff"/>.</summary>
-    private void Release(long cutoff)
+    /// <summary>Hands over, in timestamp order, everything held of the kind (recovered or not) that arrived by <paramref name="cutoff"/>.</summary>
+    private void Release(long cutoff, bool recovered)
     {
-        var ready = held.Where(h => h.Arrived <= cutoff).ToList();
+        bool Ready(Held h) => h.Arrived <= cutoff && h.Samples.Recovered == recovered;
+        var ready = held.Where(Ready).ToList();
         if (ready.Count == 0)
         {
             return;
         }
 
-        held.RemoveAll(h => h.Arrived <= cutoff);
+        held.RemoveAll(Ready);
         var samples = ready.SelectMany(h => h.Samples.Samples()).OrderBy(s => s.Timestamp).ToList(); // stable: ties keep arrival order
         var previous = queued;
         var handOver = QueueAsync(previous, ready, samples);

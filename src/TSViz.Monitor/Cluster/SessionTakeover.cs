@@ -13,9 +13,9 @@ namespace TSViz.Monitor.Cluster;
 /// first active node (by silo address) connects with the dead node's client id, resuming its session (clean start
 /// false): the broker resends what was in flight and what queued. Those messages go the usual way (route, owner,
 /// acknowledgement when durable). It unsubscribes at once, so no new share comes; once nothing has arrived for
-/// <see cref="Quiet"/>, it records the takeover, so the owners stop holding samples back (<see cref="InputHold"/>), and
-/// once every taken-over message is acknowledged it disconnects with session expiry 0: the dead node's session, and its
-/// place in the group, end. The takeover connects with the session's usual expiry, so if this node dies in the middle
+/// <see cref="Quiet"/> and every taken-over message is acknowledged (the owners take these recovered samples while
+/// they hold the rest back), it records the takeover, so the owners release the rest (<see cref="InputHold"/>), and
+/// disconnects with session expiry 0: the dead node's session, and its place in the group, end. The takeover connects with the session's usual expiry, so if this node dies in the middle
 /// the session survives for the next survivor. A dead node that restarts under its name resumes its own session
 /// instead (a node of that name active again is never taken over).
 /// </summary>
@@ -25,9 +25,6 @@ internal sealed partial class SessionTakeover(
 {
     /// <summary>How long a taken-over session must stay silent, its messages all acknowledged, before it is ended.</summary>
     public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
-
-    /// <summary>After the resend is over, time for its hand-overs to reach the owners before they may release.</summary>
-    public static readonly TimeSpan HandOverMargin = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Longest a takeover runs; what is still unacknowledged then stays in the dead node's session for the next try.</summary>
     public static readonly TimeSpan Longest = TimeSpan.FromMinutes(2);
@@ -71,20 +68,28 @@ internal sealed partial class SessionTakeover(
         using var client = new MqttClientFactory().CreateMqttClient();
         int received = 0, acknowledged = 0;
         long lastArrival = time.GetTimestamp();
+        // In arrival order: MQTT wants this connection's acknowledgements in that order. Kept apart from the node's own
+        // in-order queue, whose messages wait for the owners' hold, which waits for these.
+        var arrivals = new ConcurrentQueue<Arrival>();
         client.ApplicationMessageReceivedAsync += async args =>
         {
             args.AutoAcknowledge = false;
             Interlocked.Increment(ref received);
             lastArrival = time.GetTimestamp();
             var message = args.ApplicationMessage;
+            var arrival = new Arrival(args);
+            arrivals.Enqueue(arrival);
             var entry = new InFlightMessage(message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), message.Dup, time.GetTimestamp(),
-                async ct =>
+                _ =>
                 {
-                    await args.AcknowledgeAsync(ct).ConfigureAwait(false);
-                    Interlocked.Increment(ref acknowledged);
+                    arrival.Durable = true;
+                    return Task.CompletedTask;
                 },
-                () => client.IsConnected);
-            tracker.Track(entry);
+                static () => true)
+            {
+                Recovered = true,
+            };
+            tracker.TrackForwarded(entry);
             metrics.TakenOver.Inc();
             try
             {
@@ -95,6 +100,16 @@ internal sealed partial class SessionTakeover(
                 // Stopping: unacknowledged, it stays in the dead node's session (this connection does not end it).
             }
         };
+
+        async Task AcknowledgeDurableAsync()
+        {
+            while (arrivals.TryPeek(out var head) && head.Durable)
+            {
+                arrivals.TryDequeue(out _);
+                await head.Args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+                Interlocked.Increment(ref acknowledged);
+            }
+        }
 
         try
         {
@@ -119,21 +134,21 @@ internal sealed partial class SessionTakeover(
             var started = time.GetTimestamp();
             while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && time.GetElapsedTime(lastArrival) < Quiet)
             {
-                await Task.Delay(250, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(100, stoppingToken).ConfigureAwait(false);
+                await AcknowledgeDurableAsync().ConfigureAwait(false);
             }
 
-            // 2. Every message is routed by now (and its samples held by their owners): the owners may release. Not
-            //    waiting for their acknowledgements here: those need the owners to release first.
-            await Task.Delay(HandOverMargin, stoppingToken).ConfigureAwait(false);
-            await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
-
-            // 3. Ends the session once everything taken over is acknowledged (durable at the owners).
+            // 2. Everything taken over is acknowledged, i.e. durable at the owners (which take recovered samples while
+            //    holding the rest back); only then may the owners release the rest.
             while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && Volatile.Read(ref acknowledged) < Volatile.Read(ref received))
             {
-                await Task.Delay(250, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(100, stoppingToken).ConfigureAwait(false);
+                tracker.Request();
+                await AcknowledgeDurableAsync().ConfigureAwait(false);
             }
 
             bool complete = Volatile.Read(ref acknowledged) >= Volatile.Read(ref received);
+            await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
             if (complete)
             {
                 // Ends the session with the connection (MQTT 5: session expiry 0 in the DISCONNECT).
@@ -152,6 +167,14 @@ internal sealed partial class SessionTakeover(
             LogTakeoverFailed(logger, node, ex.Message);
             handled.Clear(); // the next membership update tries again
         }
+    }
+
+    /// <summary>A message taken over, acknowledged to the broker once <see cref="Durable"/>.</summary>
+    private sealed class Arrival(MqttApplicationMessageReceivedEventArgs args)
+    {
+        public MqttApplicationMessageReceivedEventArgs Args { get; } = args;
+
+        public volatile bool Durable;
     }
 
     [LoggerMessage(EventId = 1510, Level = LogLevel.Warning, Message = "Node {Node} is dead: taking over its MQTT session {ClientId} so its unacknowledged input is not lost")]
