@@ -52,8 +52,9 @@ public sealed class HistorySettings
         failures.Check(!Enabled || provider != Sqlite || !string.IsNullOrWhiteSpace(Path), "History:Path", "must name a SQLite file", Path);
         if (Enabled && provider == Postgres)
         {
-            failures.Check(ConnectionStringProblem(ConnectionString) is null, "History:ConnectionString",
-                $"must be an Npgsql connection string naming at least Host and Database, e.g. Host=127.0.0.1;Port=5432;Database=tsviz;Username=tsviz ({ConnectionStringProblem(ConnectionString)})",
+            string? problem = ConnectionStringProblem(ConnectionString);
+            failures.Check(problem is null, "History:ConnectionString",
+                $"must be an Npgsql connection string naming at least Host and Database, e.g. Host=127.0.0.1;Port=5432;Database=tsviz;Username=tsviz ({problem})",
                 "(not shown: it may hold a password)");
         }
 
