@@ -24,7 +24,20 @@ internal sealed partial class InputHold(
 
     private readonly Dictionary<SiloAddress, DateTimeOffset> pending = [];
     private readonly HashSet<SiloAddress> settled = [];
+    private TaskCompletionSource released = Completed();
     private NpgsqlDataSource? database;
+
+    /// <summary>Completes when no dead node's takeover is pending any more (at once when none is).</summary>
+    public Task Released
+    {
+        get
+        {
+            lock (pending)
+            {
+                return released.Task;
+            }
+        }
+    }
 
     /// <summary>True while a dead node's takeover is pending.</summary>
     public bool Holding
@@ -112,6 +125,11 @@ internal sealed partial class InputHold(
                     {
                         if (!settled.Contains(dead.SiloAddress) && pending.TryAdd(dead.SiloAddress, DateTimeOffset.UtcNow))
                         {
+                            if (released.Task.IsCompleted)
+                            {
+                                released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                            }
+
                             LogHolding(logger, dead.Name);
                         }
                     }
@@ -163,7 +181,19 @@ internal sealed partial class InputHold(
                     LogGaveUp(logger, address, Longest.TotalSeconds);
                 }
             }
+
+            if (pending.Count == 0)
+            {
+                released.TrySetResult();
+            }
         }
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
     }
 
     public override void Dispose()

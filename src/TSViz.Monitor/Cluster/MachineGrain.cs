@@ -37,10 +37,10 @@ internal sealed class MachineGrain(OwnedMachines owned, InputHold hold, IOptions
 
         // A dead node's unacknowledged input comes back through the takeover of its session: it goes first, nothing
         // newer does until the takeover is over.
-        long holdingSince = Stopwatch.GetTimestamp();
-        while (!samples.Recovered && hold.Holding && Stopwatch.GetElapsedTime(holdingSince) < InputHold.Longest)
+        // (No polling: thousands of held calls would each wake the scheduler ten times a second.)
+        if (!samples.Recovered)
         {
-            await Task.Delay(100).ConfigureAwait(true);
+            await hold.Released.ConfigureAwait(true);
         }
 
         Release(entry.Arrived, samples.Recovered);

@@ -27,7 +27,7 @@ internal sealed partial class SessionTakeover(
     public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
 
     /// <summary>Longest a takeover runs; what is still unacknowledged then stays in the dead node's session for the next try.</summary>
-    public static readonly TimeSpan Longest = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan Longest = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<SiloAddress, bool> handled = new();
 
@@ -78,7 +78,6 @@ internal sealed partial class SessionTakeover(
             lastArrival = time.GetTimestamp();
             var message = args.ApplicationMessage;
             var arrival = new Arrival(args);
-            arrivals.Enqueue(arrival);
             var entry = new InFlightMessage(message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), message.Dup, time.GetTimestamp(),
                 _ =>
                 {
@@ -89,6 +88,8 @@ internal sealed partial class SessionTakeover(
             {
                 Recovered = true,
             };
+            arrival.Entry = entry;
+            arrivals.Enqueue(arrival);
             tracker.TrackForwarded(entry);
             metrics.TakenOver.Inc();
             try
@@ -138,6 +139,7 @@ internal sealed partial class SessionTakeover(
                 await AcknowledgeDurableAsync().ConfigureAwait(false);
             }
 
+            long lastReport = time.GetTimestamp();
             // 2. Everything taken over is acknowledged, i.e. durable at the owners (which take recovered samples while
             //    holding the rest back); only then may the owners release the rest.
             while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && Volatile.Read(ref acknowledged) < Volatile.Read(ref received))
@@ -145,6 +147,13 @@ internal sealed partial class SessionTakeover(
                 await Task.Delay(100, stoppingToken).ConfigureAwait(false);
                 tracker.Request();
                 await AcknowledgeDurableAsync().ConfigureAwait(false);
+                if (logger.IsEnabled(LogLevel.Information) && arrivals.TryPeek(out var waiting) && time.GetElapsedTime(lastReport) > TimeSpan.FromSeconds(5))
+                {
+                    lastReport = time.GetTimestamp();
+                    var entry = waiting.Entry!;
+                    int acknowledgedSoFar = Volatile.Read(ref acknowledged), receivedSoFar = Volatile.Read(ref received);
+                    LogWaiting(logger, node, acknowledgedSoFar, receivedSoFar, entry.Topic, entry.Decoded, entry.Pending);
+                }
             }
 
             bool complete = Volatile.Read(ref acknowledged) >= Volatile.Read(ref received);
@@ -175,6 +184,8 @@ internal sealed partial class SessionTakeover(
         public MqttApplicationMessageReceivedEventArgs Args { get; } = args;
 
         public volatile bool Durable;
+
+        public InFlightMessage? Entry { get; set; }
     }
 
     [LoggerMessage(EventId = 1510, Level = LogLevel.Warning, Message = "Node {Node} is dead: taking over its MQTT session {ClientId} so its unacknowledged input is not lost")]
@@ -182,6 +193,9 @@ internal sealed partial class SessionTakeover(
 
     [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Took over node {Node}'s session: {Received} messages received, {Acknowledged} acknowledged (session was present: {Present})")]
     private static partial void LogTakenOver(ILogger logger, string node, int received, int acknowledged, bool present);
+
+    [LoggerMessage(EventId = 1513, Level = LogLevel.Information, Message = "Takeover of node {Node}: {Acknowledged} of {Received} acknowledged; waiting for {Topic} (decoded {Decoded}, pending {Pending})")]
+    private static partial void LogWaiting(ILogger logger, string node, int acknowledged, int received, string topic, bool decoded, int pending);
 
     [LoggerMessage(EventId = 1512, Level = LogLevel.Warning, Message = "Taking over node {Node}'s session failed, retrying at the next membership change: {Error}")]
     private static partial void LogTakeoverFailed(ILogger logger, string node, string error);
