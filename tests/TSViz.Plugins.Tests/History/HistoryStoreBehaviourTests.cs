@@ -526,14 +526,17 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
     {
         var store = await NewStore();
         float[] sig = [1, 0, 0, 0, 0, 0];
-        var m1Closed = Alert("m1", 0, sig) with { Episode = 1 };
-        var m1Stale = Alert("m1", 100, sig, "open") with { Episode = 2 };
-        var m1Live = Alert("m1", 200, sig, "open") with { Episode = 3 };
-        var m2Idle = Alert("m2", 50, sig) with { Episode = 4, CloseReason = "machine_idle" };
-        // Two episodes of m3 since the same time: the higher episode number is the newer.
-        var m3First = Alert("m3", 10, sig) with { Id = "m3:first", Episode = 5 };
-        var m3Second = Alert("m3", 10, sig, "open") with { Id = "m3:second", Episode = 6 };
-        await store.WriteBatchAsync(new HistoryBatch { Alerts = [m1Live, m2Idle, m3Second, m1Closed, m1Stale, m3First] }, CancellationToken.None);
+        AlertRecord Episode(string machine, int second, long episode, string status = "closed") => Alert(machine, second, sig, status) with { Episode = episode };
+
+        // m1: a closed episode, a stale open one and the live one; m2: one closed when the machine went idle; m3: two
+        // episodes since the same time, of which the higher episode number is the newer.
+        AlertRecord[] stored =
+        [
+            Episode("m1", 200, 3, "open"), Episode("m2", 50, 4) with { CloseReason = "machine_idle" }, Episode("m3", 10, 6, "open") with { Id = "m3:second" },
+            Episode("m1", 0, 1), Episode("m1", 100, 2, "open"), Episode("m3", 10, 5) with { Id = "m3:first" },
+        ];
+        var (m1Live, m2Idle, m3Second) = (stored[0], stored[1], stored[2]);
+        await store.WriteBatchAsync(new HistoryBatch { Alerts = stored }, CancellationToken.None);
         await store.AddFeedbackAsync(m1Live.Id, FeedbackKind.Confirm, new FeedbackAuthor("ana"), null, T0.AddHours(1), CancellationToken.None);
 
         var latest = await store.LatestAlertsAsync(CancellationToken.None);
@@ -558,7 +561,7 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
         Assert.Null(await store.LatestAlertAsync("m9", CancellationToken.None));
 
         // A newer episode of m1 takes over; a closed one is still the latest.
-        var m1Next = Alert("m1", 300, sig) with { Episode = 7 };
+        var m1Next = Episode("m1", 300, 7);
         await store.UpsertAlertsAsync([m1Next], CancellationToken.None);
         var next = await store.LatestAlertAsync("m1", CancellationToken.None);
         Assert.Equal((m1Next.Id, 7L, "closed"), (next!.Id, next.Episode, next.Status));

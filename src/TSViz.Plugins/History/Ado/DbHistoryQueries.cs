@@ -76,8 +76,7 @@ internal sealed class DbHistoryQueries(IHistoryConnections connections) : IHisto
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {alertColumns} FROM alerts a WHERE a.id = @id;";
         command.Bind("id", id);
-        var found = await HistoryRows.AlertsAsync(command, dialect, cancellationToken).ConfigureAwait(false);
-        return found.Count == 0 ? null : found[0];
+        return await HistoryRows.AlertOrNullAsync(command, dialect, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<SimilarAlert>> SimilarAlertsAsync(string alertId, int limit, CancellationToken cancellationToken)

@@ -43,8 +43,7 @@ internal sealed class DbRestartState(IHistoryConnections connections) : IHistory
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {alertColumns} FROM alerts a WHERE a.machine = @machine ORDER BY a.since DESC, a.episode DESC, a.id DESC LIMIT 1;";
         command.Bind("machine", machine);
-        var found = await HistoryRows.AlertsAsync(command, dialect, cancellationToken).ConfigureAwait(false);
-        return found.Count == 0 ? null : found[0];
+        return await HistoryRows.AlertOrNullAsync(command, dialect, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<AlertRecord>> OpenAlertsAsync(CancellationToken cancellationToken)

@@ -44,6 +44,13 @@ internal static class HistoryRows
     public static Task<List<AlertRecord>> AlertsAsync(DbCommand command, HistoryDialect dialect, CancellationToken cancellationToken)
         => DbRow.ReadAllAsync(command, dialect, Alert, cancellationToken);
 
+    /// <summary>The first alert the command returns; null when it returns none.</summary>
+    public static async Task<AlertRecord?> AlertOrNullAsync(DbCommand command, HistoryDialect dialect, CancellationToken cancellationToken)
+    {
+        var found = await AlertsAsync(command, dialect, cancellationToken).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
+    }
+
     private static AlertRecord Alert(DbRow row) => new()
     {
         Id = row.String("id"),
