@@ -3,7 +3,10 @@ using System.Data.Common;
 
 namespace TSViz.Plugins.History.Ado;
 
-/// <summary>Parameters of a history statement (written @name in its SQL; both providers bind the name without the @).</summary>
+/// <summary>
+/// Parameters of a history statement, written @name in its SQL and named so (Npgsql takes the name with or without the
+/// @; SQLite finds the placeholder by the exact name first, so no lookup of other prefixes per execution).
+/// </summary>
 internal static class DbCommandExtensions
 {
     /// <summary>Binds <paramref name="value"/>, its type taken from the value.</summary>
@@ -16,7 +19,7 @@ internal static class DbCommandExtensions
     public static DbParameter New(DbParameter parameter, string name, object? value, DbType? type)
     {
         ArgumentNullException.ThrowIfNull(parameter);
-        parameter.ParameterName = name;
+        parameter.ParameterName = name.StartsWith('@') ? name : "@" + name;
         if (type is { } known)
         {
             parameter.DbType = known;

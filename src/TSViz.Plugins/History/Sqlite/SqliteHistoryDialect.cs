@@ -123,8 +123,7 @@ internal sealed class SqliteHistoryDialect() : HistoryDialect("TSViz.Plugins.His
 
     private static DbParameter Parameter(DbCommand command, string name)
     {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        var parameter = DbCommandExtensions.New(command.CreateParameter(), name, null, null);
         command.Parameters.Add(parameter);
         return parameter;
     }
