@@ -494,4 +494,77 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
         Assert.Equal([("monitor_restarted", m1Stale.Id), (null, m1Closed.Id)], queried.Items.Select(a => (a.CloseReason, a.Id)));
         Assert.Empty(await (await NewStore()).LatestAlertsAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task LoadCheckpoint_OneMachine_TheRowLoadCheckpointsReads_NullWithoutOne()
+    {
+        var store = await NewStore();
+        var batch = new HistoryBatch
+        {
+            Checkpoints = [Checkpoint("m1", 5, 1f), Checkpoint("m2", 4, 2f), Checkpoint("m1", 6, 3f, sinceEmit: 1, emitted: 8), new WindowCheckpoint("m3", [], [], 0, 0)],
+        };
+        await store.WriteBatchAsync(batch, CancellationToken.None);
+
+        var all = await store.LoadCheckpointsAsync(CancellationToken.None);
+        foreach (var expected in all)
+        {
+            AssertSame(expected, (await store.LoadCheckpointAsync(expected.Machine, CancellationToken.None))!);
+        }
+
+        AssertSame(batch.Checkpoints[2], (await store.LoadCheckpointAsync("m1", CancellationToken.None))!); // of m1's two, the last in the list
+        AssertSame(batch.Checkpoints[3], (await store.LoadCheckpointAsync("m3", CancellationToken.None))!); // an empty buffer
+        Assert.Null(await store.LoadCheckpointAsync("m9", CancellationToken.None));
+        Assert.Null(await store.LoadCheckpointAsync("M1", CancellationToken.None)); // machine ids are exact
+
+        await store.WriteBatchAsync(new HistoryBatch { RemovedCheckpoints = ["m2"] }, CancellationToken.None);
+        Assert.Null(await store.LoadCheckpointAsync("m2", CancellationToken.None));
+        Assert.NotNull(await store.LoadCheckpointAsync("m1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task LatestAlert_OneMachine_TheEpisodeLatestAlertsPicks_NullWithoutOne()
+    {
+        var store = await NewStore();
+        float[] sig = [1, 0, 0, 0, 0, 0];
+        AlertRecord Episode(string machine, int second, long episode, string status = "closed") => Alert(machine, second, sig, status) with { Episode = episode };
+
+        // m1: a closed episode, a stale open one and the live one; m2: one closed when the machine went idle; m3: two
+        // episodes since the same time, of which the higher episode number is the newer.
+        AlertRecord[] stored =
+        [
+            Episode("m1", 200, 3, "open"), Episode("m2", 50, 4) with { CloseReason = "machine_idle" }, Episode("m3", 10, 6, "open") with { Id = "m3:second" },
+            Episode("m1", 0, 1), Episode("m1", 100, 2, "open"), Episode("m3", 10, 5) with { Id = "m3:first" },
+        ];
+        var (m1Live, m2Idle, m3Second) = (stored[0], stored[1], stored[2]);
+        await store.WriteBatchAsync(new HistoryBatch { Alerts = stored }, CancellationToken.None);
+        await store.AddFeedbackAsync(m1Live.Id, FeedbackKind.Confirm, new FeedbackAuthor("ana"), null, T0.AddHours(1), CancellationToken.None);
+
+        var latest = await store.LatestAlertsAsync(CancellationToken.None);
+        Assert.Equal(["m1", "m2", "m3"], latest.Select(a => a.Machine));
+        foreach (var expected in latest)
+        {
+            var one = await store.LatestAlertAsync(expected.Machine, CancellationToken.None);
+            Assert.NotNull(one);
+            Assert.Equal(
+                (expected.Id, expected.Episode, expected.Status, expected.Since, expected.ClosedAt, expected.CloseReason, expected.LastFeedback, expected.PeakScore),
+                (one.Id, one.Episode, one.Status, one.Since, one.ClosedAt, one.CloseReason, one.LastFeedback, one.PeakScore));
+            Assert.Equal(expected.Signature, one.Signature);
+            Assert.Equal(expected.ChannelContributions, one.ChannelContributions);
+            Assert.Equal(expected.TopFilters, one.TopFilters);
+        }
+
+        var m1 = await store.LatestAlertAsync("m1", CancellationToken.None);
+        Assert.Equal((m1Live.Id, 3L, "open", "confirm"), (m1!.Id, m1.Episode, m1.Status, m1.LastFeedback));
+        var m2 = await store.LatestAlertAsync("m2", CancellationToken.None);
+        Assert.Equal((m2Idle.Id, "machine_idle"), (m2!.Id, m2.CloseReason));
+        Assert.Equal(m3Second.Id, (await store.LatestAlertAsync("m3", CancellationToken.None))!.Id);
+        Assert.Null(await store.LatestAlertAsync("m9", CancellationToken.None));
+
+        // A newer episode of m1 takes over; a closed one is still the latest.
+        var m1Next = Episode("m1", 300, 7);
+        await store.UpsertAlertsAsync([m1Next], CancellationToken.None);
+        var next = await store.LatestAlertAsync("m1", CancellationToken.None);
+        Assert.Equal((m1Next.Id, 7L, "closed"), (next!.Id, next.Episode, next.Status));
+        Assert.Null(await (await NewStore()).LatestAlertAsync("m1", CancellationToken.None));
+    }
 }

@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using Npgsql;
+using TSViz.Plugins.History.Ado;
 
 namespace TSViz.Plugins.History.Postgres;
 
@@ -7,7 +9,7 @@ namespace TSViz.Plugins.History.Postgres;
 /// Connections to the history database: one pooled <see cref="NpgsqlDataSource"/> per store, made from the connection
 /// string once, and where it is (server and database, never the password) for the log and the error messages.
 /// </summary>
-internal sealed class PostgresConnectionFactory : IAsyncDisposable, IDisposable
+internal sealed class PostgresConnectionFactory : IHistoryConnections, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource dataSource;
 
@@ -43,8 +45,14 @@ internal sealed class PostgresConnectionFactory : IAsyncDisposable, IDisposable
     /// <summary>"{host}:{port}/{database}".</summary>
     public string Location { get; }
 
+    /// <inheritdoc/>
+    public HistoryDialect Dialect => HistoryDialect.Postgres;
+
     /// <summary>An open pooled connection.</summary>
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => dataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => await OpenAsync(cancellationToken).ConfigureAwait(false);
 
     public void Dispose() => dataSource.Dispose();
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Npgsql;
+using TSViz.Plugins.History.Ado;
 
 namespace TSViz.Plugins.History.Postgres;
 
@@ -14,22 +15,11 @@ internal sealed class PostgresHistorySchema(PostgresConnectionFactory connection
     /// <summary>The layout of the SQLite history's schema version 3, whose number it shares.</summary>
     public const int Version = 3;
 
-    /// <summary>The embedded script's resource name.</summary>
-    public const string ScriptName = "TSViz.Plugins.History.Postgres.history_schema_postgres.sql";
-
     /// <summary>The advisory lock two monitors starting together take in turn (any fixed number: "TSVH").</summary>
     private const long InitializeLock = 0x5453_5648;
 
-    private static readonly Lazy<string> Script = new(() =>
-    {
-        using var stream = typeof(PostgresHistorySchema).Assembly.GetManifestResourceStream(ScriptName)
-            ?? throw new InvalidOperationException($"The resource {ScriptName} is not in {typeof(PostgresHistorySchema).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    });
-
     /// <summary>The history's DDL.</summary>
-    public static string Sql => Script.Value;
+    public static string Sql => HistoryDialect.Postgres.SchemaSql;
 
     public string Location => connections.Location;
 

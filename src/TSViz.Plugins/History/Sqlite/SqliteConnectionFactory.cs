@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using TSViz.Plugins.History.Ado;
 
 namespace TSViz.Plugins.History.Sqlite;
 
@@ -8,7 +10,7 @@ namespace TSViz.Plugins.History.Sqlite;
 /// Quartz job store and job-run log share the file with), and every store connection opened with the busy timeout
 /// and synchronous=NORMAL (safe in WAL mode).
 /// </summary>
-public sealed class SqliteConnectionFactory
+public sealed class SqliteConnectionFactory : IHistoryConnections
 {
     private readonly int busyTimeoutMilliseconds;
 
@@ -50,6 +52,13 @@ public sealed class SqliteConnectionFactory
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
         }.ToString();
     }
+
+    /// <inheritdoc/>
+    HistoryDialect IHistoryConnections.Dialect => HistoryDialect.Sqlite;
+
+    /// <inheritdoc/>
+    async ValueTask<DbConnection> IHistoryConnections.OpenConnectionAsync(CancellationToken cancellationToken)
+        => await OpenAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>An open connection with the busy timeout set (PRAGMA busy_timeout) and synchronous=NORMAL.</summary>
     internal async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)

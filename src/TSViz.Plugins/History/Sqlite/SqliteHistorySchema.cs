@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using TSViz.Plugins.History.Ado;
 
 namespace TSViz.Plugins.History.Sqlite;
 
@@ -7,13 +8,10 @@ namespace TSViz.Plugins.History.Sqlite;
 /// older monitor made, switches the file to WAL (readers never block the live writer), and turns a file SQLite
 /// refuses into a <see cref="HistoryStoreException"/> naming it and the fix.
 /// </summary>
-internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, TimeProvider time)
+internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, TimeProvider time) : IHistorySchema
 {
     /// <summary>Version 2 added alerts.close_reason and machine_checkpoints, version 3 feedback.author_role and author_method.</summary>
     public const int Version = 3;
-
-    /// <summary>The embedded script's resource name.</summary>
-    public const string ScriptName = "TSViz.Plugins.History.Sqlite.history_schema.sql";
 
     /// <summary>Columns added since version 1: a table an older monitor created gets each that it lacks.</summary>
     private static readonly (string Table, string Column, string Sql)[] Migrations =
@@ -24,16 +22,11 @@ internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, T
         ("feedback", "author_method", "ALTER TABLE feedback ADD COLUMN author_method TEXT;"),
     ];
 
-    private static readonly Lazy<string> Script = new(() =>
-    {
-        using var stream = typeof(SqliteHistorySchema).Assembly.GetManifestResourceStream(ScriptName)
-            ?? throw new InvalidOperationException($"The resource {ScriptName} is not in {typeof(SqliteHistorySchema).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    });
-
     /// <summary>The history's DDL (every statement guarded, so it runs at every start).</summary>
-    public static string Sql => Script.Value;
+    public static string Sql => HistoryDialect.Sqlite.SchemaSql;
+
+    /// <summary>The database file.</summary>
+    public string Location => connections.Path;
 
     /// <summary>
     /// Creates the schema if needed and migrates a file of an older schema. A file that is not a usable SQLite

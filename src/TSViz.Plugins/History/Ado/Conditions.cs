@@ -1,12 +1,12 @@
-using Npgsql;
+using System.Data.Common;
 
-namespace TSViz.Plugins.History.Postgres;
+namespace TSViz.Plugins.History.Ado;
 
 /// <summary>
 /// A query's WHERE clause (each optional filter adds its condition and its parameter, so no value is ever part of the
-/// SQL text) and its keyset paging, newest first: the same cursors as the SQLite store's (<see cref="PageCursor"/>).
+/// SQL text) and its keyset paging, newest first (<see cref="PageCursor"/>: the same cursors whatever the database).
 /// </summary>
-internal sealed class PostgresConditions(NpgsqlCommand command)
+internal sealed class Conditions(DbCommand command)
 {
     private readonly List<string> clauses = [];
 
@@ -18,7 +18,7 @@ internal sealed class PostgresConditions(NpgsqlCommand command)
         if (value is not null)
         {
             clauses.Add(clause);
-            command.Parameters.AddWithValue(name, value);
+            command.Bind(name, value);
         }
     }
 
@@ -32,8 +32,8 @@ internal sealed class PostgresConditions(NpgsqlCommand command)
 
         var after = PageCursor.Decode(cursor);
         clauses.Add($"({timeColumn} < @cursor_time OR ({timeColumn} = @cursor_time AND {idColumn} < @cursor_id))");
-        command.Parameters.AddWithValue("cursor_time", after.Time);
-        command.Parameters.AddWithValue("cursor_id", after.Id);
+        command.Bind("cursor_time", after.Time);
+        command.Bind("cursor_id", after.Id);
     }
 
     /// <summary>A page from up to limit + 1 rows: the extra row only says there is more; the cursor is the last row's key.</summary>

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace TSViz.Plugins.History.Sqlite;
+namespace TSViz.Plugins.History.Ado;
 
 /// <summary>
 /// How values are kept in the history's columns: times as Unix milliseconds, channel contributions and top filters as

@@ -1,26 +1,25 @@
-using Npgsql;
-using TSViz.Plugins.History.Sqlite;
+using System.Data.Common;
 
-namespace TSViz.Plugins.History.Postgres;
+namespace TSViz.Plugins.History.Ado;
 
-/// <summary>The columns of window and alert records and reading them back by name (the same columns as SQLite's).</summary>
-internal static class PostgresRows
+/// <summary>The columns of window and alert records and reading them back by name.</summary>
+internal static class HistoryRows
 {
     /// <summary>The columns of a window record, from the windows table as w (the JSON columns as text).</summary>
-    public const string WindowColumns = """
-        w.id, w.machine, w.model_version, w.window_start, w.window_end, w.score, w.decision, w.reason_code, w.contributions::text AS contributions,
-        w.dominant_channel, w.top_step_channel, w.top_step, w.top_filters::text AS top_filters, w.score_after_fgsm, w.flip_epsilon, w.alert_id, w.has_detail
+    public static string WindowColumns(HistoryDialect dialect) => $"""
+        w.id, w.machine, w.model_version, w.window_start, w.window_end, w.score, w.decision, w.reason_code, {dialect.JsonColumn("w.contributions")} AS contributions,
+        w.dominant_channel, w.top_step_channel, w.top_step, {dialect.JsonColumn("w.top_filters")} AS top_filters, w.score_after_fgsm, w.flip_epsilon, w.alert_id, w.has_detail
         """;
 
     /// <summary>The columns of an alert record, from the alerts table (or a subquery of it) as a, with the kind of its latest feedback.</summary>
-    public const string AlertColumns = """
+    public static string AlertColumns(HistoryDialect dialect) => $"""
         a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel,
-        a.contributions::text AS contributions, a.top_filters::text AS top_filters, a.signature, a.signature_saliency, a.close_reason,
+        {dialect.JsonColumn("a.contributions")} AS contributions, {dialect.JsonColumn("a.top_filters")} AS top_filters, a.signature, a.signature_saliency, a.close_reason,
         (SELECT f.kind FROM feedback f WHERE f.alert_id = a.id ORDER BY f.at DESC, f.id DESC LIMIT 1) AS last_feedback
         """;
 
     /// <summary>The row as a window record (without its detail).</summary>
-    public static WindowRecord Window(PostgresRow row) => new()
+    public static WindowRecord Window(DbRow row) => new()
     {
         Id = row.String("id"),
         Machine = row.String("machine"),
@@ -42,10 +41,17 @@ internal static class PostgresRows
     };
 
     /// <summary>Every alert the command returns.</summary>
-    public static Task<List<AlertRecord>> AlertsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-        => PostgresRow.ReadAllAsync(command, Alert, cancellationToken);
+    public static Task<List<AlertRecord>> AlertsAsync(DbCommand command, HistoryDialect dialect, CancellationToken cancellationToken)
+        => DbRow.ReadAllAsync(command, dialect, Alert, cancellationToken);
 
-    private static AlertRecord Alert(PostgresRow row) => new()
+    /// <summary>The first alert the command returns; null when it returns none.</summary>
+    public static async Task<AlertRecord?> AlertOrNullAsync(DbCommand command, HistoryDialect dialect, CancellationToken cancellationToken)
+    {
+        var found = await AlertsAsync(command, dialect, cancellationToken).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    private static AlertRecord Alert(DbRow row) => new()
     {
         Id = row.String("id"),
         Machine = row.String("machine"),
