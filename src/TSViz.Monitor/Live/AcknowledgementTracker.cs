@@ -131,8 +131,11 @@ internal sealed partial class AcknowledgementTracker(LiveMetrics metrics, StageH
                 return;
             }
 
+            // Removes exactly what it acknowledges: a message that completes between two passes over the list (its
+            // hand-over finishes on another thread) is taken by the next call, never dropped unacknowledged.
             done = forwarded.FindAll(m => m.Decoded && m.Pending == 0);
-            forwarded.RemoveAll(m => m.Decoded && m.Pending == 0);
+            var taken = done.ToHashSet();
+            forwarded.RemoveAll(taken.Contains);
         }
 
         foreach (var message in done)

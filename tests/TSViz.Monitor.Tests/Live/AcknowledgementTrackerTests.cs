@@ -82,6 +82,53 @@ public sealed class AcknowledgementTrackerTests
         Assert.Equal(["next"], acknowledged);
     }
 
+    /// <summary>
+    /// Forwarded samples (cluster mode) complete on other threads, as their hand-overs finish, while the loop collects
+    /// the complete ones: each is acknowledged exactly once, however the two interleave. (It used to collect the
+    /// complete ones, then remove every complete one: a message that completed in between was removed unacknowledged,
+    /// and the takeover of a dead node's session waited on it for ever.)
+    /// </summary>
+    [Fact]
+    public async Task AcknowledgeForwarded_CompletingWhileCollected_EachAcknowledgedOnce()
+    {
+        const int Count = 20_000;
+        var (tracker, _) = Tracker();
+        var acknowledged = new int[Count];
+        var messages = Enumerable.Range(0, Count).Select(i => new InFlightMessage("plant/line1/m1/telemetry", [], false, 0, _ =>
+        {
+            Interlocked.Increment(ref acknowledged[i]);
+            return Task.CompletedTask;
+        }, () => true)).ToList();
+        foreach (var message in messages)
+        {
+            message.AddPending();
+            message.Decoded = true;
+            tracker.TrackForwarded(message);
+        }
+
+        using var done = new CancellationTokenSource();
+        var collecting = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                await tracker.AcknowledgeCompletedAsync(CancellationToken.None);
+            }
+        });
+        await Task.Run(() =>
+        {
+            foreach (var message in messages)
+            {
+                message.PendingDone();
+                Thread.SpinWait(50);
+            }
+        });
+        await done.CancelAsync();
+        await collecting;
+        await tracker.AcknowledgeCompletedAsync(CancellationToken.None);
+
+        Assert.All(acknowledged, times => Assert.Equal(1, times));
+    }
+
     private static InFlightMessage Message(string name, List<string> acknowledged, bool deliverable = true)
         => new("plant/line1/m1/telemetry", [], false, 0, _ =>
         {
