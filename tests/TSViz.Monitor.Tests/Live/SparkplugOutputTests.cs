@@ -116,11 +116,14 @@ public sealed class SparkplugOutputTests
         Assert.Equal((bdSeq + 1) % 256, BdSeq((await SparkplugJs.DecodeAsync(sparkplug.Payload(nbirth)))[0]));
 
         // Now the connection drops without DISCONNECT (the client's socket closes, as in a crash): the broker publishes
-        // the will of the reconnected session, an NDEATH with that session's bdSeq.
+        // the will of the session that dropped, an NDEATH with that session's bdSeq (the one its NBIRTH announced; the
+        // gateway may have reconnected once more meanwhile, and then that session is the one that drops).
         capture.Client.Dispose();
         await sparkplug.UntilAsync(m => m.Topic == $"spBv1.0/tsviz/NDEATH/{node}", 1, cancel.Token);
         var death = (await SparkplugJs.DecodeAsync(sparkplug.Payload($"spBv1.0/tsviz/NDEATH/{node}")))[0];
-        Assert.Equal((bdSeq + 1) % 256, BdSeq(death));
+        long born = BdSeq((await SparkplugJs.DecodeAsync(sparkplug.Payload(nbirth)))[0]);
+        Assert.NotEqual(bdSeq, born);
+        Assert.Equal(born, BdSeq(death));
         Assert.Null(death["seq"]);
     }
 
