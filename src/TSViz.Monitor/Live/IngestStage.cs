@@ -282,19 +282,21 @@ internal sealed partial class IngestStage : BackgroundService
         }
 
         long now = time.GetTimestamp();
-        foreach (var checkpoint in await store.LoadCheckpointsAsync(CancellationToken.None).ConfigureAwait(false))
+        foreach (string machine in arrived)
         {
-            if (arrived.Contains(checkpoint.Machine))
+            if (await store.LoadCheckpointAsync(machine, CancellationToken.None).ConfigureAwait(false) is not { } checkpoint)
             {
-                try
-                {
-                    assembler.Restore(checkpoint);
-                    lastSeen[checkpoint.Machine] = now;
-                }
-                catch (ArgumentException ex)
-                {
-                    LogCheckpointRefused(logger, checkpoint.Machine, ex.Message);
-                }
+                continue;
+            }
+
+            try
+            {
+                assembler.Restore(checkpoint);
+                lastSeen[machine] = now;
+            }
+            catch (ArgumentException ex)
+            {
+                LogCheckpointRefused(logger, machine, ex.Message);
             }
         }
     }

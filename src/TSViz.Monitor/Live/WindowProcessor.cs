@@ -121,9 +121,9 @@ internal sealed partial class WindowProcessor(
             return;
         }
 
-        foreach (var record in await store.LatestAlertsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (string machine in arrived)
         {
-            if (arrived.Contains(record.Machine) && alerts.Current(record.Machine) is null)
+            if (alerts.Current(machine) is null && await store.LatestAlertAsync(machine, cancellationToken).ConfigureAwait(false) is { } record)
             {
                 alerts.Restore(StateOf(record));
                 if (record.Status == "open")
