@@ -6,13 +6,13 @@ using TSViz.Monitor.Settings;
 namespace TSViz.Monitor.Cluster;
 
 /// <summary>
-/// Whether this node's machine grains must hold samples back because a dead node's input is not yet accounted for.
-/// A node that dies leaves unacknowledged messages in its MQTT session; they reach the cluster again only when a
-/// survivor has taken the session over (<see cref="SessionTakeover"/>), seconds later. Samples newer than theirs must
-/// not be assembled before them, or the machines' windows around the failure would be lost as out of order. So from the
-/// moment the cluster declares a node dead until its takeover is recorded in cluster_takeovers, every owner holds its
-/// samples (at most <see cref="Longest"/>), then releases them in timestamp order. Samples that arrive while the death
-/// is not yet declared are covered by Cluster:ReorderMilliseconds, which therefore defaults to longer than detection.
+/// Whether this node must hold samples back because a dead node's input is not yet accounted for. A node that dies
+/// leaves unacknowledged messages in its MQTT session; they reach the cluster again only when a survivor has taken
+/// the session over (<see cref="SessionTakeover"/>), seconds later. Samples newer than theirs must not be assembled
+/// before them, or the machines' windows around the failure would be lost as out of order. So from the moment the
+/// cluster declares a node dead until its takeover is recorded in cluster_takeovers (at most <see cref="Longest"/>),
+/// this node's input router holds its hand-overs back (<see cref="Released"/>); the owners then order what arrives by
+/// timestamp. Samples that arrive while the death is not yet declared are covered by Cluster:ReorderMilliseconds.
 /// </summary>
 internal sealed partial class InputHold(
     IClusterMembershipService membership, IOptions<ClusterOptions> cluster, IOptions<MonitorOptions> options, ILogger<InputHold> logger) : BackgroundService
@@ -35,18 +35,6 @@ internal sealed partial class InputHold(
             lock (pending)
             {
                 return released.Task;
-            }
-        }
-    }
-
-    /// <summary>True while a dead node's takeover is pending.</summary>
-    public bool Holding
-    {
-        get
-        {
-            lock (pending)
-            {
-                return pending.Count > 0;
             }
         }
     }
@@ -98,7 +86,7 @@ internal sealed partial class InputHold(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await Task.Delay(250, stoppingToken).ConfigureAwait(false);
-                if (Holding)
+                if (!Released.IsCompleted)
                 {
                     await ResolveAsync(stoppingToken).ConfigureAwait(false);
                 }

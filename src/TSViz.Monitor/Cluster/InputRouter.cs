@@ -14,7 +14,7 @@ namespace TSViz.Monitor.Cluster;
 /// came, which dead-letters it or takes its commands, as alone.
 /// </summary>
 internal sealed partial class InputRouter(
-    LiveQueues queues, AcknowledgementTracker tracker, ISampleDecoder decoder, IGrainFactory grains, ClusterMetrics metrics,
+    LiveQueues queues, AcknowledgementTracker tracker, ISampleDecoder decoder, IGrainFactory grains, InputHold hold, ClusterMetrics metrics,
     StageHealth health, ILogger<InputRouter> logger) : BackgroundService
 {
     public const string StageName = "route";
@@ -87,18 +87,16 @@ internal sealed partial class InputRouter(
 
         foreach (string machine in result.Samples.Select(s => s.Machine).Distinct(StringComparer.Ordinal))
         {
-            var samples = MachineSamples.Of(machine, message.Topic, result.Samples, message.Redelivered, message.Recovered);
-            // A dead node's recovered input goes in hand-overs of its own: owners take it while holding the rest back.
-            string key = message.Recovered ? machine + "\u0000recovered" : machine;
+            var samples = MachineSamples.Of(machine, message.Topic, result.Samples, message.Redelivered);
             message.AddPending();
             Interlocked.Increment(ref inFlight);
             metrics.HandoversInFlight.Inc();
             bool start;
             lock (mailboxes)
             {
-                if (!mailboxes.TryGetValue(key, out var mailbox))
+                if (!mailboxes.TryGetValue(machine, out var mailbox))
                 {
-                    mailboxes[key] = mailbox = new Mailbox();
+                    mailboxes[machine] = mailbox = new Mailbox();
                 }
 
                 mailbox.Waiting.Add((message, samples));
@@ -108,7 +106,7 @@ internal sealed partial class InputRouter(
 
             if (start)
             {
-                _ = SendAsync(key, machine, stoppingToken);
+                _ = SendAsync(machine, stoppingToken);
             }
         }
 
@@ -116,17 +114,17 @@ internal sealed partial class InputRouter(
     }
 
     /// <summary>Hands the machine's waiting samples over, batch after batch, until none wait.</summary>
-    private async Task SendAsync(string key, string machine, CancellationToken stoppingToken)
+    private async Task SendAsync(string machine, CancellationToken stoppingToken)
     {
         while (true)
         {
             List<(InFlightMessage Message, MachineSamples Samples)> batch;
             lock (mailboxes)
             {
-                var mailbox = mailboxes[key];
+                var mailbox = mailboxes[machine];
                 if (mailbox.Waiting.Count == 0)
                 {
-                    mailboxes.Remove(key);
+                    mailboxes.Remove(machine);
                     return;
                 }
 
@@ -135,8 +133,32 @@ internal sealed partial class InputRouter(
             }
 
             var first = batch[0].Samples;
+            if (!hold.Released.IsCompleted)
+            {
+                // While a dead node's input is being taken over, samples wait here, not in the owners' grains (a
+                // grain call that waits was seen to hold up the calls behind it after a failover). The takeover's
+                // samples wait too: once it has received all of them, every node sends at once and each owner puts
+                // the dead node's samples and the others' newer ones in timestamp order.
+                try
+                {
+                    await hold.Released.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // stopping: the messages stay unacknowledged and come back to a live node
+                }
+
+                lock (mailboxes)
+                {
+                    // Everything that arrived meanwhile goes in the same hand-over.
+                    var mailbox = mailboxes[machine];
+                    batch.AddRange(mailbox.Waiting);
+                    mailbox.Waiting.Clear();
+                }
+            }
+
             var merged = new MachineSamples(machine, first.Topic, [.. batch.SelectMany(b => b.Samples.TimestampTicks)], [.. batch.SelectMany(b => b.Samples.Values)],
-                first.Channels, batch.Any(b => b.Samples.Redelivered), first.Recovered);
+                first.Channels, batch.Any(b => b.Samples.Redelivered));
             bool delivered = await HandOverAsync(merged, stoppingToken).ConfigureAwait(false);
             foreach (var (message, _) in batch)
             {
@@ -171,6 +193,9 @@ internal sealed partial class InputRouter(
                     metrics.Handovers.WithLabels("retried").Inc();
                     LogRetry(logger, samples.Machine, delay.TotalMilliseconds, ex.Message);
                     await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                    // The owner died: its node's input is being taken over, and older samples may come with it.
+                    await hold.Released.WaitAsync(stoppingToken).ConfigureAwait(false);
+
                     delay = TimeSpan.FromMilliseconds(Math.Min(1_000, delay.TotalMilliseconds * 2)); // short: retries after a failover land within the owners' hold
                 }
             }

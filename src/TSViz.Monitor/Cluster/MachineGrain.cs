@@ -13,7 +13,7 @@ namespace TSViz.Monitor.Cluster;
 /// to this node's ingest stage, one hand-over after the other. Messages of one machine that overtook each other on the
 /// way from different nodes are thus put back in order; a sample later than the window is dropped by the window
 /// assembler as out of order, and counted (tsviz_samples_dropped_total). While a dead node's input is not yet
-/// accounted for (<see cref="InputHold"/>), nothing is released.
+/// accounted for (<see cref="InputHold"/>), the senders hold newer samples back.
 /// </summary>
 [Reentrant]
 [Orleans.Placement.RandomPlacement]
@@ -35,22 +35,22 @@ internal sealed class MachineGrain(OwnedMachines owned, InputHold hold, IOptions
             await Task.Delay(reorder).ConfigureAwait(true); // back on the grain's scheduler
         }
 
-        // A dead node's unacknowledged input comes back through the takeover of its session: it goes first, nothing
-        // newer does until the takeover is over.
-        // (No polling: thousands of held calls would each wake the scheduler ten times a second.)
-        if (!samples.Recovered)
+        // A dead node's unacknowledged input comes back through the takeover of its session, while the senders hold
+        // everything back (InputRouter); a hand-over that was already here when that began waits for it too, but at
+        // most one more reorder period (a grain call that waits long was seen to hold up the calls behind it).
+        if (!hold.Released.IsCompleted)
         {
-            await hold.Released.ConfigureAwait(true);
+            await Task.WhenAny(hold.Released, Task.Delay(reorder)).ConfigureAwait(true);
         }
 
-        Release(entry.Arrived, samples.Recovered);
+        Release(entry.Arrived);
         await entry.Durable.Task.ConfigureAwait(true);
     }
 
-    /// <summary>Hands over, in timestamp order, everything held of the kind (recovered or not) that arrived by <paramref name="cutoff"/>.</summary>
-    private void Release(long cutoff, bool recovered)
+    /// <summary>Hands over, in timestamp order, everything held that arrived by <paramref name="cutoff"/>.</summary>
+    private void Release(long cutoff)
     {
-        bool Ready(Held h) => h.Arrived <= cutoff && h.Samples.Recovered == recovered;
+        bool Ready(Held h) => h.Arrived <= cutoff;
         var ready = held.Where(Ready).ToList();
         if (ready.Count == 0)
         {

@@ -13,11 +13,10 @@ public sealed record MachineSamples(
     [property: Id(2)] long[] TimestampTicks,
     [property: Id(3)] float[] Values,
     [property: Id(4)] int Channels,
-    [property: Id(5)] bool Redelivered,
-    [property: Id(6)] bool Recovered = false)
+    [property: Id(5)] bool Redelivered)
 {
     /// <summary>The samples of <paramref name="machine"/> among <paramref name="samples"/> (all of one message).</summary>
-    public static MachineSamples Of(string machine, string topic, IEnumerable<Sample> samples, bool redelivered, bool recovered)
+    public static MachineSamples Of(string machine, string topic, IEnumerable<Sample> samples, bool redelivered)
     {
         var mine = samples.Where(s => s.Machine == machine).ToList();
         int channels = mine.Count == 0 ? 0 : mine[0].Values.Length;
@@ -27,7 +26,7 @@ public sealed record MachineSamples(
             mine[i].Values.CopyTo(values, i * channels);
         }
 
-        return new MachineSamples(machine, topic, [.. mine.Select(s => s.Timestamp.UtcTicks)], values, channels, redelivered, recovered);
+        return new MachineSamples(machine, topic, [.. mine.Select(s => s.Timestamp.UtcTicks)], values, channels, redelivered);
     }
 
     /// <summary>The samples again, in the order they came.</summary>

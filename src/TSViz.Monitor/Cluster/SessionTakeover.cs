@@ -11,20 +11,22 @@ namespace TSViz.Monitor.Cluster;
 /// broker (Mosquitto 2.0, measured: docs/cluster.md) gives a dead member's unacknowledged and queued messages to no one
 /// else: they wait in its session until a client with its id comes back. When the cluster declares a node dead, the
 /// first active node (by silo address) connects with the dead node's client id, resuming its session (clean start
-/// false): the broker resends what was in flight and what queued. Those messages go the usual way (route, owner,
-/// acknowledgement when durable). It unsubscribes at once, so no new share comes; once nothing has arrived for
-/// <see cref="Quiet"/> and every taken-over message is acknowledged (the owners take these recovered samples while
-/// they hold the rest back), it records the takeover, so the owners release the rest (<see cref="InputHold"/>), and
-/// disconnects with session expiry 0: the dead node's session, and its place in the group, end. The takeover connects with the session's usual expiry, so if this node dies in the middle
-/// the session survives for the next survivor. A dead node that restarts under its name resumes its own session
-/// instead (a node of that name active again is never taken over).
+/// false): the broker resends what was in flight and what queued. It unsubscribes at once, so no new share comes.
+/// Those messages go the usual way (route, owner, acknowledgement when durable), but like every node's input they
+/// wait in the routers while the takeover runs (<see cref="InputHold"/>). Once nothing has arrived for
+/// <see cref="Quiet"/>, the dead node's input is all here: the takeover is recorded, every node releases what it held,
+/// and each owner puts the dead node's samples and the others' newer ones in timestamp order. When every taken-over
+/// message is acknowledged it disconnects with session expiry 0: the dead node's session, and its place in the group,
+/// end. It connects with the session's usual expiry, so if this node dies in the middle the session survives for the
+/// next survivor. A dead node that restarts under its name resumes its own session instead (a node of that name
+/// active again is never taken over).
 /// </summary>
 internal sealed partial class SessionTakeover(
     IClusterMembershipService membership, ILocalSiloDetails local, IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker,
     MqttGateway gateway, InputHold hold, ClusterMetrics metrics, TimeProvider time, ILogger<SessionTakeover> logger) : BackgroundService
 {
     /// <summary>How long a taken-over session must stay silent, its messages all acknowledged, before it is ended.</summary>
-    public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
 
     /// <summary>Longest a takeover runs; what is still unacknowledged then stays in the dead node's session for the next try.</summary>
     public static readonly TimeSpan Longest = TimeSpan.FromMinutes(1);
@@ -84,10 +86,7 @@ internal sealed partial class SessionTakeover(
                     arrival.Durable = true;
                     return Task.CompletedTask;
                 },
-                static () => true)
-            {
-                Recovered = true,
-            };
+                static () => true);
             arrival.Entry = entry;
             arrivals.Enqueue(arrival);
             tracker.TrackForwarded(entry);
@@ -139,9 +138,11 @@ internal sealed partial class SessionTakeover(
                 await AcknowledgeDurableAsync().ConfigureAwait(false);
             }
 
+            // 2. Everything the dead node held is now in this node's router, waiting with every node's newer samples:
+            //    recording the takeover releases them all at once, and each owner puts them in timestamp order.
+            await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
             long lastReport = time.GetTimestamp();
-            // 2. Everything taken over is acknowledged, i.e. durable at the owners (which take recovered samples while
-            //    holding the rest back); only then may the owners release the rest.
+            // 3. Each taken-over message is acknowledged once durable at its owner, in the order it came.
             while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && Volatile.Read(ref acknowledged) < Volatile.Read(ref received))
             {
                 await Task.Delay(100, stoppingToken).ConfigureAwait(false);
@@ -157,7 +158,6 @@ internal sealed partial class SessionTakeover(
             }
 
             bool complete = Volatile.Read(ref acknowledged) >= Volatile.Read(ref received);
-            await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
             if (complete)
             {
                 // Ends the session with the connection (MQTT 5: session expiry 0 in the DISCONNECT).

@@ -43,12 +43,6 @@ internal sealed class InFlightMessage
     /// </summary>
     public TSViz.Plugins.Ingest.DecodeResult? Predecoded { get; init; }
 
-    /// <summary>
-    /// Cluster mode: received on a dead node's session this node took over. Its samples are older than what the live
-    /// nodes receive now, so owners take them while they hold everything else back.
-    /// </summary>
-    public bool Recovered { get; init; }
-
     /// <summary>Set by the ingest stage once the message is decoded (or refused) and its items are queued.</summary>
     public bool Decoded { get; set; }
 
