@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command of the README and of CI: installs what the tests need when it is missing (Debian packages),
-# builds the solution in Release and runs every test project. Prints "N passed, N failed" at the end.
+# builds the solution in Release and runs every test project. Prints "N passed, N failed, N skipped" at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +53,7 @@ dotnet test TSViz.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
 # One summary line per test project: "Passed!  - Failed:     0, Passed:    33, Skipped: ..."
 passed=$(sed -n 's/.*Failed: *[0-9]*, Passed: *\([0-9]*\),.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(sed -n 's/.*Failed: *\([0-9]*\), Passed:.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
-echo "tests: $passed passed, $failed failed"
+skipped=$(sed -n 's/.*Passed: *[0-9]*, Skipped: *\([0-9]*\),.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
 exit "$status"
