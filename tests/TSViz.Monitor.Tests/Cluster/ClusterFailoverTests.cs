@@ -133,24 +133,15 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
         }
     }
 
-    private static Dictionary<string, string> Settings(int brokerPort, string connection, string name) => new()
+    private static Dictionary<string, string> Settings(int brokerPort, string connection, string name)
     {
-        ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
-        ["Monitor:Mqtt:EmbeddedBroker"] = "false",
-        ["Monitor:Mqtt:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),
-        ["Monitor:Mqtt:ClientId"] = $"tsviz-{brokerPort}",
-        ["Monitor:Simulator:Enabled"] = "false",
-        ["Monitor:Jobs:Enabled"] = "false",
-        ["Monitor:WarmUp"] = "false",
-        ["Monitor:MaxGapSeconds"] = "600",
-        ["Monitor:History:Provider"] = "postgres",
-        ["Monitor:History:ConnectionString"] = connection,
-        ["Monitor:Cluster:Enabled"] = "true",
-        ["Monitor:Cluster:ClusterId"] = $"failover-{brokerPort}",
-        ["Monitor:Cluster:NodeName"] = name,
-        ["Monitor:Cluster:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
-        ["Monitor:Cluster:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
-    };
+        var settings = ClusterModeTests.NodeSettings(brokerPort, connection, name);
+        settings["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel;
+        settings["Monitor:Mqtt:EmbeddedBroker"] = "false";
+        settings["Monitor:Mqtt:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture);
+        settings["Monitor:WarmUp"] = "false";
+        return settings.ToDictionary(s => s.Key, s => s.Value!);
+    }
 
     private static string Missing(string connection, string machine, DateTimeOffset start)
     {

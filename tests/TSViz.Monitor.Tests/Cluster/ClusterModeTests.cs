@@ -22,20 +22,7 @@ public sealed class ClusterModeTests(PostgresServer server)
 
     internal static WebApplication Node(int brokerPort, string connectionString, string name, Dictionary<string, string?>? extra = null)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Monitor:Simulator:Enabled"] = "false",
-            ["Monitor:Jobs:Enabled"] = "false",
-            ["Monitor:MaxGapSeconds"] = "600",
-            ["Monitor:History:Provider"] = "postgres",
-            ["Monitor:History:ConnectionString"] = connectionString,
-            ["Monitor:Cluster:Enabled"] = "true",
-            ["Monitor:Cluster:ClusterId"] = $"test-{brokerPort}",
-            ["Monitor:Cluster:NodeName"] = name,
-            ["Monitor:Cluster:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Monitor:Cluster:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Monitor:Mqtt:ClientId"] = $"tsviz-{brokerPort}",
-        };
+        var settings = NodeSettings(brokerPort, connectionString, name);
         foreach (var (key, value) in extra ?? [])
         {
             settings[key] = value;
@@ -43,6 +30,22 @@ public sealed class ClusterModeTests(PostgresServer server)
 
         return MosquittoIntegrationTests.Monitor(brokerPort, settings);
     }
+
+    /// <summary>A cluster node's settings on the broker and database given: no simulator, no jobs, free ports.</summary>
+    internal static Dictionary<string, string?> NodeSettings(int brokerPort, string connectionString, string name) => new()
+    {
+        ["Monitor:Simulator:Enabled"] = "false",
+        ["Monitor:Jobs:Enabled"] = "false",
+        ["Monitor:MaxGapSeconds"] = "600",
+        ["Monitor:History:Provider"] = "postgres",
+        ["Monitor:History:ConnectionString"] = connectionString,
+        ["Monitor:Cluster:Enabled"] = "true",
+        ["Monitor:Cluster:ClusterId"] = $"test-{brokerPort}",
+        ["Monitor:Cluster:NodeName"] = name,
+        ["Monitor:Cluster:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Monitor:Cluster:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Monitor:Mqtt:ClientId"] = $"tsviz-{brokerPort}",
+    };
 
     [Fact]
     public async Task OneNode_InterleavedMachines_EveryWindowStoredOnceThroughTheOwnersAndAllInputAcknowledged()
