@@ -48,7 +48,9 @@ fi
 mkdir -p artifacts
 log="artifacts/test.log"
 status=0
-dotnet test TSViz.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
+# --blame: if a test host crashes, the run names the test that was running (and keeps the sequence under
+# artifacts/test-results/), instead of only "Test host process crashed".
+dotnet test TSViz.slnx -c Release --blame --results-directory artifacts/test-results "$@" 2>&1 | tee "$log" || status=$?
 
 # One summary line per test project: "Passed!  - Failed:     0, Passed:    33, Skipped: ..."
 passed=$(sed -n 's/.*Failed: *[0-9]*, Passed: *\([0-9]*\),.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')

@@ -45,14 +45,45 @@ internal sealed class LiveModel : IDisposable
     /// </summary>
     private SemaphoreSlim ExplainerGate { get; } = new(1, 1);
 
+    /// <summary>How long disposing waits for a score or an explanation under way (a stopping host's stages may still run).</summary>
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(30);
+
+    private int scoring;
+    private volatile bool disposed;
+
     /// <summary>Waits for the explainer; disposing the result gives it back (once, however often it is disposed).</summary>
     public async Task<IDisposable> TakeExplainerAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         await ExplainerGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Turn(ExplainerGate);
+        var turn = new Turn(() => ExplainerGate.Release());
+        if (disposed)
+        {
+            turn.Dispose();
+            throw new ObjectDisposedException(nameof(LiveModel));
+        }
+
+        return turn;
     }
 
-    private sealed class Turn(SemaphoreSlim gate) : IDisposable
+    /// <summary>
+    /// Held while <see cref="Scorer"/> runs: the native session is released only once no score is under way (freeing
+    /// it under a running call crashed the process in ONNX Runtime and libtorch, seen at shutdown).
+    /// </summary>
+    public IDisposable UseScorer()
+    {
+        Interlocked.Increment(ref scoring);
+        var use = new Turn(() => Interlocked.Decrement(ref scoring));
+        if (disposed)
+        {
+            use.Dispose();
+            throw new ObjectDisposedException(nameof(LiveModel));
+        }
+
+        return use;
+    }
+
+    private sealed class Turn(Action release) : IDisposable
     {
         private int released;
 
@@ -60,7 +91,7 @@ internal sealed class LiveModel : IDisposable
         {
             if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                gate.Release();
+                release();
             }
         }
     }
@@ -84,6 +115,9 @@ internal sealed class LiveModel : IDisposable
         }
 
         var scores = new float[maxBatch];
+        using var use = UseScorer();
+        ExplainerGate.Wait();
+        using var turn = new Turn(() => ExplainerGate.Release());
         for (int n = 1; n <= maxBatch; n++)
         {
             var part = windows.AsSpan(0, n * size);
@@ -108,10 +142,33 @@ internal sealed class LiveModel : IDisposable
     public string ResultId(string machine, DateTimeOffset time)
         => $"{machine}:{time.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}:{Metadata.Name}/{Metadata.Version}";
 
+    /// <summary>
+    /// Releases the native sessions once no score and no explanation is under way (waiting up to 30 s); later uses get
+    /// an <see cref="ObjectDisposedException"/>. If one is still running then, they are left to the process's exit
+    /// rather than freed under it.
+    /// </summary>
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        var limit = System.Diagnostics.Stopwatch.StartNew();
+        bool explaining = !ExplainerGate.Wait(DrainLimit);
+        while (Volatile.Read(ref scoring) > 0 && limit.Elapsed < DrainLimit)
+        {
+            Thread.Sleep(10);
+        }
+
+        if (explaining || Volatile.Read(ref scoring) > 0)
+        {
+            return;
+        }
+
         Scorer.Dispose();
         Explainer.Dispose();
-        ExplainerGate.Dispose();
+        ExplainerGate.Release(); // a caller still waiting for a turn gets it, sees the model disposed and throws
     }
 }

@@ -386,7 +386,11 @@ internal sealed partial class WindowProcessor(
         var preprocessed = (float[])values.Clone();
         WindowPreprocessing.Apply(metadata.Preprocessing, preprocessed, channels, length);
         var scores = new float[n];
-        model.Scorer.Score(preprocessed, n, scores);
+        using (model.UseScorer())
+        {
+            model.Scorer.Score(preprocessed, n, scores);
+        }
+
         double scoreMs = watch.Elapsed.TotalMilliseconds;
         metrics.StageDuration.WithLabels("score").Observe(watch.Elapsed.TotalSeconds);
 
