@@ -195,8 +195,7 @@ internal sealed partial class InputRouter(
                     await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
                     // The owner died: its node's input is being taken over, and older samples may come with it.
                     await hold.Released.WaitAsync(stoppingToken).ConfigureAwait(false);
-
-                    delay = TimeSpan.FromMilliseconds(Math.Min(1_000, delay.TotalMilliseconds * 2)); // short: retries after a failover land within the owners' hold
+                    delay = TimeSpan.FromMilliseconds(Math.Min(1_000, delay.TotalMilliseconds * 2)); // short: a retry lands soon after a takeover's hold ends
                 }
             }
         }
