@@ -48,9 +48,6 @@ internal static class ClusterRegistration
             silo.Configure<SiloOptions>(o => o.SiloName = cluster.NodeName);
             silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort);
             silo.Configure<ClusterMembershipOptions>(Tune);
-            // A hand-over answers once its samples are durable, which an owner's hold can delay: it must not time out
-            // (and be sent again) meanwhile. A dead owner still fails it at once (its silo is declared dead).
-            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = InputHold.Longest + TimeSpan.FromMilliseconds(cluster.ReorderMilliseconds) + TimeSpan.FromSeconds(30));
             Membership(silo, settings);
         });
         builder.Services.AddSingleton<ClusterMetrics>();
