@@ -14,7 +14,23 @@ internal sealed class ClusterMetrics(CollectorRegistry registry)
     public Counter TakenOver { get; } = Metrics.WithCustomRegistry(registry).CreateCounter("tsviz_cluster_taken_over_messages_total",
         "Input messages received on the MQTT session of a dead node this node took over (its unacknowledged and queued share of the input).");
 
-    /// <summary>Received messages' samples waiting to be durable at their owner.</summary>
+    /// <summary>Received messages' samples (staged already) not yet handed to their owner.</summary>
     public Gauge HandoversInFlight { get; } = Metrics.WithCustomRegistry(registry).CreateGauge("tsviz_cluster_handovers_in_flight",
-        "Samples of received messages (one machine's of one message each) not yet durable at the machine's owner (their input stays unacknowledged).");
+        "Samples of received messages (one machine's of one message each), staged and acknowledged, not yet handed to the machine's owner.");
+
+    /// <summary>Rows written to the staged input (one machine's samples of one message each).</summary>
+    public Counter Staged { get; } = Metrics.WithCustomRegistry(registry).CreateCounter("tsviz_cluster_staged_rows_total",
+        "Rows this node wrote to the staged input (cluster_input) before acknowledging their messages: one machine's samples of one message each.");
+
+    /// <summary>Staging writes that failed and were tried again.</summary>
+    public Counter StagingRetries { get; } = Metrics.WithCustomRegistry(registry).CreateCounter("tsviz_cluster_staging_retries_total",
+        "Writes of received samples to the staged input that failed (PostgreSQL unreachable) and were tried again; their messages stay unacknowledged meanwhile.");
+
+    /// <summary>Staged rows deleted unconsumed after their expiry.</summary>
+    public Counter StagedExpired { get; } = Metrics.WithCustomRegistry(registry).CreateCounter("tsviz_cluster_staged_expired_rows_total",
+        "Staged input rows no owner consumed before their expiry, deleted: their samples were not assembled.");
+
+    /// <summary>Samples an owner got again (a redelivery, a retried hand-over, a staged row read back) and dropped.</summary>
+    public Counter DuplicateSamples { get; } = Metrics.WithCustomRegistry(registry).CreateCounter("tsviz_cluster_duplicate_samples_total",
+        "Samples a machine's owner on this node received again (a redelivered message, a retried hand-over, a staged row read back after a failover) and dropped as already taken.");
 }

@@ -194,8 +194,8 @@ internal sealed partial class InputHold(
 
     private static string Script()
     {
-        using var stream = typeof(InputHold).Assembly.GetManifestResourceStream("cluster/cluster_takeovers_postgres.sql")
-            ?? throw new InvalidOperationException("The resource cluster/cluster_takeovers_postgres.sql is not in the monitor's assembly.");
+        using var stream = typeof(InputHold).Assembly.GetManifestResourceStream("cluster/cluster_tables_postgres.sql")
+            ?? throw new InvalidOperationException("The resource cluster/cluster_tables_postgres.sql is not in the monitor's assembly.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

@@ -5,19 +5,23 @@ using TSViz.Plugins.Ingest;
 namespace TSViz.Monitor.Cluster;
 
 /// <summary>
-/// Cluster mode's stage between the gateway and the machines' owners. It decodes each message this node received
-/// through the shared subscription and hands each machine's samples to that machine's grain, wherever in the cluster it
-/// is active; the message is acknowledged to the broker (in arrival order, by the acknowledgement tracker) only when
-/// every owner has made its samples durable. A hand-over that fails (the owner died or its activation moved) is tried
-/// again with backoff until it succeeds or the node stops: then the message stays unacknowledged and the broker
-/// delivers it again. A message the decoder refuses, or one without samples, goes to this node's ingest stage as it
-/// came, which dead-letters it or takes its commands, as alone.
+/// Cluster mode's stage between the gateway and the machines' owners. It takes the messages this node received through
+/// the shared subscription in batches (up to <see cref="MaxBatch"/>, what has arrived), decodes them, writes their
+/// samples to the staged input (<see cref="StagedInput"/>, one COPY per batch) and only then lets them be acknowledged
+/// to the broker (in arrival order, by the acknowledgement tracker). Then it hands each machine's samples to that
+/// machine's grain, wherever in the cluster it is active. A hand-over that fails (the owner died or its activation
+/// moved) is tried again with backoff until it succeeds or the node stops; the samples are durable meanwhile, and an
+/// owner that activates, or a hold that ends, reads them back. A message the decoder refuses, or one without samples,
+/// goes to this node's ingest stage as it came, which dead-letters it or takes its commands, as alone.
 /// </summary>
 internal sealed partial class InputRouter(
-    LiveQueues queues, AcknowledgementTracker tracker, ISampleDecoder decoder, IGrainFactory grains, InputHold hold, ClusterMetrics metrics,
-    StageHealth health, ILogger<InputRouter> logger) : BackgroundService
+    LiveQueues queues, AcknowledgementTracker tracker, ISampleDecoder decoder, IGrainFactory grains, InputHold hold, StagedInput staged,
+    ClusterMetrics metrics, StageHealth health, ILogger<InputRouter> logger) : BackgroundService
 {
     public const string StageName = "route";
+
+    /// <summary>Most messages staged in one COPY.</summary>
+    public const int MaxBatch = 512;
 
     private readonly StageHealth.Stage stage = health.Register(StageName);
     private readonly Dictionary<string, Mailbox> mailboxes = new(StringComparer.Ordinal);
@@ -30,7 +34,7 @@ internal sealed partial class InputRouter(
     /// </summary>
     private sealed class Mailbox
     {
-        public List<(InFlightMessage Message, MachineSamples Samples)> Waiting { get; } = [];
+        public List<MachineSamples> Waiting { get; } = [];
 
         public bool Sending { get; set; }
     }
@@ -41,10 +45,18 @@ internal sealed partial class InputRouter(
         // completes the ingest queue, which this node's own grains may still be writing to.
         try
         {
-            await foreach (var message in queues.Route.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            var batch = new List<InFlightMessage>(MaxBatch);
+            var reader = queues.Route.Reader;
+            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                stage.Waiting(queues.Route.Reader.Count);
-                await RouteAsync(message, stoppingToken).ConfigureAwait(false);
+                batch.Clear();
+                while (batch.Count < MaxBatch && reader.TryRead(out var message))
+                {
+                    batch.Add(message);
+                }
+
+                stage.Waiting(reader.Count);
+                await RouteAsync(batch, stoppingToken).ConfigureAwait(false);
                 stage.Progress();
             }
 
@@ -67,50 +79,108 @@ internal sealed partial class InputRouter(
         }
     }
 
-    private async Task RouteAsync(InFlightMessage message, CancellationToken stoppingToken)
+    /// <summary>
+    /// Decodes the messages, stages their samples (one COPY for the batch), lets them be acknowledged, then hands each
+    /// machine's samples to its owner.
+    /// </summary>
+    private async Task RouteAsync(List<InFlightMessage> messages, CancellationToken stoppingToken)
     {
-        DecodeResult result;
-        try
+        var accepted = new List<(InFlightMessage Message, List<MachineSamples> Samples)>(messages.Count);
+        foreach (var message in messages)
         {
-            result = decoder.Decode(message.Topic, message.Payload);
-        }
-        catch (Exception ex)
-        {
-            result = DecodeResult.Rejected(RejectionReason.DecoderFailure, $"the decoder failed with {ex.GetType().FullName}: {ex.Message}");
+            DecodeResult result;
+            try
+            {
+                result = decoder.Decode(message.Topic, message.Payload);
+            }
+            catch (Exception ex)
+            {
+                result = DecodeResult.Rejected(RejectionReason.DecoderFailure, $"the decoder failed with {ex.GetType().FullName}: {ex.Message}");
+            }
+
+            if (result.IsRejected || result.Samples.Count == 0 || result.Commands.Count > 0 || result.Resets.Count > 0)
+            {
+                // Refused (dead-lettered on this node, as alone), or a command: the ingest stage takes it as it came.
+                await queues.Ingest.Writer.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            accepted.Add((message, [.. result.Samples.Select(s => s.Machine).Distinct(StringComparer.Ordinal)
+                .Select(machine => MachineSamples.Of(machine, message.Topic, result.Samples, message.Redelivered))]));
         }
 
-        if (result.IsRejected || result.Samples.Count == 0 || result.Commands.Count > 0 || result.Resets.Count > 0)
+        if (accepted.Count == 0)
         {
-            await queues.Ingest.Writer.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
             return;
         }
 
-        foreach (string machine in result.Samples.Select(s => s.Machine).Distinct(StringComparer.Ordinal))
+        // Durable before it is acknowledged: from here the broker's copy may go.
+        if (!await StageAsync([.. accepted.SelectMany(a => a.Samples)], stoppingToken).ConfigureAwait(false))
         {
-            var samples = MachineSamples.Of(machine, message.Topic, result.Samples, message.Redelivered);
-            message.AddPending();
+            return; // stopping: unacknowledged, the messages come back to a live node
+        }
+
+        foreach (var (message, _) in accepted)
+        {
+            message.Decoded = true;
+        }
+
+        tracker.Request();
+        foreach (var samples in accepted.SelectMany(a => a.Samples))
+        {
             Interlocked.Increment(ref inFlight);
             metrics.HandoversInFlight.Inc();
             bool start;
             lock (mailboxes)
             {
-                if (!mailboxes.TryGetValue(machine, out var mailbox))
+                if (!mailboxes.TryGetValue(samples.Machine, out var mailbox))
                 {
-                    mailboxes[machine] = mailbox = new Mailbox();
+                    mailboxes[samples.Machine] = mailbox = new Mailbox();
                 }
 
-                mailbox.Waiting.Add((message, samples));
+                mailbox.Waiting.Add(samples);
                 start = !mailbox.Sending;
                 mailbox.Sending = true;
             }
 
             if (start)
             {
-                _ = SendAsync(machine, stoppingToken);
+                _ = SendAsync(samples.Machine, stoppingToken);
             }
         }
+    }
 
-        message.Decoded = true;
+    /// <summary>Stages the rows, trying again while the database fails; false when the node stops first.</summary>
+    private async Task<bool> StageAsync(List<MachineSamples> rows, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await staged.StageAsync(rows, stoppingToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                metrics.StagingRetries.Inc();
+                LogStagingRetry(logger, rows.Count, delay.TotalMilliseconds, ex.Message);
+                try
+                {
+                    await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+
+                delay = TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2));
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
     }
 
     /// <summary>Hands the machine's waiting samples over, batch after batch, until none wait.</summary>
@@ -118,7 +188,7 @@ internal sealed partial class InputRouter(
     {
         while (true)
         {
-            List<(InFlightMessage Message, MachineSamples Samples)> batch;
+            List<MachineSamples> batch;
             lock (mailboxes)
             {
                 var mailbox = mailboxes[machine];
@@ -132,7 +202,7 @@ internal sealed partial class InputRouter(
                 mailbox.Waiting.Clear();
             }
 
-            var first = batch[0].Samples;
+            var first = batch[0];
             if (!hold.Released.IsCompleted)
             {
                 // While a dead node's input is being taken over, samples wait here, not in the owners' grains (a
@@ -145,7 +215,8 @@ internal sealed partial class InputRouter(
                 }
                 catch (OperationCanceledException)
                 {
-                    return; // stopping: the messages stay unacknowledged and come back to a live node
+                    Done(batch.Count);
+                    return; // stopping: staged, the samples reach their owner when it reads the staged input after this node's death
                 }
 
                 lock (mailboxes)
@@ -157,24 +228,20 @@ internal sealed partial class InputRouter(
                 }
             }
 
-            var merged = new MachineSamples(machine, first.Topic, [.. batch.SelectMany(b => b.Samples.TimestampTicks)], [.. batch.SelectMany(b => b.Samples.Values)],
-                first.Channels, batch.Any(b => b.Samples.Redelivered));
-            bool delivered = await HandOverAsync(merged, stoppingToken).ConfigureAwait(false);
-            foreach (var (message, _) in batch)
-            {
-                Interlocked.Decrement(ref inFlight);
-                metrics.HandoversInFlight.Dec();
-                if (delivered)
-                {
-                    message.PendingDone();
-                }
-            }
-
-            tracker.Request();
+            var merged = new MachineSamples(machine, first.Topic, [.. batch.SelectMany(b => b.TimestampTicks)], [.. batch.SelectMany(b => b.Values)],
+                first.Channels, batch.Any(b => b.Redelivered));
+            await HandOverAsync(merged, stoppingToken).ConfigureAwait(false);
+            Done(batch.Count);
         }
     }
 
-    /// <summary>True once the owner has the samples durable; false when the node stops first (the input stays unacknowledged).</summary>
+    private void Done(int handedOver)
+    {
+        Interlocked.Add(ref inFlight, -handedOver);
+        metrics.HandoversInFlight.Dec(handedOver);
+    }
+
+    /// <summary>True once the owner has the samples; false when the node stops first (they are staged: the owner reads them back after this node's death).</summary>
     private async Task<bool> HandOverAsync(MachineSamples samples, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
@@ -201,7 +268,7 @@ internal sealed partial class InputRouter(
         }
         catch (Exception ex) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping with the owner unreachable: the message stays unacknowledged and comes back to a live node.
+            // Stopping with the owner unreachable: staged, the samples are read back by the owner after this node's death.
             LogAbandoned(logger, samples.Machine, ex.Message);
             return false;
         }
@@ -210,8 +277,11 @@ internal sealed partial class InputRouter(
     [LoggerMessage(EventId = 1500, Level = LogLevel.Warning, Message = "Handing samples of machine {Machine} to its owner failed, retrying in {Milliseconds} ms: {Error}")]
     private static partial void LogRetry(ILogger logger, string machine, double milliseconds, string error);
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Stopping: samples of machine {Machine} not handed over ({Error}); the broker redelivers their message")]
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Stopping: samples of machine {Machine} not handed over ({Error}); staged, the owner reads them back")]
     private static partial void LogAbandoned(ILogger logger, string machine, string error);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Staging {Rows} rows of received samples failed, retrying in {Milliseconds} ms (their messages stay unacknowledged): {Error}")]
+    private static partial void LogStagingRetry(ILogger logger, int rows, double milliseconds, string error);
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Critical, Message = "The input router stopped")]
     private static partial void LogStageDied(ILogger logger, Exception exception);

@@ -2,94 +2,235 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using TSViz.Monitor.Settings;
+using TSViz.Plugins.History;
 using TSViz.Plugins.Ingest;
 
 namespace TSViz.Monitor.Cluster;
 
 /// <summary>
-/// The owner's side of <see cref="IMachineGrain"/>. Reentrant: calls interleave at their awaits, so a call waiting for
-/// its samples to become durable does not hold up the next message. Each call's samples are held for
-/// Cluster:ReorderMilliseconds; then everything that arrived no later is merged, sorted by sample timestamp, and handed
-/// to this node's ingest stage, one hand-over after the other. Messages of one machine that overtook each other on the
-/// way from different nodes are thus put back in order; a sample later than the window is dropped by the window
-/// assembler as out of order, and counted (tsviz_samples_dropped_total). While a dead node's input is not yet
-/// accounted for (<see cref="InputHold"/>), the senders hold newer samples back.
+/// The owner's side of <see cref="IMachineGrain"/>: it puts one machine's samples, handed over by every node that
+/// received some, in timestamp order and releases them to its node's ingest stage.
+/// <list type="bullet">
+/// <item>A sample is held for Cluster:ReorderMilliseconds after it arrived; then it, and every held sample older than
+/// it, go to the ingest stage in timestamp order (<see cref="PumpAsync"/>, every <see cref="PumpPeriod"/>). A sample
+/// older than one already released is late: the window assembler drops it as out of order, and counts it.</item>
+/// <item>While a dead node's input is not yet accounted for (<see cref="InputHold"/>) nothing is released; when that
+/// ends, the owner reads its machine's staged input (<see cref="StagedInput"/>) again, which holds what the dead node
+/// received but had not handed over, and what its taken-over session gave.</item>
+/// <item>On activation (the machine is new, or its previous owner died) it starts after the machine's checkpoint and
+/// reads the staged samples since then: those the previous owner had not made durable.</item>
+/// <item>A sample it already has, or had released (a redelivery, a retried hand-over, a staged row read back), is
+/// dropped and counted (tsviz_cluster_duplicate_samples_total).</item>
+/// </list>
+/// Reentrant: <see cref="Ingest"/> only adds to the held samples and returns, so hand-overs never wait for one another.
 /// </summary>
 [Reentrant]
 [Orleans.Placement.RandomPlacement]
-internal sealed class MachineGrain(OwnedMachines owned, InputHold hold, IOptions<MonitorOptions> options) : Grain, IMachineGrain
+internal sealed partial class MachineGrain(
+    OwnedMachines owned, InputHold hold, StagedInput staged, IHistoryRestartState restart, ClusterMetrics metrics, IOptions<MonitorOptions> options,
+    ILogger<MachineGrain> logger) : Grain, IMachineGrain
 {
-    private readonly TimeSpan reorder = TimeSpan.FromMilliseconds(options.Value.Cluster.ReorderMilliseconds);
-    private readonly List<Held> held = [];
-    private Task queued = Task.CompletedTask;
+    /// <summary>How often held samples are looked at for release.</summary>
+    public static readonly TimeSpan PumpPeriod = TimeSpan.FromMilliseconds(100);
 
-    private sealed record Held(MachineSamples Samples, long Arrived, TaskCompletionSource Durable);
+    /// <summary>How many released sample times are remembered to tell a duplicate from a late sample.</summary>
+    private const int Remembered = 2048;
 
-    public async Task Ingest(MachineSamples samples)
+    private readonly long reorderTicks = Stopwatch.Frequency * options.Value.Cluster.ReorderMilliseconds / 1000;
+    private readonly SortedDictionary<long, Held> held = [];
+    private readonly HashSet<long> recent = [];
+    private readonly Queue<long> recentOrder = new();
+    private string machine = "";
+    private string topic = "";
+    private int channels;
+    private long floor = long.MinValue; // samples up to here were assembled before this activation (its checkpoint)
+    private long released = long.MinValue; // the newest sample released by this activation, or the floor
+    private Task? seenRelease;
+    private bool pumping;
+    private Task lastDurable = Task.CompletedTask; // the newest hand-over to the ingest stage, durable once its windows and checkpoint are stored
+
+    private readonly record struct Held(float[] Values, long Arrived);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(samples);
-        var entry = new Held(samples, Stopwatch.GetTimestamp(), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        held.Add(entry);
-        if (reorder > TimeSpan.Zero)
+        machine = this.GetPrimaryKeyString();
+        if (await restart.LoadCheckpointAsync(machine, cancellationToken).ConfigureAwait(true) is { Last: { } last })
         {
-            await Task.Delay(reorder).ConfigureAwait(true); // back on the grain's scheduler
+            floor = released = last.UtcTicks;
         }
 
-        // A dead node's unacknowledged input comes back through the takeover of its session, while the senders hold
-        // everything back (InputRouter); a hand-over that was already here when that began waits for it too, but at
-        // most one more reorder period (a grain call that waits long was seen to hold up the calls behind it).
-        if (!hold.Released.IsCompleted)
-        {
-            await Task.WhenAny(hold.Released, Task.Delay(reorder)).ConfigureAwait(true);
-        }
-
-        Release(entry.Arrived);
-        await entry.Durable.Task.ConfigureAwait(true);
+        seenRelease = hold.Released;
+        await ReadStagedAsync(cancellationToken).ConfigureAwait(true);
+        this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions { DueTime = PumpPeriod, Period = PumpPeriod, Interleave = true, KeepAlive = false });
+        await base.OnActivateAsync(cancellationToken).ConfigureAwait(true);
     }
 
-    /// <summary>Hands over, in timestamp order, everything held that arrived by <paramref name="cutoff"/>.</summary>
-    private void Release(long cutoff)
+    /// <summary>
+    /// Waits (bounded by Orleans' deactivation timeout) until what this activation released is durable, so the next
+    /// owner starts from a checkpoint that includes it. What it still held is staged: the next owner reads it back.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        bool Ready(Held h) => h.Arrived <= cutoff;
-        var ready = held.Where(Ready).ToList();
-        if (ready.Count == 0)
+        if (held.Count > 0)
+        {
+            LogDeactivatedHolding(logger, machine, held.Count, reason.Description);
+        }
+
+        try
+        {
+            await lastDurable.WaitAsync(cancellationToken).ConfigureAwait(true);
+        }
+        catch (Exception ex)
+        {
+            LogDeactivatedUnsure(logger, machine, ex.Message);
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken).ConfigureAwait(true);
+    }
+
+    public Task Ingest(MachineSamples samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        Add(samples, Stopwatch.GetTimestamp());
+        return Task.CompletedTask;
+    }
+
+    private void Add(MachineSamples samples, long arrived)
+    {
+        if (samples.TimestampTicks.Length == 0)
         {
             return;
         }
 
-        held.RemoveAll(Ready);
-        var samples = ready.SelectMany(h => h.Samples.Samples()).OrderBy(s => s.Timestamp).ToList(); // stable: ties keep arrival order
-        var previous = queued;
-        var handOver = QueueAsync(previous, ready, samples);
-        queued = handOver;
-        _ = CompleteWhenDurableAsync(handOver, ready);
+        topic = samples.Topic;
+        channels = samples.Channels;
+        int duplicates = 0;
+        for (int i = 0; i < samples.TimestampTicks.Length; i++)
+        {
+            long at = samples.TimestampTicks[i];
+            if (at <= floor || recent.Contains(at) || held.ContainsKey(at))
+            {
+                duplicates++;
+                continue;
+            }
+
+            // Older than a released sample and not one of them: late; it goes on, and the assembler counts it.
+            held[at] = new Held(samples.Values.AsSpan(i * samples.Channels, samples.Channels).ToArray(), arrived);
+        }
+
+        if (duplicates > 0)
+        {
+            metrics.DuplicateSamples.Inc(duplicates);
+        }
     }
 
-    /// <summary>Queues on this node's ingest stage after the previous hand-over was queued (never after it is durable: that would serialise the writes).</summary>
-    private async Task<Task> QueueAsync(Task previous, List<Held> ready, List<Sample> samples)
+    /// <summary>Releases, in timestamp order, every held sample up to the newest one held for the reorder period.</summary>
+    private async Task PumpAsync(CancellationToken cancellationToken)
     {
+        if (pumping || held.Count == 0 && hold.Released == seenRelease)
+        {
+            return;
+        }
+
+        pumping = true;
         try
         {
-            await previous.ConfigureAwait(true);
-        }
-        catch (Exception)
-        {
-            // That hand-over's callers got its failure; this one goes on.
-        }
+            var release = hold.Released;
+            if (!release.IsCompleted)
+            {
+                return; // a dead node's input is still coming
+            }
 
-        return await owned.SubmitAsync(ready[0].Samples.Topic, samples, ready.Any(h => h.Samples.Redelivered), CancellationToken.None).ConfigureAwait(true);
+            if (release != seenRelease)
+            {
+                // A hold ended: what a dead node staged and never handed over is in the staged input.
+                seenRelease = release;
+                await ReadStagedAsync(cancellationToken).ConfigureAwait(true);
+            }
+
+            long cutoff = Stopwatch.GetTimestamp() - reorderTicks;
+            long upTo = long.MinValue;
+            foreach (var (at, sample) in held)
+            {
+                if (sample.Arrived <= cutoff)
+                {
+                    upTo = at;
+                }
+            }
+
+            if (upTo == long.MinValue)
+            {
+                return;
+            }
+
+            var samples = new List<Sample>();
+            foreach (var (at, sample) in held)
+            {
+                if (at > upTo)
+                {
+                    break;
+                }
+
+                samples.Add(new Sample(machine, new DateTimeOffset(at, TimeSpan.Zero), sample.Values));
+            }
+
+            foreach (var sample in samples)
+            {
+                long at = sample.Timestamp.UtcTicks;
+                held.Remove(at);
+                Remember(at);
+            }
+
+            released = Math.Max(released, upTo);
+            lastDurable = await owned.SubmitAsync(topic, samples, false, cancellationToken).ConfigureAwait(true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPumpFailed(logger, machine, ex.Message);
+        }
+        finally
+        {
+            pumping = false;
+        }
     }
 
-    private static async Task CompleteWhenDurableAsync(Task<Task> handOver, List<Held> ready)
+    private void Remember(long at)
     {
-        try
+        if (recent.Add(at))
         {
-            await (await handOver.ConfigureAwait(true)).ConfigureAwait(true);
-            ready.ForEach(h => h.Durable.TrySetResult());
-        }
-        catch (Exception ex)
-        {
-            ready.ForEach(h => h.Durable.TrySetException(ex));
+            recentOrder.Enqueue(at);
+            if (recentOrder.Count > Remembered)
+            {
+                recent.Remove(recentOrder.Dequeue());
+            }
         }
     }
+
+    /// <summary>Adds the machine's staged samples after the newest released one (as if they had just arrived).</summary>
+    private async Task ReadStagedAsync(CancellationToken cancellationToken)
+    {
+        var rows = await staged.LoadAsync(machine, released, cancellationToken).ConfigureAwait(true);
+        long now = Stopwatch.GetTimestamp() - reorderTicks; // already waited: they are as old as the hold
+        foreach (var row in rows)
+        {
+            Add(row, now);
+        }
+
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            LogReadStaged(logger, machine, rows.Count, held.Count, floor, released);
+        }
+    }
+
+    [LoggerMessage(EventId = 1522, Level = LogLevel.Warning, Message = "Machine {Machine}'s owner deactivated holding {Held} samples ({Reason})")]
+    private static partial void LogDeactivatedHolding(ILogger logger, string machine, int held, string reason);
+
+    [LoggerMessage(EventId = 1523, Level = LogLevel.Warning, Message = "Machine {Machine}'s owner deactivated before its last samples were durable ({Error}); the next owner may repeat them")]
+    private static partial void LogDeactivatedUnsure(ILogger logger, string machine, string error);
+
+    [LoggerMessage(EventId = 1520, Level = LogLevel.Error, Message = "Releasing samples of machine {Machine} failed, trying again: {Error}")]
+    private static partial void LogPumpFailed(ILogger logger, string machine, string error);
+
+    [LoggerMessage(EventId = 1521, Level = LogLevel.Information, Message = "Machine {Machine}: read {Rows} staged rows back; {Held} samples held (floor {Floor}, released {Released})")]
+    private static partial void LogReadStaged(ILogger logger, string machine, int rows, int held, long floor, long released);
 }

@@ -12,12 +12,11 @@ namespace TSViz.Monitor.Cluster;
 /// else: they wait in its session until a client with its id comes back. When the cluster declares a node dead, the
 /// first active node (by silo address) connects with the dead node's client id, resuming its session (clean start
 /// false): the broker resends what was in flight and what queued. It unsubscribes at once, so no new share comes.
-/// Those messages go the usual way (route, owner, acknowledgement when durable), but like every node's input they
-/// wait in the routers while the takeover runs (<see cref="InputHold"/>). Once nothing has arrived for
-/// <see cref="Quiet"/>, the dead node's input is all here: the takeover is recorded, every node releases what it held,
-/// and each owner puts the dead node's samples and the others' newer ones in timestamp order. When every taken-over
-/// message is acknowledged it disconnects with session expiry 0: the dead node's session, and its place in the group,
-/// end. It connects with the session's usual expiry, so if this node dies in the middle the session survives for the
+/// Those messages go the usual way: the router stages them (<see cref="StagedInput"/>) and they are acknowledged, on
+/// this connection, in the order they came; the owners release nothing meanwhile (<see cref="InputHold"/>). Once
+/// nothing has arrived for <see cref="Quiet"/> and every message is staged and acknowledged, the dead node's input is
+/// all in the staged input: the takeover is recorded, which ends every node's hold, and it disconnects with session
+/// expiry 0: the dead node's session, and its place in the group, end. It connects with the session's usual expiry, so if this node dies in the middle the session survives for the
 /// next survivor. A dead node that restarts under its name resumes its own session instead (a node of that name
 /// active again is never taken over).
 /// </summary>
@@ -25,7 +24,7 @@ internal sealed partial class SessionTakeover(
     IClusterMembershipService membership, ILocalSiloDetails local, IOptions<MonitorOptions> options, LiveQueues queues, AcknowledgementTracker tracker,
     MqttGateway gateway, InputHold hold, ClusterMetrics metrics, TimeProvider time, ILogger<SessionTakeover> logger) : BackgroundService
 {
-    /// <summary>How long a taken-over session must stay silent, its messages all acknowledged, before it is ended.</summary>
+    /// <summary>How long a taken-over session must stay silent, its messages all staged and acknowledged, before it is ended.</summary>
     public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
 
     /// <summary>Longest a takeover runs; what is still unacknowledged then stays in the dead node's session for the next try.</summary>
@@ -70,14 +69,13 @@ internal sealed partial class SessionTakeover(
         using var client = new MqttClientFactory().CreateMqttClient();
         int received = 0, acknowledged = 0;
         long lastArrival = time.GetTimestamp();
-        // In arrival order: MQTT wants this connection's acknowledgements in that order. Kept apart from the node's own
-        // in-order queue, whose messages wait for the owners' hold, which waits for these.
+        // In arrival order: MQTT wants this connection's acknowledgements in that order.
         var arrivals = new ConcurrentQueue<Arrival>();
         client.ApplicationMessageReceivedAsync += async args =>
         {
             args.AutoAcknowledge = false;
             Interlocked.Increment(ref received);
-            lastArrival = time.GetTimestamp();
+            Volatile.Write(ref lastArrival, time.GetTimestamp());
             var message = args.ApplicationMessage;
             var arrival = new Arrival(args);
             var entry = new InFlightMessage(message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), message.Dup, time.GetTimestamp(),
@@ -130,22 +128,14 @@ internal sealed partial class SessionTakeover(
             }
 
             await client.UnsubscribeAsync(unsubscribe.Build(), stoppingToken).ConfigureAwait(false);
-            // 1. The broker resends what was in flight, then what queued; it is over once nothing has come for Quiet.
+            // The broker resends what was in flight, then what queued; each message is acknowledged once staged (the
+            // router stages before it acknowledges). It is over once nothing has come for Quiet and all are staged.
             var started = time.GetTimestamp();
-            while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && time.GetElapsedTime(lastArrival) < Quiet)
+            long lastReport = started;
+            while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest
+                && (time.GetElapsedTime(Volatile.Read(ref lastArrival)) < Quiet || Volatile.Read(ref acknowledged) < Volatile.Read(ref received)))
             {
-                await Task.Delay(100, stoppingToken).ConfigureAwait(false);
-                await AcknowledgeDurableAsync().ConfigureAwait(false);
-            }
-
-            // 2. Everything the dead node held is now in this node's router, waiting with every node's newer samples:
-            //    recording the takeover releases them all at once, and each owner puts them in timestamp order.
-            await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
-            long lastReport = time.GetTimestamp();
-            // 3. Each taken-over message is acknowledged once durable at its owner, in the order it came.
-            while (!stoppingToken.IsCancellationRequested && time.GetElapsedTime(started) < Longest && Volatile.Read(ref acknowledged) < Volatile.Read(ref received))
-            {
-                await Task.Delay(100, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(50, stoppingToken).ConfigureAwait(false);
                 tracker.Request();
                 await AcknowledgeDurableAsync().ConfigureAwait(false);
                 if (logger.IsEnabled(LogLevel.Information) && arrivals.TryPeek(out var waiting) && time.GetElapsedTime(lastReport) > TimeSpan.FromSeconds(5))
@@ -155,6 +145,13 @@ internal sealed partial class SessionTakeover(
                     int acknowledgedSoFar = Volatile.Read(ref acknowledged), receivedSoFar = Volatile.Read(ref received);
                     LogWaiting(logger, node, acknowledgedSoFar, receivedSoFar, entry.Topic, entry.Decoded, entry.Pending);
                 }
+            }
+
+            // Everything the dead node held is staged now: recording the takeover ends every node's hold, and each
+            // owner reads its machine's staged input again and puts it in timestamp order with the rest.
+            if (Volatile.Read(ref acknowledged) >= Volatile.Read(ref received))
+            {
+                await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
             }
 
             bool complete = Volatile.Read(ref acknowledged) >= Volatile.Read(ref received);

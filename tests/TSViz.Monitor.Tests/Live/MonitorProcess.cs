@@ -13,6 +13,7 @@ internal sealed class MonitorProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder log = new();
+    private readonly StringBuilder timedLog = new();
 
     private MonitorProcess(Process process, int httpPort)
     {
@@ -21,6 +22,18 @@ internal sealed class MonitorProcess : IAsyncDisposable
     }
 
     public int HttpPort { get; }
+
+    /// <summary>The same output, each line prefixed with the UTC time it was read (for post-mortems).</summary>
+    public string TimedLog
+    {
+        get
+        {
+            lock (log)
+            {
+                return timedLog.ToString();
+            }
+        }
+    }
 
     public string Log
     {
@@ -77,6 +90,7 @@ internal sealed class MonitorProcess : IAsyncDisposable
             lock (log)
             {
                 log.AppendLine(line);
+                timedLog.Append(DateTime.UtcNow.ToString("HH:mm:ss.fff ", System.Globalization.CultureInfo.InvariantCulture)).AppendLine(line);
             }
         }
     }
