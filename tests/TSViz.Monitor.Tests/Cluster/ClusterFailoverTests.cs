@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -12,10 +13,12 @@ using Xunit.Abstractions;
 namespace TSViz.Monitor.Tests.Cluster;
 
 /// <summary>
-/// Failover as a plant would meet it: three monitor nodes as their own processes on a real Mosquitto (plant settings)
-/// and a real PostgreSQL, 30 machines streaming at QoS 1; one node is killed with SIGKILL a third of the way in, a
-/// second two thirds in. Every expected window is stored exactly once, each machine's explanations come in window
-/// order, and no machine has two open alert episodes; the longest a machine waited for its next explanation is printed.
+/// Cluster mode as a plant would meet it: monitor nodes as their own processes on a real Mosquitto (plant settings) and
+/// a real PostgreSQL, 30 machines streaming at QoS 1. Failover: of three nodes one is killed with SIGKILL a third of the
+/// way in, a second two thirds in. Rebalancing: a third node joins two. Every expected window is stored exactly once,
+/// each machine's explanations come in window order, nothing is dropped as late and the staged input is consumed;
+/// after the kills no machine has two open alert episodes, and the time from each kill to each machine's next
+/// explanation is printed.
 /// </summary>
 [Collection(SharedPostgresServer.Name)]
 public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelper output)
@@ -27,96 +30,172 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
     [Fact]
     public async Task ThreeNodes_TwoKilledMidStream_EveryWindowStoredOnceInOrderAndOneOpenEpisodePerMachine()
     {
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(150));
-        string connection = await server.CreateDatabaseAsync();
-        await using var broker = await MosquittoBroker.StartAsync();
-        var clock = Stopwatch.StartNew();
-        var observed = new ConcurrentQueue<(TimeSpan At, JsonElement Explanation)>();
-        using var observer = new MqttClientFactory().CreateMqttClient();
-        observer.ApplicationMessageReceivedAsync += e =>
+        await using var run = await Run.StartAsync(server, output, nodes: 3);
+        var kills = new List<(string Node, TimeSpan At)>();
+        await run.StreamAsync(async i =>
         {
-            observed.Enqueue((clock.Elapsed, JsonDocument.Parse(e.ApplicationMessage.Payload.ToArray()).RootElement.Clone()));
+            if (i == Samples / 3 || i == 2 * Samples / 3)
+            {
+                int victim = i == Samples / 3 ? 1 : 2;
+                await run.Nodes[victim].KillAsync();
+                kills.Add(($"n{victim + 1}", run.Clock.Elapsed));
+                output.WriteLine($"n{victim + 1} killed at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
+            }
+        });
+
+        var byMachine = await run.AssertEveryWindowStoredOnceInOrderAsync($"kills: {string.Join(", ", kills.Select(k => $"{k.Node}@{k.At.TotalSeconds:F1}s"))}");
+        Assert.Equal(0, await ClusterModeTests.Scalar(run.Connection, "SELECT COUNT(*) FROM (SELECT machine FROM alerts WHERE status = 'open' GROUP BY machine HAVING COUNT(*) > 1) AS twice"));
+        Assert.True(await ClusterModeTests.Scalar(run.Connection, "SELECT COUNT(DISTINCT machine) FROM alerts") >= 5, "the spiked machines should have alerted");
+
+        // From each kill to each machine's next explanation; beside it, the usual gap between two of a machine's explanations.
+        var gaps = byMachine.SelectMany(m => m.Zip(m.Skip(1), (a, b) => (b.At - a.At).TotalSeconds)).Order().ToList();
+        output.WriteLine($"between two explanations of a machine: median {gaps[gaps.Count / 2]:F2} s, p99 {gaps[(int)(gaps.Count * 0.99)]:F2} s");
+        foreach (var (node, at) in kills)
+        {
+            var waits = byMachine.Select(m => m.Where(e => e.At > at).Select(e => (e.At - at).TotalSeconds).DefaultIfEmpty(double.NaN).Min()).Order().ToList();
+            output.WriteLine($"{node} killed at {at.TotalSeconds:F1} s into the stream; kill to each machine's next explanation: median {waits[waits.Count / 2]:F2} s, longest {waits[^1]:F2} s");
+        }
+
+        output.WriteLine($"survivor n1 metrics:\n{await Metrics(run.Nodes[0])}");
+    }
+
+    /// <summary>
+    /// Rebalancing: two nodes stream 30 machines; a third joins a third of the way in. It takes its share of the input
+    /// (it stages and hands over samples) and no window is lost or stored twice.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_AThirdJoinsMidStream_TakesAShareWithoutLossOrDuplicates()
+    {
+        await using var run = await Run.StartAsync(server, output, nodes: 2);
+        Task? joined = null;
+        await run.StreamAsync(i =>
+        {
+            if (i == Samples / 3)
+            {
+                joined = run.AddNodeAsync();
+            }
+
             return Task.CompletedTask;
-        };
-        await MqttTestClients.ConnectWithRetry(observer, new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("failover-observer").Build(), cancel.Token);
-        await observer.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("tsviz/v1/+/+/explanation", MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancel.Token);
+        });
 
-        var nodes = new List<MonitorProcess>();
-        try
+        await joined!;
+        await run.AssertEveryWindowStoredOnceInOrderAsync("n3 joined a third of the way in");
+        string joinedMetrics = await Metrics(run.Nodes[2]);
+        Assert.True(Counter(joinedMetrics, "tsviz_cluster_staged_rows_total") > 0, "the joined node staged no input:\n" + joinedMetrics);
+        Assert.True(Counter(joinedMetrics, "tsviz_cluster_handovers_total{outcome=\"delivered\"}") > 0, "the joined node handed nothing over:\n" + joinedMetrics);
+        output.WriteLine($"joined node n3:\n{joinedMetrics}");
+    }
+
+    private static double Counter(string metrics, string series)
+        => metrics.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal)).Select(l => double.Parse(l.Split(' ')[^1], CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Sum();
+
+    /// <summary>One run: a Mosquitto (plant settings), a database, the nodes as their own processes, an observer of the explanations.</summary>
+    private sealed class Run : IAsyncDisposable
+    {
+        private readonly ITestOutputHelper output;
+        private readonly CancellationTokenSource cancel = new(TimeSpan.FromSeconds(150));
+        private MosquittoBroker broker = null!;
+        private IMqttClient observer = null!;
+        private DateTimeOffset start;
+
+        private Run(ITestOutputHelper output) => this.output = output;
+
+        public List<MonitorProcess> Nodes { get; } = [];
+
+        public string Connection { get; private set; } = "";
+
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        public ConcurrentQueue<(TimeSpan At, JsonElement Explanation)> Observed { get; } = new();
+
+        public CancellationToken Token => cancel.Token;
+
+        public static async Task<Run> StartAsync(PostgresServer server, ITestOutputHelper output, int nodes)
         {
-            for (int n = 1; n <= 3; n++)
+            var run = new Run(output);
+            run.Connection = await server.CreateDatabaseAsync();
+            run.broker = await MosquittoBroker.StartAsync();
+            run.observer = new MqttClientFactory().CreateMqttClient();
+            run.observer.ApplicationMessageReceivedAsync += e =>
             {
-                nodes.Add(MonitorProcess.Start(Settings(broker.Port, connection, $"n{n}"), RepositoryPaths.Root, new Dictionary<string, string> { ["TSVIZ_Logging__LogLevel__TSViz.Monitor"] = "Information", ["TSVIZ_Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff " }));
+                run.Observed.Enqueue((run.Clock.Elapsed, JsonDocument.Parse(e.ApplicationMessage.Payload.ToArray()).RootElement.Clone()));
+                return Task.CompletedTask;
+            };
+            await MqttTestClients.ConnectWithRetry(run.observer, new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", run.broker.Port).WithClientId("failover-observer").Build(), run.Token);
+            await run.observer.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("tsviz/v1/+/+/explanation", MqttQualityOfServiceLevel.AtLeastOnce).Build(), run.Token);
+            for (int n = 0; n < nodes; n++)
+            {
+                run.Nodes.Add(run.Node());
             }
 
-            foreach (var node in nodes)
+            foreach (var node in run.Nodes)
             {
-                await node.WaitHealthyAsync(cancel.Token);
+                await node.WaitHealthyAsync(run.Token);
             }
 
-            var start = LiveTestMonitor.WholeSeconds(DateTimeOffset.UtcNow.AddMinutes(-30));
-            var kills = new List<(string Node, TimeSpan At)>();
-            await using var publisher = await SamplePublisher.ConnectAsync(broker.Port, cancel.Token);
+            return run;
+        }
+
+        /// <summary>Starts one more node and waits until it is healthy.</summary>
+        public async Task AddNodeAsync()
+        {
+            var node = Node();
+            Nodes.Add(node);
+            await node.WaitHealthyAsync(Token);
+            output.WriteLine($"n{Nodes.Count} healthy at {Clock.Elapsed.TotalSeconds:F1} s");
+        }
+
+        private MonitorProcess Node() => MonitorProcess.Start(Settings(broker.Port, Connection, $"n{Nodes.Count + 1}"), RepositoryPaths.Root,
+            new Dictionary<string, string> { ["TSVIZ_Logging__LogLevel__TSViz.Monitor"] = "Information" });
+
+        /// <summary>
+        /// Publishes <see cref="Samples"/> rounds, one sample of each machine per round at QoS 1 (sample i stamped
+        /// start + 100 ms * i), calling <paramref name="before"/> with the round's index first. Machines 1-10 spike
+        /// across the first third: an alert open on a node that dies continues on another.
+        /// </summary>
+        public async Task StreamAsync(Func<int, Task> before)
+        {
+            start = LiveTestMonitor.WholeSeconds(DateTimeOffset.UtcNow.AddMinutes(-30));
+            await using var publisher = await SamplePublisher.ConnectAsync(broker.Port, Token);
             for (int i = 0; i < Samples; i++)
             {
-                if (i == Samples / 3 || i == 2 * Samples / 3)
-                {
-                    var victim = nodes[i == Samples / 3 ? 1 : 2];
-                    await victim.KillAsync();
-                    kills.Add((i == Samples / 3 ? "n2" : "n3", clock.Elapsed));
-                    output.WriteLine($"{(i == Samples / 3 ? "n2" : "n3")} killed at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
-                }
-
+                await before(i);
                 for (int m = 1; m <= Machines; m++)
                 {
-                    // Machines 1-10 spike across the first kill: an alert open on the node that dies continues on another.
                     double spike = m <= 10 && i > Samples / 3 - 30 && i < Samples / 3 + 30 ? 25 : 0;
-                    await publisher.PublishAsync($"plant/line1/m{m}/telemetry", LiveTestMonitor.SampleJson(start.AddMilliseconds(100 * i), i, spike), cancel.Token);
+                    await publisher.PublishAsync($"plant/line1/m{m}/telemetry", LiveTestMonitor.SampleJson(start.AddMilliseconds(100 * i), i, spike), Token);
                 }
 
-                await Task.Delay(25, cancel.Token);
+                await Task.Delay(25, Token);
             }
+        }
 
+        /// <summary>
+        /// Every expected window of every machine stored exactly once, published in window order, no sample dropped as
+        /// late on a live node, the staged input consumed. Returns the observed explanations by machine.
+        /// </summary>
+        public async Task<List<IGrouping<string, (TimeSpan At, JsonElement Explanation)>>> AssertEveryWindowStoredOnceInOrderAsync(string story)
+        {
             long expected = Enumerable.Range(0, Samples).Count(i => i >= WindowLength - 1 && (i - (WindowLength - 1)) % 10 == 0);
-            string Progress() => $"{ClusterModeTests.Scalar(connection, "SELECT COUNT(*) FROM windows").GetAwaiter().GetResult()} of {expected * Machines} windows stored; "
-                + string.Join('\n', nodes.Select((node, k) => $"n{k + 1}'s cluster log:\n" + string.Join('\n', node.Log.Split('\n')
-                    .Where(l => l.Contains("dead", StringComparison.Ordinal) || l.Contains("session", StringComparison.Ordinal) || l.Contains("flow again", StringComparison.Ordinal)).Take(60))))
-                + "\nper machine: " + string.Join(", ", Enumerable.Range(1, Machines).Select(m => $"m{m}={ClusterModeTests.Scalar(connection, $"SELECT COUNT(*) FROM windows WHERE machine = 'line1/m{m}'").GetAwaiter().GetResult()}"))
-                + "\nfirst missing per machine (sample index): " + string.Join(", ", Enumerable.Range(1, Machines).Select(m => $"m{m}@{ClusterModeTests.Scalar(connection, $"SELECT COALESCE(MAX(window_end), 0) FROM windows WHERE machine = 'line1/m{m}'").GetAwaiter().GetResult() - start.ToUnixTimeMilliseconds()}"))
-                + "\nmissing window ends (sample index) per machine: " + string.Join("; ", Enumerable.Range(1, Machines).Select(m => $"m{m}: " + Missing(connection, $"line1/m{m}", start)))
-                + $"\nkills: {string.Join(", ", kills.Select(k => $"{k.Node}@{k.At.TotalSeconds:F1}s"))}";
-            while (await ClusterModeTests.Scalar(connection, "SELECT COUNT(*) FROM windows") < expected * Machines)
+            while (await ClusterModeTests.Scalar(Connection, "SELECT COUNT(*) FROM windows") < expected * Machines)
             {
                 if (cancel.IsCancellationRequested)
                 {
-                    string metricsText;
-                    try
-                    {
-                        metricsText = await Metrics(nodes[0]);
-                    }
-                    catch (HttpRequestException ex)
-                    {
-                        metricsText = $"unreachable ({ex.Message}); exited: {nodes[0].HasExited}; its log:\n" + string.Join('\n', nodes[0].Log.Split('\n')
-                            .Where(l => !l.Contains("target silo became unavailable", StringComparison.Ordinal) && !l.Contains("to its owner failed", StringComparison.Ordinal)).TakeLast(120));
-                    }
-
-                    Assert.Fail(Progress() + "\nn1 metrics:\n" + metricsText + "\nn1 retries: " + nodes[0].Log.Split('\n').Count(l => l.Contains("retrying", StringComparison.Ordinal)));
+                    Assert.Fail(await ProgressAsync(expected) + "\n" + story);
                 }
+
                 await Task.Delay(500, CancellationToken.None);
             }
 
             for (int m = 1; m <= Machines; m++)
             {
                 string machine = $"line1/m{m}";
-                Assert.Equal(expected, await ClusterModeTests.Scalar(connection, $"SELECT COUNT(*) FROM windows WHERE machine = '{machine}'"));
-                Assert.Equal(expected, await ClusterModeTests.Scalar(connection, $"SELECT COUNT(DISTINCT window_end) FROM windows WHERE machine = '{machine}'"));
+                Assert.Equal(expected, await ClusterModeTests.Scalar(Connection, $"SELECT COUNT(*) FROM windows WHERE machine = '{machine}'"));
+                Assert.Equal(expected, await ClusterModeTests.Scalar(Connection, $"SELECT COUNT(DISTINCT window_end) FROM windows WHERE machine = '{machine}'"));
             }
 
-            Assert.Equal(0, await ClusterModeTests.Scalar(connection, "SELECT COUNT(*) FROM (SELECT machine FROM alerts WHERE status = 'open' GROUP BY machine HAVING COUNT(*) > 1) AS twice"));
-            Assert.True(await ClusterModeTests.Scalar(connection, "SELECT COUNT(DISTINCT machine) FROM alerts") >= 5, "the spiked machines should have alerted");
-
             // Window order per machine as published (a redelivery may publish a window again, never out of order).
-            var byMachine = observed.ToArray().GroupBy(e => e.Explanation.GetProperty("machine").GetString()!).ToList();
+            var byMachine = Observed.ToArray().GroupBy(e => e.Explanation.GetProperty("machine").GetString()!).ToList();
             foreach (var machine in byMachine)
             {
                 var ends = machine.Select(e => e.Explanation.GetProperty("windowEnd").GetDateTimeOffset()).ToList();
@@ -124,43 +203,57 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
                 Assert.True(firsts.SequenceEqual(firsts.Order()), $"{machine.Key}: windows published out of order");
             }
 
-            // Nothing came too late to be assembled: every survivor's out-of-order drop count is zero.
-            foreach (var node in nodes.Where(n => !n.HasExited))
+            // Nothing came too late to be assembled: every live node's out-of-order drop count is zero.
+            foreach (var node in Nodes.Where(n => !n.HasExited))
             {
-                var late = (await Metrics(node)).Split('\n').Where(l => l.StartsWith("tsviz_samples_dropped_total{reason=\"out_of_order\"}", StringComparison.Ordinal));
-                Assert.All(late, l => Assert.Equal(0, double.Parse(l.Split(' ')[^1], CultureInfo.InvariantCulture)));
+                Assert.Equal(0, Counter(await Metrics(node), "tsviz_samples_dropped_total{reason=\"out_of_order\"}"));
             }
 
             // The staged input is consumed: what is left is at most each machine's newest row (its samples end at the checkpoint).
-            while (await ClusterModeTests.Scalar(connection, "SELECT COUNT(*) FROM cluster_input") > Machines)
+            while (await ClusterModeTests.Scalar(Connection, "SELECT COUNT(*) FROM cluster_input") > Machines)
             {
-                Assert.False(cancel.IsCancellationRequested, $"staged input not consumed: {await ClusterModeTests.Scalar(connection, "SELECT COUNT(*) FROM cluster_input")} rows left");
+                Assert.False(cancel.IsCancellationRequested, $"staged input not consumed: {await ClusterModeTests.Scalar(Connection, "SELECT COUNT(*) FROM cluster_input")} rows left");
                 await Task.Delay(500, CancellationToken.None);
             }
 
-            // From each kill to each machine's next explanation; beside it, the usual gap between two of a machine's explanations.
-            var gaps = byMachine.SelectMany(m => m.Zip(m.Skip(1), (a, b) => (b.At - a.At).TotalSeconds)).Order().ToList();
-            output.WriteLine($"between two explanations of a machine: median {gaps[gaps.Count / 2]:F2} s, p99 {gaps[(int)(gaps.Count * 0.99)]:F2} s");
-            foreach (var (node, at) in kills)
+            output.WriteLine($"explanations observed: {Observed.Count} for {expected * Machines} windows");
+            return byMachine;
+        }
+
+        private async Task<string> ProgressAsync(long expected)
+        {
+            var text = new StringBuilder($"{await ClusterModeTests.Scalar(Connection, "SELECT COUNT(*) FROM windows")} of {expected * Machines} windows stored");
+            text.Append("\nmissing window ends (sample index) per machine: ").AppendJoin("; ", Enumerable.Range(1, Machines).Select(m => $"m{m}: " + Missing(Connection, $"line1/m{m}", start)));
+            foreach (var (node, k) in Nodes.Select((node, k) => (node, k)).Where(n => !n.node.HasExited))
             {
-                var waits = byMachine.Select(m => m.Where(e => e.At > at).Select(e => (e.At - at).TotalSeconds).DefaultIfEmpty(double.NaN).Min()).Order().ToList();
-                output.WriteLine($"{node} killed at {at.TotalSeconds:F1} s into the stream; kill to each machine's next explanation: median {waits[waits.Count / 2]:F2} s, longest {waits[^1]:F2} s");
+                try
+                {
+                    text.Append($"\nn{k + 1} metrics:\n").Append(await Metrics(node));
+                }
+                catch (HttpRequestException ex)
+                {
+                    text.Append($"\nn{k + 1} unreachable: {ex.Message}");
+                }
             }
 
-            output.WriteLine($"explanations observed: {observed.Count} for {expected * Machines} windows");
-            output.WriteLine($"survivor n1 metrics:\n{await Metrics(nodes[0])}");
+            return text.ToString();
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
-            // Each node's log, for the post-mortem of a failed run.
+            // Each node's log, with the time each line was read, for the post-mortem of a failed run.
             string logs = Path.Combine(RepositoryPaths.Root, "artifacts", "cluster-failover");
             Directory.CreateDirectory(logs);
-            for (int n = 0; n < nodes.Count; n++)
+            for (int n = 0; n < Nodes.Count; n++)
             {
-                await nodes[n].KillAsync();
-                await File.WriteAllTextAsync(Path.Combine(logs, $"n{n + 1}.log"), nodes[n].TimedLog, CancellationToken.None);
-                await nodes[n].DisposeAsync();
+                await Nodes[n].KillAsync();
+                await File.WriteAllTextAsync(Path.Combine(logs, $"n{n + 1}.log"), Nodes[n].TimedLog, CancellationToken.None);
+                await Nodes[n].DisposeAsync();
             }
+
+            observer.Dispose();
+            await broker.DisposeAsync();
+            cancel.Dispose();
         }
     }
 
