@@ -77,8 +77,14 @@ internal static class NightlyJobs
             q.UseDefaultThreadPool(1);
             if (postgres)
             {
-                // The same name on every node (one cluster), a generated id per node.
-                q.ConfigureScheduler(s => s.InstanceName = "tsviz");
+                // The same name on every node (one cluster). The id: in cluster mode the node's name (unique in the
+                // cluster; qrtz_scheduler_state and qrtz_fired_triggers then say which node holds a run, and a node
+                // restarted under its name recovers its own interrupted runs at once); else one generated per process.
+                q.ConfigureScheduler(s =>
+                {
+                    s.InstanceName = "tsviz";
+                    s.InstanceId = settings.Cluster.Enabled ? settings.Cluster.NodeName : "AUTO";
+                });
             }
 
             q.UsePersistentStore(s =>
