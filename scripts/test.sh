@@ -57,5 +57,8 @@ passed=$(sed -n 's/.*Failed: *[0-9]*, Passed: *\([0-9]*\),.*/\1/p' "$log" | awk 
 failed=$(sed -n 's/.*Failed: *\([0-9]*\), Passed:.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
 skipped=$(sed -n 's/.*Passed: *[0-9]*, Skipped: *\([0-9]*\),.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
 echo "tests: $passed passed, $failed failed, $skipped skipped"
+# A project that does not build runs no test: say so, or the counts above read as a complete run.
+build_errors=$(grep -cE ': error (CS|MSB|NU)[0-9]+' "$log" || true)
+if [ "$build_errors" -gt 0 ]; then echo "build failed ($build_errors error lines): the counts above miss that project's tests" >&2; fi
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
 exit "$status"

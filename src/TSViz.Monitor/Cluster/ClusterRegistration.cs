@@ -80,6 +80,7 @@ internal static class ClusterRegistration
             Membership(silo, settings);
         });
         builder.Services.AddSingleton<ClusterMetrics>();
+        builder.Services.AddSingleton<ClusterDatabase>();
         builder.Services.AddSingleton<OwnedMachines>();
         builder.Services.AddSingleton<InputHold>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InputHold>());

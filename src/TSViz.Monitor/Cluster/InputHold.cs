@@ -1,21 +1,23 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
-using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Cluster;
 
 /// <summary>
-/// Whether this node must hold samples back because a dead node's input is not yet accounted for. A node that dies
-/// leaves unacknowledged messages in its MQTT session; they reach the cluster again only when a survivor has taken
-/// the session over (<see cref="SessionTakeover"/>), seconds later. Samples newer than theirs must not be assembled
-/// before them, or the machines' windows around the failure would be lost as out of order. So from the moment the
-/// cluster declares a node dead until its takeover is recorded in cluster_takeovers (at most <see cref="Longest"/>),
-/// this node's input router holds its hand-overs back (<see cref="Released"/>); the owners then order what arrives by
-/// timestamp. Samples that arrive while the death is not yet declared are covered by Cluster:ReorderMilliseconds.
+/// Whether the machines' owners on this node must hold samples back because a dead node's input is not yet accounted
+/// for. A node that dies leaves in its MQTT session what it had not yet staged (<see cref="StagedInput"/>): its last
+/// few milliseconds of input and what the broker had queued for it. That reaches the cluster again only when a survivor
+/// has taken the session over and staged it (<see cref="SessionTakeover"/>), a second or two later; samples newer than
+/// those must not be assembled before them, or the machines' windows around the failure would be lost as out of order.
+/// So from the moment the cluster declares a node dead until its takeover is recorded in cluster_takeovers (at most
+/// <see cref="Longest"/>), <see cref="Released"/> is pending: the owners (<see cref="MachineGrain"/>) release nothing,
+/// and this node's input router holds its hand-overs back (calls to a dead node's grains would only fail). When it
+/// completes, each owner reads its machine's staged input again. Samples released before the death was declared are
+/// covered by Cluster:ReorderMilliseconds.
 /// </summary>
 internal sealed partial class InputHold(
-    IClusterMembershipService membership, IOptions<ClusterOptions> cluster, IOptions<MonitorOptions> options, ILogger<InputHold> logger) : BackgroundService
+    IClusterMembershipService membership, ClusterDatabase database, IOptions<ClusterOptions> cluster, ILogger<InputHold> logger) : BackgroundService
 {
     /// <summary>Longest a dead node holds the others' samples back, when its takeover never completes.</summary>
     public static readonly TimeSpan Longest = SessionTakeover.Longest + TimeSpan.FromSeconds(30);
@@ -25,7 +27,6 @@ internal sealed partial class InputHold(
     private readonly Dictionary<SiloAddress, DateTimeOffset> pending = [];
     private readonly HashSet<SiloAddress> settled = [];
     private TaskCompletionSource released = Completed();
-    private NpgsqlDataSource? database;
 
     /// <summary>Completes when no dead node's takeover is pending any more (at once when none is).</summary>
     public Task Released
@@ -42,8 +43,7 @@ internal sealed partial class InputHold(
     /// <summary>Creates cluster_takeovers (before the silo takes input).</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        database = NpgsqlDataSource.Create(options.Value.History.ConnectionString!);
-        await using (var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var connection = await database.Source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({SchemaLock});", connection, transaction))
@@ -66,7 +66,7 @@ internal sealed partial class InputHold(
     public async Task RecordTakeoverAsync(SiloAddress silo, string node, int messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        await using var command = database!.CreateCommand("""
+        await using var command = database.Source.CreateCommand("""
             INSERT INTO cluster_takeovers (cluster_id, silo, node, messages, done_at) VALUES (@cluster, @silo, @node, @messages, @at)
             ON CONFLICT (cluster_id, silo) DO UPDATE SET messages = cluster_takeovers.messages + EXCLUDED.messages, done_at = EXCLUDED.done_at;
             """);
@@ -136,7 +136,7 @@ internal sealed partial class InputHold(
         var done = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            await using var command = database!.CreateCommand("SELECT silo FROM cluster_takeovers WHERE cluster_id = @cluster");
+            await using var command = database.Source.CreateCommand("SELECT silo FROM cluster_takeovers WHERE cluster_id = @cluster");
             command.Parameters.AddWithValue("cluster", cluster.Value.ClusterId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -182,12 +182,6 @@ internal sealed partial class InputHold(
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         done.SetResult();
         return done;
-    }
-
-    public override void Dispose()
-    {
-        database?.Dispose();
-        base.Dispose();
     }
 
     private static string Schema { get; } = Script();

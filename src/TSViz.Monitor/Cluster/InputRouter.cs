@@ -205,10 +205,9 @@ internal sealed partial class InputRouter(
             var first = batch[0];
             if (!hold.Released.IsCompleted)
             {
-                // While a dead node's input is being taken over, samples wait here, not in the owners' grains (a
-                // grain call that waits was seen to hold up the calls behind it after a failover). The takeover's
-                // samples wait too: once it has received all of them, every node sends at once and each owner puts
-                // the dead node's samples and the others' newer ones in timestamp order.
+                // While a dead node's input is being taken over, the owners release nothing and the dead node's grains
+                // have no activation yet: samples (staged already) wait here rather than fail against it. When the hold
+                // ends, every owner reads the staged input again, so these arrive mostly as duplicates.
                 try
                 {
                     await hold.Released.WaitAsync(stoppingToken).ConfigureAwait(false);

@@ -13,7 +13,7 @@ namespace TSViz.Monitor.Cluster;
 /// milliseconds. Owners read a machine's rows back when they activate and after a dead node's takeover; rows older
 /// than the machine's checkpoint are consumed and deleted every few seconds (<see cref="ExecuteAsync"/>).
 /// </summary>
-internal sealed partial class StagedInput(IOptions<MonitorOptions> options, ClusterMetrics metrics, TimeProvider time, ILogger<StagedInput> logger) : BackgroundService
+internal sealed partial class StagedInput(ClusterDatabase database, IOptions<MonitorOptions> options, ClusterMetrics metrics, TimeProvider time, ILogger<StagedInput> logger) : BackgroundService
 {
     /// <summary>How often consumed rows are deleted.</summary>
     public static readonly TimeSpan CleanupPeriod = TimeSpan.FromSeconds(3);
@@ -23,7 +23,6 @@ internal sealed partial class StagedInput(IOptions<MonitorOptions> options, Clus
 
     private readonly string clusterId = options.Value.Cluster.ClusterId;
     private readonly string node = options.Value.Cluster.NodeName;
-    private readonly Lazy<NpgsqlDataSource> database = new(() => NpgsqlDataSource.Create(options.Value.History.ConnectionString!));
 
     /// <summary>Writes <paramref name="rows"/> (one machine's samples of one message each) in one COPY; durable on return.</summary>
     public async Task StageAsync(IReadOnlyList<MachineSamples> rows, CancellationToken cancellationToken)
@@ -35,7 +34,7 @@ internal sealed partial class StagedInput(IOptions<MonitorOptions> options, Clus
         }
 
         long received = time.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await database.Value.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await database.Source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var copy = await connection.BeginBinaryImportAsync(
             "COPY cluster_input (cluster_id, machine, topic, last_ticks, last_ms, ticks, vals, channels, node, received_at) FROM STDIN (FORMAT BINARY)",
             cancellationToken).ConfigureAwait(false);
@@ -62,7 +61,7 @@ internal sealed partial class StagedInput(IOptions<MonitorOptions> options, Clus
     /// <summary>The staged rows of <paramref name="machine"/> with a sample later than <paramref name="afterTicks"/>, oldest first.</summary>
     public async Task<IReadOnlyList<MachineSamples>> LoadAsync(string machine, long afterTicks, CancellationToken cancellationToken)
     {
-        await using var command = database.Value.CreateCommand("""
+        await using var command = database.Source.CreateCommand("""
             SELECT topic, ticks, vals, channels FROM cluster_input
             WHERE cluster_id = @cluster AND machine = @machine AND last_ticks > @after ORDER BY last_ticks, id
             """);
@@ -83,13 +82,13 @@ internal sealed partial class StagedInput(IOptions<MonitorOptions> options, Clus
     public async Task<(int Consumed, int Expired)> CleanUpAsync(CancellationToken cancellationToken)
     {
         // Strictly older: a checkpoint's time is its last sample's, truncated to the millisecond.
-        await using var consumed = database.Value.CreateCommand("""
+        await using var consumed = database.Source.CreateCommand("""
             DELETE FROM cluster_input i USING machine_checkpoints c
             WHERE i.cluster_id = @cluster AND i.machine = c.machine AND i.last_ms < c.updated_at
             """);
         consumed.Parameters.AddWithValue("cluster", clusterId);
         int deleted = await consumed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await using var expired = database.Value.CreateCommand("DELETE FROM cluster_input WHERE cluster_id = @cluster AND received_at < @before");
+        await using var expired = database.Source.CreateCommand("DELETE FROM cluster_input WHERE cluster_id = @cluster AND received_at < @before");
         expired.Parameters.AddWithValue("cluster", clusterId);
         expired.Parameters.AddWithValue("before", (time.GetUtcNow() - Expiry).ToUnixTimeMilliseconds());
         int old = await expired.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -125,16 +124,6 @@ internal sealed partial class StagedInput(IOptions<MonitorOptions> options, Clus
     }
 
     private static long UnixMilliseconds(long ticks) => (ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
-
-    public override void Dispose()
-    {
-        if (database.IsValueCreated)
-        {
-            database.Value.Dispose();
-        }
-
-        base.Dispose();
-    }
 
     [LoggerMessage(EventId = 1540, Level = LogLevel.Error, Message = "Deleted {Rows} staged input rows no owner consumed within {Minutes} minutes: their samples were not assembled")]
     private static partial void LogExpired(ILogger logger, int rows, double minutes);

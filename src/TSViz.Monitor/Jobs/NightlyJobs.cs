@@ -79,11 +79,14 @@ internal static class NightlyJobs
             {
                 // The same name on every node (one cluster). The id: in cluster mode the node's name (unique in the
                 // cluster; qrtz_scheduler_state and qrtz_fired_triggers then say which node holds a run, and a node
-                // restarted under its name recovers its own interrupted runs at once); else one generated per process.
+                // restarted under its name recovers its own interrupted runs at once); else Quartz's own, generated per scheduler.
                 q.ConfigureScheduler(s =>
                 {
                     s.InstanceName = "tsviz";
-                    s.InstanceId = settings.Cluster.Enabled ? settings.Cluster.NodeName : "AUTO";
+                    if (settings.Cluster.Enabled)
+                    {
+                        s.InstanceId = settings.Cluster.NodeName;
+                    }
                 });
             }
 

@@ -29,10 +29,11 @@ public sealed class ClusterSettings
 
     /// <summary>
     /// How long a machine's owner holds samples back to put them in timestamp order: messages of one machine reach
-    /// different nodes and may overtake each other on the way to its owner, and when a node dies, its unacknowledged
-    /// messages come back only after the cluster has declared it dead (about 1.5 s) and taken its session over. Longer
-    /// than that detection, no window is lost across a node's death; shorter, explanations come sooner and the windows
-    /// around a failure may be lost (dropped as out of order, counted).
+    /// different nodes and may overtake each other on the way to its owner. It must also be longer than the cluster
+    /// takes to declare a dead node dead (about 1 s, measured): from then on the owners release nothing until the dead
+    /// node's input is staged, but what they released before must not be newer than what the dead node received in its
+    /// last moments. Shorter, explanations come sooner and the windows around a failure may be lost (dropped as out of
+    /// order, counted in tsviz_samples_dropped_total).
     /// </summary>
     public int ReorderMilliseconds { get; set; } = 2000;
 
