@@ -74,7 +74,7 @@ internal static partial class LiveBench
             $"all of it (every node, the broker, PostgreSQL, the load generator) shares these {Environment.ProcessorCount} cores: the figures show cluster mode's overhead, not a speed-up"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"load per configuration: {settings.Rate:N0} samples/s offered ({settings.Rate / (double)settings.Hop:N0} windows/s), {settings.Machines} machines, {settings.SamplesPerMessage} samples per message, QoS 1, hop {settings.Hop}; {settings.SteadySeconds:0.#} s measured after {warmUp.TotalSeconds:0} s warm-up; a fresh database and MQTT sessions each; every window explained"));
-        output.WriteLine("windows/s: explanations received per second from all nodes (one subscriber); latency from the publish of the message holding the window's last sample; ratio: windows/s over standalone (PostgreSQL)'s");
+        output.WriteLine("windows/s: explanations received per second from all nodes (one subscriber); latency from the publish of the message holding the window's last sample (cluster mode holds samples Cluster:ReorderMilliseconds, 2 s by default, before they are windowed); ratio: windows/s over standalone (PostgreSQL)'s; dropped: samples the monitors dropped (out of order, ...); cores: the monitors' CPU; load: the machine's 1-minute load average at the end (other work on the machine shows here)");
 
         var load = new LoadGenerator(host, port, settings);
         await load.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -83,17 +83,17 @@ internal static partial class LiveBench
         var configurations = new List<Configuration> { new("standalone, SQLite history", 0, false), new("standalone, PostgreSQL history", 0, true) };
         configurations.AddRange(settings.Nodes.Select(n => new Configuration(string.Create(CultureInfo.InvariantCulture, $"cluster, {n} node{(n == 1 ? string.Empty : "s")}"), n, true)));
         var results = new List<(Configuration Configuration, Measurement Measurement)>();
-        output.WriteLine($"{"configuration",-34} {"offered/s",10} {"ingested/s",11} {"windows/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"ratio",6}");
+        output.WriteLine($"{"configuration",-34} {"offered/s",10} {"ingested/s",11} {"windows/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"ratio",6} {"dropped",8} {"cores",6} {"load",5}");
         try
         {
             for (int c = 0; c < configurations.Count; c++)
             {
                 var configuration = configurations[c];
-                var measurement = await MeasureConfigurationAsync(settings, configuration, c, load, explanations, host, port, postgres, work, warmUp, cancellationToken).ConfigureAwait(false);
+                var (measurement, cores, loadAverage) = await MeasureConfigurationAsync(settings, configuration, c, load, explanations, host, port, postgres, work, warmUp, cancellationToken).ConfigureAwait(false);
                 results.Add((configuration, measurement));
                 double? baseline = results.FirstOrDefault(r => r.Configuration.Nodes == 0 && r.Configuration.Postgres).Measurement?.Windows;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{configuration.Name,-34} {measurement.Offered,10:N0} {measurement.Ingested,11:N0} {measurement.Windows,10:N0} {measurement.P50,8:N1} {measurement.P95,8:N1} {measurement.P99,8:N1} {measurement.Max,8:N1} {(baseline is > 0 ? $"{measurement.Windows / baseline.Value:N2}" : "-"),6}"));
+                    $"{configuration.Name,-34} {measurement.Offered,10:N0} {measurement.Ingested,11:N0} {measurement.Windows,10:N0} {measurement.P50,8:N1} {measurement.P95,8:N1} {measurement.P99,8:N1} {measurement.Max,8:N1} {(baseline is > 0 ? $"{measurement.Windows / baseline.Value:N2}" : "-"),6} {measurement.Dropped,8:N0} {cores,6:N2} {loadAverage,5:N1}"));
             }
         }
         finally
@@ -127,7 +127,7 @@ internal static partial class LiveBench
     }
 
     /// <summary>Starts one configuration's monitor(s), offers the steady rate, measures, stops them and lets their MQTT sessions expire.</summary>
-    private static async Task<Measurement> MeasureConfigurationAsync(
+    private static async Task<(Measurement Measurement, double Cores, double LoadAverage)> MeasureConfigurationAsync(
         LiveBenchSettings settings, Configuration configuration, int index, LoadGenerator load, LatencyObserver explanations, string host, int port,
         PostgresProcess postgres, string work, TimeSpan warmUp, CancellationToken cancellationToken)
     {
@@ -179,9 +179,12 @@ internal static partial class LiveBench
 
             load.SetRate(settings.Rate);
             await Task.Delay(warmUp, cancellationToken).ConfigureAwait(false);
+            double cpu0 = monitors.Sum(m => CpuSeconds(m.Process.Id));
+            var watch = Stopwatch.StartNew();
             var measurement = await MeasureNodes(load, explanations, monitors.Select(m => m.Http).ToList(), TimeSpan.FromSeconds(settings.SteadySeconds), cancellationToken).ConfigureAwait(false);
+            double cores = (monitors.Sum(m => CpuSeconds(m.Process.Id)) - cpu0) / watch.Elapsed.TotalSeconds;
             load.SetRate(0);
-            return measurement;
+            return (measurement, cores, LoadAverage());
         }
         finally
         {
@@ -203,6 +206,10 @@ internal static partial class LiveBench
             await Task.Delay(TimeSpan.FromSeconds(11), CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The machine's 1-minute load average (0 off Linux).</summary>
+    private static double LoadAverage()
+        => OperatingSystem.IsLinux() ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : 0;
 
     /// <summary>Like <see cref="Measure"/>, over several monitors: their ingest and drops summed, the explanations of all of them.</summary>
     private static async Task<Measurement> MeasureNodes(LoadGenerator load, LatencyObserver observer, IReadOnlyList<HttpClient> nodes, TimeSpan duration, CancellationToken cancellationToken)
