@@ -74,7 +74,7 @@ internal static partial class LiveBench
             $"all of it (every node, the broker, PostgreSQL, the load generator) shares these {Environment.ProcessorCount} cores: the figures show cluster mode's overhead, not a speed-up"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"load per configuration: {settings.Rate:N0} samples/s offered ({settings.Rate / (double)settings.Hop:N0} windows/s), {settings.Machines} machines, {settings.SamplesPerMessage} samples per message, QoS 1, hop {settings.Hop}; {settings.SteadySeconds:0.#} s measured after {warmUp.TotalSeconds:0} s warm-up; a fresh database and MQTT sessions each; every window explained"));
-        output.WriteLine("windows/s: explanations received per second from all nodes (one subscriber); latency from the publish of the message holding the window's last sample (cluster mode holds samples Cluster:ReorderMilliseconds, 2 s by default, before they are windowed); ratio: windows/s over standalone (PostgreSQL)'s; dropped: samples the monitors dropped (out of order, ...); cores: the monitors' CPU; load: the machine's 1-minute load average at the end (other work on the machine shows here)");
+        output.WriteLine("windows/s: explanations received per second from all nodes (one subscriber); latency from the publish of the message holding the window's last sample (cluster mode holds samples Cluster:ReorderMilliseconds, 2 s by default, before they are windowed); ratio: windows/s over standalone (PostgreSQL)'s; dropped: samples the monitors dropped (out of order, ...); cores: the monitors' CPU; w/core-s: windows per second per core the monitors used (less sensitive to other work on the machine); load: the machine's 1-minute load average at the end (other work on the machine shows here)");
 
         var load = new LoadGenerator(host, port, settings);
         await load.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -82,18 +82,18 @@ internal static partial class LiveBench
         var explanations = await LatencyObserver.StartAsync(host, port, "tsviz/v1/+/+/explanation", load, isExplanation: true, cancellationToken).ConfigureAwait(false);
         var configurations = new List<Configuration> { new("standalone, SQLite history", 0, false), new("standalone, PostgreSQL history", 0, true) };
         configurations.AddRange(settings.Nodes.Select(n => new Configuration(string.Create(CultureInfo.InvariantCulture, $"cluster, {n} node{(n == 1 ? string.Empty : "s")}"), n, true)));
-        var results = new List<(Configuration Configuration, Measurement Measurement)>();
-        output.WriteLine($"{"configuration",-34} {"offered/s",10} {"ingested/s",11} {"windows/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"ratio",6} {"dropped",8} {"cores",6} {"load",5}");
+        var results = new List<(Configuration Configuration, Measurement Measurement, double Cores)>();
+        output.WriteLine($"{"configuration",-34} {"offered/s",10} {"ingested/s",11} {"windows/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"ratio",6} {"dropped",8} {"cores",6} {"w/core-s",9} {"load",5}");
         try
         {
             for (int c = 0; c < configurations.Count; c++)
             {
                 var configuration = configurations[c];
                 var (measurement, cores, loadAverage) = await MeasureConfigurationAsync(settings, configuration, c, load, explanations, host, port, postgres, work, warmUp, cancellationToken).ConfigureAwait(false);
-                results.Add((configuration, measurement));
+                results.Add((configuration, measurement, cores));
                 double? baseline = results.FirstOrDefault(r => r.Configuration.Nodes == 0 && r.Configuration.Postgres).Measurement?.Windows;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{configuration.Name,-34} {measurement.Offered,10:N0} {measurement.Ingested,11:N0} {measurement.Windows,10:N0} {measurement.P50,8:N1} {measurement.P95,8:N1} {measurement.P99,8:N1} {measurement.Max,8:N1} {(baseline is > 0 ? $"{measurement.Windows / baseline.Value:N2}" : "-"),6} {measurement.Dropped,8:N0} {cores,6:N2} {loadAverage,5:N1}"));
+                    $"{configuration.Name,-34} {measurement.Offered,10:N0} {measurement.Ingested,11:N0} {measurement.Windows,10:N0} {measurement.P50,8:N1} {measurement.P95,8:N1} {measurement.P99,8:N1} {measurement.Max,8:N1} {(baseline is > 0 ? $"{measurement.Windows / baseline.Value:N2}" : "-"),6} {measurement.Dropped,8:N0} {cores,6:N2} {(cores > 0 ? measurement.Windows / cores : double.NaN),9:N0} {loadAverage,5:N1}"));
             }
         }
         finally
@@ -104,8 +104,9 @@ internal static partial class LiveBench
             await explanations.DisposeAsync().ConfigureAwait(false);
         }
 
-        double standalone = results.First(r => r.Configuration.Nodes == 0 && r.Configuration.Postgres).Measurement.Windows;
-        var oneNode = results.FirstOrDefault(r => r.Configuration.Nodes == 1).Measurement;
+        var (_, standaloneMeasurement, standaloneCores) = results.First(r => r.Configuration.Nodes == 0 && r.Configuration.Postgres);
+        double standalone = standaloneMeasurement.Windows;
+        var (_, oneNode, oneNodeCores) = results.FirstOrDefault(r => r.Configuration.Nodes == 1);
         if (oneNode is null)
         {
             output.WriteLine("check: cluster mode on one node costs at most 20 % of standalone throughput: not measured (add 1 to --nodes)");
@@ -114,7 +115,7 @@ internal static partial class LiveBench
         {
             double ratio = standalone > 0 ? oneNode.Windows / standalone : 0;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"check: cluster mode on one node costs at most {1 - OneNodeBar:P0} of standalone throughput (PostgreSQL history both): {(ratio >= OneNodeBar ? "PASS" : "FAIL")}, ratio {ratio:N2} ({oneNode.Windows:N0} vs {standalone:N0} windows/s, cost {1 - ratio:P0})"));
+                $"check: cluster mode on one node costs at most {1 - OneNodeBar:P0} of standalone throughput (PostgreSQL history both): {(ratio >= OneNodeBar ? "PASS" : "FAIL")}, ratio {ratio:N2} ({oneNode.Windows:N0} vs {standalone:N0} windows/s, cost {1 - ratio:P0}); per core used: ratio {(oneNode.Windows / oneNodeCores) / (standalone / standaloneCores):N2}"));
         }
 
         if (load.PublishFailures > 0)
