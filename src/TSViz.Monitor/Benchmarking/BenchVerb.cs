@@ -36,13 +36,16 @@ internal static class BenchVerb
         var soak = new Option<int>("--soak-minutes") { Description = "--live: instead of the phases, run the steady rate with anomalies for this many minutes and print the monitor's memory curve, one line a minute." };
         var anomalyEvery = new Option<double?>("--anomaly-every-seconds") { Description = "--live: mean seconds between two temperature spikes of one machine (default 30 in a soak, none otherwise; 0: none)." };
         var allocator = new Option<string?>("--allocator") { Description = "--live: the monitor's C allocator (auto, jemalloc, glibc; default: its configuration's), to measure one against the other." };
+        var nodes = new Option<string[]>("--nodes") { Description = "--live: compare the standalone monitor with cluster mode on these node counts in one run (comma-separated or repeated, each 1..8, e.g. --nodes 1,2,3); starts a temporary PostgreSQL 15." };
+        var postgres = new Option<bool>("--postgres") { Description = "--only history: measure the history on a temporary PostgreSQL 15 too, beside SQLite, and the cluster's staged-input COPY." };
         var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {
-            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker, soak, anomalyEvery, allocator,
+            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker, soak, anomalyEvery, allocator, nodes, postgres,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(live)
             ? VerbErrors.RunAsync(error, () => LiveBench.RunAsync(new LiveBenchSettings
             {
+                Nodes = LiveBench.ParseNodes(parse.GetValue(nodes) ?? []),
                 ModelPath = parse.GetValue(model)!,
                 Rate = parse.GetValue(rate) ?? (parse.GetValue(soak) > 0 ? 10_000 : 20_000),
                 Machines = parse.GetValue(machines),
@@ -57,6 +60,11 @@ internal static class BenchVerb
             }, output, cancellationToken))
             : VerbErrors.Run(error, () =>
         {
+            if (parse.GetValue(nodes) is { Length: > 0 })
+            {
+                throw new ArgumentException("--nodes needs --live (bench --live --nodes 1,2,3)");
+            }
+
             TorchRuntime.EnsureInitialized(parse.GetValue(threads));
             string path = parse.GetValue(model)!;
             int size = Math.Max(1, parse.GetValue(batch));
@@ -114,7 +122,7 @@ internal static class BenchVerb
 
             if (timing.Includes("history"))
             {
-                HistoryBench.Run(output, explainer, windows, size, parse.GetValue(seconds) * 1.5);
+                HistoryBench.Run(output, explainer, windows, size, parse.GetValue(seconds) * 1.5, parse.GetValue(postgres), cancellationToken);
             }
 
             if (scorer.IsValueCreated)

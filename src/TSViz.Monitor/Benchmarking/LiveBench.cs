@@ -44,6 +44,12 @@ internal sealed record LiveBenchSettings
 
     /// <summary>The monitor's C allocator (Monitor:Health:NativeAllocator: auto, jemalloc, glibc); null: its configuration's.</summary>
     public string? Allocator { get; init; }
+
+    /// <summary>
+    /// Node counts of the cluster configurations measured after the standalone monitor, in one run (`--nodes 1,2,3`);
+    /// empty: the normal phases, no cluster.
+    /// </summary>
+    public IReadOnlyList<int> Nodes { get; init; } = [];
 }
 
 /// <summary>
@@ -62,6 +68,11 @@ internal static partial class LiveBench
     public static async Task<int> RunAsync(LiveBenchSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
         ValidateSoak(settings);
+        if (settings.Nodes.Count > 0)
+        {
+            return await RunNodesAsync(settings, output, cancellationToken).ConfigureAwait(false);
+        }
+
         string work = Path.Combine("artifacts", "bench-live", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(work);
         await using var mosquitto = settings.Broker is null ? await MosquittoProcess.StartAsync(Path.GetFullPath(work), cancellationToken).ConfigureAwait(false) : null;
@@ -317,7 +328,8 @@ internal static partial class LiveBench
         return (Read("VmRSS:"), Read("VmHWM:"), Read("RssAnon:"), Read("RssFile:"));
     }
 
-    private static Process StartMonitor(LiveBenchSettings settings, string host, int port, int httpPort, string log)
+    /// <summary>Starts the monitor as a child process; <paramref name="extra"/> adds or overrides its settings (keys as Monitor__Mqtt__Port).</summary>
+    private static Process StartMonitor(LiveBenchSettings settings, string host, int port, int httpPort, string log, IReadOnlyDictionary<string, string>? extra = null)
     {
         string self = Environment.ProcessPath!;
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -350,6 +362,11 @@ internal static partial class LiveBench
             environment["Monitor__Health__NativeAllocator"] = settings.Allocator;
         }
 
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         foreach (var (key, value) in environment)
         {
             start.Environment["TSVIZ_" + key] = value;
@@ -366,9 +383,9 @@ internal static partial class LiveBench
         return process;
     }
 
-    private static async Task WaitHealthy(HttpClient http, Process monitor, CancellationToken cancellationToken)
+    private static async Task WaitHealthy(HttpClient http, Process monitor, CancellationToken cancellationToken, int seconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
         {
             if (monitor.HasExited)
@@ -391,7 +408,7 @@ internal static partial class LiveBench
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("The monitor did not become healthy within 60 s.");
+                throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"The monitor did not become healthy within {seconds} s."));
             }
 
             await Task.Delay(200, cancellationToken).ConfigureAwait(false);
