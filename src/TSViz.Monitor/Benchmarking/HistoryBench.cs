@@ -165,7 +165,8 @@ internal static class HistoryBench
         options.Value.History.ConnectionString = connection;
         options.Value.Cluster.ClusterId = "bench";
         options.Value.Cluster.NodeName = "node1";
-        using var staged = new StagedInput(options, new ClusterMetrics(Prometheus.Metrics.NewCustomRegistry()), TimeProvider.System, NullLogger<StagedInput>.Instance);
+        using var database = new ClusterDatabase(options);
+        using var staged = new StagedInput(database, options, new ClusterMetrics(Prometheus.Metrics.NewCustomRegistry()), TimeProvider.System, NullLogger<StagedInput>.Instance);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{$"cluster staged input (COPY, rows of {samplesPerMessage} samples x {channels} channels)",-58} {"rows/s",12} {"samples/s",14}"));
         long origin = DateTimeOffset.UtcNow.UtcTicks;
