@@ -18,7 +18,8 @@ namespace TSViz.Monitor.Cluster;
 /// ends, the owner reads its machine's staged input (<see cref="StagedInput"/>) again, which holds what the dead node
 /// received but had not handed over, and what its taken-over session gave.</item>
 /// <item>On activation (the machine is new, or its previous owner died) it starts after the machine's checkpoint and
-/// reads the staged samples since then: those the previous owner had not made durable.</item>
+/// reads the staged samples since then: those the previous owner had not made durable. A staged sample counts as
+/// arrived when it was staged.</item>
 /// <item>A sample it already has, or had released (a redelivery, a retried hand-over, a staged row read back), is
 /// dropped and counted (tsviz_cluster_duplicate_samples_total).</item>
 /// </list>
@@ -28,7 +29,7 @@ namespace TSViz.Monitor.Cluster;
 [Orleans.Placement.RandomPlacement]
 internal sealed partial class MachineGrain(
     OwnedMachines owned, InputHold hold, StagedInput staged, IHistoryRestartState restart, ClusterMetrics metrics, IOptions<MonitorOptions> options,
-    ILogger<MachineGrain> logger) : Grain, IMachineGrain
+    TimeProvider time, ILogger<MachineGrain> logger) : Grain, IMachineGrain
 {
     /// <summary>How often held samples are looked at for release.</summary>
     public static readonly TimeSpan PumpPeriod = TimeSpan.FromMilliseconds(100);
@@ -206,14 +207,20 @@ internal sealed partial class MachineGrain(
         }
     }
 
-    /// <summary>Adds the machine's staged samples after the newest released one (as if they had just arrived).</summary>
+    /// <summary>
+    /// Adds the machine's staged samples after the newest released one, each as arrived when it was staged: that is
+    /// when it reached the cluster, so it waits out the rest of its reorder period like every sample (a row another node
+    /// is staging at this moment, older than one staged already, must still come before it).
+    /// </summary>
     private async Task ReadStagedAsync(CancellationToken cancellationToken)
     {
         var rows = await staged.LoadAsync(machine, released, cancellationToken).ConfigureAwait(true);
-        long now = Stopwatch.GetTimestamp() - reorderTicks; // already waited: they are as old as the hold
+        long now = Stopwatch.GetTimestamp();
+        var wallNow = time.GetUtcNow();
         foreach (var row in rows)
         {
-            Add(row, now);
+            var age = wallNow - row.StagedAt;
+            Add(row.Samples, now - (long)(Math.Max(0, age.TotalSeconds) * Stopwatch.Frequency));
         }
 
         if (logger.IsEnabled(LogLevel.Information))

@@ -13,6 +13,9 @@ namespace TSViz.Monitor.Cluster;
 /// milliseconds. Owners read a machine's rows back when they activate and after a dead node's takeover; rows older
 /// than the machine's checkpoint are consumed and deleted every few seconds (<see cref="ExecuteAsync"/>).
 /// </summary>
+/// <summary>One staged row: one machine's samples of one message, and when a node staged it.</summary>
+internal sealed record StagedRow(MachineSamples Samples, DateTimeOffset StagedAt);
+
 internal sealed partial class StagedInput(ClusterDatabase database, IOptions<MonitorOptions> options, ClusterMetrics metrics, TimeProvider time, ILogger<StagedInput> logger) : BackgroundService
 {
     /// <summary>How often consumed rows are deleted.</summary>
@@ -58,21 +61,26 @@ internal sealed partial class StagedInput(ClusterDatabase database, IOptions<Mon
         metrics.Staged.Inc(rows.Count);
     }
 
-    /// <summary>The staged rows of <paramref name="machine"/> with a sample later than <paramref name="afterTicks"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<MachineSamples>> LoadAsync(string machine, long afterTicks, CancellationToken cancellationToken)
+    /// <summary>
+    /// The staged rows of <paramref name="machine"/> with a sample later than <paramref name="afterTicks"/>, oldest
+    /// first, each with the time it was staged (when its samples reached the cluster).
+    /// </summary>
+    public async Task<IReadOnlyList<StagedRow>> LoadAsync(string machine, long afterTicks, CancellationToken cancellationToken)
     {
         await using var command = database.Source.CreateCommand("""
-            SELECT topic, ticks, vals, channels FROM cluster_input
+            SELECT topic, ticks, vals, channels, received_at FROM cluster_input
             WHERE cluster_id = @cluster AND machine = @machine AND last_ticks > @after ORDER BY last_ticks, id
             """);
         command.Parameters.AddWithValue("cluster", clusterId);
         command.Parameters.AddWithValue("machine", machine);
         command.Parameters.AddWithValue("after", afterTicks);
-        var rows = new List<MachineSamples>();
+        var rows = new List<StagedRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(new MachineSamples(machine, reader.GetString(0), reader.GetFieldValue<long[]>(1), reader.GetFieldValue<float[]>(2), reader.GetInt32(3), false));
+            rows.Add(new StagedRow(
+                new MachineSamples(machine, reader.GetString(0), reader.GetFieldValue<long[]>(1), reader.GetFieldValue<float[]>(2), reader.GetInt32(3), false),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
         }
 
         return rows;

@@ -86,6 +86,13 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
         output.WriteLine($"joined node n3:\n{joinedMetrics}");
     }
 
+    private static async Task<string?> Text(string connection, string sql)
+    {
+        await using var database = Npgsql.NpgsqlDataSource.Create(connection);
+        await using var command = database.CreateCommand(sql);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
     private static double Counter(string metrics, string series)
         => metrics.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal)).Select(l => double.Parse(l.Split(' ')[^1], CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Sum();
 
@@ -193,6 +200,10 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
                 Assert.Equal(expected, await ClusterModeTests.Scalar(Connection, $"SELECT COUNT(*) FROM windows WHERE machine = '{machine}'"));
                 Assert.Equal(expected, await ClusterModeTests.Scalar(Connection, $"SELECT COUNT(DISTINCT window_end) FROM windows WHERE machine = '{machine}'"));
             }
+
+            // The windows are the signal as sent: the machines that never spiked never alerted.
+            Assert.Equal("", await Text(Connection, "SELECT COALESCE(string_agg(DISTINCT machine, ', '), '') FROM alerts WHERE machine NOT IN ("
+                + string.Join(", ", Enumerable.Range(1, 10).Select(m => $"'line1/m{m}'")) + ")"));
 
             // Window order per machine as published (a redelivery may publish a window again, never out of order).
             var byMachine = Observed.ToArray().GroupBy(e => e.Explanation.GetProperty("machine").GetString()!).ToList();

@@ -30,9 +30,9 @@ public sealed class StagedInputTests(PostgresServer server)
 
         var rows = await setup.Staged.LoadAsync("m1", Ticks(1), CancellationToken.None);
 
-        Assert.Equal([Ticks(2), Ticks(3), Ticks(4), Ticks(5)], rows.SelectMany(r => r.TimestampTicks));
-        Assert.Equal([2f, 20f, 3f, 30f, 4f, 40f, 5f, 50f], rows.SelectMany(r => r.Values));
-        Assert.All(rows, r => Assert.Equal(("m1", "plant/m1/telemetry", 2), (r.Machine, r.Topic, r.Channels)));
+        Assert.Equal([Ticks(2), Ticks(3), Ticks(4), Ticks(5)], rows.SelectMany(r => r.Samples.TimestampTicks));
+        Assert.Equal([2f, 20f, 3f, 30f, 4f, 40f, 5f, 50f], rows.SelectMany(r => r.Samples.Values));
+        Assert.All(rows, r => Assert.Equal(("m1", "plant/m1/telemetry", 2, setup.Time.GetUtcNow().ToUnixTimeMilliseconds()), (r.Samples.Machine, r.Samples.Topic, r.Samples.Channels, r.StagedAt.ToUnixTimeMilliseconds())));
         Assert.Equal(3, (await setup.Staged.LoadAsync("m1", long.MinValue, CancellationToken.None)).Count);
     }
 
@@ -48,7 +48,7 @@ public sealed class StagedInputTests(PostgresServer server)
         var (consumed, expired) = await setup.Staged.CleanUpAsync(CancellationToken.None);
 
         Assert.Equal((1, 0), (consumed, expired)); // only the row of samples 0-1; the one ending at the checkpoint stays
-        Assert.Equal([Ticks(2), Ticks(3), Ticks(4), Ticks(5)], (await setup.Staged.LoadAsync("m1", long.MinValue, CancellationToken.None)).SelectMany(r => r.TimestampTicks));
+        Assert.Equal([Ticks(2), Ticks(3), Ticks(4), Ticks(5)], (await setup.Staged.LoadAsync("m1", long.MinValue, CancellationToken.None)).SelectMany(r => r.Samples.TimestampTicks));
         Assert.Single(await setup.Staged.LoadAsync("m2", long.MinValue, CancellationToken.None));
     }
 
@@ -64,7 +64,7 @@ public sealed class StagedInputTests(PostgresServer server)
         setup.Time.Advance(TimeSpan.FromSeconds(2));
 
         Assert.Equal((0, 1), await setup.Staged.CleanUpAsync(CancellationToken.None));
-        Assert.Equal([Ticks(2), Ticks(3)], (await setup.Staged.LoadAsync("m1", long.MinValue, CancellationToken.None)).SelectMany(r => r.TimestampTicks));
+        Assert.Equal([Ticks(2), Ticks(3)], (await setup.Staged.LoadAsync("m1", long.MinValue, CancellationToken.None)).SelectMany(r => r.Samples.TimestampTicks));
     }
 
     private static long Ticks(int second) => T0.AddSeconds(second).UtcTicks;
