@@ -29,6 +29,7 @@ public sealed class FeatureDependencyTests
 
         // Explaining holds the explanation's JSON shape (ChannelRows, WindowLine) that every reader and writer shares.
         [("Analysis", "Explaining")] = "cluster and prune read the explain verb's window lines",
+        [("Benchmarking", "Cluster")] = "the history benchmark times cluster mode's staged-input COPY",
         [("Benchmarking", "Explaining")] = "the history benchmark writes explanation JSON",
         [("History", "Explaining")] = "the history API returns explanation JSON",
         [("Live", "Explaining")] = "the processor writes explanation JSON",

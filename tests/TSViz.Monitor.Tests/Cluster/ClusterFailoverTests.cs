@@ -86,6 +86,46 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
         output.WriteLine($"joined node n3:\n{joinedMetrics}");
     }
 
+    /// <summary>
+    /// A burst on two nodes, as a plant's gateways send after a reconnect: 20 machines, 10 samples per message, published
+    /// as fast as the broker takes them. The owners activate while both nodes are still staging; every window is stored
+    /// once, no sample is dropped from the start, and the clean signal opens no alert.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_BurstOfBatches_NoSampleDroppedFromTheStartAndNoFalseAlert()
+    {
+        const int machines = 20, samples = 600, perMessage = 10;
+        await using var run = await Run.StartAsync(server, output, nodes: 2);
+        var start = LiveTestMonitor.WholeSeconds(DateTimeOffset.UtcNow.AddMinutes(-30));
+        await using (var publisher = await SamplePublisher.ConnectAsync(run.Port, run.Token))
+        {
+            for (int first = 0; first < samples; first += perMessage)
+            {
+                for (int m = 1; m <= machines; m++)
+                {
+                    string batch = "{\"samples\":[" + string.Join(',', Enumerable.Range(first, perMessage).Select(i => LiveTestMonitor.SampleJson(start.AddMilliseconds(10 * i), i))) + "]}";
+                    await publisher.PublishAsync($"plant/line1/m{m}/telemetry", batch, run.Token);
+                }
+            }
+        }
+
+        long expected = machines * Enumerable.Range(0, samples).Count(i => i >= WindowLength - 1 && (i - (WindowLength - 1)) % 10 == 0);
+        while (await ClusterModeTests.Scalar(run.Connection, "SELECT COUNT(*) FROM windows") < expected)
+        {
+            Assert.False(run.Token.IsCancellationRequested, $"{await ClusterModeTests.Scalar(run.Connection, "SELECT COUNT(*) FROM windows")} of {expected} windows stored");
+            await Task.Delay(500, CancellationToken.None);
+        }
+
+        Assert.Equal(expected, await ClusterModeTests.Scalar(run.Connection, "SELECT COUNT(DISTINCT (machine, window_end)) FROM windows"));
+        foreach (var node in run.Nodes)
+        {
+            string metrics = await Metrics(node);
+            Assert.True(Counter(metrics, "tsviz_samples_dropped_total{reason=\"out_of_order\"}") == 0, "samples dropped as late:\n" + metrics);
+        }
+
+        Assert.Equal("", await Text(run.Connection, "SELECT COALESCE(string_agg(DISTINCT machine, ', '), '') FROM alerts"));
+    }
+
     private static async Task<string?> Text(string connection, string sql)
     {
         await using var database = Npgsql.NpgsqlDataSource.Create(connection);
@@ -116,6 +156,8 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
         public ConcurrentQueue<(TimeSpan At, JsonElement Explanation)> Observed { get; } = new();
 
         public CancellationToken Token => cancel.Token;
+
+        public int Port => broker.Port;
 
         public static async Task<Run> StartAsync(PostgresServer server, ITestOutputHelper output, int nodes)
         {
