@@ -16,7 +16,7 @@ namespace TSViz.Monitor.Cluster;
 /// </summary>
 internal sealed partial class InputRouter(
     LiveQueues queues, AcknowledgementTracker tracker, ISampleDecoder decoder, IGrainFactory grains, InputHold hold, StagedInput staged,
-    ClusterMetrics metrics, StageHealth health, ILogger<InputRouter> logger) : BackgroundService
+    ClusterMetrics metrics, LiveMetrics liveMetrics, StageHealth health, ILogger<InputRouter> logger) : BackgroundService
 {
     public const string StageName = "route";
 
@@ -103,6 +103,11 @@ internal sealed partial class InputRouter(
                 // Refused (dead-lettered on this node, as alone), or a command: the ingest stage takes it as it came.
                 await queues.Ingest.Writer.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
                 continue;
+            }
+
+            if (message.Redelivered)
+            {
+                liveMetrics.MessagesRedelivered.Inc(); // the owners drop its repeated samples as duplicates
             }
 
             accepted.Add((message, [.. result.Samples.Select(s => s.Machine).Distinct(StringComparer.Ordinal)
@@ -240,8 +245,8 @@ internal sealed partial class InputRouter(
         metrics.HandoversInFlight.Dec(handedOver);
     }
 
-    /// <summary>True once the owner has the samples; false when the node stops first (they are staged: the owner reads them back after this node's death).</summary>
-    private async Task<bool> HandOverAsync(MachineSamples samples, CancellationToken stoppingToken)
+    /// <summary>Completes once the owner has the samples, or when the node stops first (they are staged: the owner reads them back after this node's death).</summary>
+    private async Task HandOverAsync(MachineSamples samples, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         try
@@ -252,7 +257,7 @@ internal sealed partial class InputRouter(
                 {
                     await grains.GetGrain<IMachineGrain>(samples.Machine).Ingest(samples).ConfigureAwait(false);
                     metrics.Handovers.WithLabels("delivered").Inc();
-                    return true;
+                    return;
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -269,7 +274,6 @@ internal sealed partial class InputRouter(
         {
             // Stopping with the owner unreachable: staged, the samples are read back by the owner after this node's death.
             LogAbandoned(logger, samples.Machine, ex.Message);
-            return false;
         }
     }
 

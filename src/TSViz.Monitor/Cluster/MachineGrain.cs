@@ -43,7 +43,6 @@ internal sealed partial class MachineGrain(
     private readonly Queue<long> recentOrder = new();
     private string machine = "";
     private string topic = "";
-    private int channels;
     private long floor = long.MinValue; // samples up to here were assembled before this activation (its checkpoint)
     private long released = long.MinValue; // the newest sample released by this activation, or the floor
     private Task? seenRelease;
@@ -104,7 +103,6 @@ internal sealed partial class MachineGrain(
         }
 
         topic = samples.Topic;
-        channels = samples.Channels;
         int duplicates = 0;
         for (int i = 0; i < samples.TimestampTicks.Length; i++)
         {
@@ -175,6 +173,8 @@ internal sealed partial class MachineGrain(
                 samples.Add(new Sample(machine, new DateTimeOffset(at, TimeSpan.Zero), sample.Values));
             }
 
+            // Taken out of the held samples only once queued: a release that fails is tried again at the next pump.
+            lastDurable = await owned.SubmitAsync(topic, samples, false, cancellationToken).ConfigureAwait(true);
             foreach (var sample in samples)
             {
                 long at = sample.Timestamp.UtcTicks;
@@ -183,7 +183,6 @@ internal sealed partial class MachineGrain(
             }
 
             released = Math.Max(released, upTo);
-            lastDurable = await owned.SubmitAsync(topic, samples, false, cancellationToken).ConfigureAwait(true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

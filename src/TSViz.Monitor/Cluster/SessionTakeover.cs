@@ -149,14 +149,10 @@ internal sealed partial class SessionTakeover(
 
             // Everything the dead node held is staged now: recording the takeover ends every node's hold, and each
             // owner reads its machine's staged input again and puts it in timestamp order with the rest.
-            if (Volatile.Read(ref acknowledged) >= Volatile.Read(ref received))
-            {
-                await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
-            }
-
             bool complete = Volatile.Read(ref acknowledged) >= Volatile.Read(ref received);
             if (complete)
             {
+                await hold.RecordTakeoverAsync(dead.SiloAddress, node, Volatile.Read(ref received), stoppingToken).ConfigureAwait(false);
                 // Ends the session with the connection (MQTT 5: session expiry 0 in the DISCONNECT).
                 await client.DisconnectAsync(new MqttClientDisconnectOptions { SessionExpiryInterval = 0 }, CancellationToken.None).ConfigureAwait(false);
             }

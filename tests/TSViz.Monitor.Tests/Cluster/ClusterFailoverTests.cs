@@ -123,14 +123,7 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
             Assert.True(Counter(metrics, "tsviz_samples_dropped_total{reason=\"out_of_order\"}") == 0, "samples dropped as late:\n" + metrics);
         }
 
-        Assert.Equal("", await Text(run.Connection, "SELECT COALESCE(string_agg(DISTINCT machine, ', '), '') FROM alerts"));
-    }
-
-    private static async Task<string?> Text(string connection, string sql)
-    {
-        await using var database = Npgsql.NpgsqlDataSource.Create(connection);
-        await using var command = database.CreateCommand(sql);
-        return await command.ExecuteScalarAsync() as string;
+        Assert.Equal("", await ClusterModeTests.Text(run.Connection, "SELECT COALESCE(string_agg(DISTINCT machine, ', '), '') FROM alerts"));
     }
 
     private static double Counter(string metrics, string series)
@@ -244,7 +237,7 @@ public sealed class ClusterFailoverTests(PostgresServer server, ITestOutputHelpe
             }
 
             // The windows are the signal as sent: the machines that never spiked never alerted.
-            Assert.Equal("", await Text(Connection, "SELECT COALESCE(string_agg(DISTINCT machine, ', '), '') FROM alerts WHERE machine NOT IN ("
+            Assert.Equal("", await ClusterModeTests.Text(Connection, "SELECT COALESCE(string_agg(DISTINCT machine, ', '), '') FROM alerts WHERE machine NOT IN ("
                 + string.Join(", ", Enumerable.Range(1, 10).Select(m => $"'line1/m{m}'")) + ")"));
 
             // Window order per machine as published (a redelivery may publish a window again, never out of order).

@@ -60,7 +60,7 @@ public sealed class ClusterJobsTests(PostgresServer server, ITestOutputHelper ou
             while (runner is null)
             {
                 cancel.Token.ThrowIfCancellationRequested();
-                runner = await Text(connection, "SELECT instance_name FROM qrtz_fired_triggers WHERE job_name = 'analysis' AND state = 'EXECUTING'");
+                runner = await ClusterModeTests.Text(connection, "SELECT instance_name FROM qrtz_fired_triggers WHERE job_name = 'analysis' AND state = 'EXECUTING'");
                 await Task.Delay(50, cancel.Token);
             }
 
@@ -81,7 +81,7 @@ public sealed class ClusterJobsTests(PostgresServer server, ITestOutputHelper ou
             output.WriteLine($"recovered and finished {clock.Elapsed.TotalSeconds:F1} s after the kill");
             await Task.Delay(NightlyJobsCheckin(), cancel.Token); // room for a second run, if one were coming
             Assert.Equal(1, await Count(connection, "SELECT COUNT(*) FROM job_runs WHERE job = 'analysis'"));
-            Assert.Equal("succeeded", await Text(connection, "SELECT outcome FROM job_runs WHERE job = 'analysis'"));
+            Assert.Equal("succeeded", await ClusterModeTests.Text(connection, "SELECT outcome FROM job_runs WHERE job = 'analysis'"));
             Assert.Equal(1, await Count(connection, "SELECT COUNT(*) FROM analyses WHERE job = 'analysis'"));
             Assert.Contains("Job analysis succeeded", survivor.Log, StringComparison.Ordinal);
             output.WriteLine(string.Join('\n', survivor.Log.Split('\n').Where(l => l.Contains("Job analysis", StringComparison.Ordinal))));
@@ -154,11 +154,4 @@ public sealed class ClusterJobsTests(PostgresServer server, ITestOutputHelper ou
     }
 
     private static async Task<long> Count(string connection, string sql) => await ClusterModeTests.Scalar(connection, sql);
-
-    private static async Task<string?> Text(string connection, string sql)
-    {
-        await using var database = NpgsqlDataSource.Create(connection);
-        await using var command = database.CreateCommand(sql);
-        return await command.ExecuteScalarAsync() as string;
-    }
 }

@@ -105,4 +105,12 @@ public sealed class ClusterModeTests(PostgresServer server)
         await using var command = database.CreateCommand(sql);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The text the query answers (null for no row or NULL).</summary>
+    internal static async Task<string?> Text(string connectionString, string sql)
+    {
+        await using var database = NpgsqlDataSource.Create(connectionString);
+        await using var command = database.CreateCommand(sql);
+        return await command.ExecuteScalarAsync() as string;
+    }
 }
