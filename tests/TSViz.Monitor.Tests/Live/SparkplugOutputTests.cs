@@ -110,10 +110,13 @@ public sealed class SparkplugOutputTests
         // The connection closes (a DISCONNECT the embedded broker treats as clean): the gateway reconnects by itself
         // and the new session is born with the next bdSeq.
         await Task.Delay(500, cancel.Token); // the births of the first connection may go out twice (its own and the rebirth's)
-        int births = sparkplug.Messages.Count(m => m.Topic == nbirth);
+        var before = sparkplug.Messages.Where(m => m.Topic == nbirth).ToList();
+        long closing = BdSeq((await SparkplugJs.DecodeAsync(before[^1].Payload))[0]); // the session the DISCONNECT closes
         await capture.Client!.DisconnectAsync(new MqttClientDisconnectOptions(), cancel.Token);
-        await sparkplug.UntilAsync(m => m.Topic == nbirth, births + 1, cancel.Token);
-        Assert.Equal((bdSeq + 1) % 256, BdSeq((await SparkplugJs.DecodeAsync(sparkplug.Payload(nbirth)))[0]));
+        await sparkplug.UntilAsync(m => m.Topic == nbirth, before.Count + 1, cancel.Token);
+        // The first birth after the DISCONNECT is the next session's (later ones, if the gateway reconnected again, count on).
+        var reborn = sparkplug.Messages.Where(m => m.Topic == nbirth).ElementAt(before.Count);
+        Assert.Equal((closing + 1) % 256, BdSeq((await SparkplugJs.DecodeAsync(reborn.Payload))[0]));
 
         // Now the connection drops without DISCONNECT (the client's socket closes, as in a crash): the broker publishes
         // the will of the session that dropped, an NDEATH with that session's bdSeq (the one its NBIRTH announced; the
