@@ -66,6 +66,26 @@ public sealed class Explainer : IDisposable
         return ExplainedQuantity.Score(Graph.Forward(input)).ToFloatArray();
     }, CancellationToken.None);
 
+    /// <summary>
+    /// The windows as the model sees them (count x channels x length, channel-major): the model's declared
+    /// preprocessing applied on the CPU, exactly as the scoring path applies it.
+    /// </summary>
+    public float[] ToModelSpace(ReadOnlySpan<float> windows, int count)
+    {
+        CheckSize(windows, count);
+        return InputAttributions.ModelSpace(Metadata, windows.ToArray(), count);
+    }
+
+    /// <summary>
+    /// The quantity <paramref name="target"/> selects (the logit, the reported score, ...) for windows already in the
+    /// model's input space (<see cref="ToModelSpace"/>): what the deletion and insertion tests measure.
+    /// </summary>
+    public double[] EvaluateModelSpace(ReadOnlySpan<float> modelInput, int count, GradientTarget target = GradientTarget.Auto, double temperature = 1.5, CancellationToken cancellationToken = default)
+    {
+        var options = new ExplainOptions { Target = target, Temperature = temperature };
+        return Split(modelInput, count, (part, n) => InputAttributions.Evaluate(Graph, part, n, options), cancellationToken);
+    }
+
     // The calls below are shorthands for the method classes (one shape per method: IExplanationMethod), kept for
     // callers that hold windows as a span; each runs exactly its method's code.
 

@@ -152,7 +152,7 @@ public static class InputAttributions
                 attribution[i] = (float)(mean / samples);
             }
 
-            results[w] = new InputAttribution("smoothgrad", attribution, input.AsSpan(w * size, size).ToArray(), at[w], double.NaN, double.NaN);
+            results[w] = new InputAttribution(AttributionSaliency.SmoothGrad, attribution, input.AsSpan(w * size, size).ToArray(), at[w], double.NaN, double.NaN);
         }
 
         return results;
@@ -207,14 +207,14 @@ public static class InputAttributions
             }
 
             double total = attribution.Sum(a => (double)a);
-            results[w] = new InputAttribution("occlusion", attribution, input.AsSpan(w * size, size).ToArray(), full, empty, total - (full - empty));
+            results[w] = new InputAttribution(AttributionSaliency.Occlusion, attribution, input.AsSpan(w * size, size).ToArray(), full, empty, total - (full - empty));
         }
 
         return results;
     }
 
     /// <summary>y for each of <paramref name="count"/> model-space windows, without gradients.</summary>
-    private static double[] Evaluate(OnnxGraph graph, float[] modelInput, int count, ExplainOptions options)
+    internal static double[] Evaluate(OnnxGraph graph, float[] modelInput, int count, ExplainOptions options)
     {
         var metadata = graph.Metadata;
         using var noGrad = no_grad();
@@ -300,7 +300,7 @@ public static class InputAttributions
             }
 
             double at = endValues[w], atBaseline = endValues[count + w];
-            results[w] = new InputAttribution(steps == 0 ? "gradient-x-input" : "integrated-gradients", attribution, input.AsSpan(w * size, size).ToArray(),
+            results[w] = new InputAttribution(steps == 0 ? AttributionSaliency.GradientTimesInput : AttributionSaliency.IntegratedGradients, attribution, input.AsSpan(w * size, size).ToArray(),
                 at, atBaseline, sum - (at - atBaseline));
         }
 
@@ -308,7 +308,7 @@ public static class InputAttributions
     }
 
     /// <summary>The windows as the model sees them: the model's preprocessing applied on the CPU, as the scoring path does.</summary>
-    private static float[] ModelSpace(ModelMetadata metadata, float[] windows, int count)
+    internal static float[] ModelSpace(ModelMetadata metadata, float[] windows, int count)
     {
         int channels = metadata.Channels.Count, length = metadata.WindowLength;
         var input = (float[])windows.Clone();

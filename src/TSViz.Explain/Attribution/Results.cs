@@ -51,7 +51,15 @@ public sealed record WindowExplanation(
     float[]? SaliencyReceived,
     float[] ChannelContributions,
     IReadOnlyList<SalientStep> TopSteps,
-    IReadOnlyList<LayerInfluence> Layers);
+    IReadOnlyList<LayerInfluence> Layers)
+{
+    /// <summary>
+    /// The method behind <see cref="Saliency"/>, <see cref="SaliencyRaw"/>, <see cref="ChannelContributions"/> and
+    /// <see cref="TopSteps"/>: "gradient" (|dy/dx|, the paper's) or another input attribution's magnitude
+    /// (<see cref="AttributionSaliency"/>).
+    /// </summary>
+    public string SaliencyMethod { get; init; } = AttributionSaliency.Gradient;
+}
 
 /// <summary>What to compute besides the input saliency; the options of <see cref="SaliencyAndInfluence"/>, <see cref="InputSaliency"/> and <see cref="FilterInfluence"/>.</summary>
 public sealed record ExplainOptions

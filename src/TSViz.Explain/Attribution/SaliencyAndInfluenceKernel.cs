@@ -156,7 +156,7 @@ internal static class SaliencyAndInfluenceKernel
     }
 
     /// <summary>The k largest values, largest first (ties: lower index first), by insertion into a short sorted list.</summary>
-    private static SalientStep[] TopSteps(float[] saliency, IReadOnlyList<string> channels, int length, int k)
+    internal static SalientStep[] TopSteps(float[] saliency, IReadOnlyList<string> channels, int length, int k)
     {
         k = Math.Min(k, saliency.Length);
         if (k <= 0)
