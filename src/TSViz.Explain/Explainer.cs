@@ -23,7 +23,22 @@ public sealed class Explainer : IDisposable
     {
         Graph = graph;
         Parallelism = parallelism;
+        try
+        {
+            SwitchedOffOneDnn = EnsureBatchesAgree(graph);
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Loading this model switched libtorch's oneDNN convolutions off for the process: with them, its gradients for a
+    /// batch of windows differed from one window at a time (<see cref="TorchRuntime.DisableMkldnn"/>).
+    /// </summary>
+    public bool SwitchedOffOneDnn { get; }
 
     /// <summary>The model's graph on its own weights: layers, tensors, and the forward computation the methods differentiate.</summary>
     public OnnxGraph Graph { get; }
@@ -128,6 +143,65 @@ public sealed class Explainer : IDisposable
 
     /// <summary>Inverse optimisation (Eq. 24-25): <see cref="InverseOptimization"/>.</summary>
     public InverseResult[] Invert(InverseOptions options) => new InverseOptimization(this).Explain(options);
+
+    /// <summary>
+    /// Every method explains a batch in one pass, so a window's explanation must not depend on the windows beside it.
+    /// It did on some small convolution shapes (libtorch's oneDNN backward): the input gradient of a few seeded windows
+    /// in one batch is compared with each alone, and on a disagreement oneDNN is switched off and the check repeated.
+    /// </summary>
+    /// <returns>Whether oneDNN was switched off for this model.</returns>
+    /// <exception cref="ModelFileException">The gradients still disagree without oneDNN.</exception>
+    private static bool EnsureBatchesAgree(OnnxGraph graph)
+    {
+        if (BatchedGradientsAgree(graph, out _))
+        {
+            return false;
+        }
+
+        bool switched = TorchRuntime.DisableMkldnn();
+        if (BatchedGradientsAgree(graph, out double difference))
+        {
+            return switched;
+        }
+
+        throw new ModelFileException(
+            $"the model's input gradients for a batch of windows differ from one window at a time (largest relative difference {difference:G3}), even with libtorch's oneDNN off: its explanations cannot be computed in batches");
+    }
+
+    private static bool BatchedGradientsAgree(OnnxGraph graph, out double difference)
+    {
+        const int Windows = 5;
+        var metadata = graph.Metadata;
+        int channels = metadata.Channels.Count, length = metadata.WindowLength, size = channels * length;
+        var random = new Random(7);
+        var windows = new float[Windows * size];
+        for (int i = 0; i < windows.Length; i++)
+        {
+            windows[i] = (float)((random.NextDouble() * 4) - 2);
+        }
+
+        using var scope = NewDisposeScope();
+        float[] Gradient(float[] input, int count)
+        {
+            var x = tensor(input, [count, channels, length]).requires_grad_(true);
+            var y = ExplainedQuantity.Select(graph, graph.Run(x), GradientTarget.Auto, 1.5).Value;
+            return autograd.grad([y.sum()], [x])[0].ToFloatArray();
+        }
+
+        var batched = Gradient(windows, Windows);
+        difference = 0;
+        for (int w = 0; w < Windows; w++)
+        {
+            var alone = Gradient(windows.AsSpan(w * size, size).ToArray(), 1);
+            double scale = alone.Max(Math.Abs) + 1e-12;
+            for (int i = 0; i < size; i++)
+            {
+                difference = Math.Max(difference, Math.Abs(alone[i] - batched[(w * size) + i]) / scale);
+            }
+        }
+
+        return difference <= 1e-3;
+    }
 
     /// <summary>Frees the graph's weights (native memory).</summary>
     public void Dispose() => Graph.Dispose();

@@ -291,7 +291,8 @@ internal static class HistoryApi
         a.DominantChannel,
         a.ChannelContributions,
         Filters(a.TopFilters),
-        a.LastFeedback);
+        a.LastFeedback,
+        a.Faithfulness is { } f ? new FaithfulnessResponse(f.Fraction, f.Score, f.DeletionScore, f.RandomScore, f.Verdict) : null);
 
     internal static FeedbackResponse FeedbackBody(FeedbackRecord f)
         => new(f.Id, f.AlertId, FeedbackKinds.Name(f.Kind), f.Author, f.AuthorRole, f.AuthorMethod, f.Comment, f.At);

@@ -56,7 +56,14 @@ internal sealed record AlertResponse(
     string? DominantChannel,
     IReadOnlyDictionary<string, float> ChannelContributions,
     IReadOnlyList<FilterResponse> TopFilters,
-    string? LastFeedback);
+    string? LastFeedback,
+    FaithfulnessResponse? Faithfulness = null);
+
+/// <summary>
+/// The peak explanation's faithfulness check: the score, the score with the most salient <paramref name="Fraction"/>
+/// of cells removed, the mean score with as many random cells removed, and the verdict (passed or failed).
+/// </summary>
+internal sealed record FaithfulnessResponse(double Fraction, double Score, double DeletionScore, double RandomScore, string Verdict);
 
 /// <summary>One alert with its feedback (oldest first) and its peak window in full (null when no longer stored).</summary>
 internal sealed record AlertDetailResponse(AlertResponse Alert, IReadOnlyList<FeedbackResponse> Feedback, WindowResponse? PeakWindow);

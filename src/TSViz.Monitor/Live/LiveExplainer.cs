@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using TSViz.Explain;
 using TSViz.Explain.Attribution;
+using TSViz.Explain.Evaluation;
 using TSViz.Explain.Robustness;
 using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Settings;
@@ -12,7 +13,8 @@ internal sealed record LiveExplanation(
     WindowExplanation Explanation,
     RobustnessResult? Fgsm,
     FlipSearchResult? Flip,
-    IReadOnlyList<FilterSaliencyMessage>? FilterSaliency);
+    IReadOnlyList<FilterSaliencyMessage>? FilterSaliency,
+    FaithfulnessMessage? Faithfulness = null);
 
 /// <summary>Explains a batch of live windows on the deployed model's weights.</summary>
 internal interface ILiveExplainer
@@ -42,6 +44,8 @@ internal sealed class LiveExplainer : ILiveExplainer
     private readonly ExplainOptions attributionOptions = new() { IncludeReceivedSaliency = false };
     private readonly FgsmOptions fgsmOptions;
     private readonly FlipSearchOptions flipSearchOptions;
+    private readonly string saliencyMethod;
+    private readonly FaithfulnessSettings? faithfulness;
 
     public LiveExplainer(LiveModel model, IOptions<MonitorOptions> options, LiveMetrics metrics)
     {
@@ -60,6 +64,8 @@ internal sealed class LiveExplainer : ILiveExplainer
         topFilters = settings.TopFilters;
         fgsmOptions = new FgsmOptions { Epsilon = settings.RobustnessEpsilon };
         flipSearchOptions = new FlipSearchOptions { EpsilonMax = settings.AlertEpsilonMax };
+        saliencyMethod = settings.SaliencyMethod;
+        faithfulness = settings.Faithfulness.Enabled ? settings.Faithfulness : null;
     }
 
     public async Task<LiveExplanation[]> ExplainAsync(float[] windows, int count, bool[] alerting, CancellationToken cancellationToken)
@@ -73,11 +79,22 @@ internal sealed class LiveExplainer : ILiveExplainer
         using var turn = await model.TakeExplainerAsync(cancellationToken).ConfigureAwait(false);
         var batch = new WindowBatch(windows.AsMemory(0, count * size), count);
         var explanations = attribution.Explain(batch, attributionOptions, cancellationToken);
+        if (saliencyMethod != AttributionSaliency.Gradient)
+        {
+            // Another input attribution in the saliency's place; the filter influence stays the gradient pass's (Eq. 16).
+            var attributions = AttributionSaliency.Compute(saliencyMethod, model.Explainer, batch.Values.Span, count, attributionOptions, cancellationToken);
+            for (int i = 0; i < count; i++)
+            {
+                explanations[i] = AttributionSaliency.Apply(explanations[i], attributions[i], metadata.Channels, attributionOptions.TopSteps);
+            }
+        }
+
         var robustness = fgsm?.Explain(batch, fgsmOptions, cancellationToken);
         var flips = new FlipSearchResult?[count];
         var maps = new IReadOnlyList<FilterSaliencyMessage>?[count];
+        var checks = new FaithfulnessMessage?[count];
         var chosen = Enumerable.Range(0, count).Where(i => alerting[i]).ToArray();
-        if (chosen.Length > 0 && (flipSearch is not null || filterSaliency is not null))
+        if (chosen.Length > 0 && (flipSearch is not null || filterSaliency is not null || faithfulness is not null))
         {
             var subset = new float[chosen.Length * size];
             for (int k = 0; k < chosen.Length; k++)
@@ -86,6 +103,9 @@ internal sealed class LiveExplainer : ILiveExplainer
             }
 
             var found = flipSearch?.Explain(new WindowBatch(subset, chosen.Length), flipSearchOptions, cancellationToken);
+            var deletion = faithfulness is null
+                ? null
+                : DeletionCheck.Run(model.Explainer, subset, chosen.Length, [.. chosen.Select(i => explanations[i].SaliencyRaw)], faithfulness.Fraction, faithfulness.RandomDraws, cancellationToken: cancellationToken);
             for (int k = 0; k < chosen.Length; k++)
             {
                 int i = chosen[k];
@@ -93,6 +113,12 @@ internal sealed class LiveExplainer : ILiveExplainer
                 if (found?[k].SmallestFlippingEpsilon is double eps)
                 {
                     metrics.SmallestFlippingEpsilon.Observe(eps);
+                }
+
+                if (deletion is not null)
+                {
+                    checks[i] = Verdict(deletion[k]);
+                    metrics.FaithfulnessMargin.WithLabels(checks[i]!.Verdict).Observe(deletion[k].Margin);
                 }
 
                 if (filterSaliency is not null)
@@ -104,6 +130,11 @@ internal sealed class LiveExplainer : ILiveExplainer
             }
         }
 
-        return [.. Enumerable.Range(0, count).Select(i => new LiveExplanation(explanations[i], robustness?[i], flips[i], maps[i]))];
+        return [.. Enumerable.Range(0, count).Select(i => new LiveExplanation(explanations[i], robustness?[i], flips[i], maps[i], checks[i]))];
     }
+
+    /// <summary>Passed when removing the salient cells lowered the score at least MinMargin more than removing random ones.</summary>
+    private FaithfulnessMessage Verdict(DeletionCheckResult check)
+        => new(check.Fraction, check.Cells, (float)check.Score, (float)check.DeletionScore, (float)check.RandomScore, check.RandomDraws,
+            check.Margin >= faithfulness!.MinMargin ? FaithfulnessMessage.Passed : FaithfulnessMessage.Failed);
 }

@@ -22,7 +22,9 @@ internal sealed record ExplanationMessage(
     RobustnessMessage? Robustness,
     AlertSummaryMessage? Alert,
     IReadOnlyList<FilterSaliencyMessage>? FilterSaliency,
-    TimingsMessage Timings);
+    TimingsMessage Timings,
+    string SaliencyMethod = "gradient",
+    FaithfulnessMessage? Faithfulness = null);
 
 /// <summary>
 /// tsviz/v1/{machine}/explanation when there is no window to score: the machine's stream had a gap longer than
@@ -53,6 +55,17 @@ internal sealed record RobustnessMessage(string Method, double Epsilon, float Sc
 
 internal sealed record AlertSummaryMessage(bool Open, long Episode);
 
+/// <summary>
+/// The faithfulness check of an alert window: its score, the score with its most salient <paramref name="Fraction"/> of
+/// cells set to the baseline, the mean over <paramref name="RandomDraws"/> removals of as many random cells, and the
+/// verdict (passed: the deletion lowered the score at least Monitor:Faithfulness:MinMargin more than the random ones).
+/// </summary>
+internal sealed record FaithfulnessMessage(double Fraction, int Cells, float Score, float DeletionScore, float RandomScore, int RandomDraws, string Verdict)
+{
+    public const string Passed = "passed";
+    public const string Failed = "failed";
+}
+
 internal sealed record TimingsMessage(double QueueMs, double ScoreMs, double ExplainMs, int BatchSize);
 
 /// <summary>
@@ -72,7 +85,8 @@ internal sealed record AlertMessage(
     string DominantChannel,
     IReadOnlyDictionary<string, float> ChannelContributions,
     IReadOnlyList<TopFilterMessage> TopFilters,
-    string? CloseReason = null);
+    string? CloseReason = null,
+    FaithfulnessMessage? Faithfulness = null);
 
 /// <summary>
 /// tsviz/v1/{machine}/explanation when a window was scored but could not be explained: the score and decision stand,

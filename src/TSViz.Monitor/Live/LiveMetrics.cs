@@ -36,6 +36,10 @@ internal sealed class LiveMetrics
         ChannelContribution = factory.CreateGauge("tsviz_channel_contribution_ratio", "Latest share of the input saliency per machine and channel (0-1).", "machine", "channel");
         RobustnessScoreAfter = factory.CreateGauge("tsviz_robustness_score_after_fgsm", "Latest score after one FGSM step at RobustnessEpsilon, per machine.", "machine");
         SmallestFlippingEpsilon = factory.CreateHistogram("tsviz_alert_flip_epsilon", "Smallest eps that flips an alert window's decision (model-input units).", new HistogramConfiguration { Buckets = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5] });
+        FaithfulnessMargin = factory.CreateHistogram(
+            "tsviz_alert_faithfulness_margin",
+            "Faithfulness check of alert windows: the mean score after removing as many random cells minus the score after removing the most salient (Monitor:Faithfulness:Fraction); by verdict (passed, failed).",
+            new HistogramConfiguration { LabelNames = ["verdict"], Buckets = [-0.5, -0.1, 0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9] });
         StageDuration = factory.CreateHistogram("tsviz_stage_duration_seconds", "Time per batch in each stage (score, explain, publish).", new HistogramConfiguration { LabelNames = ["stage"], Buckets = LatencyBuckets });
         EndToEnd = factory.CreateHistogram("tsviz_end_to_end_latency_seconds", "From the sample that completed a window being received to its explanation published.", new HistogramConfiguration { Buckets = LatencyBuckets });
         BatchSize = factory.CreateHistogram("tsviz_batch_windows", "Windows per micro-batch.", new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
@@ -78,6 +82,7 @@ internal sealed class LiveMetrics
     public Gauge ChannelContribution { get; }
     public Gauge RobustnessScoreAfter { get; }
     public Histogram SmallestFlippingEpsilon { get; }
+    public Histogram FaithfulnessMargin { get; }
     public Histogram StageDuration { get; }
     public Histogram EndToEnd { get; }
     public Histogram BatchSize { get; }

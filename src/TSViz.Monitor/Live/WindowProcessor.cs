@@ -553,7 +553,9 @@ internal sealed partial class WindowProcessor(
             Robustness(live),
             alert,
             live.FilterSaliency,
-            timings);
+            timings,
+            e.SaliencyMethod,
+            live.Faithfulness);
         return (message, topFilters.Select(f => new InfluentialFilter(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList());
     }
 
@@ -599,6 +601,9 @@ internal sealed partial class WindowProcessor(
             TopFilters = peak?.TopFilters.Select(f => new InfluentialFilter(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList() ?? before?.TopFilters.ToList() ?? [],
             Signature = signature ?? before?.Signature ?? [],
             SignatureSaliencyLength = signature is not null ? saliencyLength : before?.SignatureSaliencyLength ?? 0,
+            Faithfulness = peak is not null
+                ? peak.Faithfulness is { } f ? new AlertFaithfulness(f.Fraction, f.Score, f.DeletionScore, f.RandomScore, f.Verdict) : null
+                : before?.Faithfulness,
         };
     }
 
@@ -610,9 +615,13 @@ internal sealed partial class WindowProcessor(
             record.DominantChannel ?? string.Empty,
             record.ChannelContributions,
             record.TopFilters.Select(f => new TopFilterMessage(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
-            state.CloseReason);
+            state.CloseReason,
+            record.Faithfulness is { } f ? new FaithfulnessMessage(f.Fraction, CellsOf(f.Fraction), (float)f.Score, (float)f.DeletionScore, (float)f.RandomScore, options.Value.Faithfulness.RandomDraws, f.Verdict) : null);
         await PublishResultAsync(new LiveResult(state.Machine, "alert", JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true) { Alert = message }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>How many of a window's cells <paramref name="fraction"/> removes.</summary>
+    private int CellsOf(double fraction) => Explain.Evaluation.CellRemoval.CellCount(fraction, model.Metadata.Channels.Count * model.Metadata.WindowLength);
 
     /// <summary>Hands a result to every sink (<see cref="IResultSink"/>); done when all have taken it.</summary>
     private Task PublishResultAsync(LiveResult result, CancellationToken cancellationToken)

@@ -50,6 +50,16 @@ public sealed class MonitorOptions
     /// </summary>
     public string[]? Explanations { get; set; }
 
+    /// <summary>
+    /// The input attribution behind every window's saliency, channel contributions and top steps: gradient (the
+    /// paper's |dy/dx|), gradient-x-input, integrated-gradients, smoothgrad or occlusion (docs/explanations.md,
+    /// "Evaluating the explanations", measures each).
+    /// </summary>
+    public string SaliencyMethod { get; set; } = TSViz.Explain.Attribution.AttributionSaliency.Gradient;
+
+    /// <summary>The deletion check on every window of an open alert.</summary>
+    public FaithfulnessSettings Faithfulness { get; set; } = new();
+
     /// <summary>Most influential filters listed per layer in every explanation.</summary>
     public int TopFilters { get; set; } = 3;
 
@@ -97,6 +107,9 @@ public sealed class MonitorOptions
         failures.Check(TopFilters >= 0, "TopFilters", "must not be negative", TopFilters);
         failures.Check(RobustnessEpsilon >= 0, "RobustnessEpsilon", "must not be negative", RobustnessEpsilon);
         failures.Check(AlertEpsilonMax > 0, "AlertEpsilonMax", "must be positive", AlertEpsilonMax);
+        failures.Check(TSViz.Explain.Attribution.AttributionSaliency.Methods.Contains(SaliencyMethod), "SaliencyMethod",
+            $"must be one of {string.Join(", ", TSViz.Explain.Attribution.AttributionSaliency.Methods)}", SaliencyMethod);
+        Faithfulness.Validate(failures);
         Simulator.Validate(failures);
         Jobs.Validate(failures);
         Cluster.Validate(failures, this);

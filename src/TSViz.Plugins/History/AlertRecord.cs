@@ -56,7 +56,22 @@ public sealed record AlertRecord
     /// and for an open episode.
     /// </summary>
     public string? CloseReason { get; init; }
+
+    /// <summary>The peak window's faithfulness check; null when the check was off or the peak predates it.</summary>
+    public AlertFaithfulness? Faithfulness { get; init; }
 }
+
+/// <summary>
+/// The deletion check of an alert's peak explanation: the score, the score once the most salient
+/// <paramref name="Fraction"/> of its cells are set to the baseline, the mean score over random removals of as many
+/// cells, and the verdict (passed or failed).
+/// </summary>
+/// <param name="Fraction">Share of the window's cells removed.</param>
+/// <param name="Score">The peak window's score.</param>
+/// <param name="DeletionScore">The score with the most salient cells removed.</param>
+/// <param name="RandomScore">The mean score with as many random cells removed.</param>
+/// <param name="Verdict">passed or failed.</param>
+public sealed record AlertFaithfulness(double Fraction, double Score, double DeletionScore, double RandomScore, string Verdict);
 
 /// <summary>A past alert and how similar its explanation is to the one asked about.</summary>
 /// <param name="Alert">The past alert.</param>

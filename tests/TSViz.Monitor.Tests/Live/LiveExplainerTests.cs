@@ -77,6 +77,119 @@ public sealed class LiveExplainerTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Another saliency method takes the gradient's place in the same shape (|A| scaled, channel shares, top steps) and
+    /// says so; the filter influence stays the gradient pass's.
+    /// </summary>
+    [Fact]
+    public async Task ExplainAsync_IntegratedGradients_TheAttributionsMagnitudeInTheSaliencysShape()
+    {
+        var live = await Explainer(new MonitorOptions { SaliencyMethod = "integrated-gradients" }).ExplainAsync(values, Windows, alerting, CancellationToken.None);
+        var gradient = model.Explainer.Explain(values, Windows, new ExplainOptions { IncludeReceivedSaliency = false });
+        var ig = InputAttributions.IntegratedGradients(model.Explainer, values, Windows, new IntegratedGradientsOptions(), new ExplainOptions());
+        int length = model.Metadata.WindowLength;
+        for (int i = 0; i < Windows; i++)
+        {
+            var e = live[i].Explanation;
+            Assert.Equal("integrated-gradients", e.SaliencyMethod);
+            Assert.Equal(ig[i].Attribution.Select(Math.Abs), e.SaliencyRaw);
+            Assert.Equal(1f, e.Saliency.Max());
+            float total = ig[i].Attribution.Sum(Math.Abs);
+            for (int c = 0; c < model.Metadata.Channels.Count; c++)
+            {
+                Assert.Equal(ig[i].Attribution.Skip(c * length).Take(length).Sum(Math.Abs) / total, e.ChannelContributions[c], 4);
+            }
+
+            var top = e.TopSteps[0];
+            Assert.Equal(ig[i].Attribution.Max(Math.Abs), Math.Abs(ig[i].Attribution[(top.Channel * length) + top.Step]));
+            Assert.Equal(Json(gradient[i].Layers), Json(e.Layers));
+            Assert.Equal(gradient[i].Score, e.Score);
+        }
+    }
+
+    /// <summary>
+    /// Alert windows get the deletion check, recomputed here through ONNX Runtime (not the explainer): the score with the
+    /// top 5 % of cells by saliency set to 0 in the model's input, and the mean over the seeded random removals; the
+    /// other windows get none.
+    /// </summary>
+    [Fact]
+    public async Task ExplainAsync_AlertWindows_DeletionCheckAgreesWithOnnxRuntime()
+    {
+        var settings = new MonitorOptions();
+        var registry = new CollectorRegistry();
+        var live = await new LiveExplainer(model, Options.Create(settings), new LiveMetrics(registry, model)).ExplainAsync(values, Windows, alerting, CancellationToken.None);
+        var metadata = model.Metadata;
+        int size = metadata.Channels.Count * metadata.WindowLength;
+        int cells = (int)Math.Round(0.05 * size, MidpointRounding.AwayFromZero);
+        var random = new Random(29);
+        int checkedWindows = 0;
+        for (int i = 0; i < Windows; i++)
+        {
+            var check = live[i].Faithfulness;
+            if (!alerting[i])
+            {
+                Assert.Null(check);
+                continue;
+            }
+
+            Assert.NotNull(check);
+            checkedWindows++;
+            var window = values.AsSpan(i * size, size).ToArray();
+            WindowPreprocessing.Apply(metadata.Preprocessing, window, metadata.Channels.Count, metadata.WindowLength);
+            var saliency = live[i].Explanation.SaliencyRaw;
+            var top = Enumerable.Range(0, size).OrderByDescending(j => saliency[j]).ThenBy(j => j).Take(cells).ToArray();
+            Assert.Equal(cells, check.Cells);
+            Assert.Equal(Score(window), check.Score, 4);
+            Assert.Equal(Score(Removed(window, top)), check.DeletionScore, 4);
+
+            // The random removals, drawn as the check draws them (one seeded generator over the alert windows in order).
+            double mean = 0;
+            for (int d = 0; d < settings.Faithfulness.RandomDraws; d++)
+            {
+                var order = Enumerable.Range(0, size).ToArray();
+                random.Shuffle(order);
+                mean += Score(Removed(window, order.Take(cells)));
+            }
+
+            Assert.Equal(mean / settings.Faithfulness.RandomDraws, check.RandomScore, 4);
+            Assert.Equal(check.RandomScore - check.DeletionScore >= settings.Faithfulness.MinMargin ? "passed" : "failed", check.Verdict);
+        }
+
+        Assert.Equal(2, checkedWindows);
+        using var text = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(text);
+        string exposition = System.Text.Encoding.UTF8.GetString(text.ToArray());
+        var counts = exposition.Split('\n').Where(l => l.StartsWith("tsviz_alert_faithfulness_margin_count", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, counts.Sum(l => double.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task ExplainAsync_FaithfulnessOff_NoCheck()
+    {
+        var settings = new MonitorOptions();
+        settings.Faithfulness.Enabled = false;
+        var live = await Explainer(settings).ExplainAsync(values, Windows, alerting, CancellationToken.None);
+        Assert.All(live, l => Assert.Null(l.Faithfulness));
+    }
+
+    private float Score(float[] modelInput)
+    {
+        var score = new float[1];
+        model.Scorer.Score(modelInput, 1, score);
+        return score[0];
+    }
+
+    private static float[] Removed(float[] window, IEnumerable<int> cells)
+    {
+        var copy = (float[])window.Clone();
+        foreach (int j in cells)
+        {
+            copy[j] = 0;
+        }
+
+        return copy;
+    }
+
     private LiveExplainer Explainer(MonitorOptions settings)
         => new(model, Options.Create(settings), new LiveMetrics(new CollectorRegistry(), model));
 

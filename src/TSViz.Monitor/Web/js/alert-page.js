@@ -19,6 +19,7 @@ export async function alertPage(visit, { id }) {
   const peak = detail.peakWindow, e = peak && peak.explanation;
   const channels = e ? Object.keys(e.channelContributions) : [];
   visit.main.innerHTML = summary(detail.alert, peak)
+    + faithfulnessSection(detail.alert.faithfulness, e)
     + (e ? explanationSections(peak, e, channels) : missingExplanation())
     + robustnessSection(adversarial, e, channels)
     + similarSection(similar)
@@ -47,14 +48,37 @@ function summary(a, peak) {
     ${explore}`;
 }
 
+// Does the highlighted evidence carry the score? The deletion check of the peak explanation, in plain words.
+function faithfulnessSentence(f, cells) {
+  const percent = `${+(100 * f.fraction).toFixed(1)} %`;
+  const what = cells ? `the highlighted points (the top ${percent}, ${cells} points)` : `the highlighted points (the top ${percent})`;
+  return f.verdict === "passed"
+    ? `Removing ${what} drops the score from ${fmt(f.score)} to ${fmt(f.deletionScore)}; removing as many random
+      points leaves ${fmt(f.randomScore)}. The highlighted points are what the model used.`
+    : `Removing ${what} moves the score from ${fmt(f.score)} to ${fmt(f.deletionScore)}; removing as many random
+      points leaves ${fmt(f.randomScore)}. The highlighted points do not explain this score better than random ones:
+      read this explanation with care.`;
+}
+
+function faithfulnessSection(f, e) {
+  if (!f) return "";
+  const cells = e && e.faithfulness ? e.faithfulness.cells : null;
+  const flag = f.verdict === "passed"
+    ? `<p class="check-passed"><strong>Explanation check passed.</strong></p>`
+    : `<p class="check-failed" role="alert"><strong>Explanation check failed.</strong></p>`;
+  return `<section id="faithfulness"><h2>Does the explanation hold?</h2>${flag}
+    <p id="faithfulness-sentence">${esc(faithfulnessSentence(f, cells).replace(/\s+/g, " "))}</p></section>`;
+}
+
 function explanationSections(peak, e, channels) {
   const topStep = e.topSteps.length ? e.topSteps[0] : null;
   const charts = channels.map((c, k) => channelChart(c, peak.input[k], {
     saliency: e.saliency[k],
     topStep: topStep && topStep.channel === c ? topStep.step : null,
   })).join("");
+  const method = e.saliencyMethod && e.saliencyMethod !== "gradient" ? ` (method: ${esc(e.saliencyMethod)})` : "";
   return `<section id="saliency"><h2>Why: the peak window and where the model looked</h2>
-    <p class="legend">Black line: the sensor values. Bars: saliency of each time step (taller and brighter = more
+    <p class="legend">Black line: the sensor values. Bars: saliency of each time step${method} (taller and brighter = more
     influence on the score). Dashed line: the single most salient step
     (${esc(topStep ? topStep.channel : "-")}, step ${esc(topStep ? topStep.step : "-")}).</p>
     ${charts}</section>

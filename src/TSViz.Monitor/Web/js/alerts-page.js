@@ -14,7 +14,7 @@ export async function alertsPage(visit, { machine, status }) {
     <button type="submit">Show</button></form>
     <table><caption class="muted" style="text-align:left">Alert episodes</caption><thead><tr>
     <th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col">Peak score</th>
-    <th scope="col">Dominant channel</th><th scope="col">Feedback</th></tr></thead>
+    <th scope="col">Dominant channel</th><th scope="col">Explanation check</th><th scope="col">Feedback</th></tr></thead>
     <tbody id="alert-rows"></tbody></table>`;
   document.getElementById("alert-filters").addEventListener("submit", applyFilters);
   document.getElementById("filter-status").addEventListener("change", () => applyFilters());
@@ -38,7 +38,7 @@ async function refreshAlerts(machine, status) {
   const rows = document.getElementById("alert-rows");
   if (!rows) return;
   const html = page.items.length === 0
-    ? `<tr><td colspan="6" class="muted">${machine || status ? "No alerts match." : "No alerts yet."}</td></tr>`
+    ? `<tr><td colspan="7" class="muted">${machine || status ? "No alerts match." : "No alerts yet."}</td></tr>`
     : page.items.map(alertRow).join("");
   // Re-render only on a change, and keep the keyboard focus on the alert it was on.
   if (html === rows.dataset.html) return;
@@ -54,7 +54,16 @@ function alertRow(a) {
   return `<tr data-alert-id="${esc(a.id)}" data-machine="${esc(a.machine)}" data-channel="${esc(a.dominantChannel)}">
     <td><a href="#/alert/${encodeURIComponent(a.id)}">${esc(a.machine)}</a></td>
     <td class="status-${esc(a.status)}">${esc(a.status)}</td><td>${esc(when(a.since))}</td>
-    <td>${fmt(a.peakScore)}</td><td>${esc(a.dominantChannel)}</td><td>${esc(a.lastFeedback || "none")}</td></tr>`;
+    <td>${fmt(a.peakScore)}</td><td>${esc(a.dominantChannel)}</td><td>${check(a.faithfulness)}</td>
+    <td>${esc(a.lastFeedback || "none")}</td></tr>`;
+}
+
+// The peak explanation's deletion check: a failed one is flagged, never hidden.
+function check(f) {
+  if (!f) return `<span class="muted">-</span>`;
+  return f.verdict === "passed"
+    ? `<span class="check-passed">passed</span>`
+    : `<span class="check-failed" title="removing the highlighted points changed the score no more than removing random ones">failed</span>`;
 }
 
 // The filters live in the address, so a filtered list can be bookmarked.

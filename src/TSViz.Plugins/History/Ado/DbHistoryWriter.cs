@@ -22,13 +22,16 @@ internal sealed class DbHistoryWriter(IHistoryConnections connections) : IHistor
 
     private readonly string upsertAlertSql = $"""
         INSERT INTO alerts (id, machine, model_version, episode, status, since, closed_at, peak_score, peak_window_id,
-            dominant_channel, contributions, top_filters, signature, signature_saliency, close_reason)
+            dominant_channel, contributions, top_filters, signature, signature_saliency, close_reason,
+            faithfulness_fraction, faithfulness_score, faithfulness_deletion, faithfulness_random, faithfulness_verdict)
         VALUES (@id, @machine, @model, @episode, @status, @since, @closed, @peak, @peak_id, @dominant, {connections.Dialect.JsonValue("@contributions")},
-            {connections.Dialect.JsonValue("@filters")}, @signature, @saliency, @reason)
+            {connections.Dialect.JsonValue("@filters")}, @signature, @saliency, @reason, @f_fraction, @f_score, @f_deletion, @f_random, @f_verdict)
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, closed_at = excluded.closed_at, peak_score = excluded.peak_score,
             peak_window_id = excluded.peak_window_id, dominant_channel = excluded.dominant_channel, contributions = excluded.contributions,
             top_filters = excluded.top_filters, signature = excluded.signature, signature_saliency = excluded.signature_saliency,
-            close_reason = excluded.close_reason;
+            close_reason = excluded.close_reason, faithfulness_fraction = excluded.faithfulness_fraction,
+            faithfulness_score = excluded.faithfulness_score, faithfulness_deletion = excluded.faithfulness_deletion,
+            faithfulness_random = excluded.faithfulness_random, faithfulness_verdict = excluded.faithfulness_verdict;
         """;
 
     public async Task<int> WriteBatchAsync(HistoryBatch batch, CancellationToken cancellationToken)
@@ -122,5 +125,10 @@ internal sealed class DbHistoryWriter(IHistoryConnections connections) : IHistor
         p.Add("signature", ColumnCodec.Bytes(a.Signature), DbType.Binary);
         p.Add("saliency", a.SignatureSaliencyLength, DbType.Int32);
         p.Add("reason", a.CloseReason, DbType.String);
+        p.Add("f_fraction", a.Faithfulness?.Fraction, DbType.Double);
+        p.Add("f_score", a.Faithfulness?.Score, DbType.Double);
+        p.Add("f_deletion", a.Faithfulness?.DeletionScore, DbType.Double);
+        p.Add("f_random", a.Faithfulness?.RandomScore, DbType.Double);
+        p.Add("f_verdict", a.Faithfulness?.Verdict, DbType.String);
     }
 }

@@ -15,6 +15,7 @@ internal static class HistoryRows
     public static string AlertColumns(HistoryDialect dialect) => $"""
         a.id, a.machine, a.model_version, a.episode, a.status, a.since, a.closed_at, a.peak_score, a.peak_window_id, a.dominant_channel,
         {dialect.JsonColumn("a.contributions")} AS contributions, {dialect.JsonColumn("a.top_filters")} AS top_filters, a.signature, a.signature_saliency, a.close_reason,
+        a.faithfulness_fraction, a.faithfulness_score, a.faithfulness_deletion, a.faithfulness_random, a.faithfulness_verdict,
         (SELECT f.kind FROM feedback f WHERE f.alert_id = a.id ORDER BY f.at DESC, f.id DESC LIMIT 1) AS last_feedback
         """;
 
@@ -69,5 +70,8 @@ internal static class HistoryRows
         SignatureSaliencyLength = row.Int32("signature_saliency"),
         LastFeedback = row.StringOrNull("last_feedback"),
         CloseReason = row.StringOrNull("close_reason"),
+        Faithfulness = row.StringOrNull("faithfulness_verdict") is { } verdict
+            ? new AlertFaithfulness(row.Double("faithfulness_fraction"), row.Double("faithfulness_score"), row.Double("faithfulness_deletion"), row.Double("faithfulness_random"), verdict)
+            : null,
     };
 }

@@ -52,8 +52,19 @@ CREATE TABLE IF NOT EXISTS alerts (
     top_filters jsonb NOT NULL,
     signature bytea NOT NULL,
     signature_saliency integer NOT NULL,
-    close_reason text
+    close_reason text,
+    faithfulness_fraction double precision,
+    faithfulness_score double precision,
+    faithfulness_deletion double precision,
+    faithfulness_random double precision,
+    faithfulness_verdict text
 );
+-- Version 4: the peak explanation's faithfulness check (a table an older monitor created gets the columns).
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS faithfulness_fraction double precision;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS faithfulness_score double precision;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS faithfulness_deletion double precision;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS faithfulness_random double precision;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS faithfulness_verdict text;
 CREATE INDEX IF NOT EXISTS ix_alerts_machine_since ON alerts (machine, since);
 CREATE INDEX IF NOT EXISTS ix_alerts_since ON alerts (since);
 CREATE INDEX IF NOT EXISTS ix_alerts_open ON alerts (machine, since) WHERE status = 'open';

@@ -10,8 +10,11 @@ namespace TSViz.Plugins.History.Sqlite;
 /// </summary>
 internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, TimeProvider time) : IHistorySchema
 {
-    /// <summary>Version 2 added alerts.close_reason and machine_checkpoints, version 3 feedback.author_role and author_method.</summary>
-    public const int Version = 3;
+    /// <summary>
+    /// Version 2 added alerts.close_reason and machine_checkpoints, version 3 feedback.author_role and author_method,
+    /// version 4 the alerts' faithfulness check.
+    /// </summary>
+    public const int Version = 4;
 
     /// <summary>Columns added since version 1: a table an older monitor created gets each that it lacks.</summary>
     private static readonly (string Table, string Column, string Sql)[] Migrations =
@@ -20,6 +23,12 @@ internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, T
         // Version 3: feedback records how its author signed in (the author is the authenticated identity).
         ("feedback", "author_role", "ALTER TABLE feedback ADD COLUMN author_role TEXT;"),
         ("feedback", "author_method", "ALTER TABLE feedback ADD COLUMN author_method TEXT;"),
+        // Version 4: the peak explanation's faithfulness check.
+        ("alerts", "faithfulness_fraction", "ALTER TABLE alerts ADD COLUMN faithfulness_fraction REAL;"),
+        ("alerts", "faithfulness_score", "ALTER TABLE alerts ADD COLUMN faithfulness_score REAL;"),
+        ("alerts", "faithfulness_deletion", "ALTER TABLE alerts ADD COLUMN faithfulness_deletion REAL;"),
+        ("alerts", "faithfulness_random", "ALTER TABLE alerts ADD COLUMN faithfulness_random REAL;"),
+        ("alerts", "faithfulness_verdict", "ALTER TABLE alerts ADD COLUMN faithfulness_verdict TEXT;"),
     ];
 
     /// <summary>The history's DDL (every statement guarded, so it runs at every start).</summary>

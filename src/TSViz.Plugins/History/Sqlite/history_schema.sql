@@ -50,7 +50,12 @@ CREATE TABLE IF NOT EXISTS alerts (
     top_filters TEXT NOT NULL,
     signature BLOB NOT NULL,
     signature_saliency INTEGER NOT NULL,
-    close_reason TEXT
+    close_reason TEXT,
+    faithfulness_fraction REAL,
+    faithfulness_score REAL,
+    faithfulness_deletion REAL,
+    faithfulness_random REAL,
+    faithfulness_verdict TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_alerts_machine_since ON alerts (machine, since);
 CREATE INDEX IF NOT EXISTS ix_alerts_since ON alerts (since);

@@ -137,13 +137,34 @@ public sealed class SqliteHistorySchemaTests
     private static byte[] Floats(params float[] values) => values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
 
     [Fact]
-    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchema()
+    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumns()
     {
         string released = Path.Combine(RepositoryPaths.NewTempDirectory(), "released.db");
         await Execute(released, ReleasedSchema);
         var store = await SqliteHistoryStoreTests.NewStore();
 
-        Assert.Equal(await SchemaObjects(released), await SchemaObjects(store.Path));
+        // Version 4 added the alerts' faithfulness columns; everything else is the released DDL, verbatim.
+        var expected = (await SchemaObjects(released)).Select(o => o.StartsWith("table alerts ON alerts:", StringComparison.Ordinal)
+            ? o.Replace("    close_reason TEXT\n)", "    close_reason TEXT,\n    faithfulness_fraction REAL,\n    faithfulness_score REAL,\n    faithfulness_deletion REAL,\n    faithfulness_random REAL,\n    faithfulness_verdict TEXT\n)", StringComparison.Ordinal)
+            : o).ToList();
+        Assert.Equal(expected, await SchemaObjects(store.Path));
+    }
+
+    [Fact]
+    public async Task Initialize_FileOfSchema3_GainsTheFaithfulnessColumnsAndAnAlertKeepsItsCheck()
+    {
+        string path = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        await Execute(path, ReleasedSchema + "\nINSERT INTO schema_info VALUES (3, 0);");
+        var store = new SqliteHistoryStore(path);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.InitializeAsync(CancellationToken.None); // a second start finds the columns there
+
+        var check = new AlertFaithfulness(0.05, 0.99, 0.12, 0.97, "passed");
+        await store.UpsertAlertsAsync([new AlertRecord { Id = "a", Machine = "m1", ModelVersion = "v", Episode = 1, Status = "open", Since = T0, PeakScore = 0.99, PeakWindowId = "w", Faithfulness = check }], CancellationToken.None);
+        await store.UpsertAlertsAsync([new AlertRecord { Id = "b", Machine = "m2", ModelVersion = "v", Episode = 1, Status = "open", Since = T0, PeakScore = 0.9, PeakWindowId = "w2" }], CancellationToken.None);
+
+        Assert.Equal(check, (await store.GetAlertAsync("a", CancellationToken.None))!.Faithfulness);
+        Assert.Null((await store.GetAlertAsync("b", CancellationToken.None))!.Faithfulness);
     }
 
     [Fact]
