@@ -88,6 +88,14 @@ public sealed class LiveMonitorTests
             Assert.True(matchedAlert.Value.GetProperty("peakScore").GetDouble() >= 0.5);
             Assert.NotEmpty(matchedAlert.Value.GetProperty("topFilters").EnumerateArray());
 
+            // The injected spike is what the model used: removing the peak's top 5 % of cells by saliency lowers the
+            // score far more than removing as many random cells.
+            var check = matchedAlert.Value.GetProperty("faithfulness");
+            Assert.Equal("passed", check.GetProperty("verdict").GetString());
+            Assert.Equal(matchedAlert.Value.GetProperty("peakScore").GetDouble(), check.GetProperty("score").GetDouble(), 3);
+            Assert.True(check.GetProperty("randomScore").GetDouble() - check.GetProperty("deletionScore").GetDouble() >= 0.1, check.ToString());
+            Assert.Equal(0.05, check.GetProperty("fraction").GetDouble());
+
             // Every scored window came out as an explanation with the documented fields.
             var explanation = received.First(r => r.Topic.EndsWith("/explanation", StringComparison.Ordinal)).Body;
             Assert.Equal(3, explanation.GetProperty("saliency").GetArrayLength());
@@ -98,6 +106,10 @@ public sealed class LiveMonitorTests
                 && alert.GetProperty("open").GetBoolean() && (rb.TryGetProperty("smallestFlippingEpsilon", out _) || rb.TryGetProperty("notFlippedUpTo", out _)));
             Assert.NotEqual(JsonValueKind.Undefined, alertWindow.ValueKind);
             Assert.True(alertWindow.TryGetProperty("filterSaliency", out _));
+            Assert.True(alertWindow.TryGetProperty("faithfulness", out _));
+            Assert.Equal("gradient", explanation.GetProperty("saliencyMethod").GetString());
+            Assert.All(received.Where(r => r.Topic.EndsWith("/explanation", StringComparison.Ordinal) && !(r.Body.TryGetProperty("alert", out var a) && a.GetProperty("open").GetBoolean())),
+                r => Assert.False(r.Body.TryGetProperty("faithfulness", out _), "a window outside an alert was checked"));
 
             var letters = received.Where(r => r.Topic == "tsviz/v1/deadletter").Select(r => r.Body.GetProperty("reason").GetString()).ToList();
             Assert.Contains("malformed_json", letters);
@@ -112,6 +124,7 @@ public sealed class LiveMonitorTests
             Assert.Contains("tsviz_windows_scored_total{outcome=\"anomaly\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("tsviz_messages_rejected_total{reason=\"malformed_json\"} 1", metrics, StringComparison.Ordinal);
             Assert.Contains("tsviz_broker_connected 1", metrics, StringComparison.Ordinal);
+            Assert.Matches("tsviz_alert_faithfulness_margin_count\\{verdict=\"passed\"\\} [1-9]", metrics);
         }
         finally
         {
