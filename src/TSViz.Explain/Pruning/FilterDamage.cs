@@ -8,9 +8,9 @@ namespace TSViz.Explain.Pruning;
 /// <param name="Filter">The filter's index in the layer.</param>
 /// <param name="Influence">Its dataset influence (Eq. 28 mean of Eq. 16).</param>
 /// <param name="Contribution">Its dataset contribution (mean of |sum_t a_j(t) dy/da_j(t)|).</param>
-/// <param name="Primary">The loss (or MSE) with the filter zeroed, without fine-tuning.</param>
-/// <param name="PercentChange">The damage: change of the loss (or MSE) from the unpruned model, in percent.</param>
-public sealed record FilterDamageRow(string Layer, int Filter, float Influence, float Contribution, double Primary, double PercentChange);
+/// <param name="Loss">The loss (binary cross-entropy; the MSE for a value model) with the filter zeroed, without fine-tuning.</param>
+/// <param name="DamagePercent">The damage: change of the loss (or MSE) from the unpruned model, in percent.</param>
+public sealed record FilterDamageRow(string Layer, int Filter, float Influence, float Contribution, double Loss, double DamagePercent);
 
 /// <summary>Under one criterion, the layer's least and most ranked filter and the damage each does when zeroed (Table 1's test).</summary>
 /// <param name="Least">The filter with the smallest dataset mean under the criterion.</param>
@@ -80,7 +80,7 @@ public static class FilterDamage
     public static LayerDamage Summarize(string layer, IReadOnlyList<FilterDamageRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var damage = rows.Select(r => r.PercentChange).ToArray();
+        var damage = rows.Select(r => r.DamagePercent).ToArray();
         var influence = rows.Select(r => (double)r.Influence).ToArray();
         var contribution = rows.Select(r => (double)r.Contribution).ToArray();
         return new LayerDamage(layer, rows.Count,
@@ -93,6 +93,6 @@ public static class FilterDamage
     {
         int least = Array.IndexOf(scores, scores.Min());
         int most = Array.IndexOf(scores, scores.Max());
-        return new CriterionExtremes(rows[least].Filter, rows[least].PercentChange, rows[most].Filter, rows[most].PercentChange);
+        return new CriterionExtremes(rows[least].Filter, rows[least].DamagePercent, rows[most].Filter, rows[most].DamagePercent);
     }
 }

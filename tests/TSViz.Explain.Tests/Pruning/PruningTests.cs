@@ -16,7 +16,7 @@ public sealed class PruningTests
         var train = AnomalyDatasetGenerator.Training(1).Windows.Slice(0, 3_000);
         var test = AnomalyDatasetGenerator.Test(1).Windows.Slice(0, 3_000);
         var influence = DatasetInfluence.Compute(explainer, train.Values, train.Count);
-        var rows = Faithfulness.Run(file, influence, test);
+        var rows = Faithfulness.Run(file, influence, test, PruningCriterion.Influence);
 
         Assert.Equal(7, rows.Count);
         Assert.Equal("none", rows[0].Which);
