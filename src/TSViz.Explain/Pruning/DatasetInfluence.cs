@@ -24,6 +24,9 @@ public sealed record LayerDatasetInfluence(string Layer, float[] Mean, float[] M
     /// <summary>Per filter, its largest contribution on any window.</summary>
     public float[] MaxContribution { get; init; } = [];
 
+    /// <summary>Per filter, the mean over windows and time steps of |a_j(t)|: how large its output is.</summary>
+    public float[] MeanActivation { get; init; } = [];
+
     /// <summary>Per filter, the dataset mean that <paramref name="criterion"/> ranks by.</summary>
     public float[] MeanBy(PruningCriterion criterion) => criterion == PruningCriterion.Contribution ? MeanContribution : Mean;
 }
@@ -49,6 +52,7 @@ public static class DatasetInfluence
         var contributionSum = layers.Select(l => new double[l.Filters]).ToArray();
         var contributionMin = layers.Select(l => Enumerable.Repeat(float.PositiveInfinity, l.Filters).ToArray()).ToArray();
         var contributionMax = layers.Select(l => Enumerable.Repeat(float.NegativeInfinity, l.Filters).ToArray()).ToArray();
+        var activationSum = layers.Select(l => new double[l.Filters]).ToArray();
         for (int start = 0; start < count; start += Batch)
         {
             int n = Math.Min(Batch, count - start);
@@ -70,17 +74,14 @@ public static class DatasetInfluence
                         contributionSum[l][f] += c;
                         contributionMin[l][f] = Math.Min(contributionMin[l][f], c);
                         contributionMax[l][f] = Math.Max(contributionMax[l][f], c);
-                        if (!active[l][f])
+                        double magnitude = 0;
+                        foreach (float a in result.Activations!.AsSpan(f * length, length))
                         {
-                            foreach (float a in result.Activations!.AsSpan(f * length, length))
-                            {
-                                if (a > 0)
-                                {
-                                    active[l][f] = true;
-                                    break;
-                                }
-                            }
+                            magnitude += Math.Abs(a);
+                            active[l][f] |= a > 0;
                         }
+
+                        activationSum[l][f] += magnitude / length;
                     }
                 }
             }
@@ -92,6 +93,7 @@ public static class DatasetInfluence
             MeanContribution = contributionSum[l].Select(s => (float)(s / count)).ToArray(),
             MinContribution = contributionMin[l],
             MaxContribution = contributionMax[l],
+            MeanActivation = activationSum[l].Select(s => (float)(s / count)).ToArray(),
         }).ToList();
     }
 }

@@ -10,7 +10,11 @@ namespace TSViz.Explain.Pruning;
 /// <param name="Contribution">Its dataset contribution (mean of |sum_t a_j(t) dy/da_j(t)|).</param>
 /// <param name="Loss">The loss (binary cross-entropy; the MSE for a value model) with the filter zeroed, without fine-tuning.</param>
 /// <param name="DamagePercent">The damage: change of the loss (or MSE) from the unpruned model, in percent.</param>
-public sealed record FilterDamageRow(string Layer, int Filter, float Influence, float Contribution, double Loss, double DamagePercent);
+public sealed record FilterDamageRow(string Layer, int Filter, float Influence, float Contribution, double Loss, double DamagePercent)
+{
+    /// <summary>Its mean |a_j(t)| over the windows and time steps: how large its output is.</summary>
+    public float Activation { get; init; }
+}
 
 /// <summary>Under one criterion, the layer's least and most ranked filter and the damage each does when zeroed (Table 1's test).</summary>
 /// <param name="Least">The filter with the smallest dataset mean under the criterion.</param>
@@ -64,7 +68,10 @@ public static class FilterDamage
                 var zeroed = ModelSurgery.ZeroFilters(file, original.Layers, [new FilterRef(layer.Layer, f)]);
                 using var explainer = Explainer.FromFile(zeroed);
                 var after = ModelEvaluation.Evaluate(explainer, evaluation);
-                var row = new FilterDamageRow(layer.Layer, f, layer.Mean[f], layer.MeanContribution[f], after.Primary, ModelEvaluation.PercentChange(baseline, after));
+                var row = new FilterDamageRow(layer.Layer, f, layer.Mean[f], layer.MeanContribution[f], after.Primary, ModelEvaluation.PercentChange(baseline, after))
+                {
+                    Activation = layer.MeanActivation[f],
+                };
                 own.Add(row);
                 onFilter?.Invoke(row);
             }

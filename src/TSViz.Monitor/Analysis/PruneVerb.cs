@@ -160,8 +160,14 @@ internal static class PruneVerb
 
         return table.ToString();
 
-        static string Extremes(CriterionExtremes e)
-            => string.Create(CultureInfo.InvariantCulture, $"#{e.Least} {e.LeastPercentChange:+0.0;-0.0} % / #{e.Most} {e.MostPercentChange:+0.0;-0.0} %");
+        static string Extremes(CriterionExtremes e) => $"#{e.Least} {Signed(e.LeastPercentChange)} % / #{e.Most} {Signed(e.MostPercentChange)} %";
+
+        // Rounded first: a tiny negative change would otherwise print as "-+0.0".
+        static string Signed(double percent)
+        {
+            double rounded = Math.Round(percent, 1);
+            return rounded == 0 ? "0.0" : rounded.ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
+        }
     }
 
     private static string FaithfulnessTable(IReadOnlyList<FaithfulnessRow> rows, PruningCriterion criterion)

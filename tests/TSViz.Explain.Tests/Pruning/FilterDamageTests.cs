@@ -29,13 +29,13 @@ public sealed class FilterDamageTests
     }
 
     [Fact]
-    public void DatasetInfluence_Contribution_IsTheMeanOfEachWindowsContributionWithinMinAndMax()
+    public void DatasetInfluence_ContributionAndActivation_AreTheMeansOverWindows()
     {
         using var explainer = Explainer.Load(TinyModels.Smooth(3));
         const int count = 40;
         var windows = TinyModels.RandomWindows(4, count, 2, 16);
         var dataset = DatasetInfluence.Compute(explainer, windows, count);
-        var each = explainer.Explain(windows, count, new TSViz.Explain.Attribution.ExplainOptions { IncludeContribution = true, TopSteps = 0 });
+        var each = explainer.Explain(windows, count, new TSViz.Explain.Attribution.ExplainOptions { IncludeContribution = true, IncludeActivations = true, TopSteps = 0 });
         for (int l = 0; l < dataset.Count; l++)
         {
             for (int f = 0; f < dataset[l].Mean.Length; f++)
@@ -43,6 +43,9 @@ public sealed class FilterDamageTests
                 double mean = each.Average(e => (double)e.Layers[l].Contribution![f]);
                 Assert.Equal(mean, dataset[l].MeanContribution[f], 5);
                 Assert.InRange(dataset[l].MeanContribution[f], dataset[l].MinContribution[f], dataset[l].MaxContribution[f]);
+                int length = explainer.Layers[l].OutputLength;
+                double size = each.Average(e => e.Layers[l].Activations!.Skip(f * length).Take(length).Average(a => (double)Math.Abs(a)));
+                Assert.Equal(size, dataset[l].MeanActivation[f], 5);
             }
         }
     }
