@@ -5,7 +5,8 @@ namespace TSViz.Explain.Pruning;
 
 /// <summary>
 /// A layer's filters over a data set (Eq. 28): influence per filter averaged over the windows, with its minimum
-/// and maximum (Fig. 9), and whether the filter was ever active (its activation positive somewhere).
+/// and maximum (Fig. 9), the same for the filter's contribution |sum_t a_j(t) dy/da_j(t)|, and whether the filter was
+/// ever active (its activation positive somewhere).
 /// </summary>
 /// <param name="Layer">The conv layer's name.</param>
 /// <param name="Mean">Per filter, its influence (Eq. 16) averaged over the windows (Eq. 28).</param>

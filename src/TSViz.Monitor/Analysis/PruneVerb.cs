@@ -24,8 +24,8 @@ internal static class PruneVerb
         var model = new Option<string>("--model") { Description = "The ONNX model.", DefaultValueFactory = _ => "models/anomaly-cnn.onnx" };
         var destination = new Option<string>("--output") { Description = "Where to write the result.", Required = true };
         var faithfulness = new Option<bool>("--faithfulness") { Description = "Zero the most and the least influential filter of each layer; write the table (JSON)." };
-        var candidates = new Option<bool>("--candidates") { Description = "Dataset influence (min/mean/max), dead filters and the ranked pruning candidates (JSON)." };
-        var progressive = new Option<int?>("--progressive") { Description = "Remove this many least influential filters one at a time; write the curve (CSV, with an SVG beside it)." };
+        var candidates = new Option<bool>("--candidates") { Description = "Dataset influence and contribution (min/mean/max), dead filters and the ranked pruning candidates (JSON)." };
+        var progressive = new Option<int?>("--progressive") { Description = "Remove this many filters one at a time, lowest under --criterion first; write the curve (CSV, with an SVG beside it)." };
         var fineTune = new Option<int>("--fine-tune-epochs") { Description = "With --progressive: fine-tune this many epochs after each removal.", DefaultValueFactory = _ => 0 };
         var damage = new Option<bool>("--damage") { Description = "Zero every filter alone; per layer the Spearman correlation of influence and of contribution with the damage (JSON, every filter's row)." };
         var criterion = new Option<string>("--criterion")
@@ -38,7 +38,7 @@ internal static class PruneVerb
         var input = new Option<string?>("--input") { Description = "Windows with \"target\" as JSON lines; default: the model's reference workload." };
         var influenceWindows = new Option<int>("--influence-windows") { Description = "Training windows the dataset influence averages over (0: all).", DefaultValueFactory = _ => 10_000 };
         var data = new Option<string>("--data") { Description = "The traffic CSV, for the traffic model's reference data.", DefaultValueFactory = _ => ReferenceWorkload.DefaultTrafficData };
-        var command = new Command("prune", "Influence-based pruning: faithfulness table, candidates, progressive pruning curve, or a pruned ONNX export.")
+        var command = new Command("prune", "Influence-based pruning: faithfulness table, candidates, progressive pruning curve, per-filter damage against the criteria, or a pruned ONNX export.")
         {
             model, destination, faithfulness, candidates, progressive, damage, criterion, evaluationWindows, fineTune, remove, input, influenceWindows, data,
         };
