@@ -13,7 +13,16 @@ public sealed record SalientStep(int Channel, string ChannelName, int Step, floa
 /// <param name="Scaled">Influence min-max scaled within the layer (0-1).</param>
 /// <param name="Ranking">Filter indices, most influential first.</param>
 /// <param name="Activations">Per filter, its activation a_j(t), when requested (filters x time, filter-major).</param>
-public sealed record LayerInfluence(string Name, float[] Influence, float[] Scaled, int[] Ranking, float[]? Activations);
+public sealed record LayerInfluence(string Name, float[] Influence, float[] Scaled, int[] Ranking, float[]? Activations)
+{
+    /// <summary>
+    /// Per filter, its contribution |sum over t of a_j(t) dy/da_j(t)|: the first-order (Taylor) estimate of how much y
+    /// changes when the filter is zeroed, from the same backward pass as the influence; null unless requested
+    /// (<see cref="ExplainOptions.IncludeContribution"/>). Unlike the influence (a gradient only), it weighs the
+    /// gradient by what the filter actually outputs, and it is exact when y is linear in the layer's activations.
+    /// </summary>
+    public float[]? Contribution { get; init; }
+}
 
 /// <summary>
 /// The TSViz explanation of one window's prediction. Saliency arrays are channel-major (channel c, step t at
@@ -81,6 +90,12 @@ public sealed record ExplainOptions
 
     /// <summary>Also return every filter's activation (with the influence only).</summary>
     public bool IncludeActivations { get; init; }
+
+    /// <summary>
+    /// Also compute every filter's contribution |sum_t a_j(t) dy/da_j(t)| (<see cref="LayerInfluence.Contribution"/>)
+    /// in the same backward pass (with the influence only).
+    /// </summary>
+    public bool IncludeContribution { get; init; }
 
     /// <summary>Also return the saliency with respect to the received (not preprocessed) window.</summary>
     public bool IncludeReceivedSaliency { get; init; } = true;

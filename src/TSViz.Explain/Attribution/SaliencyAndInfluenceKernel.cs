@@ -43,6 +43,7 @@ internal static class SaliencyAndInfluenceKernel
         float[] inputGradient = gradients[0].ToFloatArray();
         const int firstLayerGradient = 1;
         var influence = new float[explainedLayers.Count][];
+        var contribution = new float[explainedLayers.Count][];
         var activationValues = new float[explainedLayers.Count][];
         for (int l = 0; l < explainedLayers.Count; l++)
         {
@@ -50,6 +51,14 @@ internal static class SaliencyAndInfluenceKernel
             influence[l] = gradient is null || gradient.IsInvalid
                 ? new float[count * explainedLayers[l].Filters]
                 : gradient.abs().sum([2]).ToFloatArray();
+            if (options.IncludeContribution)
+            {
+                // |sum_t a_j(t) dy/da_j(t)|: the first-order change of y when filter j's activation goes to zero.
+                contribution[l] = gradient is null || gradient.IsInvalid
+                    ? new float[count * explainedLayers[l].Filters]
+                    : (activations[l].detach() * gradient).sum([2]).abs().ToFloatArray();
+            }
+
             if (options.IncludeActivations)
             {
                 activationValues[l] = activations[l].detach().ToFloatArray();
@@ -105,7 +114,10 @@ internal static class SaliencyAndInfluenceKernel
                     own,
                     FilterSelection.MinMaxScale(own),
                     FilterSelection.Rank(own),
-                    options.IncludeActivations ? activationValues[l].AsSpan(w * activationSize, activationSize).ToArray() : null);
+                    options.IncludeActivations ? activationValues[l].AsSpan(w * activationSize, activationSize).ToArray() : null)
+                {
+                    Contribution = options.IncludeContribution ? contribution[l].AsSpan(w * layer.Filters, layer.Filters).ToArray() : null,
+                };
             }
 
             results[w] = new WindowExplanation(

@@ -15,8 +15,8 @@ namespace TSViz.Explain.Pruning;
 public sealed record PruningStep(int Removed, string? Layer, int? Filter, int RemainingFilters, EvaluationMetrics Metrics, double PercentChange);
 
 /// <summary>
-/// Progressive pruning (TSViz Fig. 10): remove the least influential filter (by layer-scaled dataset influence,
-/// ranked once on the unpruned model), optionally fine-tune for some epochs with the removed filters held at
+/// Progressive pruning (TSViz Fig. 10): remove the least influential filter (by layer-scaled dataset influence or
+/// contribution, <see cref="PruningCriterion"/>, ranked once on the unpruned model), optionally fine-tune for some epochs with the removed filters held at
 /// zero, evaluate, and repeat. A layer always keeps at least one filter. Fine-tuning needs a model of the
 /// reference CNN family (it is rebuilt as a trainable module from the file's weights).
 /// </summary>
@@ -25,7 +25,8 @@ public static class ProgressivePruning
     /// <summary>
     /// Removes up to <paramref name="steps"/> filters one by one, evaluating on <paramref name="evaluation"/> after each;
     /// with <paramref name="fineTuneEpochs"/> above 0 each step is fine-tuned on <paramref name="train"/> (early stopping
-    /// on <paramref name="validation"/>). <paramref name="onStep"/> sees each point as it is reached.
+    /// on <paramref name="validation"/>). <paramref name="onStep"/> sees each point as it is reached; <paramref name="criterion"/>
+    /// orders the filters.
     /// </summary>
     /// <returns>The curve, the unpruned model first.</returns>
     public static IReadOnlyList<PruningStep> Run(
@@ -37,7 +38,8 @@ public static class ProgressivePruning
         WindowSet? train = null,
         WindowSet? validation = null,
         TrainingOptions? training = null,
-        Action<PruningStep>? onStep = null)
+        Action<PruningStep>? onStep = null,
+        PruningCriterion criterion = PruningCriteria.Default)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(influence);
@@ -46,7 +48,7 @@ public static class ProgressivePruning
             throw new ArgumentException("Fine-tuning needs training and validation windows.", nameof(train));
         }
 
-        var order = PruningCandidates.Rank(influence);
+        var order = PruningCandidates.Rank(influence, criterion: criterion);
         var remaining = influence.ToDictionary(l => l.Layer, l => l.Mean.Length);
         int total = remaining.Values.Sum();
         var removed = new List<FilterRef>();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Quartz;
 using TSViz.Explain.Onnx;
+using TSViz.Explain.Pruning;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
@@ -67,7 +68,7 @@ internal sealed partial class AnalysisJob(
             throw new InvalidOperationException($"the model file '{settings.ModelPath}' now holds {file.Metadata.Name} {file.Metadata.Version}, the monitor runs {model.Version}: restart the monitor to deploy it");
         }
 
-        var summary = await Task.Run(() => ModelAnalysis.Run(file, windows, usable.Count, cancellationToken), cancellationToken).ConfigureAwait(false) with
+        var summary = await Task.Run(() => ModelAnalysis.Run(file, windows, usable.Count, PruningCriteria.Parse(settings.Jobs.PruningCriterion), cancellationToken), cancellationToken).ConfigureAwait(false) with
         {
             From = usable.Min(i => i.WindowEnd),
             To = usable.Max(i => i.WindowEnd),
@@ -116,6 +117,9 @@ internal sealed partial class AnalysisJob(
             summary.Candidates.Take(5).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Layer}:{c.Filter}")).ToList(),
             summary.Layers.Select(l => new FaithfulnessDigest(l.Layer,
                 summary.Faithfulness.FirstOrDefault(r => r.Layer == l.Layer && r.Which == "least")?.PercentChange,
-                summary.Faithfulness.FirstOrDefault(r => r.Layer == l.Layer && r.Which == "most")?.PercentChange)).ToList());
+                summary.Faithfulness.FirstOrDefault(r => r.Layer == l.Layer && r.Which == "most")?.PercentChange)).ToList())
+        {
+            PruningCriterion = summary.PruningCriterion,
+        };
     }
 }

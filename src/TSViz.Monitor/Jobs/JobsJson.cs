@@ -24,13 +24,27 @@ internal sealed record LayerSummary(
 
     /// <summary>Silhouette score for k = 2, 3, ... (index 0 is k = 2); null where it is not finite.</summary>
     public double?[]? SilhouetteByK { get; init; }
+
+    /// <summary>Every filter's dataset contribution, mean of |sum_t a_j(t) dy/da_j(t)| (absent in analyses stored before it was kept).</summary>
+    public float[]? MeanContribution { get; init; }
 }
 
-/// <summary>A ranked pruning candidate (least layer-scaled influence first).</summary>
-internal sealed record CandidateSummary(string Layer, int Filter, float MeanInfluence, float ScaledInfluence, float MinInfluence, float MaxInfluence, bool NeverActive, int? Cluster, int? RedundantWith);
+/// <summary>A ranked pruning candidate (least layer-scaled influence, or contribution, first: the analysis's criterion).</summary>
+internal sealed record CandidateSummary(string Layer, int Filter, float MeanInfluence, float ScaledInfluence, float MinInfluence, float MaxInfluence, bool NeverActive, int? Cluster, int? RedundantWith)
+{
+    /// <summary>Its dataset contribution (absent in analyses stored before it was kept).</summary>
+    public float? MeanContribution { get; init; }
+
+    /// <summary>Its dataset contribution divided by its layer's largest (absent in analyses stored before it was kept).</summary>
+    public float? ScaledContribution { get; init; }
+}
 
 /// <summary>One row of the faithfulness check: the layer, which filter was zeroed ("none", "least", "most"), the loss after and its change.</summary>
-internal sealed record FaithfulnessSummary(string Layer, string Which, int? Filter, float? MeanInfluence, double? Loss, double? Agreement, double? PercentChange);
+internal sealed record FaithfulnessSummary(string Layer, string Which, int? Filter, float? MeanInfluence, double? Loss, double? Agreement, double? PercentChange)
+{
+    /// <summary>The zeroed filter's dataset contribution.</summary>
+    public float? MeanContribution { get; init; }
+}
 
 /// <summary>What the analysis job stores (summary JSON of the analyses record).</summary>
 internal sealed record AnalysisSummary(
@@ -49,6 +63,9 @@ internal sealed record AnalysisSummary(
 
     /// <summary>Stored windows left out because their shape is not the model's (another model's windows).</summary>
     public int OtherShapeWindows { get; init; }
+
+    /// <summary>What ranked the candidates and chose the faithfulness filters: "influence" or "contribution" (absent in analyses stored before it was configurable: influence).</summary>
+    public string? PruningCriterion { get; init; }
 }
 
 /// <summary>A layer in the MQTT summary.</summary>
@@ -66,7 +83,11 @@ internal sealed record AnalysisDigest(
     int Windows,
     IReadOnlyList<LayerDigest> Layers,
     IReadOnlyList<string> TopCandidates,
-    IReadOnlyList<FaithfulnessDigest> Faithfulness);
+    IReadOnlyList<FaithfulnessDigest> Faithfulness)
+{
+    /// <summary>What ranked the candidates and chose the faithfulness filters.</summary>
+    public string? PruningCriterion { get; init; }
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AnalysisSummary))]

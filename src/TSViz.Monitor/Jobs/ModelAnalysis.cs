@@ -12,11 +12,12 @@ namespace TSViz.Monitor.Jobs;
 /// filter clusters (as `cluster`: DTW of min-max scaled activations, complete linkage, silhouette-chosen k, each
 /// cluster's most influential filter as representative), the dataset influence (Eq. 28, min/mean/max), the filters
 /// never active, the ranked pruning candidates with cluster redundancy, and the faithfulness check of `prune
-/// --faithfulness` (zero each layer's most and least influential filter, compare the loss).
+/// --faithfulness` (zero each layer's most and least influential filter, compare the loss); candidates and the
+/// faithfulness filters are ranked by the configured criterion (Jobs:PruningCriterion: contribution or influence).
 /// </summary>
 internal static class ModelAnalysis
 {
-    /// <summary>A filter counts as a pruning candidate below this share of its layer's top mean influence (when redundant in its cluster), or when never active.</summary>
+    /// <summary>A filter counts as a pruning candidate below this share of its layer's top mean (of the criterion) when redundant in its cluster, or when never active.</summary>
     public const float CandidateShare = 0.1f;
 
     public const int TopCandidates = 10;
@@ -27,7 +28,7 @@ internal static class ModelAnalysis
     /// the model with a filter zeroed departs from the deployed model on the plant's own data, and "agreement" is
     /// the share of windows whose decision is unchanged.
     /// </summary>
-    public static AnalysisSummary Run(OnnxModelFile file, float[] windows, int count, CancellationToken cancellationToken)
+    public static AnalysisSummary Run(OnnxModelFile file, float[] windows, int count, PruningCriterion criterion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(windows);
@@ -39,12 +40,12 @@ internal static class ModelAnalysis
         cancellationToken.ThrowIfCancellationRequested();
         var clustering = FilterClusterer.Cluster(explainer, windows, count);
         cancellationToken.ThrowIfCancellationRequested();
-        var ranked = PruningCandidates.Rank(influence, clustering);
+        var ranked = PruningCandidates.Rank(influence, clustering, criterion);
 
         var scores = explainer.Score(windows, count);
         double? threshold = file.Metadata.DecisionThreshold;
         var targets = threshold is double t ? scores.Select(s => s >= t ? 1f : 0f).ToArray() : scores;
-        var faithfulness = Faithfulness.Run(file, influence, new WindowSet(windows, targets, file.Metadata.Channels.Count, file.Metadata.WindowLength));
+        var faithfulness = Faithfulness.Run(file, influence, new WindowSet(windows, targets, file.Metadata.Channels.Count, file.Metadata.WindowLength), criterion);
         cancellationToken.ThrowIfCancellationRequested();
 
         var layers = influence.Select(layer =>
@@ -59,35 +60,46 @@ internal static class ModelAnalysis
                 Enumerable.Range(0, clusters.ChosenK).Select(k => clusters.Labels.Count(l => l == k)).ToArray(),
                 clusters.Representatives,
                 Enumerable.Range(0, layer.NeverActive.Length).Where(f => layer.NeverActive[f]).ToArray(),
-                byFilter.Count(IsCandidate),
+                byFilter.Count(c => IsCandidate(c, criterion)),
                 layer.Mean,
                 layer.Min,
                 layer.Max)
             {
                 Labels = clusters.Labels,
                 SilhouetteByK = [.. clusters.SilhouetteByK.Select(Finite)],
+                MeanContribution = layer.MeanContribution,
             };
         }).ToList();
 
         var candidates = ranked.Take(TopCandidates).Select(c =>
         {
             var layer = influence.First(l => l.Layer == c.Layer);
-            return new CandidateSummary(c.Layer, c.Filter, c.MeanInfluence, c.ScaledInfluence, layer.Min[c.Filter], layer.Max[c.Filter], c.NeverActive, c.Cluster, c.RedundantWith);
+            return new CandidateSummary(c.Layer, c.Filter, c.MeanInfluence, c.ScaledInfluence, layer.Min[c.Filter], layer.Max[c.Filter], c.NeverActive, c.Cluster, c.RedundantWith)
+            {
+                MeanContribution = c.MeanContribution,
+                ScaledContribution = c.ScaledContribution,
+            };
         }).ToList();
 
         var rows = faithfulness.Select(r => new FaithfulnessSummary(r.Layer, r.Which, r.Filter, r.MeanInfluence,
-            Finite(r.After.Primary), r.After.Accuracy is double a ? Finite(a) : null, Finite(r.PercentChange))).ToList();
+            Finite(r.After.Primary), r.After.Accuracy is double a ? Finite(a) : null, Finite(r.PercentChange))
+        {
+            MeanContribution = r.MeanContribution,
+        }).ToList();
         return new AnalysisSummary(
             file.Metadata.Name, file.Metadata.Version, count,
             threshold is null ? "the deployed model's own outputs (MSE)" : "the deployed model's own decisions (binary cross-entropy; agreement = share of unchanged decisions)",
-            Stopwatch.GetElapsedTime(started).TotalSeconds, layers, candidates, rows);
+            Stopwatch.GetElapsedTime(started).TotalSeconds, layers, candidates, rows)
+        {
+            PruningCriterion = criterion.Name(),
+        };
     }
 
-    /// <summary>Never active, or nearly without influence while its cluster has a more influential representative.</summary>
-    public static bool IsCandidate(PruningCandidate candidate)
+    /// <summary>Never active, or nearly without influence (or contribution) while its cluster has a more influential representative.</summary>
+    public static bool IsCandidate(PruningCandidate candidate, PruningCriterion criterion)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        return candidate.NeverActive || (candidate.RedundantWith is not null && candidate.ScaledInfluence < CandidateShare);
+        return candidate.NeverActive || (candidate.RedundantWith is not null && candidate.ScaledBy(criterion) < CandidateShare);
     }
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;

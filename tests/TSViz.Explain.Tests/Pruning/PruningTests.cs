@@ -16,7 +16,7 @@ public sealed class PruningTests
         var train = AnomalyDatasetGenerator.Training(1).Windows.Slice(0, 3_000);
         var test = AnomalyDatasetGenerator.Test(1).Windows.Slice(0, 3_000);
         var influence = DatasetInfluence.Compute(explainer, train.Values, train.Count);
-        var rows = Faithfulness.Run(file, influence, test);
+        var rows = Faithfulness.Run(file, influence, test, PruningCriterion.Influence);
 
         Assert.Equal(7, rows.Count);
         Assert.Equal("none", rows[0].Which);
@@ -52,9 +52,11 @@ public sealed class PruningTests
 
         Assert.True(influence[0].NeverActive[2]);
         Assert.Equal(1, influence[0].NeverActive.Count(d => d));
-        var ranked = PruningCandidates.Rank(influence);
+        var ranked = PruningCandidates.Rank(influence, criterion: PruningCriterion.Influence);
         Assert.Equal(112, ranked.Count);
         Assert.True(ranked.Zip(ranked.Skip(1)).All(p => p.First.ScaledInfluence <= p.Second.ScaledInfluence));
+        var byContribution = PruningCandidates.Rank(influence); // the default criterion
+        Assert.True(byContribution.Zip(byContribution.Skip(1)).All(p => p.First.ScaledContribution <= p.Second.ScaledContribution));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TSViz.Explain.Data;
+using TSViz.Explain.Pruning;
 using TSViz.Monitor.Tests.Cli;
 using TSViz.Tests.Shared;
 
@@ -48,11 +49,59 @@ public sealed class ClusterAndPruneVerbTests
         var (exit, stdout, error) = await VerbRunner.Run("prune", "--faithfulness", "--model", RepositoryPaths.AnomalyModel, "--input", input, "--output", output);
 
         Assert.True(exit == 0, error);
-        Assert.Contains("| conv3 | most influential", stdout, StringComparison.Ordinal);
+        Assert.Contains("| conv3 | most contributing", stdout, StringComparison.Ordinal); // the default criterion
         var rows = JsonDocument.Parse(await File.ReadAllTextAsync(output)).RootElement.GetProperty("rows").EnumerateArray().ToList();
         Assert.Equal(7, rows.Count);
         Assert.All(rows.Skip(1), r => Assert.True(r.GetProperty("after").TryGetProperty("accuracy", out _)));
         Assert.Equal(["none", "least", "most", "least", "most", "least", "most"], rows.Select(r => r.GetProperty("which").GetString()));
+        Assert.Equal("contribution", JsonDocument.Parse(await File.ReadAllTextAsync(output)).RootElement.GetProperty("criterion").GetString());
+        Assert.All(rows.Skip(1), r => Assert.True(r.TryGetProperty("meanContribution", out _)));
+
+        var (again, influenceTable, againError) = await VerbRunner.Run("prune", "--faithfulness", "--criterion", "influence", "--model", RepositoryPaths.AnomalyModel, "--input", input, "--output", output);
+        Assert.True(again == 0, againError);
+        Assert.Contains("| conv3 | most influential", influenceTable, StringComparison.Ordinal);
+        Assert.Equal("influence", JsonDocument.Parse(await File.ReadAllTextAsync(output)).RootElement.GetProperty("criterion").GetString());
+    }
+
+    [Fact]
+    public async Task PruneDamage_ShippedForecaster_RowForEveryFilter_SpearmanInRangeAndRecomputableFromTheRows()
+    {
+        string output = Path.Combine(RepositoryPaths.NewTempDirectory(), "damage.json");
+
+        // A subset of the reference data keeps it to seconds: 112 filters, each zeroed and evaluated on 400 windows.
+        var (exit, stdout, error) = await VerbRunner.Run("prune", "--damage", "--model", RepositoryPaths.TrafficModel, "--data", RepositoryPaths.TrafficData,
+            "--influence-windows", "400", "--evaluation-windows", "400", "--output", output);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("| Layer | Filters | Spearman (influence) | Spearman (contribution) |", stdout, StringComparison.Ordinal);
+        Assert.Contains("evaluation on the first 400", stdout, StringComparison.Ordinal);
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(output)).RootElement;
+        var filters = root.GetProperty("filters").EnumerateArray().ToList();
+        Assert.Equal(112, filters.Count);
+        var layers = root.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(["conv1", "conv2", "conv3"], layers.Select(l => l.GetProperty("layer").GetString()));
+        foreach (var (layer, n) in layers.Zip(FilterCounts))
+        {
+            string name = layer.GetProperty("layer").GetString()!;
+            Assert.Contains($"| {name} | {n} |", stdout, StringComparison.Ordinal);
+            var rows = filters.Where(f => f.GetProperty("layer").GetString() == name).ToList();
+            Assert.Equal(Enumerable.Range(0, n), rows.Select(r => r.GetProperty("filter").GetInt32()));
+            Assert.Equal(n, layer.GetProperty("filters").GetInt32());
+            var damage = rows.Select(r => r.GetProperty("damagePercent").GetDouble()).ToArray();
+            foreach (var (criterion, property) in new[] { ("influence", "spearmanInfluence"), ("contribution", "spearmanContribution") })
+            {
+                double rho = layer.GetProperty(property).GetDouble();
+                Assert.InRange(rho, -1, 1);
+                var scores = rows.Select(r => r.GetProperty(criterion).GetDouble()).ToArray();
+                Assert.Equal(RankCorrelation.Spearman(scores, damage), rho, 9);
+            }
+
+            // The extremes under each criterion are the rows with the smallest and largest score.
+            var byContribution = layer.GetProperty("byContribution");
+            var least = rows.MinBy(r => r.GetProperty("contribution").GetDouble());
+            Assert.Equal(least.GetProperty("filter").GetInt32(), byContribution.GetProperty("least").GetInt32());
+            Assert.Equal(least.GetProperty("damagePercent").GetDouble(), byContribution.GetProperty("leastPercentChange").GetDouble());
+        }
     }
 
     [Fact]
@@ -73,6 +122,8 @@ public sealed class ClusterAndPruneVerbTests
 
     [Theory]
     [InlineData("prune --output x.json", "exactly one of")]
+    [InlineData("prune --damage --faithfulness --output x.json", "exactly one of")]
+    [InlineData("prune --candidates --criterion gradient --output x.json", "use one of influence, contribution")]
     [InlineData("prune --remove conv9:1 --output x.onnx", "conv1 (16 filters, 0..15)")]
     [InlineData("prune --remove conv2:40 --output x.onnx", "0..31")]
     [InlineData("prune --remove conv2 --output x.onnx", "layer:index")]

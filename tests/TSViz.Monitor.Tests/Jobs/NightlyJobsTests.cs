@@ -89,8 +89,11 @@ public sealed class NightlyJobsTests
 
             var candidates = summary.GetProperty("candidates").EnumerateArray().ToList();
             Assert.Equal(10, candidates.Count);
-            var scaled = candidates.Select(c => c.GetProperty("scaledInfluence").GetDouble()).ToList();
-            Assert.Equal(scaled.Order(), scaled); // least influential first
+            // Ranked by the default criterion, least contributing first; the influence is still reported.
+            Assert.Equal("contribution", summary.GetProperty("pruningCriterion").GetString());
+            var scaled = candidates.Select(c => c.GetProperty("scaledContribution").GetDouble()).ToList();
+            Assert.Equal(scaled.Order(), scaled);
+            Assert.All(candidates, c => Assert.True(c.TryGetProperty("scaledInfluence", out _) && c.TryGetProperty("meanContribution", out _)));
             var faithfulness = summary.GetProperty("faithfulness").EnumerateArray().ToList();
             Assert.Equal(1 + 2 * layers.Length, faithfulness.Count);
 
@@ -105,6 +108,7 @@ public sealed class NightlyJobsTests
             Assert.Equal(record.GetProperty("id").GetInt64(), digest.GetProperty("analysisId").GetInt64());
             Assert.Equal(layers.Length, digest.GetProperty("layers").GetArrayLength());
             Assert.Equal(5, digest.GetProperty("topCandidates").GetArrayLength());
+            Assert.Equal("contribution", digest.GetProperty("pruningCriterion").GetString());
             using (var late = new MqttClientFactory().CreateMqttClient())
             {
                 var retained = new TaskCompletionSource<bool>();
@@ -301,6 +305,20 @@ public sealed class NightlyJobsTests
         Assert.Equal(8, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'IDX~_QRTZ~_%' ESCAPE '~'"));
         Assert.Equal(1, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'QRTZ_TRIGGERS_DELETE_SCHEDULE'"));
         Assert.Equal(10, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM pragma_table_info('job_runs')"));
+    }
+
+    [Fact]
+    public async Task Start_UnknownPruningCriterion_StopsStartUpNamingTheKeyAndTheChoices()
+    {
+        await using var app = MonitorHost.Build(new Dictionary<string, string?>
+        {
+            ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
+            ["Monitor:HttpUrl"] = $"http://127.0.0.1:{Loopback.FreePort().ToString(CultureInfo.InvariantCulture)}",
+            ["Monitor:History:Path"] = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"),
+            ["Monitor:Jobs:PruningCriterion"] = "gradient",
+        });
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(error.Failures, f => f.Contains("Monitor:Jobs:PruningCriterion must be one of influence, contribution", StringComparison.Ordinal) && f.Contains("'gradient'", StringComparison.Ordinal));
     }
 
     [Theory]
