@@ -172,6 +172,25 @@ public sealed class LiveExplainerTests : IDisposable
         Assert.All(live, l => Assert.Null(l.Faithfulness));
     }
 
+    /// <summary>
+    /// The deployed model keeps libtorch's oneDNN (its batched gradients agree with single windows at load) and a
+    /// window's live explanation is the one it gets alone (a libtorch fault once made them differ on small shapes).
+    /// </summary>
+    [Fact]
+    public async Task ExplainAsync_ShippedModel_OneDnnOnAndEachWindowAsIfAlone()
+    {
+        Assert.False(model.Explainer.SwitchedOffOneDnn);
+        Assert.True(TSViz.Explain.Runtime.TorchRuntime.IsMkldnnEnabled);
+        var live = await Explainer(new MonitorOptions { Explanations = ["saliency", "influence"] }).ExplainAsync(values, Windows, alerting, CancellationToken.None);
+        int size = model.Metadata.Channels.Count * model.Metadata.WindowLength;
+        for (int i = 0; i < Windows; i++)
+        {
+            var alone = model.Explainer.Explain(values.AsSpan(i * size, size), 1, new ExplainOptions { IncludeReceivedSaliency = false })[0];
+            float scale = alone.SaliencyRaw.Max();
+            Assert.All(alone.SaliencyRaw.Zip(live[i].Explanation.SaliencyRaw), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4f * scale, $"window {i}: {p.First} alone, {p.Second} in the batch"));
+        }
+    }
+
     private float Score(float[] modelInput)
     {
         var score = new float[1];
