@@ -99,6 +99,12 @@ public sealed record ExplainOptions
 
     /// <summary>Also return the saliency with respect to the received (not preprocessed) window.</summary>
     public bool IncludeReceivedSaliency { get; init; } = true;
+
+    /// <summary>
+    /// Take the saliency as |x * dy/dx| (gradient x input, in the model's input space) rather than the paper's |dy/dx|:
+    /// the same backward pass, no extra cost. The saliency with respect to the received window is then not given.
+    /// </summary>
+    public bool TimesInput { get; init; }
 }
 
 /// <summary>One filter's own input saliency |d(sum_t a_j(t))/dx| (Eq. 11-13), channel-major, unscaled.</summary>

@@ -78,7 +78,7 @@ internal static class SaliencyAndInfluenceKernel
             var raw = new float[size];
             for (int i = 0; i < size; i++)
             {
-                raw[i] = Math.Abs(signed[i]);
+                raw[i] = Math.Abs(options.TimesInput ? signed[i] * input[(w * size) + i] : signed[i]);
             }
 
             var shares = new float[channels];
@@ -129,10 +129,13 @@ internal static class SaliencyAndInfluenceKernel
                 OutputSaturated: probability && (score[w] == 0f || score[w] == 1f),
                 FilterSelection.MinMaxScale(raw),
                 raw,
-                scales is not null && options.IncludeReceivedSaliency ? ReceivedSaliency(signed, input.AsSpan(w * size, size), scales.AsSpan(w * channels, channels), length) : null,
+                scales is not null && options.IncludeReceivedSaliency && !options.TimesInput ? ReceivedSaliency(signed, input.AsSpan(w * size, size), scales.AsSpan(w * channels, channels), length) : null,
                 shares,
                 TopSteps(raw, metadata.Channels, length, options.TopSteps),
-                layers);
+                layers)
+            {
+                SaliencyMethod = options.TimesInput ? AttributionSaliency.GradientTimesInput : AttributionSaliency.Gradient,
+            };
         }
 
         return results;

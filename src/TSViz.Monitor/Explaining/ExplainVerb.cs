@@ -38,10 +38,16 @@ internal static class ExplainVerb
         var eps = new Option<double>("--eps") { Description = "Attack budget in the model's input units.", DefaultValueFactory = _ => 0.1 };
         var epsMax = new Option<double>("--eps-max") { Description = "Largest eps the flip search tries.", DefaultValueFactory = _ => 0.5 };
         var percentile = new Option<double?>("--percentile") { Description = "Also list, per layer, the filters whose influence is at or above this percentile (0-100)." };
+        var method = new Option<string>("--saliency-method")
+        {
+            Description = $"The input attribution behind the saliency: {string.Join(", ", AttributionSaliency.Methods)}.",
+            DefaultValueFactory = _ => AttributionSaliency.Gradient,
+        };
+        method.AcceptOnlyFromAmong([.. AttributionSaliency.Methods]);
         var batch = new Option<int>("--batch") { Description = "Windows per batch.", DefaultValueFactory = _ => 256 };
         var command = new Command("explain", "Explain windows with the TSViz methods: saliency, filter influence, per-filter saliency, robustness.")
         {
-            model, input, destination, target, temperature, topSteps, activations, filterSaliency, robustness, eps, epsMax, percentile, batch,
+            model, input, destination, target, temperature, topSteps, activations, filterSaliency, robustness, eps, epsMax, percentile, method, batch,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,7 +58,9 @@ internal static class ExplainVerb
                     Temperature = parse.GetValue(temperature),
                     TopSteps = parse.GetValue(topSteps),
                     IncludeActivations = parse.GetValue(activations),
+                    TimesInput = parse.GetValue(method) == AttributionSaliency.GradientTimesInput,
                 },
+                parse.GetValue(method)!,
                 parse.GetValue(filterSaliency),
                 parse.GetValue(robustness),
                 parse.GetValue(eps),
@@ -80,7 +88,7 @@ internal static class ExplainVerb
         return command;
     }
 
-    internal sealed record Settings(ExplainOptions Explain, int FilterSaliencyTop, RobustnessMethod Robustness, double Epsilon, double EpsilonMax, double? Percentile, int Batch);
+    internal sealed record Settings(ExplainOptions Explain, string SaliencyMethod, int FilterSaliencyTop, RobustnessMethod Robustness, double Epsilon, double EpsilonMax, double? Percentile, int Batch);
 
     internal static async Task<(int Explained, int Rejected)> RunAsync(
         Explainer explainer, TextReader reader, TextWriter writer, Settings settings, CancellationToken cancellationToken)
@@ -115,6 +123,12 @@ internal static class ExplainVerb
         {
             var values = valid.SelectMany(v => v.Values!).ToArray();
             var explanations = explainer.Explain(values, valid.Count, settings.Explain);
+            if (settings.SaliencyMethod is not (AttributionSaliency.Gradient or AttributionSaliency.GradientTimesInput))
+            {
+                var attributions = AttributionSaliency.Compute(settings.SaliencyMethod, explainer, values, valid.Count, settings.Explain);
+                explanations = [.. explanations.Select((e, i) => AttributionSaliency.Apply(e, attributions[i], explainer.Metadata.Channels, settings.Explain.TopSteps))];
+            }
+
             var robustness = Robustness(explainer, values, valid.Count, settings, channels, length);
             for (int i = 0; i < valid.Count; i++)
             {
@@ -133,6 +147,7 @@ internal static class ExplainVerb
                     Score = e.Score,
                     Decision = e.Decision,
                     Differentiated = e.Differentiated,
+                    SaliencyMethod = e.SaliencyMethod,
                     ExplainedValue = e.ExplainedValue,
                     GradientsVanished = e.GradientsVanished,
                     OutputSaturated = e.OutputSaturated,

@@ -9,6 +9,7 @@ internal sealed record ExplanationLine
     public required float Score { get; init; }
     public bool? Decision { get; init; }
     public required string Differentiated { get; init; }
+    public required string SaliencyMethod { get; init; }
     public required float ExplainedValue { get; init; }
     public required bool GradientsVanished { get; init; }
     public required bool OutputSaturated { get; init; }

@@ -41,7 +41,7 @@ internal sealed class LiveExplainer : ILiveExplainer
     private readonly Fgsm? fgsm;
     private readonly FlipSearch? flipSearch;
     private readonly PerFilterSaliency? filterSaliency;
-    private readonly ExplainOptions attributionOptions = new() { IncludeReceivedSaliency = false };
+    private readonly ExplainOptions attributionOptions;
     private readonly FgsmOptions fgsmOptions;
     private readonly FlipSearchOptions flipSearchOptions;
     private readonly string saliencyMethod;
@@ -65,6 +65,8 @@ internal sealed class LiveExplainer : ILiveExplainer
         fgsmOptions = new FgsmOptions { Epsilon = settings.RobustnessEpsilon };
         flipSearchOptions = new FlipSearchOptions { EpsilonMax = settings.AlertEpsilonMax };
         saliencyMethod = settings.SaliencyMethod;
+        // Gradient x input comes from the saliency pass itself (x times the gradient it computes anyway).
+        attributionOptions = new ExplainOptions { IncludeReceivedSaliency = false, TimesInput = saliencyMethod == AttributionSaliency.GradientTimesInput };
         faithfulness = settings.Faithfulness.Enabled ? settings.Faithfulness : null;
     }
 
@@ -79,7 +81,7 @@ internal sealed class LiveExplainer : ILiveExplainer
         using var turn = await model.TakeExplainerAsync(cancellationToken).ConfigureAwait(false);
         var batch = new WindowBatch(windows.AsMemory(0, count * size), count);
         var explanations = attribution.Explain(batch, attributionOptions, cancellationToken);
-        if (saliencyMethod != AttributionSaliency.Gradient)
+        if (saliencyMethod is not (AttributionSaliency.Gradient or AttributionSaliency.GradientTimesInput))
         {
             // Another input attribution in the saliency's place; the filter influence stays the gradient pass's (Eq. 16).
             var attributions = AttributionSaliency.Compute(saliencyMethod, model.Explainer, batch.Values.Span, count, attributionOptions, cancellationToken);

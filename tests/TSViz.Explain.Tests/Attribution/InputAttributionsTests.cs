@@ -92,6 +92,21 @@ public sealed class InputAttributionsTests
     }
 
     [Fact]
+    public void SaliencyPass_TimesInput_IsTheMagnitudeOfGradientTimesInput()
+    {
+        using var explainer = Explainer.Load(RepositoryPaths.AnomalyModel);
+        var data = new AnomalyDatasetGenerator(13).Generate(Count).Windows;
+        var pass = explainer.Explain(data.Values, Count, new ExplainOptions { TimesInput = true });
+        var product = InputAttributions.GradientTimesInput(explainer, data.Values, Count, new ExplainOptions());
+        for (int w = 0; w < Count; w++)
+        {
+            Assert.Equal("gradient-x-input", pass[w].SaliencyMethod);
+            Assert.Null(pass[w].SaliencyReceived);
+            Assert.Equal(product[w].Attribution.Select(Math.Abs), pass[w].SaliencyRaw, new ToleranceComparer(1e-5f * (1 + pass[w].SaliencyRaw.Max())));
+        }
+    }
+
+    [Fact]
     public void SmoothModel_SmoothGradWithoutNoise_IsTheGradient()
     {
         using var explainer = Explainer.Load(TinyModels.Smooth(6));

@@ -111,6 +111,51 @@ public sealed class ExplainVerbTests
         Assert.Equal(2, line.GetProperty("saliency").GetArrayLength());
     }
 
+    /// <summary>
+    /// The forecaster does not preprocess, so gradient x input is |x| times the gradient run's saliency, cell by cell;
+    /// the other methods say which they are, and an unknown one is refused with the list.
+    /// </summary>
+    [Fact]
+    public async Task Explain_SaliencyMethod_GradientTimesInputIsXTimesTheGradient_AndEveryMethodNamesItself()
+    {
+        string directory = RepositoryPaths.NewTempDirectory();
+        string input = Path.Combine(directory, "traffic.jsonl");
+        var series = Enumerable.Range(0, 51).Select(i => (float)Math.Sin(i / 6.0)).ToArray();
+        var values = new float[100];
+        TrafficDatasetBuilder.ToModelInput(series.AsSpan(1, 50), series[0], values);
+        await File.WriteAllLinesAsync(input, [JsonSerializer.Serialize(new { id = "t", values = new[] { values[..50], values[50..] } })]);
+
+        async Task<JsonElement> Explain(string method)
+        {
+            string output = Path.Combine(directory, $"{method}.jsonl");
+            var (exit, _, error) = await VerbRunner.Run("explain", "--model", RepositoryPaths.TrafficModel, "--input", input, "--output", output, "--saliency-method", method);
+            Assert.True(exit == 0, error);
+            var line = JsonDocument.Parse((await File.ReadAllLinesAsync(output)).Single()).RootElement;
+            Assert.Equal(method, line.GetProperty("saliencyMethod").GetString());
+            return line;
+        }
+
+        static float[] Raw(JsonElement line) => [.. line.GetProperty("saliencyRaw").EnumerateArray().SelectMany(c => c.EnumerateArray()).Select(v => v.GetSingle())];
+
+        var gradient = Raw(await Explain("gradient"));
+        var product = Raw(await Explain("gradient-x-input"));
+        for (int i = 0; i < values.Length; i++)
+        {
+            Assert.Equal(Math.Abs(values[i]) * gradient[i], product[i], 1e-5f * (1 + gradient.Max()));
+        }
+
+        foreach (string method in new[] { "integrated-gradients", "smoothgrad", "occlusion" })
+        {
+            var raw = Raw(await Explain(method));
+            Assert.Equal(100, raw.Length);
+            Assert.True(raw.Max() > 0, method);
+        }
+
+        var (refused, _, message) = await VerbRunner.Run("explain", "--model", RepositoryPaths.TrafficModel, "--input", input, "--saliency-method", "lime");
+        Assert.NotEqual(0, refused);
+        Assert.Contains("integrated-gradients", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Explain_MissingModel_ExitsWithTwoNamingIt()
     {
