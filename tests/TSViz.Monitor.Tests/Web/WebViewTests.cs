@@ -37,8 +37,22 @@ public sealed partial class WebViewTests
         Assert.True(row.Groups["channel"].Value == before || row.Groups["channel"].Value == after, $"row channel {row.Groups["channel"].Value}, API {before} then {after}:\n{rows}");
 
         // The alert page: the window's channels with their saliency, peaking on the injected channel.
+        var checkBefore = await FaithfulnessAsync(http, alertId, cancel.Token);
         string page = await Render($"{baseUrl}/#/alert/{Uri.EscapeDataString(alertId)}", Path.Combine(shots, "alert.png"), cancel.Token);
+        var checkAfter = await FaithfulnessAsync(http, alertId, cancel.Token);
         NoPageErrors(page);
+
+        // First, in plain words, whether the explanation holds: the API's check (from just before or just after the
+        // render: the live alert's peak may move), and the injected spike passes it.
+        string faithfulness = Section(page, "faithfulness");
+        string sentence = Regex.Replace(Regex.Match(faithfulness, "<p id=\"faithfulness-sentence\">(?<s>.*?)</p>", RegexOptions.Singleline).Groups["s"].Value, "\\s+", " ");
+        Assert.True(
+            new[] { checkBefore, checkAfter }.Any(c => sentence.StartsWith(
+                FormattableString.Invariant($"Removing the highlighted points (the top 5 %, 8 points) drops the score from {c.Score:F3} to {c.Deletion:F3}; removing as many random points leaves {c.Random:F3}."), StringComparison.Ordinal)),
+            $"page: {sentence}\nAPI: {checkBefore} then {checkAfter}");
+        Assert.Equal("passed", checkAfter.Verdict);
+        Assert.Contains("Explanation check passed.", faithfulness, StringComparison.Ordinal);
+        Assert.Contains("<span class=\"check-passed\">passed</span>", list, StringComparison.Ordinal);
         string saliency = Section(page, "saliency");
         var peaks = FigurePattern().Matches(saliency).ToDictionary(
             m => m.Groups["channel"].Value,
@@ -137,6 +151,13 @@ public sealed partial class WebViewTests
         await Run([.. common, $"--screenshot={screenshot}", url], cancellationToken);
         Assert.True(File.Exists(screenshot), $"no screenshot at {screenshot}");
         return dom;
+    }
+
+    private static async Task<(double Score, double Deletion, double Random, string Verdict)> FaithfulnessAsync(HttpClient http, string alertId, CancellationToken cancellationToken)
+    {
+        var check = (await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}", UriKind.Relative), cancellationToken))
+            .GetProperty("alert").GetProperty("faithfulness");
+        return (check.GetProperty("score").GetDouble(), check.GetProperty("deletionScore").GetDouble(), check.GetProperty("randomScore").GetDouble(), check.GetProperty("verdict").GetString()!);
     }
 
     private static async Task<string> DominantChannelAsync(HttpClient http, string alertId, CancellationToken cancellationToken)
