@@ -59,8 +59,9 @@ public static class AttributionEvaluation
         var results = new List<MethodEvaluation>();
         foreach (string method in methods)
         {
-            // One small call first, so the timing below does not include first-call costs.
-            _ = Attribute(explainer, method, received.AsSpan(0, Math.Min(count, 8) * size), Math.Min(count, 8), options.ChunkWindows, cancellationToken);
+            // One chunk first, so the timing below does not include first-call costs (thread start-up, allocations).
+            int warmUp = Math.Min(count, options.ChunkWindows);
+            _ = Attribute(explainer, method, received.AsSpan(0, warmUp * size), warmUp, options.ChunkWindows, cancellationToken);
             var clock = Stopwatch.StartNew();
             var attributions = Attribute(explainer, method, received, count, options.ChunkWindows, cancellationToken);
             double perSecond = count / clock.Elapsed.TotalSeconds;
