@@ -62,9 +62,16 @@ public static class AttributionEvaluation
             // One chunk first, so the timing below does not include first-call costs (thread start-up, allocations).
             int warmUp = Math.Min(count, options.ChunkWindows);
             _ = Attribute(explainer, method, received.AsSpan(0, warmUp * size), warmUp, options.ChunkWindows, cancellationToken);
-            var clock = Stopwatch.StartNew();
-            var attributions = Attribute(explainer, method, received, count, options.ChunkWindows, cancellationToken);
-            double perSecond = count / clock.Elapsed.TotalSeconds;
+            // The fastest of a few timed passes: a burst of another process on a shared machine should not count.
+            InputAttribution[] attributions = [];
+            double perSecond = 0;
+            for (int pass = 0; pass < Math.Max(1, options.TimedPasses); pass++)
+            {
+                var clock = Stopwatch.StartNew();
+                attributions = Attribute(explainer, method, received, count, options.ChunkWindows, cancellationToken);
+                perSecond = Math.Max(perSecond, count / clock.Elapsed.TotalSeconds);
+            }
+
             var maps = attributions.Select(a => a.Attribution).ToList();
 
             var orders = maps.Select(m => CellRemoval.Order(m)).ToList();
