@@ -56,22 +56,12 @@ public static class AttributionEvaluation
         var infidelity = Infidelity.Perturb(explainer, modelInput, count, options.InfidelitySigma, options.InfidelitySamples, options.Seed, cancellationToken: cancellationToken);
         var shaken = MaxSensitivity.Perturb(received, count, options.SensitivityRadius, options.SensitivitySamples, options.Seed + 1);
 
+        var speed = Throughput(explainer, methods, received, count, options, cancellationToken);
         var results = new List<MethodEvaluation>();
         foreach (string method in methods)
         {
-            // One chunk first, so the timing below does not include first-call costs (thread start-up, allocations).
-            int warmUp = Math.Min(count, options.ChunkWindows);
-            _ = Attribute(explainer, method, received.AsSpan(0, warmUp * size), warmUp, options.ChunkWindows, cancellationToken);
-            // The fastest of a few timed passes: a burst of another process on a shared machine should not count.
-            InputAttribution[] attributions = [];
-            double perSecond = 0;
-            for (int pass = 0; pass < Math.Max(1, options.TimedPasses); pass++)
-            {
-                var clock = Stopwatch.StartNew();
-                attributions = Attribute(explainer, method, received, count, options.ChunkWindows, cancellationToken);
-                perSecond = Math.Max(perSecond, count / clock.Elapsed.TotalSeconds);
-            }
-
+            double perSecond = speed[method];
+            var attributions = Attribute(explainer, method, received, count, options.ChunkWindows, cancellationToken);
             var maps = attributions.Select(a => a.Attribution).ToList();
 
             var orders = maps.Select(m => CellRemoval.Order(m)).ToList();
@@ -96,6 +86,36 @@ public static class AttributionEvaluation
             ? "s = +1 on windows the model flags, -1 on the others (the predicted class's logit)"
             : "s = sign(y(x) - y(all cells 0))";
         return new AttributionEvaluationResult(count, classifier ? "logit" : "value", orientation, options, random, results);
+    }
+
+    /// <summary>
+    /// Windows per second of each method on up to <see cref="AttributionEvaluationOptions.ThroughputWindows"/> windows:
+    /// one warm-up call each, then <see cref="AttributionEvaluationOptions.ThroughputRounds"/> rounds that time every
+    /// method once in turn, keeping each method's fastest pass. Taking turns spreads another process's load on a shared
+    /// machine over all methods instead of charging it to whichever ran at the time.
+    /// </summary>
+    internal static Dictionary<string, double> Throughput(Explainer explainer, IReadOnlyList<string> methods, float[] received, int count, AttributionEvaluationOptions options, CancellationToken cancellationToken)
+    {
+        int size = received.Length / count, n = Math.Min(count, Math.Max(1, options.ThroughputWindows));
+        var windows = received.AsSpan(0, n * size).ToArray();
+        var best = methods.Distinct().ToDictionary(m => m, _ => 0.0);
+        foreach (string method in best.Keys)
+        {
+            int warmUp = Math.Min(n, options.ChunkWindows);
+            _ = Attribute(explainer, method, windows.AsSpan(0, warmUp * size), warmUp, options.ChunkWindows, cancellationToken);
+        }
+
+        for (int round = 0; round < Math.Max(1, options.ThroughputRounds); round++)
+        {
+            foreach (string method in best.Keys)
+            {
+                var clock = Stopwatch.StartNew();
+                _ = Attribute(explainer, method, windows, n, options.ChunkWindows, cancellationToken);
+                best[method] = Math.Max(best[method], n / clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        return best;
     }
 
     /// <summary>

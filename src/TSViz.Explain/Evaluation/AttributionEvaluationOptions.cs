@@ -31,8 +31,11 @@ public sealed record AttributionEvaluationOptions
     /// <summary>Windows per call of an attribution method, to bound memory (IG and SmoothGrad multiply it).</summary>
     public int ChunkWindows { get; init; } = 128;
 
-    /// <summary>Timed passes of each method over all windows; the fastest gives its windows/s (default 3).</summary>
-    public int TimedPasses { get; init; } = 3;
+    /// <summary>Windows each timed pass attributes (at most the windows evaluated; default 512).</summary>
+    public int ThroughputWindows { get; init; } = 512;
+
+    /// <summary>Rounds in which every method is timed once in turn; each method's fastest pass gives its windows/s (default 5).</summary>
+    public int ThroughputRounds { get; init; } = 5;
 
     /// <summary>Seed of the random orders and the perturbations.</summary>
     public int Seed { get; init; } = 41;
