@@ -16,7 +16,9 @@ internal sealed record EvaluationSettingsJson(
     double SensitivityRadius,
     int SensitivitySamples,
     int Seed,
-    string Baseline);
+    string Baseline,
+    string InfidelityPerturbation,
+    string SensitivityPerturbation);
 
 /// <summary>What `evaluate` writes.</summary>
 internal sealed record EvaluationJson(

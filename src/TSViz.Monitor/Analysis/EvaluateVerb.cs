@@ -68,7 +68,9 @@ internal static class EvaluateVerb
             var json = new EvaluationJson(
                 explainer.Metadata.Name, explainer.Metadata.Version, description, result.Windows, result.Explained, result.Orientation,
                 new EvaluationSettingsJson(options.RandomOrders, options.InfidelitySigma, options.InfidelitySamples, options.SensitivityRadius, options.SensitivitySamples, options.Seed,
-                    "0 in the model's input space"),
+                    "0 in the model's input space",
+                    string.Create(CultureInfo.InvariantCulture, $"I ~ N(0, {options.InfidelitySigma}^2) in every cell of the model's input space, {options.InfidelitySamples} per window; Captum's infidelity (normalize false and true)"),
+                    string.Create(CultureInfo.InvariantCulture, $"uniform in the L-infinity ball of radius {options.SensitivityRadius} around the window as received, {options.SensitivitySamples} per window, the method re-run; Captum's sensitivity_max (Frobenius norm relative to ||A(x)||)")),
                 rows,
                 [.. new[] { result.Random }.Concat(result.Methods).SelectMany(m => new[]
                 {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TSViz.Explain.Data;
 using TSViz.Monitor.Tests.Cli;
 using TSViz.Tests.Shared;
 
@@ -73,6 +74,29 @@ public sealed class EvaluateVerbTests
         double Value(string method, string metric) => rows.Single(r => r.GetProperty("method").GetString() == method && r.GetProperty("metric").GetString() == metric).GetProperty("value").GetDouble();
         Assert.True(Value("integrated-gradients", "deletion-auc") < Value("random", "deletion-auc"));
         Assert.InRange(Value("integrated-gradients", "completeness-gap"), 0, 0.05);
+    }
+
+    [Fact]
+    public async Task Evaluate_InputFile_UsesItsWindowsWithoutGroundTruth()
+    {
+        string directory = RepositoryPaths.NewTempDirectory();
+        var data = new AnomalyDatasetGenerator(93).Generate(12).Windows;
+        string input = Path.Combine(directory, "windows.jsonl");
+        await File.WriteAllLinesAsync(input, Enumerable.Range(0, 12).Select(i =>
+        {
+            var v = data.Window(i).ToArray();
+            return JsonSerializer.Serialize(new { id = $"w{i}", values = Enumerable.Range(0, 3).Select(c => v.Skip(c * 50).Take(50).ToArray()).ToArray() });
+        }));
+        string output = Path.Combine(directory, "evaluation.json");
+
+        var (exit, stdout, error) = await VerbRunner.Run("evaluate", "--model", RepositoryPaths.AnomalyModel, "--input", input, "--methods", "gxi", "--output", output);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains($"the first 12 windows of {input}", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("AUPRC", stdout, StringComparison.Ordinal);
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(output)).RootElement;
+        Assert.Equal(12, root.GetProperty("windows").GetInt32());
+        Assert.Contains("N(0, 0.1^2)", root.GetProperty("settings").GetProperty("infidelityPerturbation").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
