@@ -26,17 +26,18 @@ public static class AttributionSaliency
     public static IReadOnlyList<string> Methods { get; } = [Gradient, GradientTimesInput, IntegratedGradients, SmoothGrad, Occlusion];
 
     /// <summary>
-    /// The signed attributions of <paramref name="method"/> (not <see cref="Gradient"/>, which the saliency pass gives)
-    /// with each method's default settings.
+    /// The signed attributions of <paramref name="method"/> with each method's default settings (for
+    /// <see cref="Gradient"/> the signed dy/dx; the live saliency pass gives its magnitude with the filter influence).
     /// </summary>
     public static InputAttribution[] Compute(string method, Explainer explainer, ReadOnlySpan<float> windows, int count, ExplainOptions options, CancellationToken cancellationToken = default)
         => method switch
         {
+            Gradient => InputAttributions.Gradient(explainer, windows, count, options, cancellationToken),
             GradientTimesInput => InputAttributions.GradientTimesInput(explainer, windows, count, options, cancellationToken),
             IntegratedGradients => InputAttributions.IntegratedGradients(explainer, windows, count, new IntegratedGradientsOptions(), options, cancellationToken),
             SmoothGrad => InputAttributions.SmoothGrad(explainer, windows, count, new SmoothGradOptions(), options, cancellationToken),
             Occlusion => InputAttributions.Occlusion(explainer, windows, count, new OcclusionOptions(), options, cancellationToken),
-            _ => throw new ArgumentException($"Unknown input attribution '{method}'; expected one of {string.Join(", ", Methods.Skip(1))} (the gradient comes from the saliency pass).", nameof(method)),
+            _ => throw new ArgumentException($"Unknown input attribution '{method}'; expected one of {string.Join(", ", Methods)}.", nameof(method)),
         };
 
     /// <summary>

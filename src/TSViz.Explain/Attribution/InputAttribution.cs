@@ -71,6 +71,17 @@ public sealed record OcclusionOptions
 /// </summary>
 public static class InputAttributions
 {
+    /// <summary>
+    /// The signed gradient A_i = dy/dx_i at the window (one backward pass): the paper's saliency before the absolute
+    /// value of Eq. 13. <see cref="InputAttribution.CompletenessGap"/> and the baseline's y are NaN: it has no baseline.
+    /// </summary>
+    public static InputAttribution[] Gradient(Explainer explainer, ReadOnlySpan<float> windows, int count, ExplainOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(explainer);
+        ArgumentNullException.ThrowIfNull(options);
+        return explainer.Split(windows, count, (part, n) => Compute(explainer.Graph, part, n, options, steps: -1, baseline: 0), cancellationToken);
+    }
+
     /// <summary>Gradient x input: A_i = x_i dy/dx_i (one backward pass; the baseline is 0).</summary>
     public static InputAttribution[] GradientTimesInput(Explainer explainer, ReadOnlySpan<float> windows, int count, ExplainOptions options, CancellationToken cancellationToken = default)
     {
@@ -247,7 +258,10 @@ public static class InputAttributions
     /// <summary>A standard normal draw (Box-Muller).</summary>
     private static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    /// <summary>steps 0: gradient x input at the window; else Integrated Gradients with that many path points.</summary>
+    /// <summary>
+    /// steps -1: the signed gradient at the window; 0: gradient x input at the window; else Integrated Gradients with
+    /// that many path points.
+    /// </summary>
     private static InputAttribution[] Compute(OnnxGraph graph, float[] windows, int count, ExplainOptions options, int steps, float baseline)
     {
         var metadata = graph.Metadata;
@@ -267,7 +281,7 @@ public static class InputAttributions
         {
             for (int k = 0; k < points; k++)
             {
-                double alpha = steps == 0 ? 1.0 : (k + 0.5) / steps;
+                double alpha = steps <= 0 ? 1.0 : (k + 0.5) / steps;
                 int offset = ((w * points) + k) * size;
                 for (int i = 0; i < size; i++)
                 {
@@ -295,13 +309,16 @@ public static class InputAttributions
                 }
 
                 float x = input[(w * size) + i];
-                attribution[i] = (float)((x - (steps == 0 ? 0 : baseline)) * mean / points);
+                float multiplier = steps switch { < 0 => 1f, 0 => x, _ => x - baseline };
+                attribution[i] = (float)(multiplier * mean / points);
                 sum += attribution[i];
             }
 
             double at = endValues[w], atBaseline = endValues[count + w];
-            results[w] = new InputAttribution(steps == 0 ? AttributionSaliency.GradientTimesInput : AttributionSaliency.IntegratedGradients, attribution, input.AsSpan(w * size, size).ToArray(),
-                at, atBaseline, sum - (at - atBaseline));
+            results[w] = steps < 0
+                ? new InputAttribution(AttributionSaliency.Gradient, attribution, input.AsSpan(w * size, size).ToArray(), at, double.NaN, double.NaN)
+                : new InputAttribution(steps == 0 ? AttributionSaliency.GradientTimesInput : AttributionSaliency.IntegratedGradients, attribution, input.AsSpan(w * size, size).ToArray(),
+                    at, atBaseline, sum - (at - atBaseline));
         }
 
         return results;

@@ -21,6 +21,7 @@ internal static class MonitorCommandLine
             ExplainVerb.Create(output, error),
             ClusterVerb.Create(output, error),
             PruneVerb.Create(output, error),
+            EvaluateVerb.Create(output, error),
             BenchVerb.Create(output, error),
             Jobs.JobsVerb.Create(output, error),
             History.HistoryVerb.Create(output, error),
