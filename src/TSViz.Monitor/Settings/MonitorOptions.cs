@@ -53,9 +53,10 @@ public sealed class MonitorOptions
     /// <summary>
     /// The input attribution behind every window's saliency, channel contributions and top steps: gradient (the
     /// paper's |dy/dx|), gradient-x-input, integrated-gradients, smoothgrad or occlusion (docs/explanations.md,
-    /// "Evaluating the explanations", measures each).
+    /// "Evaluating the explanations", measures each and explains the default: as fast as the gradient, from the same
+    /// backward pass, and more faithful on both shipped models).
     /// </summary>
-    public string SaliencyMethod { get; set; } = TSViz.Explain.Attribution.AttributionSaliency.Gradient;
+    public string SaliencyMethod { get; set; } = TSViz.Explain.Attribution.AttributionSaliency.GradientTimesInput;
 
     /// <summary>The deletion check on every window of an open alert.</summary>
     public FaithfulnessSettings Faithfulness { get; set; } = new();

@@ -39,7 +39,7 @@ public sealed class LiveExplainerTests : IDisposable
 
         var explainer = model.Explainer;
         int size = model.Metadata.Channels.Count * model.Metadata.WindowLength;
-        var explanations = explainer.Explain(values, Windows, new ExplainOptions { IncludeReceivedSaliency = false });
+        var explanations = explainer.Explain(values, Windows, new ExplainOptions { IncludeReceivedSaliency = false, TimesInput = true });
         var fgsm = explainer.Fgsm(values, Windows, settings.RobustnessEpsilon);
         int[] chosen = [1, 4];
         var subset = chosen.SelectMany(i => values.AsSpan(i * size, size).ToArray()).ToArray();
@@ -67,7 +67,7 @@ public sealed class LiveExplainerTests : IDisposable
     public async Task ExplainAsync_SaliencyAlone_RunsNothingElse()
     {
         var live = await Explainer(new MonitorOptions { Explanations = ["saliency"] }).ExplainAsync(values, Windows, alerting, CancellationToken.None);
-        var expected = model.Explainer.Explain(values, Windows, new ExplainOptions { IncludeReceivedSaliency = false });
+        var expected = model.Explainer.Explain(values, Windows, new ExplainOptions { IncludeReceivedSaliency = false, TimesInput = true });
         for (int i = 0; i < Windows; i++)
         {
             Assert.Equal(Json(expected[i] with { Layers = [] }), Json(live[i].Explanation));
@@ -181,7 +181,7 @@ public sealed class LiveExplainerTests : IDisposable
     {
         Assert.False(model.Explainer.SwitchedOffOneDnn);
         Assert.True(TSViz.Explain.Runtime.TorchRuntime.IsMkldnnEnabled);
-        var live = await Explainer(new MonitorOptions { Explanations = ["saliency", "influence"] }).ExplainAsync(values, Windows, alerting, CancellationToken.None);
+        var live = await Explainer(new MonitorOptions { Explanations = ["saliency", "influence"], SaliencyMethod = "gradient" }).ExplainAsync(values, Windows, alerting, CancellationToken.None);
         int size = model.Metadata.Channels.Count * model.Metadata.WindowLength;
         for (int i = 0; i < Windows; i++)
         {

@@ -107,7 +107,7 @@ public sealed class LiveMonitorTests
             Assert.NotEqual(JsonValueKind.Undefined, alertWindow.ValueKind);
             Assert.True(alertWindow.TryGetProperty("filterSaliency", out _));
             Assert.True(alertWindow.TryGetProperty("faithfulness", out _));
-            Assert.Equal("gradient", explanation.GetProperty("saliencyMethod").GetString());
+            Assert.Equal("gradient-x-input", explanation.GetProperty("saliencyMethod").GetString());
             Assert.All(received.Where(r => r.Topic.EndsWith("/explanation", StringComparison.Ordinal) && !(r.Body.TryGetProperty("alert", out var a) && a.GetProperty("open").GetBoolean())),
                 r => Assert.False(r.Body.TryGetProperty("faithfulness", out _), "a window outside an alert was checked"));
 
