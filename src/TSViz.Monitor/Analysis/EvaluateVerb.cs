@@ -36,7 +36,7 @@ internal static class EvaluateVerb
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new Option<string>("--model") { Description = "The ONNX model.", DefaultValueFactory = _ => "models/anomaly-cnn.onnx" };
-        var input = new Option<string?>("--input") { Description = "Windows as JSON lines (as for `explain`); default: the model's reference test (held-out) windows." };
+        var input = new Option<string?>("--input") { Description = "Windows as JSON lines (as for `explain`; \"spike\": {\"channel\": c, \"step\": t} or null on every line gives the ground truth); default: the model's reference test (held-out) windows." };
         var methods = new Option<string>("--methods")
         {
             Description = $"Comma-separated methods: {AttributionMethodName.Valid}.",
@@ -89,9 +89,10 @@ internal static class EvaluateVerb
         var metadata = explainer.Metadata;
         if (input is not null)
         {
-            var set = await ReferenceData.ReadAsync(input, metadata, requireTargets: false, cancellationToken).ConfigureAwait(false);
+            var (set, planted) = await ReferenceData.ReadWithSpikesAsync(input, metadata, requireTargets: false, cancellationToken).ConfigureAwait(false);
             int n = Math.Min(limit, set.Count);
-            return (set.Slice(0, n), null, $"the first {n} windows of {input}");
+            return (set.Slice(0, n), planted?.AsSpan(0, n).ToArray(),
+                planted is null ? $"the first {n} windows of {input}" : $"the first {n} windows of {input} ({planted.Take(n).Count(p => p.IsAnomaly)} with a planted spike)");
         }
 
         if (metadata.Extra.TryGetValue("tsviz.workload", out var name) && string.Equals(name, nameof(WorkloadKind.Anomaly), StringComparison.OrdinalIgnoreCase))

@@ -41,12 +41,21 @@ internal static class ReferenceData
 
     /// <summary>Reads windows (and targets) from JSON lines; a bad line stops with its number and reason.</summary>
     public static async Task<WindowSet> ReadAsync(string path, ModelMetadata metadata, bool requireTargets, CancellationToken cancellationToken)
+        => (await ReadWithSpikesAsync(path, metadata, requireTargets, cancellationToken).ConfigureAwait(false)).Windows;
+
+    /// <summary>
+    /// As <see cref="ReadAsync"/>, with the planted spikes when every line says (<c>"spike"</c>: a cell or null); null
+    /// when no line does. Some lines saying and others not is an error naming the first that does not.
+    /// </summary>
+    public static async Task<(WindowSet Windows, PlantedSpike[]? Spikes)> ReadWithSpikesAsync(string path, ModelMetadata metadata, bool requireTargets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         int channels = metadata.Channels.Count;
         int length = metadata.WindowLength;
         var values = new List<float>();
         var targets = new List<float>();
+        var spikes = new List<PlantedSpike>();
+        int? firstWithout = null;
         using var reader = path == "-" ? null : File.OpenText(path);
         await foreach (var line in WindowLines.ReadAsync(reader ?? Console.In, channels, length, cancellationToken).ConfigureAwait(false))
         {
@@ -62,6 +71,14 @@ internal static class ReferenceData
 
             values.AddRange(line.Values);
             targets.Add(line.Target ?? 0);
+            if (line.Spike is { } spike)
+            {
+                spikes.Add(spike);
+            }
+            else
+            {
+                firstWithout ??= line.LineNumber;
+            }
         }
 
         if (targets.Count == 0)
@@ -69,6 +86,11 @@ internal static class ReferenceData
             throw new InvalidDataException($"{path} holds no window.");
         }
 
-        return new WindowSet([.. values], [.. targets], channels, length);
+        if (spikes.Count > 0 && firstWithout is int missing)
+        {
+            throw new InvalidDataException($"{path} line {missing}: \"spike\" is missing; other lines give it, so every line must (null for a window without a spike).");
+        }
+
+        return (new WindowSet([.. values], [.. targets], channels, length), spikes.Count > 0 ? [.. spikes] : null);
     }
 }

@@ -1,13 +1,22 @@
 using System.Text.Json;
+using TSViz.Explain.Data;
 
 namespace TSViz.Monitor.Explaining;
 
 /// <summary>One line of a windows file: its id and its values (channel-major), or why it was rejected.</summary>
-internal sealed record WindowLine(int LineNumber, string? Id, float[]? Values, string? Error, float? Target = null);
+internal sealed record WindowLine(int LineNumber, string? Id, float[]? Values, string? Error, float? Target = null)
+{
+    /// <summary>
+    /// The planted anomaly's cell when the line says (<c>"spike": {"channel": c, "step": t}</c>, c in the model's channel
+    /// order; <c>"spike": null</c> for a window without one: <see cref="PlantedSpike.None"/>); null when it does not say.
+    /// </summary>
+    public PlantedSpike? Spike { get; init; }
+}
 
 /// <summary>
 /// Reads JSON lines <c>{"id": "...", "values": [[channel 0 ...], [channel 1 ...], ...]}</c> as used by the
-/// `explain`, `cluster` and `prune` verbs (an optional numeric "target" carries the true output). A bad line is returned with the reason; it never stops the stream.
+/// `explain`, `cluster`, `prune` and `evaluate` verbs (an optional numeric "target" carries the true output, an
+/// optional "spike" the planted anomaly's channel and step, the ground truth of `evaluate`). A bad line is returned with the reason; it never stops the stream.
 /// </summary>
 internal static class WindowLines
 {
@@ -105,7 +114,26 @@ internal static class WindowLines
                 target = t;
             }
 
-            return new WindowLine(number, id, result, null, target);
+            PlantedSpike? spike = null;
+            if (root.TryGetProperty("spike", out var spikeElement))
+            {
+                if (spikeElement.ValueKind == JsonValueKind.Null)
+                {
+                    spike = PlantedSpike.None;
+                }
+                else if (spikeElement.ValueKind == JsonValueKind.Object
+                    && spikeElement.TryGetProperty("channel", out var spikeChannel) && spikeChannel.TryGetInt32(out int sc) && sc >= 0 && sc < channels
+                    && spikeElement.TryGetProperty("step", out var spikeStep) && spikeStep.TryGetInt32(out int st) && st >= 0 && st < length)
+                {
+                    spike = new PlantedSpike(sc, st);
+                }
+                else
+                {
+                    return new WindowLine(number, id, null, $"\"spike\" must be null or {{\"channel\": 0..{channels - 1}, \"step\": 0..{length - 1}}}, got {spikeElement.GetRawText()}");
+                }
+            }
+
+            return new WindowLine(number, id, result, null, target) { Spike = spike };
         }
     }
 }

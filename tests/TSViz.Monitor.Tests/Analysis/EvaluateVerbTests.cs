@@ -99,6 +99,55 @@ public sealed class EvaluateVerbTests
         Assert.Contains("N(0, 0.1^2)", root.GetProperty("settings").GetProperty("infidelityPerturbation").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Held-out windows from elsewhere carry their ground truth: pointing is recomputed here from gradient x input on
+    /// the deployed weights, over the flagged windows with a spike; a line without "spike" among lines with it is refused.
+    /// </summary>
+    [Fact]
+    public async Task Evaluate_InputFileWithSpikes_PointingOnItsTruePositives()
+    {
+        string directory = RepositoryPaths.NewTempDirectory();
+        var generated = new AnomalyDatasetGenerator(94).Generate(60);
+        var data = generated.Windows;
+        string Line(int i, bool withSpike)
+        {
+            var v = data.Window(i).ToArray();
+            var values = Enumerable.Range(0, 3).Select(c => v.Skip(c * 50).Take(50).ToArray()).ToArray();
+            var p = generated.Spikes[i];
+            object? spike = p.IsAnomaly ? new { channel = p.Channel, step = p.Step } : null;
+            return withSpike ? JsonSerializer.Serialize(new { id = $"w{i}", values, spike }) : JsonSerializer.Serialize(new { id = $"w{i}", values });
+        }
+
+        string input = Path.Combine(directory, "windows.jsonl");
+        await File.WriteAllLinesAsync(input, Enumerable.Range(0, 60).Select(i => Line(i, true)));
+        string output = Path.Combine(directory, "evaluation.json");
+
+        var (exit, stdout, error) = await VerbRunner.Run("evaluate", "--model", RepositoryPaths.AnomalyModel, "--input", input, "--methods", "gxi", "--output", output);
+
+        Assert.True(exit == 0, error);
+        using var explainer = TSViz.Explain.Explainer.Load(RepositoryPaths.AnomalyModel);
+        var scores = explainer.Score(data.Values, 60);
+        var product = TSViz.Explain.Attribution.InputAttributions.GradientTimesInput(explainer, data.Values, 60, new TSViz.Explain.Attribution.ExplainOptions());
+        var positives = Enumerable.Range(0, 60).Where(i => generated.Spikes[i].IsAnomaly && scores[i] >= explainer.Metadata.DecisionThreshold!.Value).ToList();
+        Assert.NotEmpty(positives);
+        double exact = positives.Count(i =>
+        {
+            var a = product[i].Attribution.Select(Math.Abs).ToArray();
+            int top = Array.IndexOf(a, a.Max());
+            return top == (generated.Spikes[i].Channel * 50) + generated.Spikes[i].Step;
+        }) / (double)positives.Count;
+        var rows = JsonDocument.Parse(await File.ReadAllTextAsync(output)).RootElement.GetProperty("rows").EnumerateArray().ToList();
+        double reported = rows.Single(r => r.GetProperty("method").GetString() == "gradient-x-input" && r.GetProperty("metric").GetString() == "pointing-exact").GetProperty("value").GetDouble();
+        Assert.Equal(exact, reported, 6);
+        Assert.Contains("AUPRC", stdout, StringComparison.Ordinal);
+
+        string partial = Path.Combine(directory, "partial.jsonl");
+        await File.WriteAllLinesAsync(partial, [Line(0, true), Line(1, false)]);
+        var (refused, _, message) = await VerbRunner.Run("evaluate", "--model", RepositoryPaths.AnomalyModel, "--input", partial, "--methods", "gxi", "--output", output);
+        Assert.Equal(2, refused);
+        Assert.Contains("line 2: \"spike\" is missing", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Evaluate_UnknownMethod_ExitsWithTwoNamingItAndTheValidOnes()
     {
