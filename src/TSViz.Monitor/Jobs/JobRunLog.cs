@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using TSViz.Monitor.Live;
 
 namespace TSViz.Monitor.Jobs;
 

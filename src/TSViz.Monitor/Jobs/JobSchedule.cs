@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Quartz;
-using TSViz.Monitor.Live;
 using TSViz.Monitor.Settings;
 
 namespace TSViz.Monitor.Jobs;

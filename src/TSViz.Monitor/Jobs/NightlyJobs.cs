@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
-using TSViz.Monitor.Live;
 using TSViz.Monitor.Settings;
 using TSViz.Plugins.History.Sqlite;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Quartz;
-using TSViz.Monitor.Live;
 using TSViz.Monitor.Settings;
 using TSViz.Plugins.History;
 

@@ -9,10 +9,11 @@ internal static class SecurityApi
     public static void MapSecurityApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/api/whoami", WhoAmI).WithTags("security").WithName("WhoAmI").RequireAuthorization(Roles.Authenticated)
+        var api = app.MapGroup("/api").WithTags("security");
+        api.MapGet("/whoami", WhoAmI).WithName("WhoAmI").RequireAuthorization(Roles.Authenticated)
           .WithSummary("The identity of the request: name, role (viewer, operator, engineer, admin), how it was authenticated (api_key, jwt, none) and whether authentication is on.");
 
-        app.MapGet("/api/security/keys", ListApiKeys).WithTags("security").WithName("ApiKeys").RequireAuthorization(Roles.Admin)
+        api.MapGet("/security/keys", ListApiKeys).WithName("ApiKeys").RequireAuthorization(Roles.Admin)
           .WithSummary("The configured API keys: names and roles (never their hashes).");
     }
 

@@ -19,18 +19,22 @@ internal static class ExplorerApi
 {
     public static void MapExplorerApi(this WebApplication app)
     {
-        app.MapGet("/api/model", GetModel).WithTags("model").WithName("Model").RequireAuthorization(Roles.Viewer).WithSummary("The deployed model: channels, window length, preprocessing, threshold and its convolutional layers (filters, output length, activation).");
+        // Reading the model and its windows needs viewer; inversion engineer. The on-demand computations share the
+        // interactive explainers' limit and the costly rate limit.
+        var api = app.MapGroup("/api").WithTags("model").RequireAuthorization(Roles.Viewer);
+        api.MapGet("/model", GetModel).WithName("Model").WithSummary("The deployed model: channels, window length, preprocessing, threshold and its convolutional layers (filters, output length, activation).");
 
-        app.MapGet("/api/windows/{id}/influence", WindowInfluence).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-          .WithTags("model").WithName("WindowInfluence").RequireAuthorization(Roles.Viewer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests)
+        var costly = api.MapGroup(string.Empty).RequireRateLimiting(HttpSecurity.Costly);
+        costly.MapGet("/windows/{id}/influence", WindowInfluence).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+          .WithName("WindowInfluence")
           .WithSummary("One stored window through the deployed model: its model input, input saliency, and every layer's filter influence (Eq. 16, raw, scaled 0-1, ranked) and activations.");
 
-        app.MapGet("/api/windows/{id}/trace", ActivationTrace).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-          .WithTags("model").WithName("ActivationTrace").RequireAuthorization(Roles.Viewer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests)
+        costly.MapGet("/windows/{id}/trace", ActivationTrace).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+          .ProducesProblem(StatusCodes.Status429TooManyRequests).WithName("ActivationTrace")
           .WithSummary("Recursive highlighting: the points of every lower layer and of the model input that produced one activation (through max-pooling only the maxima), and that filter's input saliency (Eq. 11-13).");
 
-        app.MapGet("/api/model/inversion", Inversion).ProducesProblem(StatusCodes.Status400BadRequest)
-          .WithTags("model").WithName("Inversion").RequireAuthorization(Roles.Engineer).RequireRateLimiting(HttpSecurity.Costly).ProducesProblem(StatusCodes.Status429TooManyRequests)
+        costly.MapGet("/model/inversion", Inversion).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status429TooManyRequests)
+          .WithName("Inversion").RequireAuthorization(Roles.Engineer)
           .WithSummary("Inverse optimisation (Eq. 24-25; alpha 0.01, 1000 steps, seeded starts): inputs the deployed model maps to the target (rounded to 0.05), in model input space, with each start's score trajectory.");
     }
 

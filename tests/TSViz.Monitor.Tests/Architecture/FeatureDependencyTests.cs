@@ -18,7 +18,7 @@ public sealed class FeatureDependencyTests
     private static readonly Dictionary<(string From, string To), string> Allowed = new()
     {
         // Cli holds what every verb shares (VerbErrors); the verbs' list itself is Hosting's (MonitorCommandLine).
-        [("Analysis", "Cli")] = "the cluster and prune verbs report errors through VerbErrors",
+        [("Analysis", "Cli")] = "the cluster, prune and evaluate verbs report errors through VerbErrors",
         [("Benchmarking", "Cli")] = "the bench verb reports errors through VerbErrors",
         [("Explaining", "Cli")] = "the explain verb reports errors through VerbErrors",
         [("History", "Cli")] = "the history verb reports errors through VerbErrors",
@@ -40,9 +40,9 @@ public sealed class FeatureDependencyTests
         [("History", "Security")] = "the history API's endpoints declare their roles",
         [("Jobs", "Security")] = "the jobs API's endpoints declare their roles",
         [("Jobs", "History")] = "the jobs API parses paging parameters with the history API's ApiParameters",
-        [("Jobs", "Live")] = "MonitorOptions and LiveMetrics live in Live, and the analysis job publishes through Live's IResultPublisher contract",
+        [("Jobs", "Live")] = "the analysis job analyses the deployed model's own file (LiveModel) and publishes its summary through Live's IResultPublisher contract",
         [("Web", "History")] = "the explorer reads stored windows and parses the history API's parameters",
-        [("Web", "Live")] = "the explorer explains with the live model and reads MonitorOptions",
+        [("Web", "Live")] = "the explorer explains stored windows with the deployed model (LiveModel)",
 
         // Settings is the shared kernel: section Monitor bound to one class per section, each with its own rules. It uses no
         // feature; rules a feature must judge (live path, MQTT security, HTTP) are that feature's IValidateOptions.
@@ -60,7 +60,44 @@ public sealed class FeatureDependencyTests
         [("Live", "MqttSecurity")] = "the embedded broker applies the broker's secrets, access policy and password hashes",
     };
 
+    /// <summary>
+    /// What each feature offers the others (Hosting aside): the only types another feature may use. The rest of a
+    /// feature is its internals. Settings is the shared kernel, every type of it offered.
+    /// </summary>
+    private static readonly Dictionary<string, (string[] Types, string Why)> Offered = new()
+    {
+        ["Cli"] = (["VerbErrors"], "what every verb shares"),
+        ["Cluster"] = (["ClusterDatabase", "ClusterMetrics", "MachineSamples", "StagedInput"], "the history benchmark times the staged-input COPY as cluster mode runs it"),
+        ["Explaining"] = (["ChannelRows", "WindowLine", "WindowLines"], "the explanation's channel rows and the window-lines format every verb and API reads"),
+        ["History"] = (["ApiParameters"], "the API's parameter parsing and problem details, shared by every API"),
+        ["Live"] = (
+            [
+                "LiveModel", "IResultPublisher",
+                "LiveQueues", "AcknowledgementTracker", "InFlightMessage", "StageHealth", "LiveMetrics", "MqttGateway", "MqttConnection",
+                "ExplanationMessage", "RobustnessMessage", "TimingsMessage", "TopFilterMessage", "TopStepMessage", "LiveJsonContext",
+            ],
+            "the deployed model and the publishing contract (Web, Jobs); the stages' queues, tracker and health that cluster mode's router feeds and the live benchmark drives; the published explanation message"),
+        ["MqttSecurity"] = (["BrokerAccessPolicy", "BrokerRole", "ConnectDecision", "EmbeddedBrokerSecrets", "RefusalLog"], "the embedded broker (Live) applies the access policy and the secrets"),
+        ["Security"] = (["Roles", "SecurityApi"], "the roles every endpoint declares and the audit log of changes made through an API"),
+        ["Training"] = (["ReferenceWorkload", "WorkloadKind"], "the reference workloads the analysis verbs load"),
+    };
+
     private static readonly System.Reflection.Assembly Monitor = typeof(MonitorHost).Assembly;
+
+    [Fact]
+    public void Features_UseEachOtherOnlyThroughWhatTheyOffer()
+    {
+        var used = FeatureReferences.UsedByOthers(Monitor, Hosting);
+        var internals = used.Where(u => u.Key != "Settings")
+            .SelectMany(u => u.Value.Where(t => !(Offered.TryGetValue(u.Key, out var offered) && offered.Types.Contains(t.Key)))
+                .Select(t => $"{u.Key}.{t.Key} (used by {t.Value})"))
+            .ToList();
+        Assert.True(internals.Count == 0,
+            $"{internals.Count} uses of another feature's internals (offer the type in the table with the reason, or go through what it offers):\n{string.Join('\n', internals)}");
+
+        var stale = Offered.SelectMany(o => o.Value.Types.Where(t => !(used.TryGetValue(o.Key, out var types) && types.ContainsKey(t))).Select(t => $"{o.Key}.{t}")).ToList();
+        Assert.True(stale.Count == 0, $"Offered types no other feature uses (remove them):\n{string.Join('\n', stale)}");
+    }
 
     [Fact]
     public void Features_ReferenceOtherFeatures_OnlyAlongTheAllowedEdges()

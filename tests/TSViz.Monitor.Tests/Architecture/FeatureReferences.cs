@@ -55,6 +55,43 @@ internal static class FeatureReferences
         return edges;
     }
 
+    /// <summary>
+    /// For every feature, the types other features use of it (a nested type counts as its outermost type), with one
+    /// user each; uses by <paramref name="except"/> (the composition root) are left out.
+    /// </summary>
+    public static SortedDictionary<string, SortedDictionary<string, string>> UsedByOthers(Assembly assembly, string except)
+    {
+        var used = new SortedDictionary<string, SortedDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var type in assembly.GetTypes())
+        {
+            if (FeatureOf(type) is not { } from || from == except)
+            {
+                continue;
+            }
+
+            foreach (var target in UsedBy(type))
+            {
+                if (target.Assembly == assembly && FeatureOf(target) is { } to && to != from)
+                {
+                    var outermost = target;
+                    while (outermost.DeclaringType is { } declaring)
+                    {
+                        outermost = declaring;
+                    }
+
+                    if (!used.TryGetValue(to, out var types))
+                    {
+                        used[to] = types = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                    }
+
+                    types.TryAdd(outermost.Name, Describe(type));
+                }
+            }
+        }
+
+        return used;
+    }
+
     private static string Describe(Type type) => type.FullName ?? type.Name;
 
     /// <summary>The types <paramref name="type"/> names in its declaration and members (its nested types are visited on their own).</summary>
