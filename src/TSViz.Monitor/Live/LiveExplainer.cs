@@ -105,9 +105,13 @@ internal sealed class LiveExplainer : ILiveExplainer
             }
 
             var found = flipSearch?.Explain(new WindowBatch(subset, chosen.Length), flipSearchOptions, cancellationToken);
-            var deletion = faithfulness is null
+            // The check asks whether the highlighted points carry the alert's score, so it runs on the alert's windows the
+            // model flags (the peak always among them), not on those scoring low while the alert waits to close.
+            var flagged = Enumerable.Range(0, chosen.Length).Where(k => explanations[chosen[k]].Decision != false).ToArray();
+            var deletion = faithfulness is null || flagged.Length == 0
                 ? null
-                : DeletionCheck.Run(model.Explainer, subset, chosen.Length, [.. chosen.Select(i => explanations[i].SaliencyRaw)], faithfulness.Fraction, faithfulness.RandomDraws, cancellationToken: cancellationToken);
+                : DeletionCheck.Run(model.Explainer, [.. flagged.SelectMany(k => subset.AsSpan(k * size, size).ToArray())], flagged.Length,
+                    [.. flagged.Select(k => explanations[chosen[k]].SaliencyRaw)], faithfulness.Fraction, faithfulness.RandomDraws, cancellationToken: cancellationToken);
             for (int k = 0; k < chosen.Length; k++)
             {
                 int i = chosen[k];
@@ -117,10 +121,10 @@ internal sealed class LiveExplainer : ILiveExplainer
                     metrics.SmallestFlippingEpsilon.Observe(eps);
                 }
 
-                if (deletion is not null)
+                if (deletion is not null && Array.IndexOf(flagged, k) is int at and >= 0)
                 {
-                    checks[i] = Verdict(deletion[k]);
-                    metrics.FaithfulnessMargin.WithLabels(checks[i]!.Verdict).Observe(deletion[k].Margin);
+                    checks[i] = Verdict(deletion[at]);
+                    metrics.FaithfulnessMargin.WithLabels(checks[i]!.Verdict).Observe(deletion[at].Margin);
                 }
 
                 if (filterSaliency is not null)

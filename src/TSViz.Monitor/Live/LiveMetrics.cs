@@ -38,7 +38,7 @@ internal sealed class LiveMetrics
         SmallestFlippingEpsilon = factory.CreateHistogram("tsviz_alert_flip_epsilon", "Smallest eps that flips an alert window's decision (model-input units).", new HistogramConfiguration { Buckets = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5] });
         FaithfulnessMargin = factory.CreateHistogram(
             "tsviz_alert_faithfulness_margin",
-            "Faithfulness check of alert windows: the mean score after removing as many random cells minus the score after removing the most salient (Monitor:Faithfulness:Fraction); by verdict (passed, failed).",
+            "Faithfulness check of the alert windows the model flags: the mean score after removing as many random cells minus the score after removing the most salient (Monitor:Faithfulness:Fraction); by verdict (passed, failed).",
             new HistogramConfiguration { LabelNames = ["verdict"], Buckets = [-0.5, -0.1, 0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9] });
         StageDuration = factory.CreateHistogram("tsviz_stage_duration_seconds", "Time per batch in each stage (score, explain, publish).", new HistogramConfiguration { LabelNames = ["stage"], Buckets = LatencyBuckets });
         EndToEnd = factory.CreateHistogram("tsviz_end_to_end_latency_seconds", "From the sample that completed a window being received to its explanation published.", new HistogramConfiguration { Buckets = LatencyBuckets });

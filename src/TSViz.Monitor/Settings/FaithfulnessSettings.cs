@@ -1,7 +1,7 @@
 namespace TSViz.Monitor.Settings;
 
 /// <summary>
-/// The faithfulness check on every window of an open alert (so on every alert's peak): the score after its most salient
+/// The faithfulness check on every window of an open alert that the model flags (so on every alert's peak): the score after its most salient
 /// <see cref="Fraction"/> of cells are set to the baseline, against the mean over <see cref="RandomDraws"/> removals of
 /// as many random cells. The explanation passes when the deletion lowers the score at least <see cref="MinMargin"/>
 /// more than the random removals do; an alert that fails is flagged, never hidden.

@@ -58,7 +58,7 @@ public sealed class MonitorOptions
     /// </summary>
     public string SaliencyMethod { get; set; } = TSViz.Explain.Attribution.AttributionSaliency.GradientTimesInput;
 
-    /// <summary>The deletion check on every window of an open alert.</summary>
+    /// <summary>The deletion check on every window of an open alert that the model flags.</summary>
     public FaithfulnessSettings Faithfulness { get; set; } = new();
 
     /// <summary>Most influential filters listed per layer in every explanation.</summary>

@@ -108,41 +108,44 @@ public sealed class LiveExplainerTests : IDisposable
     }
 
     /// <summary>
-    /// Alert windows get the deletion check, recomputed here through ONNX Runtime (not the explainer): the score with the
-    /// top 5 % of cells by saliency set to 0 in the model's input, and the mean over the seeded random removals; the
-    /// other windows get none.
+    /// The alert's windows the model flags get the deletion check, recomputed here through ONNX Runtime (not the
+    /// explainer): the score with the top 5 % of cells by saliency set to 0 in the model's input, and the mean over the
+    /// seeded random removals. An alert window scoring below the threshold (the alert waiting to close) and a flagged
+    /// window outside an alert get none.
     /// </summary>
     [Fact]
-    public async Task ExplainAsync_AlertWindows_DeletionCheckAgreesWithOnnxRuntime()
+    public async Task ExplainAsync_FlaggedAlertWindows_DeletionCheckAgreesWithOnnxRuntime()
     {
-        var settings = new MonitorOptions();
-        var registry = new CollectorRegistry();
-        var live = await new LiveExplainer(model, Options.Create(settings), new LiveMetrics(registry, model)).ExplainAsync(values, Windows, alerting, CancellationToken.None);
         var metadata = model.Metadata;
         int size = metadata.Channels.Count * metadata.WindowLength;
+        var pool = new AnomalyDatasetGenerator(15).Generate(120).Windows;
+        var flaggedInPool = Enumerable.Range(0, 120).Where(i => Score(ModelSpace(pool.Window(i).ToArray())) >= model.Threshold).ToList();
+        int normal = Enumerable.Range(0, 120).First(i => !flaggedInPool.Contains(i));
+        Assert.True(flaggedInPool.Count >= 3, $"{flaggedInPool.Count} flagged windows in the pool");
+        int[] picked = [flaggedInPool[0], normal, flaggedInPool[1], flaggedInPool[2]];
+        bool[] inAlert = [true, true, true, false];
+        var batch = picked.SelectMany(i => pool.Window(i).ToArray()).ToArray();
+
+        var settings = new MonitorOptions();
+        var registry = new CollectorRegistry();
+        var live = await new LiveExplainer(model, Options.Create(settings), new LiveMetrics(registry, model)).ExplainAsync(batch, picked.Length, inAlert, CancellationToken.None);
+
         int cells = (int)Math.Round(0.05 * size, MidpointRounding.AwayFromZero);
         var random = new Random(29);
-        int checkedWindows = 0;
-        for (int i = 0; i < Windows; i++)
+        Assert.Null(live[1].Faithfulness); // in the alert, scoring low
+        Assert.Null(live[3].Faithfulness); // flagged, no alert open
+        foreach (int i in new[] { 0, 2 })
         {
             var check = live[i].Faithfulness;
-            if (!alerting[i])
-            {
-                Assert.Null(check);
-                continue;
-            }
-
             Assert.NotNull(check);
-            checkedWindows++;
-            var window = values.AsSpan(i * size, size).ToArray();
-            WindowPreprocessing.Apply(metadata.Preprocessing, window, metadata.Channels.Count, metadata.WindowLength);
+            var window = ModelSpace(batch.AsSpan(i * size, size).ToArray());
             var saliency = live[i].Explanation.SaliencyRaw;
             var top = Enumerable.Range(0, size).OrderByDescending(j => saliency[j]).ThenBy(j => j).Take(cells).ToArray();
             Assert.Equal(cells, check.Cells);
             Assert.Equal(Score(window), check.Score, 4);
             Assert.Equal(Score(Removed(window, top)), check.DeletionScore, 4);
 
-            // The random removals, drawn as the check draws them (one seeded generator over the alert windows in order).
+            // The random removals, drawn as the check draws them (one seeded generator over the checked windows in order).
             double mean = 0;
             for (int d = 0; d < settings.Faithfulness.RandomDraws; d++)
             {
@@ -155,12 +158,17 @@ public sealed class LiveExplainerTests : IDisposable
             Assert.Equal(check.RandomScore - check.DeletionScore >= settings.Faithfulness.MinMargin ? "passed" : "failed", check.Verdict);
         }
 
-        Assert.Equal(2, checkedWindows);
         using var text = new MemoryStream();
         await registry.CollectAndExportAsTextAsync(text);
         string exposition = System.Text.Encoding.UTF8.GetString(text.ToArray());
         var counts = exposition.Split('\n').Where(l => l.StartsWith("tsviz_alert_faithfulness_margin_count", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, counts.Sum(l => double.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    private float[] ModelSpace(float[] window)
+    {
+        WindowPreprocessing.Apply(model.Metadata.Preprocessing, window, model.Metadata.Channels.Count, model.Metadata.WindowLength);
+        return window;
     }
 
     [Fact]
