@@ -327,20 +327,8 @@ public static class InputAttributions
     /// <summary>The windows as the model sees them: the model's preprocessing applied on the CPU, as the scoring path does.</summary>
     internal static float[] ModelSpace(ModelMetadata metadata, float[] windows, int count)
     {
-        int channels = metadata.Channels.Count, length = metadata.WindowLength;
-        var input = (float[])windows.Clone();
-        if (metadata.Preprocessing == WindowPreprocessing.ZScorePerChannel)
-        {
-            for (int i = 0; i < count * channels; i++)
-            {
-                WindowPreprocessing.ZScoreInPlace(input.AsSpan(i * length, length), 1, length);
-            }
-        }
-        else
-        {
-            WindowPreprocessing.Apply(metadata.Preprocessing, input, channels, length);
-        }
-
+        var input = windows.AsSpan(0, count * metadata.Channels.Count * metadata.WindowLength).ToArray();
+        WindowPreprocessing.Apply(metadata.Preprocessing, input, metadata.Channels.Count, metadata.WindowLength);
         return input;
     }
 }
