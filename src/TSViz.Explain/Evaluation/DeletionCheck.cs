@@ -41,7 +41,8 @@ public static class DeletionCheck
         int perWindow = 1 + randomDraws;
         var random = new Random(seed);
 
-        // Each window once with its own order and randomDraws times with a random one, all at one fraction.
+        // Each window once with its own order and randomDraws times with a random one, all at one fraction; the
+        // window's own score once.
         var repeated = new float[count * perWindow * size];
         var orders = new int[count * perWindow][];
         for (int w = 0; w < count; w++)
@@ -53,19 +54,19 @@ public static class DeletionCheck
             }
         }
 
-        var removed = CellRemoval.Curves(explainer, repeated, count * perWindow, orders, [0.0, fraction], RemovalMode.Deletion, 0, GradientTarget.Output, cancellationToken);
+        var scores = explainer.EvaluateModelSpace(modelInput, count, GradientTarget.Output, cancellationToken: cancellationToken);
+        var removed = CellRemoval.Curves(explainer, repeated, count * perWindow, orders, [fraction], RemovalMode.Deletion, 0, GradientTarget.Output, cancellationToken);
         int cells = CellRemoval.CellCount(fraction, size);
         var results = new DeletionCheckResult[count];
         for (int w = 0; w < count; w++)
         {
-            var own = removed[w * perWindow];
             double randomMean = 0;
             for (int d = 1; d < perWindow; d++)
             {
-                randomMean += removed[(w * perWindow) + d][1];
+                randomMean += removed[(w * perWindow) + d][0];
             }
 
-            results[w] = new DeletionCheckResult(fraction, cells, own[0], own[1], randomMean / randomDraws, randomDraws);
+            results[w] = new DeletionCheckResult(fraction, cells, scores[w], removed[w * perWindow][0], randomMean / randomDraws, randomDraws);
         }
 
         return results;
