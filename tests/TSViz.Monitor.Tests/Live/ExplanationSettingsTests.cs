@@ -1,0 +1,29 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using TSViz.Monitor.Hosting;
+using TSViz.Tests.Shared;
+
+namespace TSViz.Monitor.Tests.Live;
+
+/// <summary>A bad saliency method or faithfulness setting stops start-up with a message naming the key and the value.</summary>
+public sealed class ExplanationSettingsTests
+{
+    [Theory]
+    [InlineData("Monitor:SaliencyMethod", "lime")]
+    [InlineData("Monitor:Faithfulness:Fraction", "0.9")]
+    [InlineData("Monitor:Faithfulness:Fraction", "0")]
+    [InlineData("Monitor:Faithfulness:RandomDraws", "0")]
+    [InlineData("Monitor:Faithfulness:MinMargin", "-0.5")]
+    public async Task Start_BadValue_StopsStartUpNamingTheKey(string key, string value)
+    {
+        await using var app = MonitorHost.Build(new Dictionary<string, string?>
+        {
+            ["Monitor:ModelPath"] = RepositoryPaths.AnomalyModel,
+            ["Monitor:HttpUrl"] = $"http://127.0.0.1:{Loopback.FreePort().ToString(CultureInfo.InvariantCulture)}",
+            ["Monitor:History:Path"] = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"),
+            [key] = value,
+        });
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(error.Failures, f => f.Contains(key, StringComparison.Ordinal) && f.Contains($"'{value}'", StringComparison.Ordinal));
+    }
+}
