@@ -1,4 +1,5 @@
 using TSViz.Explain.Attribution;
+using TSViz.Explain.Compiled;
 using TSViz.Explain.Graph;
 using TSViz.Explain.Inversion;
 using TSViz.Explain.Onnx;
@@ -19,13 +20,16 @@ public sealed class Explainer : IDisposable
     /// <summary>Fewest windows a parallel worker gets; smaller batches run on one thread.</summary>
     private const int MinWindowsPerWorker = 16;
 
-    private Explainer(OnnxGraph graph, int parallelism)
+    private Explainer(OnnxGraph graph, int parallelism, ExplainerKernels kernels)
     {
         Graph = graph;
         Parallelism = parallelism;
         try
         {
             SwitchedOffOneDnn = EnsureBatchesAgree(graph);
+            string reason = "the TorchSharp kernels were asked for";
+            Compiled = kernels == ExplainerKernels.Auto ? CompiledConvNet.TryCompile(graph, out reason) : null;
+            KernelsReason = Compiled is null ? reason : string.Empty;
         }
         catch
         {
@@ -33,6 +37,18 @@ public sealed class Explainer : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Which kernels compute saliency, influence, FGSM and the flip search: <see cref="ExplainerKernels.Auto"/> (the
+    /// compiled CPU kernels) when the model belongs to the family they cover, else <see cref="ExplainerKernels.TorchSharp"/>.
+    /// </summary>
+    public ExplainerKernels Kernels => Compiled is null ? ExplainerKernels.TorchSharp : ExplainerKernels.Auto;
+
+    /// <summary>Why the compiled kernels are not used (the node and attribute outside their family), or empty.</summary>
+    public string KernelsReason { get; }
+
+    /// <summary>The model compiled into fixed CPU kernels, or null when the general TorchSharp path runs everything.</summary>
+    internal CompiledConvNet? Compiled { get; }
 
     /// <summary>
     /// Loading this model switched libtorch's oneDNN convolutions off for the process: with them, its gradients for a
@@ -58,28 +74,36 @@ public sealed class Explainer : IDisposable
     /// convolutions, data parallelism was measured a third faster than libtorch's own threads on 2 cores.
     /// </summary>
     /// <exception cref="ModelFileException">The file is unusable, or uses an operator the explainer does not support.</exception>
-    public static Explainer Load(string path, int? parallelism = null)
+    /// <param name="path">The ONNX file.</param>
+    /// <param name="parallelism">Threads a batch is split over (default: one per core).</param>
+    /// <param name="kernels">TorchSharp forces the general path for every method (the reference the compiled kernels are measured and tested against).</param>
+    public static Explainer Load(string path, int? parallelism = null, ExplainerKernels kernels = ExplainerKernels.Auto)
     {
         int workers = Math.Max(1, parallelism ?? Environment.ProcessorCount);
         TorchRuntime.EnsureInitialized(workers > 1 ? 1 : null);
-        return new Explainer(OnnxGraph.Load(path), workers);
+        return new Explainer(OnnxGraph.Load(path), workers, kernels);
     }
 
     /// <summary>An explainer for a model held in memory (an edited or pruned one); see <see cref="Load"/>.</summary>
-    public static Explainer FromFile(OnnxModelFile file, int? parallelism = null)
+    public static Explainer FromFile(OnnxModelFile file, int? parallelism = null, ExplainerKernels kernels = ExplainerKernels.Auto)
     {
         int workers = Math.Max(1, parallelism ?? Environment.ProcessorCount);
         TorchRuntime.EnsureInitialized(workers > 1 ? 1 : null);
-        return new Explainer(OnnxGraph.Build(file), workers);
+        return new Explainer(OnnxGraph.Build(file), workers, kernels);
     }
 
-    /// <summary>Scores windows through the TorchSharp graph (for checks against ONNX Runtime).</summary>
+    /// <summary>Scores windows through the explainer's kernels (for checks against ONNX Runtime).</summary>
     public float[] Score(ReadOnlySpan<float> windows, int count) => Split(windows, count, (part, n) =>
     {
+        if (Compiled is { } compiled)
+        {
+            return CompiledExplanations.Scores(compiled, InputAttributions.ModelSpace(Metadata, part, n), n);
+        }
+
         using var noGrad = no_grad();
         var input = TorchPreprocessing.Apply(Metadata.Preprocessing, Input(part, n));
         return ExplainedQuantity.Score(Graph.Forward(input)).ToFloatArray();
-    }, CancellationToken.None);
+    }, CancellationToken.None, torch: Compiled is null);
 
     /// <summary>
     /// The windows as the model sees them (count x channels x length, channel-major): the model's declared
@@ -98,7 +122,9 @@ public sealed class Explainer : IDisposable
     public double[] EvaluateModelSpace(ReadOnlySpan<float> modelInput, int count, GradientTarget target = GradientTarget.Auto, double temperature = 1.5, CancellationToken cancellationToken = default)
     {
         var options = new ExplainOptions { Target = target, Temperature = temperature };
-        return Split(modelInput, count, (part, n) => InputAttributions.Evaluate(Graph, part, n, options), cancellationToken);
+        return Split(modelInput, count, (part, n) => Compiled is { } compiled
+            ? CompiledExplanations.Evaluate(compiled, part, n, target, temperature)
+            : InputAttributions.Evaluate(Graph, part, n, options), cancellationToken, torch: Compiled is null);
     }
 
     // The calls below are shorthands for the method classes (one shape per method: IExplanationMethod), kept for
@@ -203,14 +229,19 @@ public sealed class Explainer : IDisposable
         return difference <= 1e-3;
     }
 
-    /// <summary>Frees the graph's weights (native memory).</summary>
-    public void Dispose() => Graph.Dispose();
+    /// <summary>Frees the graph's weights and the compiled kernels' buffers (native memory).</summary>
+    public void Dispose()
+    {
+        Compiled?.Dispose();
+        Graph.Dispose();
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> on contiguous parts of the batch, one per worker thread, each inside its own
-    /// dispose scope, and concatenates the results in window order.
+    /// dispose scope (unless <paramref name="torch"/> is false: work on the compiled kernels creates no tensors), and
+    /// concatenates the results in window order.
     /// </summary>
-    internal T[] Split<T>(ReadOnlySpan<float> windows, int count, Func<float[], int, T[]> work, CancellationToken cancellationToken)
+    internal T[] Split<T>(ReadOnlySpan<float> windows, int count, Func<float[], int, T[]> work, CancellationToken cancellationToken, bool torch = true)
     {
         CheckSize(windows, count);
         cancellationToken.ThrowIfCancellationRequested();
@@ -218,7 +249,7 @@ public sealed class Explainer : IDisposable
         int workers = Math.Clamp(count / MinWindowsPerWorker, 1, Parallelism);
         if (workers == 1)
         {
-            using var scope = NewDisposeScope();
+            using var scope = torch ? NewDisposeScope() : null;
             return work(windows.ToArray(), count);
         }
 
@@ -228,7 +259,7 @@ public sealed class Explainer : IDisposable
         {
             int start = (int)((long)count * w / workers);
             int end = (int)((long)count * (w + 1) / workers);
-            using var scope = NewDisposeScope();
+            using var scope = torch ? NewDisposeScope() : null;
             parts[w] = work(all.AsSpan(start * size, (end - start) * size).ToArray(), end - start);
         });
         return parts.SelectMany(p => p).ToArray();
@@ -256,4 +287,14 @@ public sealed class Explainer : IDisposable
                 nameof(windows));
         }
     }
+}
+
+/// <summary>Which kernels an <see cref="Explainer"/> runs its gradient methods on.</summary>
+public enum ExplainerKernels
+{
+    /// <summary>The compiled CPU kernels when the model is a chain of Conv1d / ReLU or LeakyReLU / MaxPool blocks, Flatten, one-output Gemm and Sigmoid; TorchSharp otherwise.</summary>
+    Auto,
+
+    /// <summary>The general TorchSharp graph for every method.</summary>
+    TorchSharp,
 }

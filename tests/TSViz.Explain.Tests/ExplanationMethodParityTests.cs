@@ -32,7 +32,7 @@ public sealed class ExplanationMethodParityTests : IDisposable
     public void SaliencyAndInfluence_IsTheFusedPassItReplaced()
     {
         var options = new ExplainOptions { IncludeActivations = true };
-        var expected = Scoped(() => SaliencyAndInfluenceKernel.Compute(explainer.Graph, values, Windows, options));
+        var expected = Scoped(() => SaliencyAndInfluenceKernel.Compute(explainer, values, Windows, options));
         AssertSame(expected, new SaliencyAndInfluence(explainer).Explain(Batch, options));
         AssertSame(expected, explainer.Explain(values, Windows, options));
     }
@@ -40,7 +40,7 @@ public sealed class ExplanationMethodParityTests : IDisposable
     [Fact]
     public void InputSaliency_IsTheFusedPassWithoutItsLayers()
     {
-        var fused = Scoped(() => SaliencyAndInfluenceKernel.Compute(explainer.Graph, values, Windows, new ExplainOptions()));
+        var fused = Scoped(() => SaliencyAndInfluenceKernel.Compute(explainer, values, Windows, new ExplainOptions()));
         var saliency = new InputSaliency(explainer).Explain(Batch, new ExplainOptions());
         AssertSame(fused.Select(e => e with { Layers = [] }).ToArray(), saliency);
     }
@@ -48,7 +48,7 @@ public sealed class ExplanationMethodParityTests : IDisposable
     [Fact]
     public void FilterInfluence_IsTheFusedPassesLayers()
     {
-        var fused = Scoped(() => SaliencyAndInfluenceKernel.Compute(explainer.Graph, values, Windows, new ExplainOptions()));
+        var fused = Scoped(() => SaliencyAndInfluenceKernel.Compute(explainer, values, Windows, new ExplainOptions()));
         AssertSame(fused.Select(e => e.Layers.ToArray()).ToArray(), new FilterInfluence(explainer).Explain(Batch, new ExplainOptions()));
     }
 

@@ -33,5 +33,5 @@ public sealed class SaliencyAndInfluence : IExplanationMethod<ExplainOptions, Wi
 
     /// <summary>The batch split over the explainer's threads, each part one forward and one backward pass.</summary>
     internal static WindowExplanation[] Run(Explainer explainer, ReadOnlySpan<float> windows, int count, ExplainOptions options, CancellationToken cancellationToken)
-        => explainer.Split(windows, count, (part, n) => SaliencyAndInfluenceKernel.Compute(explainer.Graph, part, n, options), cancellationToken);
+        => explainer.Split(windows, count, (part, n) => SaliencyAndInfluenceKernel.Compute(explainer, part, n, options), cancellationToken, torch: explainer.Compiled is null);
 }

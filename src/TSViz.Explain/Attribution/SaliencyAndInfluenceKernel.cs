@@ -1,3 +1,5 @@
+using TSViz.Explain.Compiled;
+using TSViz.Explain.Onnx;
 using TSViz.Explain.Runtime;
 using TSViz.Explain.Data;
 using TSViz.Explain.Graph;
@@ -14,15 +16,26 @@ namespace TSViz.Explain.Attribution;
 /// </summary>
 internal static class SaliencyAndInfluenceKernel
 {
-    public static WindowExplanation[] Compute(OnnxGraph graph, ReadOnlySpan<float> windows, int count, ExplainOptions options)
+    /// <summary>The explanations of <paramref name="count"/> received windows: on the compiled kernels when the explainer has them, else on the TorchSharp graph.</summary>
+    public static WindowExplanation[] Compute(Explainer explainer, float[] windows, int count, ExplainOptions options)
     {
-        var metadata = graph.Metadata;
+        var (input, scales) = Preprocess(explainer.Metadata, windows, count);
+        IReadOnlyList<ModelLayer> explainedLayers = options.IncludeInfluence ? explainer.Layers : [];
+        var pass = explainer.Compiled is { } compiled
+            ? CompiledExplanations.Gradients(compiled, input, count, explainedLayers, options)
+            : TorchGradients(explainer.Graph, input, count, explainedLayers, options);
+        return Assemble(explainer.Metadata, explainer.Graph.FinalActivation != "none", input, scales, count, explainedLayers, pass, options);
+    }
+
+    /// <summary>
+    /// The received windows in model space, preprocessed on the CPU exactly as the scoring path does, with each
+    /// channel's scale kept for the gradient with respect to the received window (z-score models only).
+    /// </summary>
+    internal static (float[] Input, double[]? Scales) Preprocess(ModelMetadata metadata, ReadOnlySpan<float> windows, int count)
+    {
         int channels = metadata.Channels.Count;
         int length = metadata.WindowLength;
-
-        // Preprocess on the CPU exactly as the scoring path does, keeping each channel's scale for the
-        // gradient with respect to the received window.
-        var input = windows.ToArray();
+        var input = windows[..(count * channels * length)].ToArray();
         var scales = metadata.Preprocessing == WindowPreprocessing.ZScorePerChannel ? new double[count * channels] : null;
         for (int i = 0; scales is not null && i < count * channels; i++)
         {
@@ -30,12 +43,18 @@ internal static class SaliencyAndInfluenceKernel
         }
 
         WindowPreprocessing.Apply(scales is null ? metadata.Preprocessing : WindowPreprocessing.None, input, channels, length);
-        var modelInput = tensor(input, [count, channels, length]).requires_grad_(true);
+        return (input, scales);
+    }
+
+    /// <summary>The gradients on the general path: one TorchSharp forward and one autograd backward over the batch.</summary>
+    internal static GradientPass TorchGradients(OnnxGraph graph, float[] input, int count, IReadOnlyList<ModelLayer> explainedLayers, ExplainOptions options)
+    {
+        var metadata = graph.Metadata;
+        var modelInput = tensor(input, [count, metadata.Channels.Count, metadata.WindowLength]).requires_grad_(true);
         var values = graph.Run(modelInput);
         var (explained, description) = ExplainedQuantity.Select(graph, values, options.Target, options.Temperature);
 
         // Without influence the backward pass stops at the input: no layer's gradient is asked for.
-        IReadOnlyList<ModelLayer> explainedLayers = options.IncludeInfluence ? graph.Layers : [];
         var activations = explainedLayers.Select(l => values[l.ActivationTensor]).ToList();
         List<Tensor> wrt = [modelInput, .. activations];
         var gradients = autograd.grad([explained.sum()], wrt, allow_unused: true);
@@ -66,8 +85,16 @@ internal static class SaliencyAndInfluenceKernel
         }
 
         var score = ExplainedQuantity.Score(values[graph.ScoreOutput]).detach().ToFloatArray();
-        var explainedValues = explained.detach().ToFloatArray();
-        bool probability = graph.FinalActivation != "none";
+        return new GradientPass(inputGradient, influence, contribution, activationValues, score, explained.detach().ToFloatArray(), description);
+    }
+
+    /// <summary>Each window's explanation from the batch's gradients: saliency scaled 0-1, channel shares, top steps, influence ranked.</summary>
+    internal static WindowExplanation[] Assemble(
+        ModelMetadata metadata, bool probability, float[] input, double[]? scales, int count, IReadOnlyList<ModelLayer> explainedLayers, GradientPass pass, ExplainOptions options)
+    {
+        int channels = metadata.Channels.Count;
+        int length = metadata.WindowLength;
+        var (inputGradient, influence, contribution, activationValues, score, explainedValues, description) = pass;
         double? threshold = metadata.DecisionThreshold;
 
         var results = new WindowExplanation[count];
@@ -214,3 +241,15 @@ internal static class SaliencyAndInfluenceKernel
         return steps;
     }
 }
+
+/// <summary>
+/// The gradients one saliency-and-influence pass computes over a batch, on either path.
+/// </summary>
+/// <param name="InputGradient">d(quantity)/dx in model space, windows x channels x length.</param>
+/// <param name="Influence">Per explained layer: sum_t |dy/da_j(t)|, windows x filters.</param>
+/// <param name="Contribution">Per explained layer: |sum_t a_j(t) dy/da_j(t)|, windows x filters (entries null unless asked for).</param>
+/// <param name="Activations">Per explained layer: the activations, windows x filters x steps (entries null unless asked for).</param>
+/// <param name="Score">The reported score per window.</param>
+/// <param name="Explained">The differentiated quantity per window.</param>
+/// <param name="Description">What the quantity is ("logit", ...).</param>
+internal sealed record GradientPass(float[] InputGradient, float[][] Influence, float[][] Contribution, float[][] Activations, float[] Score, float[] Explained, string Description);

@@ -1,3 +1,5 @@
+using TSViz.Explain.Compiled;
+using TSViz.Explain.Attribution;
 namespace TSViz.Explain.Robustness;
 
 /// <summary>
@@ -31,5 +33,7 @@ public sealed class Fgsm : IExplanationMethod<FgsmOptions, RobustnessResult>
 
     /// <summary>One step of size eps is iterative FGSM with alpha = eps and one step.</summary>
     internal static RobustnessResult[] Run(Explainer explainer, ReadOnlySpan<float> windows, int count, double epsilon, CancellationToken cancellationToken)
-        => explainer.Split(windows, count, (part, n) => AdversarialAttack.Iterative(explainer.Graph, explainer.Input(part, n), epsilon, epsilon, 1, MethodName, cancellationToken), cancellationToken);
+        => explainer.Split(windows, count, (part, n) => explainer.Compiled is { } compiled
+            ? CompiledExplanations.Iterative(compiled, explainer.Metadata.DecisionThreshold, InputAttributions.ModelSpace(explainer.Metadata, part, n), n, epsilon, epsilon, 1, MethodName, cancellationToken)
+            : AdversarialAttack.Iterative(explainer.Graph, explainer.Input(part, n), epsilon, epsilon, 1, MethodName, cancellationToken), cancellationToken, torch: explainer.Compiled is null);
 }

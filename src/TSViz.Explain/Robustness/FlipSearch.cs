@@ -1,3 +1,5 @@
+using TSViz.Explain.Compiled;
+using TSViz.Explain.Attribution;
 namespace TSViz.Explain.Robustness;
 
 /// <summary>
@@ -31,5 +33,8 @@ public sealed class FlipSearch : IExplanationMethod<FlipSearchOptions, FlipSearc
     }
 
     internal static FlipSearchResult[] Run(Explainer explainer, ReadOnlySpan<float> windows, int count, FlipSearchOptions options, CancellationToken cancellationToken)
-        => explainer.Split(windows, count, (part, n) => AdversarialAttack.SmallestFlippingEpsilon(explainer.Graph, explainer.Input(part, n), options, cancellationToken), cancellationToken);
+        => explainer.Split(windows, count, (part, n) => explainer.Compiled is { } compiled
+            ? CompiledExplanations.SmallestFlippingEpsilon(compiled, explainer.Metadata.DecisionThreshold
+                ?? throw new InvalidOperationException("The model declares no decision threshold, so no decision can flip."), InputAttributions.ModelSpace(explainer.Metadata, part, n), n, options, cancellationToken)
+            : AdversarialAttack.SmallestFlippingEpsilon(explainer.Graph, explainer.Input(part, n), options, cancellationToken), cancellationToken, torch: explainer.Compiled is null);
 }

@@ -1,3 +1,5 @@
+using TSViz.Explain.Compiled;
+using TSViz.Explain.Attribution;
 namespace TSViz.Explain.Robustness;
 
 /// <summary>
@@ -29,5 +31,7 @@ public sealed class IterativeFgsm : IExplanationMethod<IterativeFgsmOptions, Rob
     }
 
     internal static RobustnessResult[] Run(Explainer explainer, ReadOnlySpan<float> windows, int count, IterativeFgsmOptions options, CancellationToken cancellationToken)
-        => explainer.Split(windows, count, (part, n) => AdversarialAttack.Iterative(explainer.Graph, explainer.Input(part, n), options.Epsilon, options.Alpha, options.Steps, MethodName, cancellationToken), cancellationToken);
+        => explainer.Split(windows, count, (part, n) => explainer.Compiled is { } compiled
+            ? CompiledExplanations.Iterative(compiled, explainer.Metadata.DecisionThreshold, InputAttributions.ModelSpace(explainer.Metadata, part, n), n, options.Epsilon, options.Alpha, options.Steps, MethodName, cancellationToken)
+            : AdversarialAttack.Iterative(explainer.Graph, explainer.Input(part, n), options.Epsilon, options.Alpha, options.Steps, MethodName, cancellationToken), cancellationToken, torch: explainer.Compiled is null);
 }
