@@ -21,7 +21,9 @@ public sealed class ExplanationMethodParityTests : IDisposable
     /// <summary>Windows of the reference recipe (each with chance 1/6 anomalous), as the monitor receives them.</summary>
     private const int Windows = 8;
 
-    private readonly Explainer explainer = Explainer.Load(RepositoryPaths.AnomalyModel, parallelism: 1);
+    // The TorchSharp kernels: these tests compare the method objects with the kernels they call, exactly. The compiled
+    // kernels are compared with these within 1e-5 (CompiledKernelTests).
+    private readonly Explainer explainer = Explainer.Load(RepositoryPaths.AnomalyModel, parallelism: 1, kernels: ExplainerKernels.TorchSharp);
     private readonly float[] values = new AnomalyDatasetGenerator(3).Generate(Windows).Windows.Values;
 
     private WindowBatch Batch => new(values, Windows);

@@ -38,11 +38,10 @@ internal sealed class LiveExplainer : ILiveExplainer
     private readonly LiveMetrics metrics;
     private readonly int topFilters;
     private readonly IExplanationMethod<ExplainOptions, WindowExplanation> attribution;
-    private readonly Fgsm? fgsm;
+    private readonly LiveExplanationPass? fused;
     private readonly FlipSearch? flipSearch;
     private readonly PerFilterSaliency? filterSaliency;
     private readonly ExplainOptions attributionOptions;
-    private readonly FgsmOptions fgsmOptions;
     private readonly FlipSearchOptions flipSearchOptions;
     private readonly string saliencyMethod;
     private readonly FaithfulnessSettings? faithfulness;
@@ -58,15 +57,16 @@ internal sealed class LiveExplainer : ILiveExplainer
         var explainer = model.Explainer;
         // Saliency and influence share one backward pass; without influence the pass stops at the input.
         attribution = set.Influence ? new SaliencyAndInfluence(explainer) : new InputSaliency(explainer);
-        fgsm = set.Fgsm ? new Fgsm(explainer) : null;
         flipSearch = set.FlipSearch ? new FlipSearch(explainer) : null;
         filterSaliency = set.FilterSaliency && settings.TopFilters > 0 ? new PerFilterSaliency(explainer) : null;
         topFilters = settings.TopFilters;
-        fgsmOptions = new FgsmOptions { Epsilon = settings.RobustnessEpsilon };
         flipSearchOptions = new FlipSearchOptions { EpsilonMax = settings.AlertEpsilonMax };
         saliencyMethod = settings.SaliencyMethod;
         // Gradient x input comes from the saliency pass itself (x times the gradient it computes anyway).
         attributionOptions = new ExplainOptions { IncludeReceivedSaliency = false, TimesInput = saliencyMethod == AttributionSaliency.GradientTimesInput };
+        // With FGSM on, one pass computes the saliency, the influence and the attack: on the compiled kernels one backward
+        // pass serves both (the attack's gradient is the saliency's up to the window's sign) and only the rescore is added.
+        fused = set.Fgsm ? new LiveExplanationPass(explainer, attributionOptions with { IncludeInfluence = set.Influence }, settings.RobustnessEpsilon) : null;
         faithfulness = settings.Faithfulness.Enabled ? settings.Faithfulness : null;
     }
 
@@ -80,7 +80,19 @@ internal sealed class LiveExplainer : ILiveExplainer
         int size = channels * length;
         using var turn = await model.TakeExplainerAsync(cancellationToken).ConfigureAwait(false);
         var batch = new WindowBatch(windows.AsMemory(0, count * size), count);
-        var explanations = attribution.Explain(batch, attributionOptions, cancellationToken);
+        WindowExplanation[] explanations;
+        RobustnessResult[]? robustness = null;
+        if (fused is not null)
+        {
+            var both = fused.Explain(batch.Values.Span, count, cancellationToken);
+            explanations = [.. both.Select(b => b.Explanation)];
+            robustness = [.. both.Select(b => b.Fgsm)];
+        }
+        else
+        {
+            explanations = attribution.Explain(batch, attributionOptions, cancellationToken);
+        }
+
         if (saliencyMethod is not (AttributionSaliency.Gradient or AttributionSaliency.GradientTimesInput))
         {
             // Another input attribution in the saliency's place; the filter influence stays the gradient pass's (Eq. 16).
@@ -91,7 +103,6 @@ internal sealed class LiveExplainer : ILiveExplainer
             }
         }
 
-        var robustness = fgsm?.Explain(batch, fgsmOptions, cancellationToken);
         var flips = new FlipSearchResult?[count];
         var maps = new IReadOnlyList<FilterSaliencyMessage>?[count];
         var checks = new FaithfulnessMessage?[count];
