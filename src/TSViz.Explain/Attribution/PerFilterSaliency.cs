@@ -1,3 +1,4 @@
+using TSViz.Explain.Compiled;
 namespace TSViz.Explain.Attribution;
 
 /// <summary>Which filters <see cref="PerFilterSaliency"/> computes.</summary>
@@ -40,5 +41,7 @@ public sealed class PerFilterSaliency : IExplanationMethod<FilterSaliencyOptions
     }
 
     internal static FilterSaliencyMap[][] Run(Explainer explainer, ReadOnlySpan<float> windows, int count, IReadOnlyDictionary<string, int[]>? filters, CancellationToken cancellationToken)
-        => explainer.Split(windows, count, (part, n) => PerFilterSaliencyKernel.Batched(explainer.Graph, explainer.Input(part, n), filters, cancellationToken), cancellationToken);
+        => explainer.Split(windows, count, (part, n) => explainer.Compiled is { } compiled
+            ? CompiledExplanations.FilterSaliency(compiled, explainer.Layers, InputAttributions.ModelSpace(explainer.Metadata, part, n), n, filters, cancellationToken)
+            : PerFilterSaliencyKernel.Batched(explainer.Graph, explainer.Input(part, n), filters, cancellationToken), cancellationToken, torch: explainer.Compiled is null);
 }

@@ -17,14 +17,7 @@ internal static class PerFilterSaliencyKernel
 
     public static FilterSaliencyMap[][] Batched(OnnxGraph graph, Tensor received, IReadOnlyDictionary<string, int[]>? chosen, CancellationToken cancellationToken)
     {
-        var unknown = chosen?.Keys.Where(name => graph.Layers.All(l => l.Name != name)).ToList();
-        if (unknown is { Count: > 0 })
-        {
-            throw new ArgumentException(
-                $"No conv layer named {string.Join(", ", unknown.Select(u => $"'{u}'"))}; the model's layers are {string.Join(", ", graph.Layers.Select(l => $"{l.Name} ({l.Filters} filters)"))}.",
-                nameof(chosen));
-        }
-
+        CheckLayers(graph.Layers, chosen);
         using var noGrad = no_grad();
         var modelInput = TorchPreprocessing.Apply(graph.Metadata.Preprocessing, received).detach();
         int count = (int)modelInput.shape[0];
@@ -100,7 +93,20 @@ internal static class PerFilterSaliencyKernel
         return results;
     }
 
-    private static int[] Filters(ModelLayer layer, IReadOnlyDictionary<string, int[]>? chosen)
+    /// <summary>Refuses a choice naming a layer the model does not have, listing the ones it has.</summary>
+    internal static void CheckLayers(IReadOnlyList<ModelLayer> layers, IReadOnlyDictionary<string, int[]>? chosen)
+    {
+        var unknown = chosen?.Keys.Where(name => layers.All(l => l.Name != name)).ToList();
+        if (unknown is { Count: > 0 })
+        {
+            throw new ArgumentException(
+                $"No conv layer named {string.Join(", ", unknown.Select(u => $"'{u}'"))}; the model's layers are {string.Join(", ", layers.Select(l => $"{l.Name} ({l.Filters} filters)"))}.",
+                nameof(chosen));
+        }
+    }
+
+    /// <summary>The chosen filters of <paramref name="layer"/> (all when nothing is chosen), each checked.</summary>
+    internal static int[] Filters(ModelLayer layer, IReadOnlyDictionary<string, int[]>? chosen)
     {
         if (chosen is null)
         {

@@ -116,6 +116,54 @@ internal static class CompiledExplanations
         }
     }
 
+    /// <summary>
+    /// Per-filter saliency |d(sum_t a_j(t))/dx| of the chosen filters (all when none are chosen), as
+    /// <see cref="PerFilterSaliencyKernel.Batched"/> orders them: per window, layer by layer, filters in the order chosen.
+    /// One forward pass per block, then one backward pass per filter from its layer down.
+    /// </summary>
+    public static FilterSaliencyMap[][] FilterSaliency(CompiledConvNet net, IReadOnlyList<ModelLayer> layers, float[] input, int count, IReadOnlyDictionary<string, int[]>? chosen, CancellationToken cancellationToken)
+    {
+        PerFilterSaliencyKernel.CheckLayers(layers, chosen);
+        var filters = layers.Select(l => PerFilterSaliencyKernel.Filters(l, chosen)).ToArray();
+        int size = net.Channels * net.Length;
+        var results = Enumerable.Range(0, count).Select(_ => new List<FilterSaliencyMap>()).ToArray();
+        var gradient = new float[ConvNetPass.Block * size];
+        var pass = net.Rent();
+        try
+        {
+            for (int first = 0; first < count; first += ConvNetPass.Block)
+            {
+                int n = Math.Min(ConvNetPass.Block, count - first);
+                pass.Forward(input, first, n);
+                for (int l = 0; l < layers.Count; l++)
+                {
+                    foreach (int f in filters[l])
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        pass.FilterBackward(l, f);
+                        pass.InputGradient(gradient, 0);
+                        for (int b = 0; b < n; b++)
+                        {
+                            var map = gradient.AsSpan(b * size, size).ToArray();
+                            for (int i = 0; i < map.Length; i++)
+                            {
+                                map[i] = Math.Abs(map[i]);
+                            }
+
+                            results[first + b].Add(new FilterSaliencyMap(layers[l].Name, f, map));
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            net.Return(pass);
+        }
+
+        return [.. results.Select(r => r.ToArray())];
+    }
+
     /// <summary>The reported score of every window: one forward pass per block.</summary>
     public static float[] Scores(CompiledConvNet net, ReadOnlySpan<float> input, int count)
     {

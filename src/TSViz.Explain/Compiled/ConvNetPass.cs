@@ -131,6 +131,29 @@ internal sealed unsafe class ConvNetPass : IDisposable
     /// </summary>
     public void Backward(ReadOnlySpan<float> seed, bool toInput = true, Action<int>? atLayer = null)
     {
+        DenseBackward(seed);
+        BackwardFrom(stages.Length - 1, seeded: false, toInput, atLayer);
+    }
+
+    /// <summary>
+    /// Back-propagates d(sum_t a_j(t))/d(.) for filter <paramref name="filter"/> of layer <paramref name="stage"/> (its
+    /// per-filter saliency, Eq. 11-13) through the block of the last <see cref="Forward"/> to the input.
+    /// </summary>
+    public void FilterBackward(int stage, int filter)
+    {
+        var layer = net.Stages[stage];
+        var buffers = stages[stage];
+        int columns = layer.ConvLength * Block;
+        for (int f = 0; f < layer.Filters; f++)
+        {
+            new Span<float>(buffers.Gradient + (f * buffers.GradientRow) + ((layer.Kernel - 1) * Block), columns).Fill(f == filter ? 1f : 0f);
+        }
+
+        BackwardFrom(stage, seeded: true, toInput: true, atLayer: null);
+    }
+
+    private void DenseBackward(ReadOnlySpan<float> seed)
+    {
         var weight = net.DenseWeight;
         for (int f = 0; f < flatSize; f++)
         {
@@ -141,8 +164,12 @@ internal sealed unsafe class ConvNetPass : IDisposable
                 row[b] = b < seed.Length ? w * seed[b] : 0f;
             }
         }
+    }
 
-        for (int s = stages.Length - 1; s >= 0; s--)
+    /// <summary>The backward pass from stage <paramref name="top"/> down; a seeded top stage already holds its activation's gradient.</summary>
+    private void BackwardFrom(int top, bool seeded, bool toInput, Action<int>? atLayer)
+    {
+        for (int s = top; s >= 0; s--)
         {
             var stage = net.Stages[s];
             var buffers = stages[s];
@@ -159,7 +186,11 @@ internal sealed unsafe class ConvNetPass : IDisposable
                 upstreamRow = stages[s + 1].InputRow;
             }
 
-            Unpool(stage, buffers, upstream, upstreamRow);
+            if (!seeded || s != top)
+            {
+                Unpool(stage, buffers, upstream, upstreamRow);
+            }
+
             atLayer?.Invoke(s);
             if (s > 0 || toInput)
             {

@@ -123,6 +123,24 @@ public sealed class CompiledKernelTests : IDisposable
             }
         }
 
+        var expectedMaps = general.FilterSaliency(windows, count);
+        var actualMaps = compiled.FilterSaliency(windows, count);
+        for (int w = 0; w < count; w++)
+        {
+            Assert.Equal(expectedMaps[w].Length, actualMaps[w].Length);
+            for (int m = 0; m < expectedMaps[w].Length; m++)
+            {
+                Assert.Equal((expectedMaps[w][m].Layer, expectedMaps[w][m].Filter), (actualMaps[w][m].Layer, actualMaps[w][m].Filter));
+                Close(expectedMaps[w][m].Saliency, actualMaps[w][m].Saliency, $"window {w} saliency of {expectedMaps[w][m].Layer} #{expectedMaps[w][m].Filter}");
+            }
+        }
+
+        var lastLayer = compiled.Layers[^1];
+        var some = new Dictionary<string, int[]> { [lastLayer.Name] = [lastLayer.Filters - 1, 0] };
+        var expectedSome = general.FilterSaliency(windows, count, some);
+        var actualSome = compiled.FilterSaliency(windows, count, some);
+        Assert.Equal(expectedSome.SelectMany(w => w.Select(m => m.Filter)), actualSome.SelectMany(w => w.Select(m => m.Filter)));
+
         var gxi = new ExplainOptions { TimesInput = true, Target = GradientTarget.Output };
         var expectedGxi = general.Explain(windows, count, gxi);
         var actualGxi = compiled.Explain(windows, count, gxi);
