@@ -440,6 +440,9 @@ internal static partial class LiveBench
         /// <summary>Two spikes of a machine at least this many samples apart, so the first one has left every window (50 samples) and its alert can close.</summary>
         private const int MinSpikeGap = 200;
 
+        /// <summary>QoS 1 publishes of one gateway awaiting their PUBACK at once (an MQTT client's in-flight window).</summary>
+        private const int MaxInFlight = 16;
+
         /// <summary>Far beyond any latency the bench measures (seconds under overload), and it keeps the table bounded in a soak.</summary>
         private static readonly TimeSpan SentRetention = TimeSpan.FromMinutes(2);
 
@@ -550,6 +553,7 @@ internal static partial class LiveBench
             }
 
             var builder = new StringBuilder();
+            var inFlight = new Queue<Task>();
             long due = Stopwatch.GetTimestamp();
             int next = 0;
             try
@@ -593,20 +597,22 @@ internal static partial class LiveBench
                     var message = new MqttApplicationMessageBuilder().WithTopic($"plant/bench/b{m}/telemetry")
                         .WithPayload(Encoding.UTF8.GetBytes(builder.ToString())).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
                     sent[(m, first / settings.SamplesPerMessage)] = Stopwatch.GetTimestamp();
-                    try
+                    if (!clients[publisher].IsConnected)
                     {
-                        await clients[publisher].PublishAsync(message, cancellationToken).ConfigureAwait(false);
-                        Interlocked.Add(ref acknowledged, settings.SamplesPerMessage);
-                    }
-                    catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException)
-                    {
-                        // The broker did not acknowledge in time (it is the one holding an overload backlog): the
-                        // sample is not counted as offered; reconnect and go on.
-                        Interlocked.Increment(ref failures);
-                        if (!clients[publisher].IsConnected)
+                        while (inFlight.TryDequeue(out var pending))
                         {
-                            await clients[publisher].ConnectAsync(options[publisher], cancellationToken).ConfigureAwait(false);
+                            await pending.ConfigureAwait(false);
                         }
+
+                        await clients[publisher].ConnectAsync(options[publisher], cancellationToken).ConfigureAwait(false);
+                    }
+
+                    // Pipelined like a plant gateway's QoS 1 window: up to MaxInFlight publishes await their PUBACK at once,
+                    // so the offered rate is not capped at one broker round trip per message and publisher.
+                    inFlight.Enqueue(PublishOneAsync(clients[publisher], message, cancellationToken));
+                    while (inFlight.Count >= MaxInFlight)
+                    {
+                        await inFlight.Dequeue().ConfigureAwait(false);
                     }
                     double perPublisher = current / (double)settings.SamplesPerMessage / Publishers;
                     due += (long)(Stopwatch.Frequency / perPublisher);
@@ -615,6 +621,25 @@ internal static partial class LiveBench
                         due = Stopwatch.GetTimestamp(); // more than a second behind: the offered rate is what the broker takes
                     }
                 }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped.
+            }
+        }
+
+        /// <summary>One QoS 1 publish; a sample the broker did not acknowledge in time is not counted as offered.</summary>
+        private async Task PublishOneAsync(IMqttClient client, MqttApplicationMessage message, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref acknowledged, settings.SamplesPerMessage);
+            }
+            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                // The broker did not acknowledge in time (it is the one holding an overload backlog); the loop reconnects.
+                Interlocked.Increment(ref failures);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

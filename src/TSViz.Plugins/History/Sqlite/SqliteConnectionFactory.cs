@@ -67,7 +67,7 @@ public sealed class SqliteConnectionFactory : IHistoryConnections
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA synchronous=NORMAL;"), cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8000;"), cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
