@@ -22,9 +22,17 @@ public sealed class LiveExplanationPass
     private readonly Explainer explainer;
     private readonly ExplainOptions options;
     private readonly double epsilon;
+    private readonly bool includeWindows;
 
     /// <summary>The pass on <paramref name="explainer"/>'s model with the saliency's options and FGSM's eps.</summary>
-    public LiveExplanationPass(Explainer explainer, ExplainOptions options, double epsilon)
+    /// <param name="explainer">The deployed model.</param>
+    /// <param name="options">The saliency's options.</param>
+    /// <param name="epsilon">FGSM's eps.</param>
+    /// <param name="includeWindows">
+    /// Whether each FGSM result carries the window and the attacked window (two arrays per window); the live path, which
+    /// publishes the scores only, leaves them empty on the fused pass.
+    /// </param>
+    public LiveExplanationPass(Explainer explainer, ExplainOptions options, double epsilon, bool includeWindows = true)
     {
         ArgumentNullException.ThrowIfNull(explainer);
         ArgumentNullException.ThrowIfNull(options);
@@ -32,6 +40,7 @@ public sealed class LiveExplanationPass
         this.explainer = explainer;
         this.options = options;
         this.epsilon = epsilon;
+        this.includeWindows = includeWindows;
         Fused = explainer.Compiled is not null && options.Target == GradientTarget.Auto;
     }
 
@@ -53,7 +62,7 @@ public sealed class LiveExplanationPass
         {
             var (input, scales) = SaliencyAndInfluenceKernel.Preprocess(explainer.Metadata, part, n);
             IReadOnlyList<ModelLayer> layers = options.IncludeInfluence ? explainer.Layers : [];
-            var (pass, attacks) = CompiledExplanations.Gradients(compiled, input, n, layers, options, epsilon, explainer.Metadata.DecisionThreshold);
+            var (pass, attacks) = CompiledExplanations.Gradients(compiled, input, n, layers, options, epsilon, explainer.Metadata.DecisionThreshold, includeWindows);
             var explanations = SaliencyAndInfluenceKernel.Assemble(explainer.Metadata, compiled.Sigmoid, input, scales, n, layers, pass, options);
             return explanations.Zip(attacks!, (e, a) => new LiveWindowExplanation(e, a)).ToArray();
         }, cancellationToken, torch: false);

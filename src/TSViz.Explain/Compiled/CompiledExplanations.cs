@@ -13,16 +13,17 @@ internal static class CompiledExplanations
 {
     /// <summary>Saliency gradients, influence, contribution and activations of every window: one forward and one backward pass per block.</summary>
     public static GradientPass Gradients(CompiledConvNet net, float[] input, int count, IReadOnlyList<ModelLayer> explainedLayers, ExplainOptions options)
-        => Gradients(net, input, count, explainedLayers, options, fgsm: null, threshold: null).Pass;
+        => Gradients(net, input, count, explainedLayers, options, fgsm: null, threshold: null, includeWindows: false).Pass;
 
     /// <summary>
     /// <see cref="Gradients(CompiledConvNet, float[], int, IReadOnlyList{ModelLayer}, ExplainOptions)"/> and, with
     /// <paramref name="fgsm"/>, FGSM at that eps from the same backward pass: when the explained quantity is the one
     /// the attack differentiates (the logit, or the output of a model without a sigmoid), the attack's gradient is
-    /// the saliency's times the window's direction, so only the rescoring forward pass is added.
+    /// the saliency's times the window's direction, so only the rescoring forward pass is added. Without
+    /// <paramref name="includeWindows"/> the FGSM results carry no windows (empty arrays).
     /// </summary>
     public static (GradientPass Pass, RobustnessResult[]? Fgsm) Gradients(
-        CompiledConvNet net, float[] input, int count, IReadOnlyList<ModelLayer> explainedLayers, ExplainOptions options, double? fgsm, double? threshold)
+        CompiledConvNet net, float[] input, int count, IReadOnlyList<ModelLayer> explainedLayers, ExplainOptions options, double? fgsm, double? threshold, bool includeWindows)
     {
         var quantity = Quantity.Resolve(net, options.Target, options.Temperature);
         int size = net.Channels * net.Length;
@@ -68,7 +69,7 @@ internal static class CompiledExplanations
 
                 if (fgsm is double epsilon)
                 {
-                    FgsmStep(pass, input, inputGradient, first, n, size, epsilon, threshold, score, adversarial!, attacked!);
+                    FgsmStep(pass, input, inputGradient, first, n, size, epsilon, threshold, score, adversarial!, attacked!, includeWindows);
                 }
             }
         }
@@ -82,7 +83,7 @@ internal static class CompiledExplanations
 
     /// <summary>One FGSM step from the block's gradient (the attack's, up to each window's direction), then the rescoring pass.</summary>
     private static void FgsmStep(ConvNetPass pass, float[] input, float[] inputGradient, int first, int n, int size, double epsilon, double? threshold,
-        float[] score, float[] adversarial, RobustnessResult[] attacked)
+        float[] score, float[] adversarial, RobustnessResult[] attacked, bool includeWindows)
     {
         float e = (float)epsilon;
         for (int b = 0; b < n; b++)
@@ -102,8 +103,8 @@ internal static class CompiledExplanations
         pass.Forward(adversarial, 0, n);
         for (int b = 0; b < n; b++)
         {
-            var window = input.AsSpan((first + b) * size, size).ToArray();
-            var moved = adversarial.AsSpan(b * size, size).ToArray();
+            var window = input.AsSpan((first + b) * size, size);
+            var moved = adversarial.AsSpan(b * size, size);
             float maxShift = 0;
             for (int i = 0; i < size; i++)
             {
@@ -112,7 +113,8 @@ internal static class CompiledExplanations
 
             float before = score[first + b], after = pass.Score(b);
             attacked[first + b] = new RobustnessResult(Fgsm.MethodName, epsilon, epsilon, 1, before, after,
-                threshold is double th ? (before >= th) != (after >= th) : null, maxShift, window, moved);
+                threshold is double th ? (before >= th) != (after >= th) : null, maxShift,
+                includeWindows ? window.ToArray() : [], includeWindows ? moved.ToArray() : []);
         }
     }
 

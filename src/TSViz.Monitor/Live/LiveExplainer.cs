@@ -66,7 +66,7 @@ internal sealed class LiveExplainer : ILiveExplainer
         attributionOptions = new ExplainOptions { IncludeReceivedSaliency = false, TimesInput = saliencyMethod == AttributionSaliency.GradientTimesInput };
         // With FGSM on, one pass computes the saliency, the influence and the attack: on the compiled kernels one backward
         // pass serves both (the attack's gradient is the saliency's up to the window's sign) and only the rescore is added.
-        fused = set.Fgsm ? new LiveExplanationPass(explainer, attributionOptions with { IncludeInfluence = set.Influence }, settings.RobustnessEpsilon) : null;
+        fused = set.Fgsm ? new LiveExplanationPass(explainer, attributionOptions with { IncludeInfluence = set.Influence }, settings.RobustnessEpsilon, includeWindows: false) : null;
         faithfulness = settings.Faithfulness.Enabled ? settings.Faithfulness : null;
     }
 

@@ -16,7 +16,7 @@ internal sealed record ExplanationMessage(
     bool GradientsVanished,
     IReadOnlyDictionary<string, float> ChannelContributions,
     string DominantChannel,
-    float[][] Saliency,
+    [property: JsonConverter(typeof(ScaledSaliencyConverter))] float[][] Saliency,
     IReadOnlyList<TopStepMessage> TopSteps,
     IReadOnlyList<TopFilterMessage> TopFilters,
     RobustnessMessage? Robustness,

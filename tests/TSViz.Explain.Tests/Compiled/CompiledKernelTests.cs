@@ -163,6 +163,9 @@ public sealed class CompiledKernelTests : IDisposable
         var expectedLive = separate.Explain(windows, count);
         var actualLive = fused.Explain(windows, count);
         AssertAttacksAgree([.. expectedLive.Select(l => l.Fgsm)], [.. actualLive.Select(l => l.Fgsm)]);
+        var scoresOnly = new LiveExplanationPass(compiled, liveOptions, 0.1, includeWindows: false).Explain(windows, count);
+        Assert.All(scoresOnly, l => Assert.Empty(l.Fgsm.AdversarialWindow));
+        Assert.Equal(actualLive.Select(l => l.Fgsm.ScoreAfter), scoresOnly.Select(l => l.Fgsm.ScoreAfter));
         for (int w = 0; w < count; w++)
         {
             Close(expectedLive[w].Explanation.SaliencyRaw, actualLive[w].Explanation.SaliencyRaw, $"window {w} live saliency");
