@@ -11,7 +11,7 @@ public sealed class ScaledSaliencyConverterTests
     [Fact]
     public void Write_ScaledValues_FourDecimalsWithoutTrailingZeros()
     {
-        float[][] rows = [[0f, 1f, 0.5f, 0.12345679f, 0.00004f, 0.00005f, 0.99996f], [0.1f, 0.0701f]];
+        float[][] rows = [[0f, 1f, 0.5f, 0.12345679f, 0.00004f, 0.00006f, 0.99996f], [0.1f, 0.0701f]];
         Assert.Equal("[[0,1,0.5,0.1235,0,0.0001,1],[0.1,0.0701]]", JsonSerializer.Serialize(rows, Options));
     }
 
