@@ -168,34 +168,19 @@ internal static class CompiledExplanations
 
     /// <summary>The reported score of every window: one forward pass per block.</summary>
     public static float[] Scores(CompiledConvNet net, ReadOnlySpan<float> input, int count)
-    {
-        var scores = new float[count];
-        var pass = net.Rent();
-        try
-        {
-            for (int first = 0; first < count; first += ConvNetPass.Block)
-            {
-                int n = Math.Min(ConvNetPass.Block, count - first);
-                pass.Forward(input, first, n);
-                for (int b = 0; b < n; b++)
-                {
-                    scores[first + b] = pass.Score(b);
-                }
-            }
-        }
-        finally
-        {
-            net.Return(pass);
-        }
-
-        return scores;
-    }
+        => Forward(net, input, count, static (pass, lane) => pass.Score(lane));
 
     /// <summary>The quantity <paramref name="target"/> selects for every window (what deletion curves measure).</summary>
     public static double[] Evaluate(CompiledConvNet net, ReadOnlySpan<float> input, int count, GradientTarget target, double temperature)
     {
         var quantity = Quantity.Resolve(net, target, temperature);
-        var values = new double[count];
+        return Forward(net, input, count, (pass, lane) => (double)quantity.Of(pass.Logits[lane]).Value);
+    }
+
+    /// <summary>One forward pass per block, and <paramref name="read"/> of each window's lane.</summary>
+    private static T[] Forward<T>(CompiledConvNet net, ReadOnlySpan<float> input, int count, Func<ConvNetPass, int, T> read)
+    {
+        var values = new T[count];
         var pass = net.Rent();
         try
         {
@@ -205,7 +190,7 @@ internal static class CompiledExplanations
                 pass.Forward(input, first, n);
                 for (int b = 0; b < n; b++)
                 {
-                    values[first + b] = quantity.Of(pass.Logits[b]).Value;
+                    values[first + b] = read(pass, b);
                 }
             }
         }
