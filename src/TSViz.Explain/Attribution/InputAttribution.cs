@@ -1,3 +1,4 @@
+using TSViz.Explain.Compiled;
 using TSViz.Explain.Data;
 using TSViz.Explain.Graph;
 using TSViz.Explain.Onnx;
@@ -79,7 +80,7 @@ public static class InputAttributions
     {
         ArgumentNullException.ThrowIfNull(explainer);
         ArgumentNullException.ThrowIfNull(options);
-        return explainer.Split(windows, count, (part, n) => Compute(explainer.Graph, part, n, options, steps: -1, baseline: 0), cancellationToken);
+        return explainer.Split(windows, count, (part, n) => Compute(explainer, part, n, options, steps: -1, baseline: 0), cancellationToken, torch: explainer.Compiled is null);
     }
 
     /// <summary>Gradient x input: A_i = x_i dy/dx_i (one backward pass; the baseline is 0).</summary>
@@ -87,7 +88,7 @@ public static class InputAttributions
     {
         ArgumentNullException.ThrowIfNull(explainer);
         ArgumentNullException.ThrowIfNull(options);
-        return explainer.Split(windows, count, (part, n) => Compute(explainer.Graph, part, n, options, steps: 0, baseline: 0), cancellationToken);
+        return explainer.Split(windows, count, (part, n) => Compute(explainer, part, n, options, steps: 0, baseline: 0), cancellationToken, torch: explainer.Compiled is null);
     }
 
     /// <summary>Integrated Gradients from a constant baseline (see <see cref="IntegratedGradientsOptions"/>).</summary>
@@ -98,7 +99,7 @@ public static class InputAttributions
         ArgumentNullException.ThrowIfNull(integrated);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(integrated.Steps, 1, nameof(integrated));
-        return explainer.Split(windows, count, (part, n) => Compute(explainer.Graph, part, n, options, integrated.Steps, integrated.Baseline), cancellationToken);
+        return explainer.Split(windows, count, (part, n) => Compute(explainer, part, n, options, integrated.Steps, integrated.Baseline), cancellationToken, torch: explainer.Compiled is null);
     }
 
     /// <summary>SmoothGrad: the mean gradient over noisy copies (signed; <see cref="InputAttribution.CompletenessGap"/> is NaN: no baseline).</summary>
@@ -109,7 +110,7 @@ public static class InputAttributions
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(smooth.Samples, 1, nameof(smooth));
         ArgumentOutOfRangeException.ThrowIfNegative(smooth.NoiseLevel, nameof(smooth));
-        return explainer.Split(windows, count, (part, n) => SmoothGradKernel(explainer.Graph, part, n, options, smooth), cancellationToken);
+        return explainer.Split(windows, count, (part, n) => SmoothGradKernel(explainer, part, n, options, smooth), cancellationToken, torch: explainer.Compiled is null);
     }
 
     /// <summary>Occlusion per channel (see <see cref="OcclusionOptions"/>); the gap is sum(A) - (y(x) - y(all at the baseline)).</summary>
@@ -120,12 +121,12 @@ public static class InputAttributions
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(occlusion.Width, 1, nameof(occlusion));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(occlusion.Width, explainer.Metadata.WindowLength, nameof(occlusion));
-        return explainer.Split(windows, count, (part, n) => OcclusionKernel(explainer.Graph, part, n, options, occlusion), cancellationToken);
+        return explainer.Split(windows, count, (part, n) => OcclusionKernel(explainer, part, n, options, occlusion), cancellationToken, torch: explainer.Compiled is null);
     }
 
-    private static InputAttribution[] SmoothGradKernel(OnnxGraph graph, float[] windows, int count, ExplainOptions options, SmoothGradOptions smooth)
+    private static InputAttribution[] SmoothGradKernel(Explainer explainer, float[] windows, int count, ExplainOptions options, SmoothGradOptions smooth)
     {
-        var metadata = graph.Metadata;
+        var metadata = explainer.Metadata;
         int channels = metadata.Channels.Count, length = metadata.WindowLength, size = channels * length, samples = smooth.Samples;
         var input = ModelSpace(metadata, windows, count);
         var random = new Random(smooth.Seed);
@@ -144,10 +145,8 @@ public static class InputAttributions
             }
         }
 
-        var noisyInput = tensor(noisy, [count * samples, channels, length]).requires_grad_(true);
-        var explained = ExplainedQuantity.Select(graph, graph.Run(noisyInput), options.Target, options.Temperature).Value;
-        float[] gradient = autograd.grad([explained.sum()], [noisyInput])[0].ToFloatArray();
-        var at = Evaluate(graph, input, count, options);
+        float[] gradient = GradientAt(explainer, noisy, count * samples, options);
+        var at = ValuesAt(explainer, input, count, options);
         var results = new InputAttribution[count];
         for (int w = 0; w < count; w++)
         {
@@ -169,9 +168,9 @@ public static class InputAttributions
         return results;
     }
 
-    private static InputAttribution[] OcclusionKernel(OnnxGraph graph, float[] windows, int count, ExplainOptions options, OcclusionOptions occlusion)
+    private static InputAttribution[] OcclusionKernel(Explainer explainer, float[] windows, int count, ExplainOptions options, OcclusionOptions occlusion)
     {
-        var metadata = graph.Metadata;
+        var metadata = explainer.Metadata;
         int channels = metadata.Channels.Count, length = metadata.WindowLength, size = channels * length, width = occlusion.Width;
         int starts = length - width + 1, perWindow = (channels * starts) + 2; // every occlusion, the window itself, all at the baseline
         var input = ModelSpace(metadata, windows, count);
@@ -194,7 +193,7 @@ public static class InputAttributions
             batch.AsSpan((variant + 1) * size, size).Fill(occlusion.Baseline);
         }
 
-        var y = Evaluate(graph, batch, count * perWindow, options);
+        var y = ValuesAt(explainer, batch, count * perWindow, options);
         var results = new InputAttribution[count];
         for (int w = 0; w < count; w++)
         {
@@ -223,6 +222,26 @@ public static class InputAttributions
 
         return results;
     }
+
+    /// <summary>dy/dx at each of <paramref name="count"/> model-space windows: on the compiled kernels when the explainer has them.</summary>
+    private static float[] GradientAt(Explainer explainer, float[] modelInput, int count, ExplainOptions options)
+    {
+        if (explainer.Compiled is { } compiled)
+        {
+            return CompiledExplanations.Gradients(compiled, modelInput, count, [], options).InputGradient;
+        }
+
+        var metadata = explainer.Metadata;
+        var x = tensor(modelInput, [count, metadata.Channels.Count, metadata.WindowLength]).requires_grad_(true);
+        var explained = ExplainedQuantity.Select(explainer.Graph, explainer.Graph.Run(x), options.Target, options.Temperature).Value;
+        return autograd.grad([explained.sum()], [x])[0].ToFloatArray();
+    }
+
+    /// <summary>y at each of <paramref name="count"/> model-space windows: on the compiled kernels when the explainer has them.</summary>
+    private static double[] ValuesAt(Explainer explainer, float[] modelInput, int count, ExplainOptions options)
+        => explainer.Compiled is { } compiled
+            ? CompiledExplanations.Evaluate(compiled, modelInput, count, options.Target, options.Temperature)
+            : Evaluate(explainer.Graph, modelInput, count, options);
 
     /// <summary>y for each of <paramref name="count"/> model-space windows, without gradients.</summary>
     internal static double[] Evaluate(OnnxGraph graph, float[] modelInput, int count, ExplainOptions options)
@@ -262,9 +281,9 @@ public static class InputAttributions
     /// steps -1: the signed gradient at the window; 0: gradient x input at the window; else Integrated Gradients with
     /// that many path points.
     /// </summary>
-    private static InputAttribution[] Compute(OnnxGraph graph, float[] windows, int count, ExplainOptions options, int steps, float baseline)
+    private static InputAttribution[] Compute(Explainer explainer, float[] windows, int count, ExplainOptions options, int steps, float baseline)
     {
-        var metadata = graph.Metadata;
+        var metadata = explainer.Metadata;
         int channels = metadata.Channels.Count, length = metadata.WindowLength, size = channels * length;
         var input = ModelSpace(metadata, windows, count);
 
@@ -272,7 +291,7 @@ public static class InputAttributions
         var ends = new float[2 * count * size];
         input.CopyTo(ends, 0);
         Array.Fill(ends, baseline, count * size, count * size);
-        var endValues = Evaluate(graph, ends, 2 * count, options);
+        var endValues = ValuesAt(explainer, ends, 2 * count, options);
 
         // The gradient at the window (gradient x input), or at each path point (Integrated Gradients).
         int points = Math.Max(steps, 1);
@@ -291,9 +310,7 @@ public static class InputAttributions
             }
         }
 
-        var pathInput = tensor(path, [count * points, channels, length]).requires_grad_(true);
-        var explained = ExplainedQuantity.Select(graph, graph.Run(pathInput), options.Target, options.Temperature).Value;
-        float[] gradient = autograd.grad([explained.sum()], [pathInput])[0].ToFloatArray();
+        float[] gradient = GradientAt(explainer, path, count * points, options);
 
         var results = new InputAttribution[count];
         for (int w = 0; w < count; w++)

@@ -16,6 +16,12 @@ internal static unsafe class PackedGemm
     /// <summary>Rows of A (output rows) computed together; buffers round their row counts up to a multiple of it.</summary>
     public const int Rows = 4;
 
+    /// <summary>
+    /// Whether AVX-512 is used where the CPU has it (the default). Off, the portable <c>Vector&lt;T&gt;</c> kernel runs,
+    /// as on a CPU without AVX-512: both accumulate every output in the same order, so they give the same bits.
+    /// </summary>
+    internal static bool UseVector512 { get; set; } = true;
+
     /// <summary>Rounds a row count up to a multiple of <see cref="Rows"/>.</summary>
     public static int PaddedRows(int rows) => (rows + Rows - 1) / Rows * Rows;
 
@@ -48,7 +54,7 @@ internal static unsafe class PackedGemm
     /// </summary>
     public static void Multiply(float* packed, int paddedRows, int depth, float* source, int* offsets, int columns, float* output, int outputStride, float* bias)
     {
-        if (Vector512.IsHardwareAccelerated && columns % Vector512<float>.Count == 0)
+        if (UseVector512 && Vector512.IsHardwareAccelerated && columns % Vector512<float>.Count == 0)
         {
             Multiply512(packed, paddedRows, depth, source, offsets, columns, output, outputStride, bias);
         }

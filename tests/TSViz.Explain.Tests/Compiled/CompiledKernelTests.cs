@@ -1,4 +1,5 @@
 using TSViz.Explain.Attribution;
+using TSViz.Explain.Compiled;
 using TSViz.Explain.Data;
 using TSViz.Explain.Graph;
 using TSViz.Explain.Models;
@@ -88,6 +89,33 @@ public sealed class CompiledKernelTests : IDisposable
     }
 
     [Fact]
+    public void PortableVectorKernel_GivesTheSameBitsAsAvx512()
+    {
+        // A plant's CPU may lack AVX-512 (or be an ARM); the portable kernel must give exactly what the wide one gives.
+        var windows = new AnomalyDatasetGenerator(47).Generate(40).Windows.Values;
+        using var explainer = Explainer.Load(RepositoryPaths.AnomalyModel, parallelism: 1);
+        var options = new ExplainOptions { IncludeContribution = true };
+        var wide = explainer.Explain(windows, 40, options);
+        var wideFgsm = explainer.Fgsm(windows, 40, 0.1);
+        try
+        {
+            PackedGemm.UseVector512 = false;
+            var portable = explainer.Explain(windows, 40, options);
+            var portableFgsm = explainer.Fgsm(windows, 40, 0.1);
+            for (int w = 0; w < 40; w++)
+            {
+                Assert.Equal(wide[w].SaliencyRaw, portable[w].SaliencyRaw);
+                Assert.Equal(wide[w].Layers.SelectMany(l => l.Influence), portable[w].Layers.SelectMany(l => l.Influence));
+                Assert.Equal(wideFgsm[w].ScoreAfter, portableFgsm[w].ScoreAfter);
+            }
+        }
+        finally
+        {
+            PackedGemm.UseVector512 = true;
+        }
+    }
+
+    [Fact]
     public void TorchSharpKernels_CanBeAskedFor()
     {
         using var explainer = Explainer.Load(RepositoryPaths.AnomalyModel, kernels: ExplainerKernels.TorchSharp);
@@ -147,6 +175,24 @@ public sealed class CompiledKernelTests : IDisposable
         for (int w = 0; w < count; w++)
         {
             Close(expectedGxi[w].SaliencyRaw, actualGxi[w].SaliencyRaw, $"window {w} gradient x input of the output");
+        }
+
+        // The input attributions built on gradients and evaluations (issue 18) run on the same kernels.
+        var attributionOptions = new ExplainOptions();
+        Attributions(e => InputAttributions.Gradient(e, windows, count, attributionOptions));
+        Attributions(e => InputAttributions.GradientTimesInput(e, windows, count, attributionOptions));
+        Attributions(e => InputAttributions.IntegratedGradients(e, windows, count, new IntegratedGradientsOptions { Steps = 8 }, attributionOptions));
+        Attributions(e => InputAttributions.SmoothGrad(e, windows, count, new SmoothGradOptions { Samples = 4 }, attributionOptions));
+        Attributions(e => InputAttributions.Occlusion(e, windows, count, new OcclusionOptions { Width = 3 }, attributionOptions));
+        void Attributions(Func<Explainer, InputAttribution[]> method)
+        {
+            var e = method(general);
+            var a = method(compiled);
+            for (int w = 0; w < count; w++)
+            {
+                Assert.Equal(e[w].Method, a[w].Method);
+                Close(e[w].Attribution, a[w].Attribution, $"window {w} {e[w].Method}");
+            }
         }
 
         var modelSpace = general.ToModelSpace(windows, count);
