@@ -4,15 +4,15 @@ using System.Text.Json.Serialization;
 namespace TSViz.Monitor.Live;
 
 /// <summary>
-/// Writes a window's saliency (channel rows of values scaled 0-1) with four decimals: 0.1235 rather than the shortest
-/// round trip of the float, 0.12345679. A step of 1e-4 of the window's largest value is below anything a plot or a
-/// ranking shows, and formatting floats was the largest single cost of encoding an explanation (measured with
+/// Writes a window's saliency (channel rows of values scaled 0-1) with five decimals: 0.12346 rather than the shortest
+/// round trip of the float, 0.12345679. Every value stays within 5e-6 of the computed one (the explanations' 1e-5
+/// parity), and formatting floats was the largest single cost of encoding an explanation (measured with
 /// bench --live). Values outside 0-1 are written in full. Reads any JSON numbers.
 /// </summary>
 internal sealed class ScaledSaliencyConverter : JsonConverter<float[][]>
 {
-    private const int Decimals = 4;
-    private const float Scale = 10_000f;
+    private const int Decimals = 5;
+    private const float Scale = 100_000f;
 
     public override float[][] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -69,7 +69,7 @@ internal sealed class ScaledSaliencyConverter : JsonConverter<float[][]>
         writer.WriteEndArray();
     }
 
-    /// <summary>q / 10^4 for 0 &lt;= q &lt;= 10^4 as "0", "1" or "0.dddd" without trailing zeros.</summary>
+    /// <summary>q / 10^5 for 0 &lt;= q &lt;= 10^5 as "0", "1" or "0.ddddd" without trailing zeros.</summary>
     private static ReadOnlySpan<byte> Format(int q, Span<byte> text)
     {
         if (q <= 0)
