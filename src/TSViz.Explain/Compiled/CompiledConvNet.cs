@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Onnx;
 using TSViz.Explain.Graph;
 using TSViz.Explain.Onnx;
@@ -14,7 +13,8 @@ namespace TSViz.Explain.Compiled;
 /// </summary>
 internal sealed class CompiledConvNet : IDisposable
 {
-    private readonly ConcurrentBag<ConvNetPass> passes = [];
+    private readonly Stack<ConvNetPass> passes = [];
+    private readonly Lock gate = new();
     private bool disposed;
 
     private CompiledConvNet(ConvStage[] stages, float[] denseWeight, float denseBias, bool sigmoid, int channels, int length)
@@ -163,28 +163,46 @@ internal sealed class CompiledConvNet : IDisposable
     /// <summary>A workspace for one thread; give it back with <see cref="Return"/>.</summary>
     public ConvNetPass Rent()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        return passes.TryTake(out var pass) ? pass : new ConvNetPass(this);
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (passes.TryPop(out var pass))
+            {
+                return pass;
+            }
+        }
+
+        return new ConvNetPass(this);
     }
 
     /// <summary>Gives a workspace back for the next call.</summary>
     public void Return(ConvNetPass pass)
     {
         ArgumentNullException.ThrowIfNull(pass);
-        if (disposed)
+        lock (gate)
         {
-            pass.Dispose();
-            return;
+            if (!disposed)
+            {
+                passes.Push(pass);
+                return;
+            }
         }
 
-        passes.Add(pass);
+        pass.Dispose();
     }
 
     /// <summary>Frees the workspaces' native buffers.</summary>
     public void Dispose()
     {
-        disposed = true;
-        while (passes.TryTake(out var pass))
+        ConvNetPass[] idle;
+        lock (gate)
+        {
+            disposed = true;
+            idle = [.. passes];
+            passes.Clear();
+        }
+
+        foreach (var pass in idle)
         {
             pass.Dispose();
         }

@@ -286,8 +286,9 @@ internal static class CompiledExplanations
                 var low = new float[n];
                 var flippedAtMax = FlipsAt(high, out var scoresAtMax);
                 var best = (float[])scoresAtMax.Clone();
-                // Every window bisects in step, so the interval's width is the same for all of them.
-                while (high[0] - low[0] > options.Tolerance)
+                // As libtorch's loop: until the widest interval of the block is within the tolerance (the widths agree up
+                // to the rounding of each window's midpoint).
+                while (Enumerable.Range(0, n).Max(b => high[b] - low[b]) > options.Tolerance)
                 {
                     var middle = new float[n];
                     for (int b = 0; b < n; b++)

@@ -348,9 +348,10 @@ internal sealed unsafe class ConvNetPass : IDisposable
                     var best = Vector.Load(source + (t * stage.Pool * Block) + b);
                     for (int j = 1; j < stage.Pool; j++)
                     {
-                        // Strictly greater: the first maximum wins, as in libtorch (and so does its gradient).
+                        // Strictly greater, or NaN: the first maximum wins and a NaN propagates, as in libtorch (and so
+                        // does its gradient).
                         var next = Vector.Load(source + (((t * stage.Pool) + j) * Block) + b);
-                        best = Vector.ConditionalSelect(Vector.GreaterThan(next, best), next, best);
+                        best = Vector.ConditionalSelect(Takes(next, best), next, best);
                     }
 
                     best.Store(target + (t * Block) + b);
@@ -402,7 +403,7 @@ internal sealed unsafe class ConvNetPass : IDisposable
                     for (int j = 1; j < stage.Pool; j++)
                     {
                         var next = Vector.Load(activation + start + (j * Block) + b);
-                        var greater = Vector.GreaterThan(next, best);
+                        var greater = Takes(next, best);
                         best = Vector.ConditionalSelect(greater, next, best);
                         chosen = Vector.ConditionalSelect(greater, new Vector<int>(j), chosen);
                     }
@@ -422,6 +423,10 @@ internal sealed unsafe class ConvNetPass : IDisposable
             }
         }
     }
+
+    /// <summary>Where a pooling window's next value replaces the best so far: greater, or NaN (libtorch's rule).</summary>
+    private static Vector<int> Takes(Vector<float> next, Vector<float> best)
+        => Vector.GreaterThan(next, best) | Vector.OnesComplement(Vector.Equals(next, next));
 
     private static void ActivationBackward(ConvStage stage, StageBuffers buffers)
     {
