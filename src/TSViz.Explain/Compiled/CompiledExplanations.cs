@@ -103,19 +103,24 @@ internal static class CompiledExplanations
         pass.Forward(adversarial, 0, n);
         for (int b = 0; b < n; b++)
         {
-            var window = input.AsSpan((first + b) * size, size);
-            var moved = adversarial.AsSpan(b * size, size);
-            float maxShift = 0;
-            for (int i = 0; i < size; i++)
-            {
-                maxShift = Math.Max(maxShift, Math.Abs(moved[i] - window[i]));
-            }
-
-            float before = score[first + b], after = pass.Score(b);
-            attacked[first + b] = new RobustnessResult(Fgsm.MethodName, epsilon, epsilon, 1, before, after,
-                threshold is double th ? (before >= th) != (after >= th) : null, maxShift,
-                includeWindows ? window.ToArray() : [], includeWindows ? moved.ToArray() : []);
+            attacked[first + b] = Result(Fgsm.MethodName, epsilon, epsilon, 1, score[first + b], pass.Score(b), threshold,
+                input.AsSpan((first + b) * size, size), adversarial.AsSpan(b * size, size), includeWindows);
         }
+    }
+
+    /// <summary>One window's attack result, as <see cref="AdversarialAttack.Iterative"/> reports it; without <paramref name="includeWindows"/> its windows are empty.</summary>
+    private static RobustnessResult Result(string method, double epsilon, double alpha, int steps, float before, float after, double? threshold,
+        ReadOnlySpan<float> window, ReadOnlySpan<float> moved, bool includeWindows)
+    {
+        float maxShift = 0;
+        for (int i = 0; i < window.Length; i++)
+        {
+            maxShift = Math.Max(maxShift, Math.Abs(moved[i] - window[i]));
+        }
+
+        return new RobustnessResult(method, epsilon, alpha, steps, before, after,
+            threshold is double th ? (before >= th) != (after >= th) : null, maxShift,
+            includeWindows ? window.ToArray() : [], includeWindows ? moved.ToArray() : []);
     }
 
     /// <summary>
@@ -221,24 +226,15 @@ internal static class CompiledExplanations
                 int n = Math.Min(ConvNetPass.Block, count - first);
                 attack.Decide(input, first, n);
                 var eps = new float[n];
-                var steps0 = new float[n];
+                var stepSizes = new float[n];
                 Array.Fill(eps, (float)epsilon);
-                Array.Fill(steps0, (float)alpha);
-                var adversarial = attack.Run(eps, steps0, steps, cancellationToken);
+                Array.Fill(stepSizes, (float)alpha);
+                var adversarial = attack.Run(eps, stepSizes, steps, cancellationToken);
                 var after = attack.Rescore(adversarial, n);
                 for (int b = 0; b < n; b++)
                 {
-                    var window = input.AsSpan((first + b) * size, size).ToArray();
-                    var moved = adversarial.AsSpan(b * size, size).ToArray();
-                    float maxShift = 0;
-                    for (int i = 0; i < size; i++)
-                    {
-                        maxShift = Math.Max(maxShift, Math.Abs(moved[i] - window[i]));
-                    }
-
-                    float before = attack.Before[b];
-                    results[first + b] = new RobustnessResult(method, epsilon, alpha, steps, before, after[b],
-                        threshold is double th ? (before >= th) != (after[b] >= th) : null, maxShift, window, moved);
+                    results[first + b] = Result(method, epsilon, alpha, steps, attack.Before[b], after[b], threshold,
+                        input.AsSpan((first + b) * size, size), adversarial.AsSpan(b * size, size), includeWindows: true);
                 }
             }
         }
