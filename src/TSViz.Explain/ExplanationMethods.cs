@@ -1,4 +1,5 @@
 using TSViz.Explain.Attribution;
+using TSViz.Explain.Counterfactuals;
 using TSViz.Explain.Inversion;
 using TSViz.Explain.Robustness;
 
@@ -21,10 +22,11 @@ public static class ExplanationMethods
         (Fgsm.MethodName, e => new Fgsm(e)),
         (IterativeFgsm.MethodName, e => new IterativeFgsm(e)),
         (FlipSearch.MethodName, e => new FlipSearch(e)),
+        (SparseCounterfactual.MethodName, e => new SparseCounterfactual(e)),
         (InverseOptimization.MethodName, e => new InverseOptimization(e)),
     ];
 
-    /// <summary>Every registered name, attribution methods first, then robustness, then the model-level inversion.</summary>
+    /// <summary>Every registered name, attribution methods first, then robustness and the counterfactual, then the model-level inversion.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Registered.Select(r => r.Name)];
 
     /// <summary>Whether <paramref name="name"/> is a registered method (names compare exactly: lower case).</summary>

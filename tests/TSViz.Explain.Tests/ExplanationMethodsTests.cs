@@ -8,7 +8,7 @@ public sealed class ExplanationMethodsTests
     public void Names_ListEveryMethodOnce()
     {
         Assert.Equal(
-            "saliency, influence, saliency-influence, filter-saliency, trace, fgsm, iterative-fgsm, flip-search, inversion",
+            "saliency, influence, saliency-influence, filter-saliency, trace, fgsm, iterative-fgsm, flip-search, counterfactual, inversion",
             string.Join(", ", ExplanationMethods.Names));
     }
 

@@ -224,7 +224,7 @@ public static class InputAttributions
     }
 
     /// <summary>dy/dx at each of <paramref name="count"/> model-space windows: on the compiled kernels when the explainer has them.</summary>
-    private static float[] GradientAt(Explainer explainer, float[] modelInput, int count, ExplainOptions options)
+    internal static float[] GradientAt(Explainer explainer, float[] modelInput, int count, ExplainOptions options)
     {
         if (explainer.Compiled is { } compiled)
         {
