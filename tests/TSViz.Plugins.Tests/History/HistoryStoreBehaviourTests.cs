@@ -248,6 +248,26 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Counterfactuals_OnePerAlert_TheLatestReplacesTheEarlier()
+    {
+        var store = await NewStore();
+        var alert = Alert("m1", 0, [1, 0, 0, 0, 0, 0], "open");
+        await store.UpsertAlertsAsync([alert], CancellationToken.None);
+        Assert.Null(await store.CounterfactualAsync(alert.Id, CancellationToken.None));
+
+        await store.SaveCounterfactualAsync(new CounterfactualRecord(alert.Id, "m1", "w1", T0.AddSeconds(5), false, "{\"found\":false}"), CancellationToken.None);
+        await store.SaveCounterfactualAsync(new CounterfactualRecord(alert.Id, "m1", "w2", T0.AddSeconds(9), true, "{\"found\":true,\"changes\":[]}"), CancellationToken.None);
+        var stored = await store.CounterfactualAsync(alert.Id, CancellationToken.None);
+        Assert.Equal(new CounterfactualRecord(alert.Id, "m1", "w2", T0.AddSeconds(9), true, "{\"found\":true,\"changes\":[]}"), stored);
+        Assert.Null(await store.CounterfactualAsync("other", CancellationToken.None));
+
+        // Retention removes a closed alert's counterfactual with the alert.
+        await store.UpsertAlertsAsync([Alert("m1", 0, [1, 0, 0, 0, 0, 0])], CancellationToken.None);
+        await store.ApplyRetentionAsync(new RetentionPolicy { Alerts = TimeSpan.FromDays(30) }, T0.AddDays(40), CancellationToken.None);
+        Assert.Null(await store.CounterfactualAsync(alert.Id, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task SimilarAlerts_ThePlantedLookAlikeComesFirst()
     {
         var store = await NewStore();

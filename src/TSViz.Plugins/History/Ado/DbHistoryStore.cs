@@ -19,6 +19,7 @@ public abstract class DbHistoryStore : IHistoryStore
     private readonly DbHistoryQueries queries;
     private readonly DbHistoryAggregates aggregates;
     private readonly DbFeedbackStore feedback;
+    private readonly DbCounterfactualStore counterfactuals;
     private readonly DbAnalysisStore analyses;
     private readonly DbRetention retention;
 
@@ -33,6 +34,7 @@ public abstract class DbHistoryStore : IHistoryStore
         queries = new DbHistoryQueries(connections);
         aggregates = new DbHistoryAggregates(connections);
         feedback = new DbFeedbackStore(connections);
+        counterfactuals = new DbCounterfactualStore(connections);
         analyses = new DbAnalysisStore(connections);
         retention = new DbRetention(connections);
     }
@@ -51,6 +53,12 @@ public abstract class DbHistoryStore : IHistoryStore
 
     /// <inheritdoc/>
     public Task UpsertAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken) => writer.UpsertAlertsAsync(alerts, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SaveCounterfactualAsync(CounterfactualRecord record, CancellationToken cancellationToken) => counterfactuals.SaveCounterfactualAsync(record, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<CounterfactualRecord?> CounterfactualAsync(string alertId, CancellationToken cancellationToken) => counterfactuals.CounterfactualAsync(alertId, cancellationToken);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<WindowCheckpoint>> LoadCheckpointsAsync(CancellationToken cancellationToken) => restart.LoadCheckpointsAsync(cancellationToken);

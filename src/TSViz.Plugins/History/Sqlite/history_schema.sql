@@ -71,6 +71,15 @@ CREATE TABLE IF NOT EXISTS feedback (
     author_method TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_feedback_alert ON feedback (alert_id, at);
+-- Version 5: each alert's counterfactual (what would have made its peak window normal), the monitor's JSON.
+CREATE TABLE IF NOT EXISTS counterfactuals (
+    alert_id TEXT PRIMARY KEY,
+    machine TEXT NOT NULL,
+    peak_window_id TEXT NOT NULL,
+    computed_at INTEGER NOT NULL,
+    found INTEGER NOT NULL,
+    document TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS analyses (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     job TEXT NOT NULL,

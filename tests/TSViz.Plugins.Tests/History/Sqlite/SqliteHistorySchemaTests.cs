@@ -137,7 +137,7 @@ public sealed class SqliteHistorySchemaTests
     private static byte[] Floats(params float[] values) => values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
 
     [Fact]
-    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumns()
+    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumnsAndVersion5sTable()
     {
         string released = Path.Combine(RepositoryPaths.NewTempDirectory(), "released.db");
         await Execute(released, ReleasedSchema);
@@ -147,6 +147,10 @@ public sealed class SqliteHistorySchemaTests
         var expected = (await SchemaObjects(released)).Select(o => o.StartsWith("table alerts ON alerts:", StringComparison.Ordinal)
             ? o.Replace("    close_reason TEXT\n)", "    close_reason TEXT,\n    faithfulness_fraction REAL,\n    faithfulness_score REAL,\n    faithfulness_deletion REAL,\n    faithfulness_random REAL,\n    faithfulness_verdict TEXT\n)", StringComparison.Ordinal)
             : o).ToList();
+        // Version 5 added the counterfactuals table (and the primary key's automatic index).
+        expected.Add("index sqlite_autoindex_counterfactuals_1 ON counterfactuals: ");
+        expected.Add("table counterfactuals ON counterfactuals: CREATE TABLE counterfactuals (\n    alert_id TEXT PRIMARY KEY,\n    machine TEXT NOT NULL,\n    peak_window_id TEXT NOT NULL,\n    computed_at INTEGER NOT NULL,\n    found INTEGER NOT NULL,\n    document TEXT NOT NULL\n)");
+        expected.Sort(StringComparer.Ordinal);
         Assert.Equal(expected, await SchemaObjects(store.Path));
     }
 
