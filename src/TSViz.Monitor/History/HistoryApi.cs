@@ -42,6 +42,9 @@ internal static class HistoryApi
             .WithName("AddFeedback").RequireAuthorization(Roles.Operator).RequireRateLimiting(HttpSecurity.Writes)
             .WithSummary("Operator feedback on an alert: acknowledge, confirm, or false_alarm, with an optional comment; the author is the signed-in identity (operator or higher).");
 
+        api.MapGet("/alerts/{id}/counterfactual", GetCounterfactual).Produces<Live.CounterfactualDocument>(contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetCounterfactual").WithSummary("What would have made the alert's peak window normal: the changed values in sensor units, the scores before and after (ONNX Runtime), in plain words, with the received and the changed window in full.");
+
         api.MapGet("/alerts/{id}/feedback", GetFeedback).ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetFeedback").WithSummary("The feedback given on an alert, oldest first.");
 
@@ -182,6 +185,24 @@ internal static class HistoryApi
 
         SecurityApi.Audit(loggers, user, $"feedback {kind}", $"alert {id}");
         return TypedResults.Created($"/api/alerts/{Uri.EscapeDataString(id)}", FeedbackBody(stored));
+    }
+
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetCounterfactual(string id, IHistoryQueries store, ICounterfactualStore counterfactuals, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(counterfactuals);
+        id = ApiParameters.RouteId(id);
+        if (await store.GetAlertAsync(id, ct).ConfigureAwait(false) is null)
+        {
+            return ApiParameters.NotFound("alert", id);
+        }
+
+        // Stored as the monitor wrote it (CounterfactualDocument): returned as it is.
+        return await counterfactuals.CounterfactualAsync(id, ct).ConfigureAwait(false) is { } stored
+            ? TypedResults.Text(stored.Document, "application/json")
+            : TypedResults.Problem(statusCode: 404, title: "No counterfactual yet",
+                detail: $"Alert '{id}' has no counterfactual: it is computed off the live path when an alert opens or its peak rises (Monitor:Counterfactual:Enabled), usually within milliseconds.",
+                extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
     }
 
     public static async Task<Results<Ok<FeedbackResponse[]>, ProblemHttpResult>> GetFeedback(string id, IHistoryQueries store, IFeedbackStore feedbackStore, CancellationToken ct)

@@ -61,6 +61,8 @@ internal static class LiveRegistration
         services.AddSingleton<MqttSecurity.EmbeddedBrokerSecrets>();
         services.AddHostedService<EmbeddedBroker>();
         services.AddHostedService<WindowProcessor>();
+        services.AddSingleton<AlertCounterfactuals>();
+        services.AddHostedService<CounterfactualWorker>();
         services.AddHostedService<IngestStage>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttGateway>());
         services.AddSingleton<HealthWatchdog>();

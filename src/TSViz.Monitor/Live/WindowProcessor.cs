@@ -21,7 +21,7 @@ namespace TSViz.Monitor.Live;
 internal sealed partial class WindowProcessor(
     IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IEnumerable<IResultSink> sinks,
     ILiveExplainer explainer, LiveMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
-    IHistoryRestartState? store = null)
+    AlertCounterfactuals counterfactuals, IHistoryRestartState? store = null)
     : BackgroundService
 {
     public const string StageName = "process";
@@ -503,6 +503,12 @@ internal sealed partial class WindowProcessor(
             // batch costs one broker round trip rather than one per window.
             publishes.Add(PublishResultAsync(result, cancellationToken));
             records.Add(record);
+            if (change is AlertChange.Opened or AlertChange.PeakRaised && state is not null && options.Value.Counterfactual.Enabled)
+            {
+                // Off the live path: the worker computes it and the alert is published again with it.
+                counterfactuals.Request(new CounterfactualRequest(AlertId(state), window.Machine, ids[i], window.Start, window.End, window.Values.ToArray(), alerts.Settings.CloseBelow));
+            }
+
             if (change != AlertChange.None && state is not null)
             {
                 publishes.Add(PublishAlertAsync(state, cancellationToken));
@@ -617,7 +623,8 @@ internal sealed partial class WindowProcessor(
             record.TopFilters.Select(f => new TopFilterMessage(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
             state.CloseReason,
             record.Faithfulness is { } f ? new FaithfulnessMessage(f.Fraction, CellsOf(f.Fraction), (float)f.Score, (float)f.DeletionScore, (float)f.RandomScore, options.Value.Faithfulness.RandomDraws, f.Verdict) : null);
-        await PublishResultAsync(new LiveResult(state.Machine, "alert", JsonSerializer.SerializeToUtf8Bytes(message, LiveJsonContext.Default.AlertMessage), true) { Alert = message }, cancellationToken).ConfigureAwait(false);
+        // Through the counterfactuals' gate: it adds the counterfactual of the current peak once computed.
+        await counterfactuals.PublishAlertAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>How many of a window's cells <paramref name="fraction"/> removes.</summary>

@@ -61,6 +61,9 @@ public sealed class MonitorOptions
     /// <summary>The deletion check on every window of an open alert that the model flags.</summary>
     public FaithfulnessSettings Faithfulness { get; set; } = new();
 
+    /// <summary>The counterfactual of every alert's peak window ("what would have made it normal").</summary>
+    public CounterfactualSettings Counterfactual { get; set; } = new();
+
     /// <summary>Most influential filters listed per layer in every explanation.</summary>
     public int TopFilters { get; set; } = 3;
 
@@ -111,6 +114,7 @@ public sealed class MonitorOptions
         failures.Check(TSViz.Explain.Attribution.AttributionSaliency.Methods.Contains(SaliencyMethod), "SaliencyMethod",
             $"must be one of {string.Join(", ", TSViz.Explain.Attribution.AttributionSaliency.Methods)}", SaliencyMethod);
         Faithfulness.Validate(failures);
+        Counterfactual.Validate(failures);
         Simulator.Validate(failures);
         Jobs.Validate(failures);
         Cluster.Validate(failures, this);

@@ -94,6 +94,9 @@ public sealed class AlertTracker
         this.settings = settings;
     }
 
+    /// <summary>The levels and the closing count the tracker was made with.</summary>
+    public AlertSettings Settings => settings;
+
     /// <summary>Machines with an alert state (open or closed).</summary>
     public int Machines => machines.Count;
 
