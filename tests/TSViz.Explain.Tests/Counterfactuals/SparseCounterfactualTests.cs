@@ -55,7 +55,7 @@ public sealed class SparseCounterfactualTests(ITestOutputHelper output)
         for (int w = 0; w < 8; w++)
         {
             var window = data.Window(w).ToArray();
-            var (_, gradient) = SparseCounterfactual.ScoresAndReceivedGradients(explainer, window, 1);
+            var (_, _, gradient) = SparseCounterfactual.ScoresAndReceivedGradients(explainer, window, 1);
             double norm = Math.Sqrt(gradient.Sum(v => (double)v * v));
             const double h = 1e-3;
             var batch = new float[2 * size];
@@ -139,6 +139,26 @@ public sealed class SparseCounterfactualTests(ITestOutputHelper output)
         output.WriteLine($"{found} of {flagged.Length} flagged windows got a counterfactual, {cells / (double)Math.Max(1, found):0.0} cells each; {atSpike} change the planted spike's cell");
         Assert.True(found >= flagged.Length * 0.9, $"{found} of {flagged.Length} found");
         Assert.True(atSpike >= found * 0.8, $"only {atSpike} of {found} counterfactuals change the planted spike");
+    }
+
+    [Fact]
+    public void ASaturatedScore_StillGuidesTheSearch_ThroughTheLogit()
+    {
+        // A spike five times the planted one: the score is 1 in float, so only the logit shows progress.
+        using var explainer = Explainer.Load(RepositoryPaths.AnomalyModel, parallelism: 1);
+        var data = new AnomalyDatasetGenerator(36).Generate(40);
+        int index = Enumerable.Range(0, 40).First(i => data.Spikes[i].IsAnomaly);
+        var window = data.Windows.Window(index).ToArray();
+        var spike = data.Spikes[index];
+        int cell = (spike.Channel * data.Windows.Length) + spike.Step;
+        float median = window.AsSpan(spike.Channel * data.Windows.Length, data.Windows.Length).ToArray().Order().ElementAt(data.Windows.Length / 2);
+        window[cell] = median + (5 * (window[cell] - median));
+        Assert.Equal(1f, explainer.Score(window, 1)[0]);
+
+        var result = new SparseCounterfactual(explainer).Explain(WindowBatch.One(window), new CounterfactualOptions { Below = 0.3 })[0];
+        Assert.True(result.Found, result.Reason);
+        Assert.Contains(result.Changes, c => c.Channel == spike.Channel && c.Step == spike.Step);
+        Assert.True(result.ScoreAfter < 0.3);
     }
 
     [Fact]
