@@ -150,7 +150,7 @@ internal sealed partial class CounterfactualWorker(
             {
                 var c = changes[k];
                 text.Append(k == 0 ? string.Empty : k == changes.Count - 1 ? " and " : ", ")
-                    .Append(CultureInfo.InvariantCulture, $"{c.Channel} at {c.Time.UtcDateTime:HH:mm:ss.fff} had been {Value(c.To)} instead of {Value(c.From)}");
+                    .Append(CultureInfo.InvariantCulture, $"{c.Channel} at {c.Time.UtcDateTime:HH:mm:ss.fff} UTC had been {Value(c.To)} instead of {Value(c.From)}");
             }
 
             return text.Append('.').ToString();

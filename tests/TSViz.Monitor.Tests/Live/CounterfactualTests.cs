@@ -175,7 +175,7 @@ public sealed class CounterfactualTests
         string text = CounterfactualWorker.Summary(
             true, [new CounterfactualChangeMessage("temperature", 31, t, 86.1f, 80.4f), new CounterfactualChangeMessage("temperature", 32, t.AddMilliseconds(100), 85.9f, 80.45f)],
             0.27f, 0.3, 7, 150, null);
-        Assert.Equal("Normal (score 0.270, below the close level 0.3) if temperature at 15:00:12.300 had been 80.4 instead of 86.1 and temperature at 15:00:12.400 had been 80.45 instead of 85.9.", text);
+        Assert.Equal("Normal (score 0.270, below the close level 0.3) if temperature at 15:00:12.300 UTC had been 80.4 instead of 86.1 and temperature at 15:00:12.400 UTC had been 80.45 instead of 85.9.", text);
         Assert.Equal(
             "No counterfactual within the budget (7 of the window's 150 values, close level 0.3): the budget was spent.",
             CounterfactualWorker.Summary(false, [], 0.6f, 0.3, 7, 150, "the budget was spent"));

@@ -38,9 +38,28 @@ public sealed partial class WebViewTests
 
         // The alert page: the window's channels with their saliency, peaking on the injected channel.
         var checkBefore = await FaithfulnessAsync(http, alertId, cancel.Token);
+        string? counterfactualBefore = null;
+        while (counterfactualBefore is null)
+        {
+            // Computed off the live path milliseconds after the peak; the page shows it once it is there.
+            counterfactualBefore = await CounterfactualSummaryAsync(http, alertId, cancel.Token);
+            await Task.Delay(counterfactualBefore is null ? 200 : 0, cancel.Token);
+        }
+
         string page = await Render($"{baseUrl}/#/alert/{Uri.EscapeDataString(alertId)}", Path.Combine(shots, "alert.png"), cancel.Token);
         var checkAfter = await FaithfulnessAsync(http, alertId, cancel.Token);
+        string? counterfactualAfter = await CounterfactualSummaryAsync(http, alertId, cancel.Token);
         NoPageErrors(page);
+
+        // What would have made it normal: the API's sentence (of the peak before or after the render), the injected
+        // temperature spike set back, drawn over the received temperature.
+        string counterfactual = Section(page, "counterfactual");
+        string said = Regex.Match(counterfactual, "<p id=\"counterfactual-sentence\">(?<s>.*?)</p>", RegexOptions.Singleline).Groups["s"].Value;
+        Assert.True(said == counterfactualBefore || said == counterfactualAfter, $"page: {said}\nAPI: {counterfactualBefore} then {counterfactualAfter}");
+        Assert.StartsWith("Normal (score ", said, StringComparison.Ordinal);
+        Assert.Contains("temperature at ", said, StringComparison.Ordinal);
+        Assert.Equal(["temperature"], FigurePattern().Matches(counterfactual).Select(m => m.Groups["channel"].Value));
+        Assert.Contains("<title>counterfactual: the values that score normal</title>", counterfactual, StringComparison.Ordinal);
 
         // First, in plain words, whether the explanation holds: the API's check (from just before or just after the
         // render: the live alert's peak may move), and the injected spike passes it.
@@ -158,6 +177,14 @@ public sealed partial class WebViewTests
         var check = (await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}", UriKind.Relative), cancellationToken))
             .GetProperty("alert").GetProperty("faithfulness");
         return (check.GetProperty("score").GetDouble(), check.GetProperty("deletionScore").GetDouble(), check.GetProperty("randomScore").GetDouble(), check.GetProperty("verdict").GetString()!);
+    }
+
+    private static async Task<string?> CounterfactualSummaryAsync(HttpClient http, string alertId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}/counterfactual", UriKind.Relative), cancellationToken);
+        return response.IsSuccessStatusCode
+            ? (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("counterfactual").GetProperty("summary").GetString()
+            : null;
     }
 
     private static async Task<string> DominantChannelAsync(HttpClient http, string alertId, CancellationToken cancellationToken)

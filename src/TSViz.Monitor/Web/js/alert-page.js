@@ -10,16 +10,18 @@ export async function alertPage(visit, { id }) {
   document.title = "Alert - TSViz Monitor";
   visit.main.innerHTML = `<p class="muted">Loading alert...</p>`;
   const enc = encodeURIComponent(id);
-  const [detail, similar, adversarial] = await Promise.all([
+  const [detail, similar, adversarial, counterfactual] = await Promise.all([
     api(`/api/alerts/${enc}`),
     api(`/api/alerts/${enc}/similar?limit=5`),
     may("engineer") ? api(`/api/alerts/${enc}/adversarial`).catch(() => null) : null,
+    api(`/api/alerts/${enc}/counterfactual`).catch(() => null), // 404 until computed (milliseconds after the peak)
   ]);
   if (visit.signal.aborted) return;
   const peak = detail.peakWindow, e = peak && peak.explanation;
   const channels = e ? Object.keys(e.channelContributions) : [];
   visit.main.innerHTML = summary(detail.alert, peak)
     + faithfulnessSection(detail.alert.faithfulness, e)
+    + counterfactualSection(counterfactual)
     + (e ? explanationSections(peak, e, channels) : missingExplanation())
     + robustnessSection(adversarial, e, channels)
     + similarSection(similar)
@@ -68,6 +70,31 @@ function faithfulnessSection(f, e) {
     : `<p class="check-failed" role="alert"><strong>Explanation check failed.</strong></p>`;
   return `<section id="faithfulness"><h2>Does the explanation hold?</h2>${flag}
     <p id="faithfulness-sentence">${esc(faithfulnessSentence(f, cells).replace(/\s+/g, " "))}</p></section>`;
+}
+
+// What would have made the peak window normal: the changed values in plain words, a table, and each changed channel
+// drawn with the counterfactual over the received values.
+function counterfactualSection(doc) {
+  if (!doc) return "";
+  const cf = doc.counterfactual;
+  if (!cf.found) {
+    return `<section id="counterfactual"><h2>What would have made it normal?</h2>
+      <p id="counterfactual-sentence">${esc(cf.summary)}</p></section>`;
+  }
+  const rows = cf.changes.map(c => `<tr><td>${esc(c.channel)}</td><td>${esc(when(c.time))}</td><td>${c.step}</td>
+    <td>${fmt(c.from, 3)}</td><td>${fmt(c.to, 3)}</td></tr>`).join("");
+  const changed = new Set(cf.changes.map(c => c.channel));
+  const charts = doc.channels.map((c, k) => changed.has(c)
+    ? channelChart(c, doc.received[k], { overlay: doc.window[k], overlayTitle: "counterfactual: the values that score normal" })
+    : "").join("");
+  return `<section id="counterfactual"><h2>What would have made it normal?</h2>
+    <p id="counterfactual-sentence">${esc(cf.summary)}</p>
+    <p class="legend">The deployed model scores the changed window ${fmt(cf.scoreAfter)} (received: ${fmt(cf.scoreBefore)};
+    the alert closes below ${fmt(cf.closeLevel, 3)}). ${cf.changes.length} of the window's values changed, at most
+    ${cf.maxCells} allowed. Solid line: received; dashed: the counterfactual.</p>
+    <table><thead><tr><th scope="col">Channel</th><th scope="col">Time</th><th scope="col">Step</th>
+    <th scope="col">Received</th><th scope="col">Normal if</th></tr></thead><tbody>${rows}</tbody></table>
+    ${charts}</section>`;
 }
 
 function explanationSections(peak, e, channels) {
