@@ -42,7 +42,7 @@ internal static class HistoryApi
             .WithName("AddFeedback").RequireAuthorization(Roles.Operator).RequireRateLimiting(HttpSecurity.Writes)
             .WithSummary("Operator feedback on an alert: acknowledge, confirm, or false_alarm, with an optional comment; the author is the signed-in identity (operator or higher).");
 
-        api.MapGet("/alerts/{id}/counterfactual", GetCounterfactual).Produces<Live.CounterfactualDocument>(contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound)
+        api.MapGet("/alerts/{id}/counterfactual", GetCounterfactual).Produces<CounterfactualDocument>(contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetCounterfactual").WithSummary("What would have made the alert's peak window normal: the changed values in sensor units, the scores before and after (ONNX Runtime), in plain words, with the received and the changed window in full.");
 
         api.MapGet("/alerts/{id}/feedback", GetFeedback).ProducesProblem(StatusCodes.Status404NotFound)

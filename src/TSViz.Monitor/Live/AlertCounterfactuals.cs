@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using TSViz.Monitor.Explaining;
 using TSViz.Monitor.Settings;
+using TSViz.Plugins.History;
 
 namespace TSViz.Monitor.Live;
 
@@ -34,9 +36,12 @@ internal sealed partial class AlertCounterfactuals : IDisposable
     private readonly Queue<string> resultOrder = new();
     private readonly Dictionary<string, AlertMessage> latest = new(StringComparer.Ordinal);
     private readonly Counter outcomes;
+    private readonly ICounterfactualStore? store;
 
-    public AlertCounterfactuals(IEnumerable<IResultSink> sinks, IOptions<MonitorOptions> options, CollectorRegistry registry, ILogger<AlertCounterfactuals> logger)
+    public AlertCounterfactuals(
+        IEnumerable<IResultSink> sinks, IOptions<MonitorOptions> options, CollectorRegistry registry, ILogger<AlertCounterfactuals> logger, ICounterfactualStore? store = null)
     {
+        this.store = options.Value.History.Enabled ? store : null;
         ArgumentNullException.ThrowIfNull(options);
         this.sinks = [.. sinks];
         maxPending = options.Value.Counterfactual.MaxPending;
@@ -48,6 +53,44 @@ internal sealed partial class AlertCounterfactuals : IDisposable
         foreach (string outcome in new[] { "found", "not_found", "failed", "dropped" })
         {
             outcomes.WithLabels(outcome);
+        }
+    }
+
+    /// <summary>
+    /// Loads the stored counterfactuals of alerts a restarted monitor restored (an open episode that continues, or one
+    /// it closes as monitor_restarted), so their next published state carries the counterfactual they had.
+    /// </summary>
+    public async Task PreloadAsync(IEnumerable<string> alertIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alertIds);
+        if (store is null)
+        {
+            return;
+        }
+
+        foreach (string id in alertIds)
+        {
+            try
+            {
+                if (await store.CounterfactualAsync(id, cancellationToken).ConfigureAwait(false) is not { } stored
+                    || JsonSerializer.Deserialize(stored.Document, LiveJsonContext.Default.CounterfactualDocument) is not { } document)
+                {
+                    continue;
+                }
+
+                lock (gate)
+                {
+                    if (results.TryAdd(id, document.Counterfactual))
+                    {
+                        resultOrder.Enqueue(id);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HistoryStoreException or JsonException or System.Data.Common.DbException)
+            {
+                // The alert goes on without it until its peak rises (a new one is computed then).
+                LogNotPreloaded(logger, id, ex);
+            }
         }
     }
 
@@ -206,6 +249,9 @@ internal sealed partial class AlertCounterfactuals : IDisposable
         available.Dispose();
         publishing.Dispose();
     }
+
+    [LoggerMessage(EventId = 334, Level = LogLevel.Warning, Message = "The stored counterfactual of restored alert {AlertId} could not be loaded; its next state is published without it")]
+    private static partial void LogNotPreloaded(ILogger logger, string alertId, Exception exception);
 
     [LoggerMessage(EventId = 330, Level = LogLevel.Warning, Message = "Counterfactual of alert {AlertId} ({Machine}) dropped: more than {MaxPending} alerts were waiting for theirs (Monitor:Counterfactual:MaxPending)")]
     private static partial void LogDropped(ILogger logger, string alertId, string machine, int maxPending);

@@ -98,6 +98,9 @@ internal sealed partial class WindowProcessor(
             {
                 metrics.AlertOpen.WithLabels(record.Machine).Set(alerts.Current(record.Machine) is { Open: true } ? 1 : 0);
             }
+
+            // Their next published state (continued, or closed now as monitor_restarted) keeps the counterfactual.
+            await counterfactuals.PreloadAsync(latest.Where(r => r.Status == "open").Select(r => r.Id), cancellationToken).ConfigureAwait(false);
         }
 
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -129,6 +132,7 @@ internal sealed partial class WindowProcessor(
                 if (record.Status == "open")
                 {
                     restored[record.Machine] = record;
+                    await counterfactuals.PreloadAsync([record.Id], cancellationToken).ConfigureAwait(false);
                 }
             }
         }

@@ -68,7 +68,9 @@ public sealed class FeatureDependencyTests
     {
         ["Cli"] = (["VerbErrors"], "what every verb shares"),
         ["Cluster"] = (["ClusterDatabase", "ClusterMetrics", "MachineSamples", "StagedInput"], "the history benchmark times the staged-input COPY as cluster mode runs it"),
-        ["Explaining"] = (["ChannelRows", "WindowLine", "WindowLines"], "the explanation's channel rows and the window-lines format every verb and API reads"),
+        ["Explaining"] = (
+            ["ChannelRows", "WindowLine", "WindowLines", "CounterfactualDocument", "CounterfactualMessage", "CounterfactualChangeMessage"],
+            "the explanation's channel rows, the window-lines format every verb and API reads, and the alert counterfactual's JSON the live path writes and the history API returns"),
         ["History"] = (["ApiParameters"], "the API's parameter parsing and problem details, shared by every API"),
         ["Live"] = (
             [

@@ -69,7 +69,8 @@ internal static class FeatureReferences
                 continue;
             }
 
-            foreach (var target in UsedBy(type))
+            // A by-ref, pointer or array type (a record's Deconstruct has out parameters) is its element type, listed too.
+            foreach (var target in UsedBy(type).Where(t => !t.HasElementType))
             {
                 if (target.Assembly == assembly && FeatureOf(target) is { } to && to != from)
                 {

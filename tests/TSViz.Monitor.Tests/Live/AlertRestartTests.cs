@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using TSViz.Monitor.Explaining;
+using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 using TSViz.Plugins.History.Sqlite;
 
@@ -53,6 +55,30 @@ public sealed class AlertRestartTests
         var stored = await second.App.Services.GetRequiredService<IHistoryStore>().GetAlertAsync(open.Id, cancel.Token);
         Assert.Equal("closed", stored!.Status);
         Assert.Equal("monitor_restarted", stored.CloseReason);
+    }
+
+    [Fact]
+    public async Task Run_RestartedMidEpisode_TheRepublishedAlertKeepsItsStoredCounterfactual()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var (database, open) = await FirstRunEndingMidEpisodeAsync(cancel.Token);
+        await new SqliteHistoryStore(database).WriteBatchAsync(new HistoryBatch { RemovedCheckpoints = ["line1/m1"] }, cancel.Token);
+        // The counterfactual of the stored peak, as the first run's worker stores it (written here, so the test does not
+        // depend on whether the worker finished before the stop).
+        var counterfactual = new CounterfactualMessage(open.PeakWindowId, true, 0.3, 1f, 0.21f,
+            [new CounterfactualChangeMessage("temperature", 47, open.Since, 75.5f, 60.1f)], "Normal (score 0.210, below the close level 0.3) if ...", null, 7, open.Since, 2.5);
+        var document = new CounterfactualDocument(open.Id, "line1/m1", open.ModelVersion, open.Since.AddSeconds(-1), open.Since, ["pressure", "temperature", "torque"], counterfactual,
+            [new float[50], new float[50], new float[50]], [new float[50], new float[50], new float[50]]);
+        await new SqliteHistoryStore(database).SaveCounterfactualAsync(
+            new CounterfactualRecord(open.Id, "line1/m1", open.PeakWindowId, open.Since, true, System.Text.Json.JsonSerializer.Serialize(document, LiveJsonContext.Default.CounterfactualDocument)), cancel.Token);
+
+        await using var second = await LiveTestMonitor.StartAsync(cancel.Token, database: database);
+        await LiveTestMonitor.Until(() => second.On("/m1/alert").Count > 0, cancel.Token);
+        var retained = second.On("/m1/alert")[^1];
+        Assert.Equal("monitor_restarted", retained.GetProperty("closeReason").GetString());
+        Assert.True(retained.TryGetProperty("counterfactual", out var carried), "the republished alert lost its counterfactual");
+        Assert.Equal(open.PeakWindowId, carried.GetProperty("peakWindowId").GetString());
+        Assert.Equal(60.1f, carried.GetProperty("changes")[0].GetProperty("to").GetSingle());
     }
 
     /// <summary>One machine, anomalies injected for a few seconds; stops (SIGTERM-like) while the alert is open.</summary>
