@@ -196,8 +196,18 @@ internal static class BenchVerb
 
         var found = Enumerable.Range(0, flagged.Length).Where(i => results[i].Found && verified[i] < close).ToArray();
         var counts = found.Select(i => results[i].Changes.Count).Order().ToArray();
+
+        // How often the changed cells are among the window's most salient 5 % (the live saliency, gradient x input).
+        var saliency = single.Explain(alerts, flagged.Length, new ExplainOptions { TimesInput = true });
+        int top = Math.Max(1, cells / 20), changedCells = 0, salientCells = 0;
+        foreach (int i in found)
+        {
+            var salient = Enumerable.Range(0, cells).OrderByDescending(j => saliency[i].Saliency[j]).Take(top).ToHashSet();
+            changedCells += results[i].Changes.Count;
+            salientCells += results[i].Changes.Count(c => salient.Contains((c.Channel * length) + c.Step));
+        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"counterfactual: {found.Length} of {flagged.Length} alert windows ({100.0 * found.Length / flagged.Length:0.#} %) found and verified below {close:0.##} by ONNX Runtime; cells changed: median {(counts.Length > 0 ? counts[counts.Length / 2] : 0)}, max {(counts.Length > 0 ? counts[^1] : 0)} of {cells} (budget {results[0].MaxCells}); mean evaluations per window {results.Average(r => r.Evaluations):N0}"));
+            $"counterfactual: {found.Length} of {flagged.Length} alert windows ({100.0 * found.Length / flagged.Length:0.#} %) found and verified below {close:0.##} by ONNX Runtime; cells changed: median {(counts.Length > 0 ? counts[counts.Length / 2] : 0)}, max {(counts.Length > 0 ? counts[^1] : 0)} of {cells} (budget {results[0].MaxCells}); {salientCells} of the {changedCells} changed cells ({100.0 * salientCells / Math.Max(1, changedCells):0.#} %) are among their window's {top} most salient; mean evaluations per window {results.Average(r => r.Evaluations):N0}"));
     }
 
     private static float[] Windows(int count, int channels, int length)

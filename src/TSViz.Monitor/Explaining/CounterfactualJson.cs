@@ -1,13 +1,16 @@
 namespace TSViz.Monitor.Explaining;
 
 /// <summary>
-/// What would have made an alert's peak window normal: the changed cells in sensor units (at most
+/// What would have made an alert's peak window normal (<paramref name="PeakWindowId"/>, its first and last sample at
+/// <paramref name="WindowStart"/> and <paramref name="WindowEnd"/>): the changed cells in sensor units (at most
 /// <paramref name="MaxCells"/>), the score before and the score of the changed window as ONNX Runtime rescored it
 /// through the same preprocessing, and the same in plain words. <paramref name="Found"/> false: no change within the
 /// budget was found (<paramref name="Reason"/> says why, <paramref name="ScoreAfter"/> is the lowest reached).
 /// </summary>
 internal sealed record CounterfactualMessage(
     string PeakWindowId,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
     bool Found,
     double CloseLevel,
     float ScoreBefore,

@@ -127,7 +127,7 @@ internal sealed partial class CounterfactualWorker(
             : [];
         float after = found ? verified[1] : result.ScoreAfter;
         var message = new CounterfactualMessage(
-            request.PeakWindowId, found, request.CloseLevel, verified[0], after, changes,
+            request.PeakWindowId, request.WindowStart, request.WindowEnd, found, request.CloseLevel, verified[0], after, changes,
             Summary(found, changes, after, request.CloseLevel, result.MaxCells, channels * length, reason),
             found ? null : reason, result.MaxCells, time.GetUtcNow(), Math.Round(watch.Elapsed.TotalMilliseconds, 3));
         return new CounterfactualDocument(

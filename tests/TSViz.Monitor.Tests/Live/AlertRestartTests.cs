@@ -65,7 +65,7 @@ public sealed class AlertRestartTests
         await new SqliteHistoryStore(database).WriteBatchAsync(new HistoryBatch { RemovedCheckpoints = ["line1/m1"] }, cancel.Token);
         // The counterfactual of the stored peak, as the first run's worker stores it (written here, so the test does not
         // depend on whether the worker finished before the stop).
-        var counterfactual = new CounterfactualMessage(open.PeakWindowId, true, 0.3, 1f, 0.21f,
+        var counterfactual = new CounterfactualMessage(open.PeakWindowId, open.Since.AddSeconds(-1), open.Since, true, 0.3, 1f, 0.21f,
             [new CounterfactualChangeMessage("temperature", 47, open.Since, 75.5f, 60.1f)], "Normal (score 0.210, below the close level 0.3) if ...", null, 7, open.Since, 2.5);
         var document = new CounterfactualDocument(open.Id, "line1/m1", open.ModelVersion, open.Since.AddSeconds(-1), open.Since, ["pressure", "temperature", "torque"], counterfactual,
             [new float[50], new float[50], new float[50]], [new float[50], new float[50], new float[50]]);

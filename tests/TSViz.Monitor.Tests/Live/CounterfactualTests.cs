@@ -75,6 +75,8 @@ public sealed class CounterfactualTests
         var changed = Rows(doc.GetProperty("window"));
         int length = received[0].Length;
         var end = doc.GetProperty("windowEnd").GetDateTimeOffset();
+        Assert.Equal(end, counterfactual.GetProperty("windowEnd").GetDateTimeOffset());
+        Assert.Equal(doc.GetProperty("windowStart").GetDateTimeOffset(), counterfactual.GetProperty("windowStart").GetDateTimeOffset());
         for (int t = 0; t < length; t++)
         {
             var values = sent[end.AddMilliseconds(-100 * (length - 1 - t))];
@@ -192,7 +194,7 @@ public sealed class CounterfactualTests
         => new(id, "m1", status, DateTimeOffset.UnixEpoch, null, 0.99, peak, 1, "anomaly-cnn 1.0.0", "temperature", new Dictionary<string, float>(), []);
 
     private static CounterfactualMessage Counterfactual(string peak)
-        => new(peak, true, 0.3, 0.99f, 0.2f, [new CounterfactualChangeMessage("temperature", 3, DateTimeOffset.UnixEpoch, 90, 80)], "Normal", null, 7, DateTimeOffset.UnixEpoch, 1);
+        => new(peak, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(5), true, 0.3, 0.99f, 0.2f, [new CounterfactualChangeMessage("temperature", 3, DateTimeOffset.UnixEpoch, 90, 80)], "Normal", null, 7, DateTimeOffset.UnixEpoch, 1);
 
     private static AlertCounterfactuals Board(List<LiveResult> sent, CollectorRegistry registry, int maxPending)
         => new([new CapturingSink(sent)], Options.Create(new MonitorOptions { Counterfactual = new CounterfactualSettings { MaxPending = maxPending } }), registry,
