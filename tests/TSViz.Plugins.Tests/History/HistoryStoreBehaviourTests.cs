@@ -268,6 +268,54 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Patterns_AssignedPerModelVersion_SummarisedFromTheirAlertsAndTheLatestVerdicts()
+    {
+        var store = await NewStore();
+        float[] sig = [1, 0, 0, 0, 0, 0];
+        AlertRecord A(string machine, int seconds, string model = "anomaly-cnn 1.0.0") => Alert(machine, seconds, sig) with { ModelVersion = model };
+        var a1 = A("m3", 0);
+        var a2 = A("m7", 3600);
+        var a3 = A("m3", 7200);
+        var other = A("m1", 100, "anomaly-cnn 2.0.0");
+        await store.UpsertAlertsAsync([a1, a2, a3, other], CancellationToken.None);
+        Assert.Equal([a3.Id, a2.Id, other.Id, a1.Id], (await store.AlertsSinceAsync(T0, 10, CancellationToken.None)).Select(a => a.Id));
+        Assert.Equal([a3.Id], (await store.AlertsSinceAsync(T0.AddHours(1.5), 10, CancellationToken.None)).Select(a => a.Id));
+
+        await store.ReplacePatternsAsync("anomaly-cnn 1.0.0", [new(a1.Id, "p1"), new(a2.Id, "p1"), new(a3.Id, "p2")], T0.AddDays(1), CancellationToken.None);
+        await store.ReplacePatternsAsync("anomaly-cnn 2.0.0", [new(other.Id, "q1")], T0.AddDays(1), CancellationToken.None);
+        // Operators: a1 confirmed then judged a false alarm (the latest verdict counts), a2 confirmed with a comment.
+        await store.AddFeedbackAsync(a1.Id, FeedbackKind.Confirm, new FeedbackAuthor("ana"), null, T0.AddHours(2), CancellationToken.None);
+        await store.AddFeedbackAsync(a1.Id, FeedbackKind.FalseAlarm, new FeedbackAuthor("ben"), "recalibration", T0.AddHours(3), CancellationToken.None);
+        await store.AddFeedbackAsync(a2.Id, FeedbackKind.Confirm, new FeedbackAuthor("ana"), "bearing overheating", T0.AddHours(4), CancellationToken.None);
+        await store.AddFeedbackAsync(a2.Id, FeedbackKind.Acknowledge, new FeedbackAuthor("cy"), null, T0.AddHours(5), CancellationToken.None);
+
+        var p1 = await store.PatternAsync("p1", CancellationToken.None);
+        Assert.NotNull(p1);
+        Assert.Equal(2, p1.Occurrences);
+        Assert.Equal(["m3", "m7"], p1.Machines);
+        Assert.Equal((T0, T0.AddHours(1)), (p1.FirstSeen, p1.LastSeen));
+        Assert.Equal((1, 1), (p1.Confirmed, p1.FalseAlarms));
+        Assert.False(p1.MostlyFalseAlarms);
+        Assert.Equal(("bearing overheating", (DateTimeOffset?)T0.AddHours(4)), (p1.LastComment, p1.LastCommentAt));
+        Assert.Equal([a2.Id, a1.Id], p1.AlertIds);
+        Assert.Equal(T0.AddDays(1), p1.ComputedAt);
+        Assert.Equal("anomaly-cnn 1.0.0", p1.ModelVersion);
+        Assert.Equal("p2", await store.PatternIdOfAsync(a3.Id, CancellationToken.None));
+        Assert.Null(await store.PatternAsync("nope", CancellationToken.None));
+
+        var members = await store.PatternMembersAsync("anomaly-cnn 1.0.0", CancellationToken.None);
+        Assert.Equal([("p1", a1.Id), ("p1", a2.Id), ("p2", a3.Id)], members.Select(m => (m.PatternId, m.Alert.Id)));
+        Assert.Equal(sig, members[0].Alert.Signature);
+
+        // The next night replaces one model version's assignments and leaves the other's.
+        await store.ReplacePatternsAsync("anomaly-cnn 1.0.0", [new(a1.Id, "p9")], T0.AddDays(2), CancellationToken.None);
+        Assert.Null(await store.PatternIdOfAsync(a3.Id, CancellationToken.None));
+        Assert.Equal("p9", await store.PatternIdOfAsync(a1.Id, CancellationToken.None));
+        Assert.Equal("q1", await store.PatternIdOfAsync(other.Id, CancellationToken.None));
+        Assert.True((await store.PatternAsync("p9", CancellationToken.None))!.MostlyFalseAlarms);
+    }
+
+    [Fact]
     public async Task SimilarAlerts_ThePlantedLookAlikeComesFirst()
     {
         var store = await NewStore();

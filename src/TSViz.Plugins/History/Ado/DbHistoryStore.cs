@@ -20,6 +20,7 @@ public abstract class DbHistoryStore : IHistoryStore
     private readonly DbHistoryAggregates aggregates;
     private readonly DbFeedbackStore feedback;
     private readonly DbCounterfactualStore counterfactuals;
+    private readonly DbAlertPatternStore patterns;
     private readonly DbAnalysisStore analyses;
     private readonly DbRetention retention;
 
@@ -35,6 +36,7 @@ public abstract class DbHistoryStore : IHistoryStore
         aggregates = new DbHistoryAggregates(connections);
         feedback = new DbFeedbackStore(connections);
         counterfactuals = new DbCounterfactualStore(connections);
+        patterns = new DbAlertPatternStore(connections);
         analyses = new DbAnalysisStore(connections);
         retention = new DbRetention(connections);
     }
@@ -59,6 +61,22 @@ public abstract class DbHistoryStore : IHistoryStore
 
     /// <inheritdoc/>
     public Task<CounterfactualRecord?> CounterfactualAsync(string alertId, CancellationToken cancellationToken) => counterfactuals.CounterfactualAsync(alertId, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<AlertRecord>> AlertsSinceAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken) => patterns.AlertsSinceAsync(since, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task ReplacePatternsAsync(string modelVersion, IReadOnlyList<PatternAssignment> assignments, DateTimeOffset computedAt, CancellationToken cancellationToken)
+        => patterns.ReplacePatternsAsync(modelVersion, assignments, computedAt, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<PatternSummary?> PatternAsync(string patternId, CancellationToken cancellationToken) => patterns.PatternAsync(patternId, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<string?> PatternIdOfAsync(string alertId, CancellationToken cancellationToken) => patterns.PatternIdOfAsync(alertId, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<PatternMember>> PatternMembersAsync(string modelVersion, CancellationToken cancellationToken) => patterns.PatternMembersAsync(modelVersion, cancellationToken);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<WindowCheckpoint>> LoadCheckpointsAsync(CancellationToken cancellationToken) => restart.LoadCheckpointsAsync(cancellationToken);

@@ -52,7 +52,7 @@ internal static class HistoryRows
         return found.Count == 0 ? null : found[0];
     }
 
-    private static AlertRecord Alert(DbRow row) => new()
+    internal static AlertRecord Alert(DbRow row) => new()
     {
         Id = row.String("id"),
         Machine = row.String("machine"),

@@ -12,9 +12,9 @@ internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, T
 {
     /// <summary>
     /// Version 2 added alerts.close_reason and machine_checkpoints, version 3 feedback.author_role and author_method,
-    /// version 4 the alerts' faithfulness check, version 5 the counterfactuals table.
+    /// version 4 the alerts' faithfulness check, version 5 the counterfactuals table, version 6 alert_patterns.
     /// </summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <summary>Columns added since version 1: a table an older monitor created gets each that it lacks.</summary>
     private static readonly (string Table, string Column, string Sql)[] Migrations =

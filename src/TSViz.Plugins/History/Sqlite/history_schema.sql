@@ -80,6 +80,15 @@ CREATE TABLE IF NOT EXISTS counterfactuals (
     found INTEGER NOT NULL,
     document TEXT NOT NULL
 );
+-- Version 6: each alert's recurring fault pattern, as the nightly analysis assigned it.
+CREATE TABLE IF NOT EXISTS alert_patterns (
+    alert_id TEXT PRIMARY KEY,
+    pattern_id TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    computed_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_alert_patterns_pattern ON alert_patterns (pattern_id);
+CREATE INDEX IF NOT EXISTS ix_alert_patterns_model ON alert_patterns (model_version);
 CREATE TABLE IF NOT EXISTS analyses (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     job TEXT NOT NULL,

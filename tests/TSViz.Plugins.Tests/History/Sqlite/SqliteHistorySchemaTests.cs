@@ -137,7 +137,7 @@ public sealed class SqliteHistorySchemaTests
     private static byte[] Floats(params float[] values) => values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
 
     [Fact]
-    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumnsAndVersion5sTable()
+    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumnsAndTheTablesOfVersions5And6()
     {
         string released = Path.Combine(RepositoryPaths.NewTempDirectory(), "released.db");
         await Execute(released, ReleasedSchema);
@@ -150,6 +150,11 @@ public sealed class SqliteHistorySchemaTests
         // Version 5 added the counterfactuals table (and the primary key's automatic index).
         expected.Add("index sqlite_autoindex_counterfactuals_1 ON counterfactuals: ");
         expected.Add("table counterfactuals ON counterfactuals: CREATE TABLE counterfactuals (\n    alert_id TEXT PRIMARY KEY,\n    machine TEXT NOT NULL,\n    peak_window_id TEXT NOT NULL,\n    computed_at INTEGER NOT NULL,\n    found INTEGER NOT NULL,\n    document TEXT NOT NULL\n)");
+        // Version 6 added alert_patterns.
+        expected.Add("index ix_alert_patterns_model ON alert_patterns: CREATE INDEX ix_alert_patterns_model ON alert_patterns (model_version)");
+        expected.Add("index ix_alert_patterns_pattern ON alert_patterns: CREATE INDEX ix_alert_patterns_pattern ON alert_patterns (pattern_id)");
+        expected.Add("index sqlite_autoindex_alert_patterns_1 ON alert_patterns: ");
+        expected.Add("table alert_patterns ON alert_patterns: CREATE TABLE alert_patterns (\n    alert_id TEXT PRIMARY KEY,\n    pattern_id TEXT NOT NULL,\n    model_version TEXT NOT NULL,\n    computed_at INTEGER NOT NULL\n)");
         expected.Sort(StringComparer.Ordinal);
         Assert.Equal(expected, await SchemaObjects(store.Path));
     }
