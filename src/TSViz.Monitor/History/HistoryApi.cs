@@ -45,6 +45,12 @@ internal static class HistoryApi
         api.MapGet("/alerts/{id}/counterfactual", GetCounterfactual).Produces<CounterfactualDocument>(contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetCounterfactual").WithSummary("What would have made the alert's peak window normal: the changed values in sensor units, the scores before and after (ONNX Runtime), in plain words, with the received and the changed window in full.");
 
+        api.MapGet("/alerts/{id}/pattern", GetAlertPattern).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetAlertPattern").WithSummary("The alert's recurring fault pattern: how often it was seen, on which machines, when last, and what operators said about its alerts.");
+
+        api.MapGet("/patterns/{id}", GetPattern).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetPattern").WithSummary("One recurring fault pattern with its alerts, newest first.");
+
         api.MapGet("/alerts/{id}/feedback", GetFeedback).ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetFeedback").WithSummary("The feedback given on an alert, oldest first.");
 
@@ -204,6 +210,35 @@ internal static class HistoryApi
                 detail: $"Alert '{id}' has no counterfactual: it is computed off the live path when an alert opens or its peak rises (Monitor:Counterfactual:Enabled), usually within milliseconds.",
                 extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
     }
+
+    public static async Task<Results<Ok<PatternResponse>, ProblemHttpResult>> GetAlertPattern(string id, IHistoryQueries store, IAlertPatternStore patterns, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(patterns);
+        id = ApiParameters.RouteId(id);
+        if (await store.GetAlertAsync(id, ct).ConfigureAwait(false) is null)
+        {
+            return ApiParameters.NotFound("alert", id);
+        }
+
+        return await patterns.PatternIdOfAsync(id, ct).ConfigureAwait(false) is { } patternId && await patterns.PatternAsync(patternId, ct).ConfigureAwait(false) is { } pattern
+            ? TypedResults.Ok(PatternBody(pattern))
+            : TypedResults.Problem(statusCode: 404, title: "No pattern yet",
+                detail: $"Alert '{id}' has no pattern yet: the live monitor assigns one when the alert is published, the nightly patterns job regroups them (Monitor:Jobs:PatternsCron).",
+                extensions: new Dictionary<string, object?> { ["parameter"] = "id" });
+    }
+
+    public static async Task<Results<Ok<PatternResponse>, ProblemHttpResult>> GetPattern(string id, IAlertPatternStore patterns, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        id = ApiParameters.RouteId(id);
+        return await patterns.PatternAsync(id, ct).ConfigureAwait(false) is { } pattern ? TypedResults.Ok(PatternBody(pattern)) : ApiParameters.NotFound("pattern", id);
+    }
+
+    /// <summary>A pattern as the API returns it.</summary>
+    private static PatternResponse PatternBody(PatternSummary p)
+        => new(p.PatternId, p.ModelVersion, p.Occurrences, p.Machines, p.FirstSeen, p.LastSeen, p.Confirmed, p.FalseAlarms, p.MostlyFalseAlarms,
+            p.LastComment, p.LastCommentAt, p.AlertIds, p.ComputedAt, PatternWords.Summary(p.Occurrences, p.Machines, p.FirstSeen, p.LastSeen, p.Confirmed, p.FalseAlarms, p.LastComment));
 
     public static async Task<Results<Ok<FeedbackResponse[]>, ProblemHttpResult>> GetFeedback(string id, IHistoryQueries store, IFeedbackStore feedbackStore, CancellationToken ct)
     {

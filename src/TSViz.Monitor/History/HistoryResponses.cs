@@ -82,3 +82,8 @@ internal sealed record ChannelContributionResponse(DateTimeOffset Bucket, string
 
 /// <summary>A filter and the number of windows that had it among their top filters.</summary>
 internal sealed record FilterFrequencyResponse(string Layer, int Index, int Windows);
+
+/// <summary>A recurring fault pattern (<see cref="TSViz.Plugins.History.PatternSummary"/>) with its summary in plain words.</summary>
+internal sealed record PatternResponse(
+    string Id, string ModelVersion, int Occurrences, IReadOnlyList<string> Machines, DateTimeOffset FirstSeen, DateTimeOffset LastSeen,
+    int Confirmed, int FalseAlarms, bool MostlyFalseAlarms, string? LastComment, DateTimeOffset? LastCommentAt, IReadOnlyList<string> AlertIds, DateTimeOffset ComputedAt, string Summary);

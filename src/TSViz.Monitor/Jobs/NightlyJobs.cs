@@ -10,7 +10,7 @@ namespace TSViz.Monitor.Jobs;
 internal sealed record NightlyJobDefinition(string Name, Type JobType, string CronKey, string Description);
 
 /// <summary>
-/// The nightly Quartz jobs (analysis, retention) and their registration. Quartz keeps its schedule in the history's
+/// The nightly Quartz jobs (analysis, retention, patterns) and their registration. Quartz keeps its schedule in the history's
 /// database (AdoJobStore: the SQLite file, or clustered in PostgreSQL), so a trigger missed while the monitor was down
 /// is found, and fired once, when it starts again.
 /// </summary>
@@ -18,6 +18,7 @@ internal static class NightlyJobs
 {
     public const string Analysis = "analysis";
     public const string Retention = "retention";
+    public const string Patterns = "patterns";
     public const string Group = "tsviz";
 
     public static readonly string[] Outcomes = [JobOutcome.Succeeded, JobOutcome.Failed, JobOutcome.Skipped];
@@ -26,9 +27,15 @@ internal static class NightlyJobs
     [
         new(Analysis, typeof(AnalysisJob), "Jobs:AnalysisCron", "Filter clusters, dataset influence, dead filters, pruning candidates and the faithfulness check on the stored input windows."),
         new(Retention, typeof(RetentionJob), "Jobs:RetentionCron", "Deletes history records older than History:Retain*Days."),
+        new(Patterns, typeof(PatternsJob), "Jobs:PatternsCron", "Groups the alerts of the last Jobs:PatternDays days into recurring fault patterns by their explanations."),
     ];
 
-    public static string Cron(NightlyJobDefinition job, JobSettings settings) => job.Name == Analysis ? settings.AnalysisCron : settings.RetentionCron;
+    public static string Cron(NightlyJobDefinition job, JobSettings settings) => job.Name switch
+    {
+        Analysis => settings.AnalysisCron,
+        Patterns => settings.PatternsCron,
+        _ => settings.RetentionCron,
+    };
 
     /// <summary>How long Quartz and the job-run log wait for the history writer's lock instead of failing.</summary>
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
@@ -69,6 +76,7 @@ internal static class NightlyJobs
         services.AddHostedService<JobStoreInitializer>();
         services.AddTransient<AnalysisJob>();
         services.AddTransient<RetentionJob>();
+        services.AddTransient<PatternsJob>();
         services.AddQuartz(q =>
         {
             q.UseTimeProvider(TimeProvider.System);

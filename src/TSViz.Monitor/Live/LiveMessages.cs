@@ -88,7 +88,8 @@ internal sealed record AlertMessage(
     IReadOnlyList<TopFilterMessage> TopFilters,
     string? CloseReason = null,
     FaithfulnessMessage? Faithfulness = null,
-    CounterfactualMessage? Counterfactual = null);
+    CounterfactualMessage? Counterfactual = null,
+    PatternMessage? Pattern = null);
 
 /// <summary>
 /// tsviz/v1/{machine}/explanation when a window was scored but could not be explained: the score and decision stand,

@@ -62,6 +62,8 @@ internal static class LiveRegistration
         services.AddHostedService<EmbeddedBroker>();
         services.AddHostedService<WindowProcessor>();
         services.AddSingleton<AlertCounterfactuals>();
+        services.AddSingleton<AlertPatternMatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertPatternMatcher>());
         services.AddHostedService<CounterfactualWorker>();
         services.AddHostedService<IngestStage>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttGateway>());

@@ -21,7 +21,7 @@ namespace TSViz.Monitor.Live;
 internal sealed partial class WindowProcessor(
     IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IEnumerable<IResultSink> sinks,
     ILiveExplainer explainer, LiveMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
-    AlertCounterfactuals counterfactuals, IHistoryRestartState? store = null)
+    AlertCounterfactuals counterfactuals, AlertPatternMatcher patterns, IHistoryRestartState? store = null)
     : BackgroundService
 {
     public const string StageName = "process";
@@ -626,7 +626,10 @@ internal sealed partial class WindowProcessor(
             record.ChannelContributions,
             record.TopFilters.Select(f => new TopFilterMessage(f.Layer, f.Index, f.Influence, f.InfluenceScaled)).ToList(),
             state.CloseReason,
-            record.Faithfulness is { } f ? new FaithfulnessMessage(f.Fraction, CellsOf(f.Fraction), (float)f.Score, (float)f.DeletionScore, (float)f.RandomScore, options.Value.Faithfulness.RandomDraws, f.Verdict) : null);
+            record.Faithfulness is { } f ? new FaithfulnessMessage(f.Fraction, CellsOf(f.Fraction), (float)f.Score, (float)f.DeletionScore, (float)f.RandomScore, options.Value.Faithfulness.RandomDraws, f.Verdict) : null)
+        {
+            Pattern = patterns.Match(record),
+        };
         // Through the counterfactuals' gate: it adds the counterfactual of the current peak once computed.
         await counterfactuals.PublishAlertAsync(message, cancellationToken).ConfigureAwait(false);
     }

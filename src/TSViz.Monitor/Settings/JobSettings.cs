@@ -13,6 +13,22 @@ public sealed class JobSettings
     /// <summary>Quartz cron of the retention job; default 02:30 daily.</summary>
     public string RetentionCron { get; set; } = "0 30 2 * * ?";
 
+    /// <summary>Quartz cron of the recurring-pattern job (alerts grouped by their explanations); default 02:45 daily.</summary>
+    public string PatternsCron { get; set; } = "0 45 2 * * ?";
+
+    /// <summary>The pattern job groups the alerts of the last this many days.</summary>
+    public int PatternDays { get; set; } = 90;
+
+    /// <summary>At most this many alerts (the newest) are grouped per run.</summary>
+    public int PatternMaxAlerts { get; set; } = 2000;
+
+    /// <summary>
+    /// Alerts share a pattern when every two of them are at least this similar (complete linkage on the similarity of
+    /// "has this happened before": saliency pattern and filter influence); a new alert joins a pattern when it is
+    /// this similar to every one of its alerts.
+    /// </summary>
+    public double PatternMinSimilarity { get; set; } = 0.8;
+
     /// <summary>The analysis uses the input windows stored in the last this many hours.</summary>
     public double AnalysisHours { get; set; } = 24;
 
@@ -31,7 +47,10 @@ public sealed class JobSettings
         failures.Check(AnalysisHours > 0, "Jobs:AnalysisHours", "must be positive", AnalysisHours);
         failures.Check(AnalysisMaxWindows >= 2, "Jobs:AnalysisMaxWindows", "must be at least 2", AnalysisMaxWindows);
         failures.Check(PruningCriteria.TryParse(PruningCriterion, out _), "Jobs:PruningCriterion", $"must be one of {string.Join(", ", PruningCriteria.Names)}", PruningCriterion);
-        foreach (var (key, cron) in new[] { ("Jobs:AnalysisCron", AnalysisCron), ("Jobs:RetentionCron", RetentionCron) })
+        failures.Check(PatternDays is >= 1 and <= 3650, "Jobs:PatternDays", "must lie in 1..3650", PatternDays);
+        failures.Check(PatternMaxAlerts is >= 2 and <= 10_000, "Jobs:PatternMaxAlerts", "must lie in 2..10000", PatternMaxAlerts);
+        failures.Check(PatternMinSimilarity is > 0 and < 1, "Jobs:PatternMinSimilarity", "must lie in (0, 1)", PatternMinSimilarity);
+        foreach (var (key, cron) in new[] { ("Jobs:AnalysisCron", AnalysisCron), ("Jobs:RetentionCron", RetentionCron), ("Jobs:PatternsCron", PatternsCron) })
         {
             failures.Check(!Enabled || IsValidCron(cron), key, "must be a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year]), e.g. 0 0 2 * * ?", cron);
         }

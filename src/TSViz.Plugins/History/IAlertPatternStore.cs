@@ -1,4 +1,21 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace TSViz.Plugins.History;
+
+/// <summary>How patterns are named.</summary>
+public static class PatternIds
+{
+    /// <summary>
+    /// A pattern's id from its earliest alert's id: "p-" and the first 12 hex digits of its SHA-256, so a pattern keeps
+    /// its id from one grouping to the next while that alert stays in it.
+    /// </summary>
+    public static string Of(string earliestAlertId)
+    {
+        ArgumentNullException.ThrowIfNull(earliestAlertId);
+        return "p-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(earliestAlertId)))[..12];
+    }
+}
 
 /// <summary>An alert's recurring fault pattern, as the nightly analysis assigned it.</summary>
 /// <param name="AlertId">The alert.</param>
@@ -45,6 +62,9 @@ public interface IAlertPatternStore
     /// <summary>Replaces every pattern assignment of <paramref name="modelVersion"/>'s alerts with <paramref name="assignments"/>, in one transaction.</summary>
     Task ReplacePatternsAsync(string modelVersion, IReadOnlyList<PatternAssignment> assignments, DateTimeOffset computedAt, CancellationToken cancellationToken);
 
+    /// <summary>Assigns one alert to a pattern (the live path's match of a new alert), replacing its earlier assignment.</summary>
+    Task AssignPatternAsync(string alertId, string patternId, string modelVersion, DateTimeOffset computedAt, CancellationToken cancellationToken);
+
     /// <summary>The pattern and its summary; null when no alert belongs to it.</summary>
     Task<PatternSummary?> PatternAsync(string patternId, CancellationToken cancellationToken);
 
@@ -53,4 +73,42 @@ public interface IAlertPatternStore
 
     /// <summary>The members of every pattern of <paramref name="modelVersion"/>, with their signatures.</summary>
     Task<IReadOnlyList<PatternMember>> PatternMembersAsync(string modelVersion, CancellationToken cancellationToken);
+}
+
+/// <summary>A recurring pattern in plain words, as the alert page and the MQTT alert say it.</summary>
+public static class PatternWords
+{
+    /// <summary>
+    /// "Seen 5 times on m3 and m7 between 2026-11-04 and 2026-12-03; 4 confirmed, 1 false alarm; last comment: bearing
+    /// overheating.", or "First time this pattern is seen." for a pattern of one alert.
+    /// </summary>
+    /// <param name="occurrences">The pattern's alerts, this one included.</param>
+    /// <param name="machines">The machines it occurred on.</param>
+    /// <param name="firstSeen">Its earliest alert's start.</param>
+    /// <param name="lastSeen">Its latest alert's start.</param>
+    /// <param name="confirmed">Alerts operators confirmed.</param>
+    /// <param name="falseAlarms">Alerts operators marked as false alarms.</param>
+    /// <param name="lastComment">The latest comment on any of its alerts.</param>
+    public static string Summary(int occurrences, IReadOnlyList<string> machines, DateTimeOffset firstSeen, DateTimeOffset lastSeen, int confirmed, int falseAlarms, string? lastComment)
+    {
+        if (occurrences <= 1)
+        {
+            return "First time this pattern is seen.";
+        }
+
+        string where = machines.Count switch
+        {
+            0 => string.Empty,
+            1 => $" on {machines[0]}",
+            _ => $" on {string.Join(", ", machines.Take(machines.Count - 1))} and {machines[^1]}",
+        };
+        string when = firstSeen.UtcDateTime.Date == lastSeen.UtcDateTime.Date
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" on {lastSeen.UtcDateTime:yyyy-MM-dd}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $" between {firstSeen.UtcDateTime:yyyy-MM-dd} and {lastSeen.UtcDateTime:yyyy-MM-dd}");
+        string verdicts = confirmed + falseAlarms == 0
+            ? "no operator verdict yet"
+            : $"{confirmed} confirmed, {falseAlarms} false alarm{(falseAlarms == 1 ? string.Empty : "s")}{(falseAlarms > confirmed ? ": mostly false alarms" : string.Empty)}";
+        string comment = string.IsNullOrWhiteSpace(lastComment) ? string.Empty : $"; last comment: {lastComment}";
+        return $"Seen {occurrences} times{where}{when}; {verdicts}{comment}.";
+    }
 }

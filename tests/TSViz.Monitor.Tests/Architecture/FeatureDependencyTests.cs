@@ -40,7 +40,7 @@ public sealed class FeatureDependencyTests
         [("History", "Security")] = "the history API's endpoints declare their roles",
         [("Jobs", "Security")] = "the jobs API's endpoints declare their roles",
         [("Jobs", "History")] = "the jobs API parses paging parameters with the history API's ApiParameters",
-        [("Jobs", "Live")] = "the analysis job analyses the deployed model's own file (LiveModel) and publishes its summary through Live's IResultPublisher contract",
+        [("Jobs", "Live")] = "the analysis job analyses the deployed model's own file (LiveModel) and publishes its summary through Live's IResultPublisher contract; the patterns job has the live matcher reload",
         [("Web", "History")] = "the explorer reads stored windows and parses the history API's parameters",
         [("Web", "Live")] = "the explorer explains stored windows with the deployed model (LiveModel)",
 
@@ -74,7 +74,7 @@ public sealed class FeatureDependencyTests
         ["History"] = (["ApiParameters"], "the API's parameter parsing and problem details, shared by every API"),
         ["Live"] = (
             [
-                "LiveModel", "IResultPublisher",
+                "LiveModel", "IResultPublisher", "AlertPatternMatcher",
                 "LiveQueues", "AcknowledgementTracker", "InFlightMessage", "StageHealth", "LiveMetrics", "MqttGateway", "MqttConnection",
                 "ExplanationMessage", "RobustnessMessage", "TimingsMessage", "TopFilterMessage", "TopStepMessage", "LiveJsonContext",
             ],

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
+using TSViz.Monitor.Jobs;
 using TSViz.Monitor.Hosting;
 using TSViz.Monitor.Live;
 using TSViz.Monitor.Tests.Cli;
@@ -139,8 +140,8 @@ public sealed class NightlyJobsTests
         }
 
         // Quartz's tables live in the history file, with one job and one cron trigger per job.
-        Assert.Equal(2, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_JOB_DETAILS WHERE JOB_GROUP = 'tsviz' AND IS_NONCONCURRENT = 1 AND IS_DURABLE = 1"));
-        Assert.Equal(2, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_CRON_TRIGGERS WHERE TRIGGER_GROUP = 'tsviz'"));
+        Assert.Equal(NightlyJobs.All.Count, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_JOB_DETAILS WHERE JOB_GROUP = 'tsviz' AND IS_NONCONCURRENT = 1 AND IS_DURABLE = 1"));
+        Assert.Equal(NightlyJobs.All.Count, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_CRON_TRIGGERS WHERE TRIGGER_GROUP = 'tsviz'"));
         Assert.Equal(1, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM analyses"));
 
         // A second start on the same file finds the jobs (nothing duplicated) and the last run.
@@ -152,8 +153,8 @@ public sealed class NightlyJobsTests
             Assert.Contains("tsviz_job_last_success_timestamp_seconds{job=\"analysis\"}", await again.MetricsAsync(cancel.Token), StringComparison.Ordinal);
         }
 
-        Assert.Equal(2, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_JOB_DETAILS WHERE JOB_GROUP = 'tsviz'"));
-        Assert.Equal(2, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_TRIGGERS WHERE TRIGGER_GROUP = 'tsviz'"));
+        Assert.Equal(NightlyJobs.All.Count, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_JOB_DETAILS WHERE JOB_GROUP = 'tsviz'"));
+        Assert.Equal(NightlyJobs.All.Count, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM QRTZ_TRIGGERS WHERE TRIGGER_GROUP = 'tsviz'"));
     }
 
     [Fact]

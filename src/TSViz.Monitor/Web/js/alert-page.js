@@ -10,11 +10,12 @@ export async function alertPage(visit, { id }) {
   document.title = "Alert - TSViz Monitor";
   visit.main.innerHTML = `<p class="muted">Loading alert...</p>`;
   const enc = encodeURIComponent(id);
-  const [detail, similar, adversarial, counterfactual] = await Promise.all([
+  const [detail, similar, adversarial, counterfactual, pattern] = await Promise.all([
     api(`/api/alerts/${enc}`),
     api(`/api/alerts/${enc}/similar?limit=5`),
     may("engineer") ? api(`/api/alerts/${enc}/adversarial`).catch(() => null) : null,
     api(`/api/alerts/${enc}/counterfactual`).catch(() => null), // 404 until computed (milliseconds after the peak)
+    api(`/api/alerts/${enc}/pattern`).catch(() => null), // 404 without a history pattern yet
   ]);
   if (visit.signal.aborted) return;
   const peak = detail.peakWindow, e = peak && peak.explanation;
@@ -22,6 +23,7 @@ export async function alertPage(visit, { id }) {
   visit.main.innerHTML = summary(detail.alert, peak)
     + faithfulnessSection(detail.alert.faithfulness, e)
     + counterfactualSection(counterfactual)
+    + patternSection(pattern)
     + (e ? explanationSections(peak, e, channels) : missingExplanation())
     + robustnessSection(adversarial, e, channels)
     + similarSection(similar)
@@ -95,6 +97,18 @@ function counterfactualSection(doc) {
     <table><thead><tr><th scope="col">Channel</th><th scope="col">Time</th><th scope="col">Step</th>
     <th scope="col">Received</th><th scope="col">Normal if</th></tr></thead><tbody>${rows}</tbody></table>
     ${charts}</section>`;
+}
+
+// Has this kind of fault been seen before: the alert's recurring pattern, what operators said about it, in plain words.
+function patternSection(p) {
+  if (!p) return "";
+  const flag = p.mostlyFalseAlarms
+    ? `<p class="check-failed" role="alert"><strong>Operators marked this pattern mostly as false alarms.</strong></p>`
+    : "";
+  return `<section id="pattern"><h2>Recurring pattern</h2>${flag}
+    <p id="pattern-sentence">${esc(p.summary)}</p>
+    <p class="legend">Alerts whose explanations are alike (saliency pattern and filter influence), grouped nightly and
+    matched live. Pattern ${esc(p.id)}.</p></section>`;
 }
 
 function explanationSections(peak, e, channels) {

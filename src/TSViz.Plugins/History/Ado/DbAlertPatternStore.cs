@@ -54,6 +54,21 @@ internal sealed class DbAlertPatternStore(IHistoryConnections connections) : IAl
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task AssignPatternAsync(string alertId, string patternId, string modelVersion, DateTimeOffset computedAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var insert = connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO alert_patterns (alert_id, pattern_id, model_version, computed_at) VALUES (@alert, @pattern, @model, @at)
+            ON CONFLICT (alert_id) DO UPDATE SET pattern_id = excluded.pattern_id, model_version = excluded.model_version, computed_at = excluded.computed_at;
+            """;
+        insert.Bind("alert", alertId, DbType.String);
+        insert.Bind("pattern", patternId, DbType.String);
+        insert.Bind("model", modelVersion, DbType.String);
+        insert.Bind("at", ColumnCodec.Milliseconds(computedAt), DbType.Int64);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<string?> PatternIdOfAsync(string alertId, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

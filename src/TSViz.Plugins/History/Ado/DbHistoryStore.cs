@@ -70,6 +70,10 @@ public abstract class DbHistoryStore : IHistoryStore
         => patterns.ReplacePatternsAsync(modelVersion, assignments, computedAt, cancellationToken);
 
     /// <inheritdoc/>
+    public Task AssignPatternAsync(string alertId, string patternId, string modelVersion, DateTimeOffset computedAt, CancellationToken cancellationToken)
+        => patterns.AssignPatternAsync(alertId, patternId, modelVersion, computedAt, cancellationToken);
+
+    /// <inheritdoc/>
     public Task<PatternSummary?> PatternAsync(string patternId, CancellationToken cancellationToken) => patterns.PatternAsync(patternId, cancellationToken);
 
     /// <inheritdoc/>

@@ -1,0 +1,89 @@
+using TSViz.Plugins.History;
+
+namespace TSViz.Monitor.Jobs;
+
+/// <summary>
+/// Recurring fault patterns: alerts of one model version grouped by how alike their explanations are
+/// (<see cref="AlertSimilarity"/>: the peak's saliency pattern and every filter's influence). Complete linkage, cut
+/// at a similarity: every two alerts of a pattern are at least that similar, so a pattern is one kind of fault, never
+/// a chain of gradually different ones. A pattern's id is derived from its earliest alert's id, so it stays the same
+/// from one night to the next while that alert stays in it.
+/// </summary>
+internal static class PatternClustering
+{
+    /// <summary>
+    /// The pattern of each alert (all of one model version). Alerts whose signature layout differs from the most common
+    /// one (a model whose layers changed within a version) each form their own pattern.
+    /// </summary>
+    public static IReadOnlyList<PatternAssignment> Cluster(IReadOnlyList<AlertRecord> alerts, double minSimilarity)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        int n = alerts.Count;
+        if (n == 0)
+        {
+            return [];
+        }
+
+        // Distances 1 - similarity; alerts of another layout never merge.
+        var distance = new double[n, n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = i + 1; j < n; j++)
+            {
+                bool comparable = alerts[i].Signature.Length == alerts[j].Signature.Length && alerts[i].SignatureSaliencyLength == alerts[j].SignatureSaliencyLength
+                    && alerts[i].Signature.Length > 0;
+                distance[i, j] = distance[j, i] = comparable ? 1 - AlertSimilarity.Similarity(alerts[i], alerts[j]) : double.PositiveInfinity;
+            }
+        }
+
+        // Complete linkage on the matrix, merging while the closest pair of clusters is within the cut: the merges
+        // above it are never needed. The row of a merged cluster keeps the larger distance of its two parts.
+        double cut = 1 - minSimilarity;
+        var cluster = Enumerable.Range(0, n).ToArray();
+        var active = Enumerable.Repeat(true, n).ToArray();
+        while (true)
+        {
+            int a = -1, b = -1;
+            double closest = double.PositiveInfinity;
+            for (int i = 0; i < n; i++)
+            {
+                if (!active[i])
+                {
+                    continue;
+                }
+
+                for (int j = i + 1; j < n; j++)
+                {
+                    if (active[j] && distance[i, j] < closest)
+                    {
+                        (closest, a, b) = (distance[i, j], i, j);
+                    }
+                }
+            }
+
+            if (a < 0 || closest > cut)
+            {
+                break;
+            }
+
+            for (int k = 0; k < n; k++)
+            {
+                distance[a, k] = distance[k, a] = Math.Max(distance[a, k], distance[b, k]);
+            }
+
+            active[b] = false;
+            for (int k = 0; k < n; k++)
+            {
+                if (cluster[k] == b)
+                {
+                    cluster[k] = a;
+                }
+            }
+        }
+
+        // Each cluster named after its earliest alert (ties: the smaller id).
+        var names = Enumerable.Range(0, n).GroupBy(i => cluster[i])
+            .ToDictionary(g => g.Key, g => PatternIds.Of(g.Select(i => alerts[i]).OrderBy(x => x.Since).ThenBy(x => x.Id, StringComparer.Ordinal).First().Id));
+        return [.. Enumerable.Range(0, n).Select(i => new PatternAssignment(alerts[i].Id, names[cluster[i]]))];
+    }
+}
