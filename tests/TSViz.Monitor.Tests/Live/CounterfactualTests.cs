@@ -122,6 +122,25 @@ public sealed class CounterfactualTests
 
         using var unknown = await monitor.Http.GetAsync(new Uri("/api/alerts/nope/counterfactual", UriKind.Relative), cancel.Token);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // The alert also says whether its kind of fault was seen before: the first of its pattern here, in MQTT and the API.
+        var pattern = alert.GetProperty("pattern");
+        Assert.Equal("First time this pattern is seen.", pattern.GetProperty("summary").GetString());
+        Assert.Equal(1, pattern.GetProperty("occurrences").GetInt32());
+        JsonElement stored = default;
+        await LiveTestMonitor.Until(() =>
+        {
+            using var answer = monitor.Http.GetAsync(new Uri($"/api/alerts/{Uri.EscapeDataString(id)}/pattern", UriKind.Relative), cancel.Token).GetAwaiter().GetResult();
+            if (answer.StatusCode != HttpStatusCode.OK)
+            {
+                return false;
+            }
+
+            stored = JsonDocument.Parse(answer.Content.ReadAsStringAsync(cancel.Token).GetAwaiter().GetResult()).RootElement.Clone();
+            return true;
+        }, cancel.Token);
+        Assert.Equal(pattern.GetProperty("id").GetString(), stored.GetProperty("id").GetString());
+        Assert.Equal(["line1/m1"], stored.GetProperty("machines").EnumerateArray().Select(m => m.GetString()));
     }
 
     [Fact]

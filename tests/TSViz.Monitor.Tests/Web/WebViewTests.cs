@@ -38,17 +38,20 @@ public sealed partial class WebViewTests
 
         // The alert page: the window's channels with their saliency, peaking on the injected channel.
         var checkBefore = await FaithfulnessAsync(http, alertId, cancel.Token);
-        string? counterfactualBefore = null;
-        while (counterfactualBefore is null)
+        string? patternBefore = null, counterfactualBefore = null;
+        while (counterfactualBefore is null || patternBefore is null)
         {
-            // Computed off the live path milliseconds after the peak; the page shows it once it is there.
+            // Computed off the live path milliseconds after the peak (the pattern stored in the background as the alert
+            // is published); the page shows them once they are there.
             counterfactualBefore = await CounterfactualSummaryAsync(http, alertId, cancel.Token);
-            await Task.Delay(counterfactualBefore is null ? 200 : 0, cancel.Token);
+            patternBefore = await PatternSummaryAsync(http, alertId, cancel.Token);
+            await Task.Delay(counterfactualBefore is null || patternBefore is null ? 200 : 0, cancel.Token);
         }
 
         string page = await Render($"{baseUrl}/#/alert/{Uri.EscapeDataString(alertId)}", Path.Combine(shots, "alert.png"), cancel.Token);
         var checkAfter = await FaithfulnessAsync(http, alertId, cancel.Token);
         string? counterfactualAfter = await CounterfactualSummaryAsync(http, alertId, cancel.Token);
+        string? patternAfter = await PatternSummaryAsync(http, alertId, cancel.Token);
         NoPageErrors(page);
 
         // What would have made it normal: the API's sentence (of the peak before or after the render), the injected
@@ -60,6 +63,10 @@ public sealed partial class WebViewTests
         Assert.Contains("temperature at ", said, StringComparison.Ordinal);
         Assert.Equal(["temperature"], FigurePattern().Matches(counterfactual).Select(m => m.Groups["channel"].Value));
         Assert.Contains("<title>counterfactual: the values that score normal</title>", counterfactual, StringComparison.Ordinal);
+
+        // Whether this kind of fault was seen before, as the API says it (the live alerts of the simulator may add to it).
+        string pattern = Regex.Match(Section(page, "pattern"), "<p id=\"pattern-sentence\">(?<s>.*?)</p>", RegexOptions.Singleline).Groups["s"].Value;
+        Assert.True(pattern.Length > 0 && (pattern == patternBefore || pattern == patternAfter), $"page: {pattern}\nAPI: {patternBefore} then {patternAfter}");
 
         // First, in plain words, whether the explanation holds: the API's check (from just before or just after the
         // render: the live alert's peak may move), and the injected spike passes it.
@@ -177,6 +184,12 @@ public sealed partial class WebViewTests
         var check = (await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}", UriKind.Relative), cancellationToken))
             .GetProperty("alert").GetProperty("faithfulness");
         return (check.GetProperty("score").GetDouble(), check.GetProperty("deletionScore").GetDouble(), check.GetProperty("randomScore").GetDouble(), check.GetProperty("verdict").GetString()!);
+    }
+
+    private static async Task<string?> PatternSummaryAsync(HttpClient http, string alertId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"/api/alerts/{Uri.EscapeDataString(alertId)}/pattern", UriKind.Relative), cancellationToken);
+        return response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("summary").GetString() : null;
     }
 
     private static async Task<string?> CounterfactualSummaryAsync(HttpClient http, string alertId, CancellationToken cancellationToken)
