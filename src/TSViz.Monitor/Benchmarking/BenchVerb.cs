@@ -129,6 +129,11 @@ internal static class BenchVerb
                 Counterfactuals(output, timing, path, explainer, windows, size);
             }
 
+            if (timing.Includes("patterns"))
+            {
+                Patterns(output, explainer);
+            }
+
             if (timing.Includes("cluster"))
             {
                 var clusterData = Windows(1_000, channels, length);
@@ -208,6 +213,32 @@ internal static class BenchVerb
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"counterfactual: {found.Length} of {flagged.Length} alert windows ({100.0 * found.Length / flagged.Length:0.#} %) found and verified below {close:0.##} by ONNX Runtime; cells changed: median {(counts.Length > 0 ? counts[counts.Length / 2] : 0)}, max {(counts.Length > 0 ? counts[^1] : 0)} of {cells} (budget {results[0].MaxCells}); {salientCells} of the {changedCells} changed cells ({100.0 * salientCells / Math.Max(1, changedCells):0.#} %) are among their window's {top} most salient; mean evaluations per window {results.Average(r => r.Evaluations):N0}"));
+    }
+
+    /// <summary>
+    /// The nightly pattern grouping at its default cap (Jobs:PatternMaxAlerts, 2,000 alerts) with signatures of the
+    /// deployed model's layout (saliency of every cell, influence of every filter), planted as 20 kinds of fault.
+    /// </summary>
+    private static void Patterns(TextWriter output, Explainer explainer)
+    {
+        int saliency = explainer.Metadata.Channels.Count * explainer.Metadata.WindowLength, filters = explainer.Graph.TotalFilters;
+        var random = new Random(20_261_204);
+        var kinds = Enumerable.Range(0, 20).Select(_ => Enumerable.Range(0, saliency + filters).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
+        var alerts = Enumerable.Range(0, 2_000).Select(i => new Plugins.History.AlertRecord
+        {
+            Id = string.Create(CultureInfo.InvariantCulture, $"m{i % 40}:{i}"),
+            Machine = string.Create(CultureInfo.InvariantCulture, $"m{i % 40}"),
+            ModelVersion = "bench",
+            Status = "closed",
+            Since = DateTimeOffset.UnixEpoch.AddMinutes(i),
+            PeakWindowId = "w",
+            Signature = [.. kinds[i % 20].Select(v => v + (float)(0.1 * random.NextDouble()))],
+            SignatureSaliencyLength = saliency,
+        }).ToList();
+        var watch = Stopwatch.StartNew();
+        var assignments = Plugins.History.PatternClustering.Cluster(alerts, 0.8);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"patterns: 2,000 alerts ({saliency + filters} floats per signature, 20 planted kinds) grouped into {assignments.Select(a => a.PatternId).Distinct().Count()} patterns in {watch.Elapsed.TotalSeconds:F2} s"));
     }
 
     private static float[] Windows(int count, int channels, int length)

@@ -41,8 +41,8 @@ internal sealed partial class AlertCounterfactuals : IDisposable
     public AlertCounterfactuals(
         IEnumerable<IResultSink> sinks, IOptions<MonitorOptions> options, CollectorRegistry registry, ILogger<AlertCounterfactuals> logger, ICounterfactualStore? store = null)
     {
-        this.store = options.Value.History.Enabled ? store : null;
         ArgumentNullException.ThrowIfNull(options);
+        this.store = options.Value.History.Enabled ? store : null;
         this.sinks = [.. sinks];
         maxPending = options.Value.Counterfactual.MaxPending;
         this.logger = logger;

@@ -50,8 +50,8 @@ public sealed class PostgresMonitorTests(PostgresServer server)
         Assert.False(File.Exists(sqlite), "the SQLite file was created: something still writes there");
         Assert.True(await Scalar(connection, "SELECT COUNT(*) FROM windows") >= 5);
         Assert.Equal(1, await Scalar(connection, "SELECT COUNT(*) FROM job_runs WHERE job = 'retention' AND outcome = 'succeeded'"));
-        Assert.Equal(2, await Scalar(connection, "SELECT COUNT(*) FROM qrtz_job_details"));
-        Assert.Equal(2, await Scalar(connection, "SELECT COUNT(*) FROM qrtz_cron_triggers"));
+        Assert.Equal(TSViz.Monitor.Jobs.NightlyJobs.All.Count, await Scalar(connection, "SELECT COUNT(*) FROM qrtz_job_details"));
+        Assert.Equal(TSViz.Monitor.Jobs.NightlyJobs.All.Count, await Scalar(connection, "SELECT COUNT(*) FROM qrtz_cron_triggers"));
         Assert.True(await Scalar(connection, "SELECT COUNT(*) FROM qrtz_scheduler_state") >= 1, "no clustered check-in in qrtz_scheduler_state");
 
         // A second monitor on the same database: the stored window and the last run come from PostgreSQL.

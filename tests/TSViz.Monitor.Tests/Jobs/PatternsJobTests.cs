@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using TSViz.Monitor.Jobs;
 using TSViz.Monitor.Live;
 using TSViz.Plugins.History;
 using TSViz.Plugins.History.Sqlite;

@@ -1,6 +1,4 @@
-using TSViz.Plugins.History;
-
-namespace TSViz.Monitor.Jobs;
+namespace TSViz.Plugins.History;
 
 /// <summary>
 /// Recurring fault patterns: alerts of one model version grouped by how alike their explanations are
@@ -9,12 +7,14 @@ namespace TSViz.Monitor.Jobs;
 /// a chain of gradually different ones. A pattern's id is derived from its earliest alert's id, so it stays the same
 /// from one night to the next while that alert stays in it.
 /// </summary>
-internal static class PatternClustering
+public static class PatternClustering
 {
     /// <summary>
-    /// The pattern of each alert (all of one model version). Alerts whose signature layout differs from the most common
-    /// one (a model whose layers changed within a version) each form their own pattern.
+    /// The pattern of each alert (all of one model version), in the alerts' order. Alerts of different signature
+    /// layouts never share a pattern.
     /// </summary>
+    /// <param name="alerts">The alerts, with their signatures.</param>
+    /// <param name="minSimilarity">Every two alerts of a pattern are at least this similar (<see cref="AlertSimilarity.Similarity"/>).</param>
     public static IReadOnlyList<PatternAssignment> Cluster(IReadOnlyList<AlertRecord> alerts, double minSimilarity)
     {
         ArgumentNullException.ThrowIfNull(alerts);
