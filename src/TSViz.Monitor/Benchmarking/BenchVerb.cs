@@ -223,7 +223,8 @@ internal static class BenchVerb
     {
         int saliency = explainer.Metadata.Channels.Count * explainer.Metadata.WindowLength, filters = explainer.Graph.TotalFilters;
         var random = new Random(20_261_204);
-        var kinds = Enumerable.Range(0, 20).Select(_ => Enumerable.Range(0, saliency + filters).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
+        // Peaked like real signatures (a few salient cells, a few influential filters): cubes of uniform values.
+        var kinds = Enumerable.Range(0, 20).Select(_ => Enumerable.Range(0, saliency + filters).Select(_ => (float)Math.Pow(random.NextDouble(), 3)).ToArray()).ToArray();
         var alerts = Enumerable.Range(0, 2_000).Select(i => new Plugins.History.AlertRecord
         {
             Id = string.Create(CultureInfo.InvariantCulture, $"m{i % 40}:{i}"),
@@ -232,7 +233,7 @@ internal static class BenchVerb
             Status = "closed",
             Since = DateTimeOffset.UnixEpoch.AddMinutes(i),
             PeakWindowId = "w",
-            Signature = [.. kinds[i % 20].Select(v => v + (float)(0.1 * random.NextDouble()))],
+            Signature = [.. kinds[i % 20].Select(v => v + (float)(0.05 * random.NextDouble()))],
             SignatureSaliencyLength = saliency,
         }).ToList();
         var watch = Stopwatch.StartNew();
