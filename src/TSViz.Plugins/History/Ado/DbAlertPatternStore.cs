@@ -38,16 +38,8 @@ internal sealed class DbAlertPatternStore(IHistoryConnections connections) : IAl
 
         foreach (var assignment in assignments)
         {
-            await using var insert = connection.CreateCommand();
+            await using var insert = Upsert(connection, assignment.AlertId, assignment.PatternId, modelVersion, computedAt);
             insert.Transaction = transaction;
-            insert.CommandText = """
-                INSERT INTO alert_patterns (alert_id, pattern_id, model_version, computed_at) VALUES (@alert, @pattern, @model, @at)
-                ON CONFLICT (alert_id) DO UPDATE SET pattern_id = excluded.pattern_id, model_version = excluded.model_version, computed_at = excluded.computed_at;
-                """;
-            insert.Bind("alert", assignment.AlertId, DbType.String);
-            insert.Bind("pattern", assignment.PatternId, DbType.String);
-            insert.Bind("model", modelVersion, DbType.String);
-            insert.Bind("at", ColumnCodec.Milliseconds(computedAt), DbType.Int64);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -57,7 +49,14 @@ internal sealed class DbAlertPatternStore(IHistoryConnections connections) : IAl
     public async Task AssignPatternAsync(string alertId, string patternId, string modelVersion, DateTimeOffset computedAt, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var insert = connection.CreateCommand();
+        await using var insert = Upsert(connection, alertId, patternId, modelVersion, computedAt);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The statement that sets one alert's pattern (replacing the one it had).</summary>
+    private static DbCommand Upsert(DbConnection connection, string alertId, string patternId, string modelVersion, DateTimeOffset computedAt)
+    {
+        var insert = connection.CreateCommand();
         insert.CommandText = """
             INSERT INTO alert_patterns (alert_id, pattern_id, model_version, computed_at) VALUES (@alert, @pattern, @model, @at)
             ON CONFLICT (alert_id) DO UPDATE SET pattern_id = excluded.pattern_id, model_version = excluded.model_version, computed_at = excluded.computed_at;
@@ -66,7 +65,7 @@ internal sealed class DbAlertPatternStore(IHistoryConnections connections) : IAl
         insert.Bind("pattern", patternId, DbType.String);
         insert.Bind("model", modelVersion, DbType.String);
         insert.Bind("at", ColumnCodec.Milliseconds(computedAt), DbType.Int64);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return insert;
     }
 
     public async Task<string?> PatternIdOfAsync(string alertId, CancellationToken cancellationToken)
