@@ -29,6 +29,12 @@ public sealed class CounterfactualSettings
     /// </summary>
     public int MaxPending { get; set; } = 256;
 
+    /// <summary>
+    /// The nice value of the thread that computes counterfactuals (0..19; Linux), so the live path and the other
+    /// processes of the machine get the processor first.
+    /// </summary>
+    public int Nice { get; set; } = 10;
+
     /// <summary>Section Monitor:Counterfactual's rules.</summary>
     internal void Validate(OptionFailures failures)
     {
@@ -36,5 +42,6 @@ public sealed class CounterfactualSettings
         failures.Check(PlausibleMads is > 0 and <= 100, "Counterfactual:PlausibleMads", "must lie in (0, 100]", PlausibleMads);
         failures.Check(Margin is >= 0 and < 1, "Counterfactual:Margin", "must lie in [0, 1)", Margin);
         failures.Check(MaxPending is >= 1 and <= 100_000, "Counterfactual:MaxPending", "must lie in 1..100000", MaxPending);
+        failures.Check(Nice is >= 0 and <= 19, "Counterfactual:Nice", "must lie in 0..19", Nice);
     }
 }
