@@ -74,8 +74,7 @@ internal sealed partial class AlertPatternMatcher(IOptions<MonitorOptions> optio
             return null;
         }
 
-        Pattern chosen;
-        bool isNew;
+        PatternMessage message;
         lock (gate)
         {
             if (assigned.TryGetValue(alert.Id, out string? known) && patterns.TryGetValue(known, out var mine))
@@ -84,19 +83,15 @@ internal sealed partial class AlertPatternMatcher(IOptions<MonitorOptions> optio
                 return mine.Message();
             }
 
-            chosen = Best(alert) ?? new Pattern(PatternId(alert.Id), [], null);
+            var chosen = Best(alert) ?? new Pattern(PatternId(alert.Id), [], null);
             patterns[chosen.Id] = chosen;
             chosen.Update(alert);
             assigned[alert.Id] = chosen.Id;
-            isNew = true;
+            message = chosen.Message();
         }
 
-        if (isNew)
-        {
-            _ = PersistAsync(alert.Id, chosen.Id);
-        }
-
-        return chosen.Message();
+        _ = PersistAsync(alert.Id, message.Id); // a new assignment: stored in the background
+        return message;
     }
 
     /// <summary>A new pattern's id, as the nightly grouping names a pattern whose earliest alert is this one.</summary>
