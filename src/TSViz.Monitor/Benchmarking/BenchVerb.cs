@@ -235,6 +235,7 @@ internal static class BenchVerb
             PeakWindowId = "w",
             Signature = [.. kinds[i % 20].Select(v => v + (float)(0.05 * random.NextDouble()))],
             SignatureSaliencyLength = saliency,
+            ChannelContributions = explainer.Metadata.Channels.ToDictionary(c => c, _ => 1f / explainer.Metadata.Channels.Count),
         }).ToList();
         var watch = Stopwatch.StartNew();
         var assignments = Plugins.History.PatternClustering.Cluster(alerts, 0.8);

@@ -109,7 +109,7 @@ internal sealed partial class AlertPatternMatcher(IOptions<MonitorOptions> optio
                 continue;
             }
 
-            var similarities = comparable.Select(m => AlertSimilarity.Similarity(alert, m)).ToList();
+            var similarities = comparable.Select(m => PatternSimilarity.Of(alert, m)).ToList();
             if (similarities.Min() >= minSimilarity && similarities.Average() > bestMean)
             {
                 (best, bestMean) = (pattern, similarities.Average());

@@ -47,6 +47,33 @@ public sealed class PatternsJobTests
     }
 
     [Fact]
+    public void Cluster_TheSameSpikeAFewStepsApart_IsOnePattern_AnotherChannelIsAnother()
+    {
+        // 3 channels x 50 steps of saliency and 4 filters; a temperature spike at steps 40-46 in its peak window, and
+        // a torque spike at the same steps. Without the shift tolerance the first kind would split by position.
+        var contributions = new Dictionary<string, float> { ["pressure"] = 0.1f, ["temperature"] = 0.6f, ["torque"] = 0.3f };
+        AlertRecord Spike(int i, int channel, int step)
+        {
+            var s = new float[154];
+            s[(channel * 50) + step] = 1;
+            s[(channel * 50) + step + 1] = 0.5f;
+            s[150 + channel] = 1;
+            s[153] = 0.2f;
+            return Alert("m1", i * 60, s) with { SignatureSaliencyLength = 150, ChannelContributions = contributions };
+        }
+
+        List<AlertRecord> alerts = [Spike(0, 1, 40), Spike(1, 1, 43), Spike(2, 1, 46), Spike(3, 2, 40), Spike(4, 2, 46)];
+        var patterns = PatternClustering.Cluster(alerts, 0.8).Select(a => a.PatternId).ToList();
+        Assert.Equal([patterns[0], patterns[0], patterns[0], patterns[3], patterns[3]], patterns);
+        Assert.NotEqual(patterns[0], patterns[3]);
+        // The plain similarity (no shift) would not have grouped them: the saliency patterns do not overlap.
+        Assert.True(AlertSimilarity.Similarity(alerts[0], alerts[2]) < 0.8);
+        Assert.True(PatternSimilarity.Of(alerts[0], alerts[2]) > 0.99);
+        // A spike shifted by more than a fifth of the window is another pattern.
+        Assert.True(PatternSimilarity.Of(alerts[0], Spike(5, 1, 5)) < 0.8);
+    }
+
+    [Fact]
     public async Task Job_GroupsTheStoredAlerts_TheApiSaysWhatOperatorsSaid_AndANewLookAlikeJoinsLive()
     {
         string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
