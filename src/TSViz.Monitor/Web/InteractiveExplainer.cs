@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -124,23 +125,90 @@ internal sealed partial class InteractiveExplainer : IDisposable
     /// </summary>
     internal sealed class Worker : IDisposable
     {
+        private readonly BlockingCollection<Action> work = [];
         private readonly string modelPath;
-        private readonly NiceThread thread;
-        private Explainer? explainer; // only ever touched on the worker's thread while it runs
+        private readonly int nice;
+        private readonly ILogger logger;
+        private readonly Thread thread;
+        private Explainer? explainer; // only ever touched on the worker's thread
 
         public Worker(string modelPath, int nice, int index, ILogger logger)
         {
             this.modelPath = modelPath;
-            thread = new NiceThread(string.Create(CultureInfo.InvariantCulture, $"tsviz-interactive-{index}"), nice, logger);
+            this.nice = nice;
+            this.logger = logger;
+            thread = new Thread(Run) { IsBackground = true, Name = string.Create(CultureInfo.InvariantCulture, $"tsviz-interactive-{index}") };
+            thread.Start();
         }
 
-        public Task<T> RunAsync<T>(Func<Explainer, T> job) => thread.RunAsync(() => job(explainer ??= Explainer.Load(modelPath, parallelism: 1)));
+        public Task<T> RunAsync<T>(Func<Explainer, T> job)
+        {
+            var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            work.Add(() =>
+            {
+                try
+                {
+                    done.SetResult(job(explainer ??= Explainer.Load(modelPath, parallelism: 1)));
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            });
+            return done.Task;
+        }
 
         public void Dispose()
         {
-            thread.Dispose(); // the queued work finishes first; nothing touches the explainer after it
-            explainer?.Dispose();
+            work.CompleteAdding();
+            if (thread.Join(TimeSpan.FromSeconds(10)))
+            {
+                work.Dispose();
+            }
         }
+
+        private void Run()
+        {
+            LowerPriority();
+            try
+            {
+                foreach (var item in work.GetConsumingEnumerable())
+                {
+                    item();
+                }
+            }
+            finally
+            {
+                explainer?.Dispose();
+            }
+        }
+
+        private void LowerPriority()
+        {
+            if (nice == 0)
+            {
+                return;
+            }
+
+            if (OperatingSystem.IsLinux())
+            {
+                // PRIO_PROCESS with a thread id sets that one thread's nice value on Linux.
+                if (setpriority(0, gettid(), nice) != 0)
+                {
+                    Log.NiceFailed(logger, nice, Marshal.GetLastPInvokeError());
+                }
+            }
+            else
+            {
+                Thread.CurrentThread.Priority = ThreadPriority.Lowest;
+            }
+        }
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int setpriority(int which, int who, int prio);
+
+        [DllImport("libc")]
+        private static extern int gettid();
     }
 
     /// <summary>A 429 with Retry-After and problem details; a type of its own so handlers can name it among their results.</summary>
@@ -152,5 +220,11 @@ internal sealed partial class InteractiveExplainer : IDisposable
             httpContext.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return problem.ExecuteAsync(httpContext);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 700, Level = LogLevel.Warning, Message = "Could not lower the interactive explainer thread to nice {Nice} (errno {Errno}); it runs at the live path's priority")]
+        public static partial void NiceFailed(ILogger logger, int nice, int errno);
     }
 }

@@ -42,7 +42,7 @@ public sealed class FeatureDependencyTests
         [("Jobs", "History")] = "the jobs API parses paging parameters with the history API's ApiParameters",
         [("Jobs", "Live")] = "the analysis job analyses the deployed model's own file (LiveModel) and publishes its summary through Live's IResultPublisher contract; the patterns job has the live matcher reload",
         [("Web", "History")] = "the explorer reads stored windows and parses the history API's parameters",
-        [("Web", "Live")] = "the explorer explains stored windows with the deployed model (LiveModel), each explainer on a low-priority NiceThread",
+        [("Web", "Live")] = "the explorer explains stored windows with the deployed model (LiveModel)",
 
         // Settings is the shared kernel: section Monitor bound to one class per section, each with its own rules. It uses no
         // feature; rules a feature must judge (live path, MQTT security, HTTP) are that feature's IValidateOptions.
@@ -74,7 +74,7 @@ public sealed class FeatureDependencyTests
         ["History"] = (["ApiParameters"], "the API's parameter parsing and problem details, shared by every API"),
         ["Live"] = (
             [
-                "LiveModel", "IResultPublisher", "AlertPatternMatcher", "NiceThread",
+                "LiveModel", "IResultPublisher", "AlertPatternMatcher",
                 "LiveQueues", "AcknowledgementTracker", "InFlightMessage", "StageHealth", "LiveMetrics", "MqttGateway", "MqttConnection",
                 "ExplanationMessage", "RobustnessMessage", "TimingsMessage", "TopFilterMessage", "TopStepMessage", "LiveJsonContext",
             ],
