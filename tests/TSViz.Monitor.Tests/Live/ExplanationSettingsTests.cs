@@ -5,7 +5,7 @@ using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Live;
 
-/// <summary>A bad saliency method or faithfulness setting stops start-up with a message naming the key and the value.</summary>
+/// <summary>A bad saliency method, faithfulness, counterfactual or pattern setting stops start-up with a message naming the key and the value.</summary>
 public sealed class ExplanationSettingsTests
 {
     [Theory]
@@ -14,6 +14,15 @@ public sealed class ExplanationSettingsTests
     [InlineData("Monitor:Faithfulness:Fraction", "0")]
     [InlineData("Monitor:Faithfulness:RandomDraws", "0")]
     [InlineData("Monitor:Faithfulness:MinMargin", "-0.5")]
+    [InlineData("Monitor:Counterfactual:MaxCellFraction", "0.9")]
+    [InlineData("Monitor:Counterfactual:PlausibleMads", "0")]
+    [InlineData("Monitor:Counterfactual:Margin", "1")]
+    [InlineData("Monitor:Counterfactual:MaxPending", "0")]
+    [InlineData("Monitor:Counterfactual:Nice", "25")]
+    [InlineData("Monitor:Jobs:PatternMinSimilarity", "1.5")]
+    [InlineData("Monitor:Jobs:PatternDays", "0")]
+    [InlineData("Monitor:Jobs:PatternMaxAlerts", "1")]
+    [InlineData("Monitor:Jobs:PatternsCron", "0 61 2 * * ?")]
     public async Task Start_BadValue_StopsStartUpNamingTheKey(string key, string value)
     {
         await using var app = MonitorHost.Build(new Dictionary<string, string?>
