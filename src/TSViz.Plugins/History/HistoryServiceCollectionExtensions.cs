@@ -24,6 +24,7 @@ public static class HistoryServiceCollectionExtensions
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IHistoryStore>());
         services.AddSingleton<ICounterfactualStore>(sp => sp.GetRequiredService<IHistoryStore>());
         services.AddSingleton<IAlertPatternStore>(sp => sp.GetRequiredService<IHistoryStore>());
+        services.AddSingleton<IDriftStore>(sp => sp.GetRequiredService<IHistoryStore>());
         services.AddSingleton<IAnalysisStore>(sp => sp.GetRequiredService<IHistoryStore>());
         services.AddSingleton<IHistoryRetention>(sp => sp.GetRequiredService<IHistoryStore>());
         return services;

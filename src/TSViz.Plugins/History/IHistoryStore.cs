@@ -8,4 +8,4 @@ namespace TSViz.Plugins.History;
 /// API <see cref="IHistoryQueries"/>, <see cref="IHistoryAggregates"/> and <see cref="IFeedbackStore"/>, the nightly
 /// jobs <see cref="IAnalysisStore"/> and <see cref="IHistoryRetention"/>, the start-up <see cref="IHistorySchema"/>.
 /// </summary>
-public interface IHistoryStore : IHistorySchema, IHistoryWriter, IHistoryRestartState, IHistoryQueries, IHistoryAggregates, IFeedbackStore, ICounterfactualStore, IAlertPatternStore, IAnalysisStore, IHistoryRetention;
+public interface IHistoryStore : IHistorySchema, IHistoryWriter, IHistoryRestartState, IHistoryQueries, IHistoryAggregates, IFeedbackStore, ICounterfactualStore, IAlertPatternStore, IDriftStore, IAnalysisStore, IHistoryRetention;

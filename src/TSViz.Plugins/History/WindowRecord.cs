@@ -59,4 +59,10 @@ public sealed record WindowRecord
 
     /// <summary>Whether a full explanation is stored (queries return it without <see cref="Detail"/>, which only a lookup by id loads).</summary>
     public bool HasDetail { get; init; }
+
+    /// <summary>
+    /// The window's drift features (<see cref="Drift.DriftFeatures"/>), kept so the nightly analysis can build drift
+    /// references; written, not read back by the history's queries.
+    /// </summary>
+    public float[]? DriftFeatures { get; init; }
 }

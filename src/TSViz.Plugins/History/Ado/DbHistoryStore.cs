@@ -21,6 +21,7 @@ public abstract class DbHistoryStore : IHistoryStore
     private readonly DbFeedbackStore feedback;
     private readonly DbCounterfactualStore counterfactuals;
     private readonly DbAlertPatternStore patterns;
+    private readonly DbDriftStore drift;
     private readonly DbAnalysisStore analyses;
     private readonly DbRetention retention;
 
@@ -37,6 +38,7 @@ public abstract class DbHistoryStore : IHistoryStore
         feedback = new DbFeedbackStore(connections);
         counterfactuals = new DbCounterfactualStore(connections);
         patterns = new DbAlertPatternStore(connections);
+        drift = new DbDriftStore(connections);
         analyses = new DbAnalysisStore(connections);
         retention = new DbRetention(connections);
     }
@@ -81,6 +83,24 @@ public abstract class DbHistoryStore : IHistoryStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<PatternMember>> PatternMembersAsync(string modelVersion, CancellationToken cancellationToken) => patterns.PatternMembersAsync(modelVersion, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<Drift.DriftObservation>>> ReferenceWindowsAsync(
+        string modelVersion, DateTimeOffset since, DateTimeOffset until, int maxPerMachine, IReadOnlyList<string> channels, CancellationToken cancellationToken)
+        => drift.ReferenceWindowsAsync(modelVersion, since, until, maxPerMachine, channels, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SaveDriftProfileAsync(Drift.DriftProfile profile, CancellationToken cancellationToken) => drift.SaveDriftProfileAsync(profile, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<Drift.DriftProfile>> DriftProfilesAsync(string modelVersion, CancellationToken cancellationToken) => drift.DriftProfilesAsync(modelVersion, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task AddDriftEventsAsync(IReadOnlyList<DriftEvent> events, CancellationToken cancellationToken) => drift.AddDriftEventsAsync(events, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<DriftEvent>> DriftEventsAsync(string? machine, DateTimeOffset? since, int limit, CancellationToken cancellationToken)
+        => drift.DriftEventsAsync(machine, since, limit, cancellationToken);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<WindowCheckpoint>> LoadCheckpointsAsync(CancellationToken cancellationToken) => restart.LoadCheckpointsAsync(cancellationToken);

@@ -26,6 +26,7 @@ internal sealed class DbRetention(IHistoryConnections connections) : IHistoryRet
         // once its alert is gone it ages like any other window. Then details (their own, shorter age), then windows.
         await Delete("DELETE FROM feedback WHERE alert_id IN (SELECT id FROM alerts WHERE status = 'closed' AND since < @cutoff);", policy.Alerts).ConfigureAwait(false);
         await Delete("DELETE FROM alert_patterns WHERE alert_id IN (SELECT id FROM alerts WHERE status = 'closed' AND since < @cutoff);", policy.Alerts).ConfigureAwait(false);
+        await Delete("DELETE FROM drift_events WHERE at < @cutoff;", policy.Alerts).ConfigureAwait(false);
         await Delete("DELETE FROM counterfactuals WHERE alert_id IN (SELECT id FROM alerts WHERE status = 'closed' AND since < @cutoff);", policy.Alerts).ConfigureAwait(false);
         int alerts = await Delete("DELETE FROM alerts WHERE status = 'closed' AND since < @cutoff;", policy.Alerts).ConfigureAwait(false);
         int details = await Delete($"DELETE FROM window_details WHERE window_end < @cutoff AND {NotOfAKeptAlert};", policy.Details).ConfigureAwait(false);

@@ -24,16 +24,16 @@ internal sealed class PostgresHistoryDialect() : HistoryDialect("TSViz.Plugins.H
             SELECT * FROM unnest(@id::text[], @machine::text[], @model::text[], @start::bigint[], @end::bigint[], @score::float8[],
                 @decision::boolean[], @reason::text[], @contributions::text[], @dominant::text[], @step_channel::text[], @step::integer[],
                 @filters::text[], @fgsm::float8[], @flip::float8[], @alert::text[], @has_detail::boolean[], @explanation::bytea[],
-                @input::bytea[], @channels::integer[], @length::integer[])
+                @input::bytea[], @channels::integer[], @length::integer[], @drift::bytea[])
                 WITH ORDINALITY AS r(id, machine, model_version, window_start, window_end, score, decision, reason_code, contributions,
                     dominant_channel, top_step_channel, top_step, top_filters, score_after_fgsm, flip_epsilon, alert_id, has_detail,
-                    explanation, input, channels, length, ord)
+                    explanation, input, channels, length, drift, ord)
         ),
         added AS (
             INSERT INTO windows (id, machine, model_version, window_start, window_end, score, decision, reason_code, contributions,
-                dominant_channel, top_step_channel, top_step, top_filters, score_after_fgsm, flip_epsilon, alert_id, has_detail)
+                dominant_channel, top_step_channel, top_step, top_filters, score_after_fgsm, flip_epsilon, alert_id, has_detail, drift)
             SELECT id, machine, model_version, window_start, window_end, score, decision, reason_code, contributions::jsonb,
-                dominant_channel, top_step_channel, top_step, top_filters::jsonb, score_after_fgsm, flip_epsilon, alert_id, has_detail
+                dominant_channel, top_step_channel, top_step, top_filters::jsonb, score_after_fgsm, flip_epsilon, alert_id, has_detail, drift
             FROM input ORDER BY ord
             ON CONFLICT (id) DO NOTHING
             RETURNING id
@@ -116,6 +116,7 @@ internal sealed class PostgresHistoryDialect() : HistoryDialect("TSViz.Plugins.H
         p.Add(Array("input", NpgsqlDbType.Bytea, records.Select(r => r.Detail is { } d ? ColumnCodec.Bytes(d.Input) : null).ToArray()));
         p.Add(Array("channels", NpgsqlDbType.Integer, records.Select(r => r.Detail?.Channels).ToArray()));
         p.Add(Array("length", NpgsqlDbType.Integer, records.Select(r => r.Detail?.Length).ToArray()));
+        p.Add(Array("drift", NpgsqlDbType.Bytea, records.Select(r => r.DriftFeatures is { } f ? ColumnCodec.Bytes(f) : null).ToArray()));
         return checked((int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
     }
 

@@ -115,3 +115,30 @@ CREATE TABLE IF NOT EXISTS machine_checkpoints (
     updated_at bigint,
     state bytea NOT NULL
 );
+-- Version 7: each window's drift features (DriftFeatures, float32 bytes), each machine's drift reference profile per
+-- model version (the nightly analysis's JSON) and the drift state changes of the live comparison.
+ALTER TABLE windows ADD COLUMN IF NOT EXISTS drift bytea;
+CREATE TABLE IF NOT EXISTS drift_profiles (
+    machine text COLLATE "C" NOT NULL,
+    model_version text COLLATE "C" NOT NULL,
+    built_at bigint NOT NULL,
+    ref_from bigint NOT NULL,
+    ref_to bigint NOT NULL,
+    windows integer NOT NULL,
+    document text NOT NULL,
+    PRIMARY KEY (machine, model_version)
+);
+CREATE TABLE IF NOT EXISTS drift_events (
+    id bigserial PRIMARY KEY,
+    machine text COLLATE "C" NOT NULL,
+    model_version text COLLATE "C" NOT NULL,
+    at bigint NOT NULL,
+    kind text NOT NULL,
+    state text NOT NULL,
+    value double precision NOT NULL,
+    threshold double precision NOT NULL,
+    moved text NOT NULL,
+    summary text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_drift_events_machine_at ON drift_events (machine, at);
+CREATE INDEX IF NOT EXISTS ix_drift_events_at ON drift_events (at);

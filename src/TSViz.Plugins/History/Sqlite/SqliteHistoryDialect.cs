@@ -52,9 +52,9 @@ internal sealed class SqliteHistoryDialect() : HistoryDialect("TSViz.Plugins.His
         insert.Transaction = transaction;
         insert.CommandText = """
             INSERT OR IGNORE INTO windows (id, machine, model_version, window_start, window_end, score, decision, reason_code,
-                contributions, dominant_channel, top_step_channel, top_step, top_filters, score_after_fgsm, flip_epsilon, alert_id, has_detail)
+                contributions, dominant_channel, top_step_channel, top_step, top_filters, score_after_fgsm, flip_epsilon, alert_id, has_detail, drift)
             VALUES (@id, @machine, @model, @start, @end, @score, @decision, @reason, @contributions, @dominant, @step_channel, @step,
-                @filters, @fgsm, @flip, @alert, @has_detail);
+                @filters, @fgsm, @flip, @alert, @has_detail, @drift);
             """;
         var id = Parameter(insert, "id");
         var machine = Parameter(insert, "machine");
@@ -73,6 +73,7 @@ internal sealed class SqliteHistoryDialect() : HistoryDialect("TSViz.Plugins.His
         var flip = Parameter(insert, "flip");
         var alert = Parameter(insert, "alert");
         var hasDetail = Parameter(insert, "has_detail");
+        var drift = Parameter(insert, "drift");
 
         await using var detail = connection.CreateCommand();
         detail.Transaction = transaction;
@@ -104,6 +105,7 @@ internal sealed class SqliteHistoryDialect() : HistoryDialect("TSViz.Plugins.His
             flip.Value = (object?)r.SmallestFlippingEpsilon ?? DBNull.Value;
             alert.Value = (object?)r.AlertId ?? DBNull.Value;
             hasDetail.Value = Flag(r.Detail is not null);
+            drift.Value = r.DriftFeatures is { } features ? ColumnCodec.Bytes(features) : DBNull.Value;
             int inserted = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             added += inserted;
             if (inserted == 1 && r.Detail is { } kept)

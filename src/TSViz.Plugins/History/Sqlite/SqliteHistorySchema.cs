@@ -12,9 +12,10 @@ internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, T
 {
     /// <summary>
     /// Version 2 added alerts.close_reason and machine_checkpoints, version 3 feedback.author_role and author_method,
-    /// version 4 the alerts' faithfulness check, version 5 the counterfactuals table, version 6 alert_patterns.
+    /// version 4 the alerts' faithfulness check, version 5 the counterfactuals table, version 6 alert_patterns, version 7
+    /// windows.drift, drift_profiles and drift_events.
     /// </summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     /// <summary>Columns added since version 1: a table an older monitor created gets each that it lacks.</summary>
     private static readonly (string Table, string Column, string Sql)[] Migrations =
@@ -29,6 +30,8 @@ internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, T
         ("alerts", "faithfulness_deletion", "ALTER TABLE alerts ADD COLUMN faithfulness_deletion REAL;"),
         ("alerts", "faithfulness_random", "ALTER TABLE alerts ADD COLUMN faithfulness_random REAL;"),
         ("alerts", "faithfulness_verdict", "ALTER TABLE alerts ADD COLUMN faithfulness_verdict TEXT;"),
+        // Version 7: each window's drift features.
+        ("windows", "drift", "ALTER TABLE windows ADD COLUMN drift BLOB;"),
     ];
 
     /// <summary>The history's DDL (every statement guarded, so it runs at every start).</summary>

@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS windows (
     score_after_fgsm REAL,
     flip_epsilon REAL,
     alert_id TEXT,
-    has_detail INTEGER NOT NULL DEFAULT 0
+    has_detail INTEGER NOT NULL DEFAULT 0,
+    drift BLOB
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_windows_machine_end ON windows (machine, window_end);
 CREATE INDEX IF NOT EXISTS ix_windows_end ON windows (window_end);
@@ -106,3 +107,29 @@ CREATE TABLE IF NOT EXISTS machine_checkpoints (
     updated_at INTEGER,
     state BLOB NOT NULL
 ) WITHOUT ROWID;
+-- Version 7: each machine's drift reference profile per model version (the nightly analysis's JSON) and the drift
+-- state changes of the live comparison; windows.drift (each window's drift features) is added by a migration.
+CREATE TABLE IF NOT EXISTS drift_profiles (
+    machine TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    built_at INTEGER NOT NULL,
+    ref_from INTEGER NOT NULL,
+    ref_to INTEGER NOT NULL,
+    windows INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (machine, model_version)
+);
+CREATE TABLE IF NOT EXISTS drift_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    machine TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    value REAL NOT NULL,
+    threshold REAL NOT NULL,
+    moved TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_drift_events_machine_at ON drift_events (machine, at);
+CREATE INDEX IF NOT EXISTS ix_drift_events_at ON drift_events (at);
