@@ -81,6 +81,7 @@ internal static class MonitorHost
         if (settings.History.Enabled)
         {
             app.MapHistoryApi();
+            app.MapDriftApi();
             app.MapTsvizWeb();
         }
 

@@ -19,6 +19,7 @@ internal static class NightlyJobs
     public const string Analysis = "analysis";
     public const string Retention = "retention";
     public const string Patterns = "patterns";
+    public const string Drift = "drift";
     public const string Group = "tsviz";
 
     public static readonly string[] Outcomes = [JobOutcome.Succeeded, JobOutcome.Failed, JobOutcome.Skipped];
@@ -28,12 +29,14 @@ internal static class NightlyJobs
         new(Analysis, typeof(AnalysisJob), "Jobs:AnalysisCron", "Filter clusters, dataset influence, dead filters, pruning candidates and the faithfulness check on the stored input windows."),
         new(Retention, typeof(RetentionJob), "Jobs:RetentionCron", "Deletes history records older than History:Retain*Days."),
         new(Patterns, typeof(PatternsJob), "Jobs:PatternsCron", "Groups the alerts of the last Jobs:PatternDays days into recurring fault patterns by their explanations."),
+        new(Drift, typeof(DriftJob), "Jobs:DriftCron", "Builds each machine's drift reference for the deployed model version from the normal windows of the reference period (Drift:Reference*)."),
     ];
 
     public static string Cron(NightlyJobDefinition job, JobSettings settings) => job.Name switch
     {
         Analysis => settings.AnalysisCron,
         Patterns => settings.PatternsCron,
+        Drift => settings.DriftCron,
         _ => settings.RetentionCron,
     };
 

@@ -118,4 +118,5 @@ internal sealed record DeadLetterMessage(string Topic, string Reason, string Det
 [JsonSerializable(typeof(DeadLetterMessage))]
 [JsonSerializable(typeof(UnexplainedMessage))]
 [JsonSerializable(typeof(CounterfactualDocument))]
+[JsonSerializable(typeof(DriftMessage))]
 internal sealed partial class LiveJsonContext : JsonSerializerContext;

@@ -52,6 +52,12 @@ internal sealed class LiveMetrics
         Reconnects = factory.CreateCounter("tsviz_broker_reconnects_total", "Reconnections to the MQTT broker.");
         SubscriptionsRefused = factory.CreateCounter("tsviz_broker_subscriptions_refused_total", "Subscriptions the MQTT broker refused the monitor, by SUBACK reason (not_authorized, shared_subscriptions_not_supported, ...); the connection is dropped and retried.", "reason");
         BrokerRefused = factory.CreateCounter("tsviz_broker_refused_total", "What the embedded broker refused, by action (connect, publish, subscribe) and reason (connect: anonymous, bad_credentials, reserved_client_id; publish and subscribe: the client's role).", "action", "reason");
+        DriftDivergence = factory.CreateGauge("tsviz_drift_divergence", "Drift per machine and kind (input, score, explanation): the largest Jensen-Shannon divergence (bits, 0-1) of the last Drift:RollingWindows normal windows from the machine's reference.", "machine", "kind");
+        DriftThreshold = factory.CreateGauge("tsviz_drift_threshold", "The reference's null level per machine and kind (bits): the largest divergence of a rolling block of the reference from the rest, times Drift:Margin.", "machine", "kind");
+        DriftCusum = factory.CreateGauge("tsviz_drift_cusum", "The CUSUM of divergence / threshold - 1 per machine and kind; drift at Drift:CusumLimit.", "machine", "kind");
+        DriftState = factory.CreateGauge("tsviz_drift_state", "1 while the machine drifts in that kind (input, score, explanation), 0 otherwise.", "machine", "kind");
+        DriftWindows = factory.CreateCounter("tsviz_drift_windows_total", "Windows seen by drift detection, by outcome (compared, warming, no_reference, in_alert: not compared, unexplained: not compared).", "outcome");
+        DriftReferences = factory.CreateGauge("tsviz_drift_references", "Machines with a drift reference for the deployed model version.");
         ModelInfo = factory.CreateGauge("tsviz_model_info", "The deployed model (value 1).", "name", "version", "channels", "window_length");
         ModelThreshold = factory.CreateGauge("tsviz_model_threshold", "The deployed model's decision threshold on tsviz_score (0-1); an alert opens at or above it.");
 
@@ -96,6 +102,18 @@ internal sealed class LiveMetrics
     public Counter BrokerRefused { get; }
     public Counter SubscriptionsRefused { get; }
     public Counter BrokerDropped { get; }
+    public Gauge DriftDivergence { get; }
+
+    public Gauge DriftThreshold { get; }
+
+    public Gauge DriftCusum { get; }
+
+    public Gauge DriftState { get; }
+
+    public Counter DriftWindows { get; }
+
+    public Gauge DriftReferences { get; }
+
     public Gauge ModelInfo { get; }
     public Gauge ModelThreshold { get; }
 
@@ -110,6 +128,10 @@ internal sealed class LiveMetrics
         RemoveMatching(AlertsOpened, Of);
         RemoveMatching(InsufficientData, Of);
         RemoveMatching(MachineMessagesRejected, Of);
+        RemoveMatching(DriftDivergence, Of);
+        RemoveMatching(DriftThreshold, Of);
+        RemoveMatching(DriftCusum, Of);
+        RemoveMatching(DriftState, Of);
     }
 
     private static void RemoveMatching<TChild>(Collector<TChild> collector, Func<string[], bool> match)

@@ -64,6 +64,8 @@ internal static class LiveRegistration
         services.AddSingleton<AlertCounterfactuals>();
         services.AddSingleton<AlertPatternMatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertPatternMatcher>());
+        services.AddSingleton<DriftMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<DriftMonitor>());
         services.AddHostedService<CounterfactualWorker>();
         services.AddHostedService<IngestStage>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttGateway>());

@@ -6,6 +6,7 @@ using TSViz.Monitor.Explaining;
 using TSViz.Monitor.History;
 using TSViz.Monitor.Settings;
 using TSViz.Plugins.Alerts;
+using TSViz.Plugins.Drift;
 using TSViz.Plugins.History;
 using TSViz.Plugins.Windows;
 
@@ -21,7 +22,7 @@ namespace TSViz.Monitor.Live;
 internal sealed partial class WindowProcessor(
     IOptions<MonitorOptions> options, LiveModel model, LiveQueues queues, AcknowledgementTracker tracker, IEnumerable<IResultSink> sinks,
     ILiveExplainer explainer, LiveMetrics metrics, HistoryWriter history, StageHealth health, TimeProvider time, ILogger<WindowProcessor> logger,
-    AlertCounterfactuals counterfactuals, AlertPatternMatcher patterns, IHistoryRestartState? store = null)
+    AlertCounterfactuals counterfactuals, AlertPatternMatcher patterns, DriftMonitor drift, IHistoryRestartState? store = null)
     : BackgroundService
 {
     public const string StageName = "process";
@@ -333,6 +334,7 @@ internal sealed partial class WindowProcessor(
         peakSignatures.Remove(evict.Machine);
         restored.Remove(evict.Machine);
         metrics.ForgetMachine(evict.Machine);
+        drift.Forget(evict.Machine);
     }
 
     /// <summary>
@@ -456,6 +458,7 @@ internal sealed partial class WindowProcessor(
                     Id = ids[i], Machine = window.Machine, ModelVersion = model.Version, WindowStart = window.Start, WindowEnd = window.End,
                     Score = scores[i], Decision = decision, ReasonCode = message.ReasonCode, AlertId = alertId,
                 };
+                drift.Observe(window.Machine, null, inAlert);
             }
             else
             {
@@ -470,6 +473,13 @@ internal sealed partial class WindowProcessor(
                 }
 
                 var top = message.TopSteps.Count > 0 ? message.TopSteps[0] : null;
+                var features = drift.Enabled ? DriftFeatures.Of(window.Values, channels, length, explained[i].Explanation.Saliency) : null;
+                if (features is not null && drift.Observe(window.Machine, new DriftObservation(window.End, scores[i], explained[i].Explanation.ChannelContributions,
+                    [.. filters.Select(f => $"{f.Layer}/{f.Index}")], features), inAlert || decision) is { } drifted)
+                {
+                    publishes.Add(PublishResultAsync(drifted, cancellationToken));
+                }
+
                 record = new WindowRecord
                 {
                     Id = ids[i],
@@ -488,6 +498,7 @@ internal sealed partial class WindowProcessor(
                     ScoreAfterFgsm = explained[i].Fgsm?.ScoreAfter,
                     SmallestFlippingEpsilon = explained[i].Flip?.SmallestFlippingEpsilon,
                     AlertId = alertId,
+                    DriftFeatures = features,
                     Detail = history.Enabled && ((state is { Open: true }) || history.Sampled(ids[i]))
                         ? new WindowDetail(payload, window.Values, channels, length)
                         : null,

@@ -16,6 +16,9 @@ public sealed class JobSettings
     /// <summary>Quartz cron of the recurring-pattern job (alerts grouped by their explanations); default 02:45 daily.</summary>
     public string PatternsCron { get; set; } = "0 45 2 * * ?";
 
+    /// <summary>When the drift job builds the machines' drift references (Quartz cron, local time).</summary>
+    public string DriftCron { get; set; } = "0 15 3 * * ?";
+
     /// <summary>The pattern job groups the alerts of the last this many days.</summary>
     public int PatternDays { get; set; } = 90;
 
@@ -50,7 +53,7 @@ public sealed class JobSettings
         failures.Check(PatternDays is >= 1 and <= 3650, "Jobs:PatternDays", "must lie in 1..3650", PatternDays);
         failures.Check(PatternMaxAlerts is >= 2 and <= 10_000, "Jobs:PatternMaxAlerts", "must lie in 2..10000", PatternMaxAlerts);
         failures.Check(PatternMinSimilarity is > 0 and < 1, "Jobs:PatternMinSimilarity", "must lie in (0, 1)", PatternMinSimilarity);
-        foreach (var (key, cron) in new[] { ("Jobs:AnalysisCron", AnalysisCron), ("Jobs:RetentionCron", RetentionCron), ("Jobs:PatternsCron", PatternsCron) })
+        foreach (var (key, cron) in new[] { ("Jobs:AnalysisCron", AnalysisCron), ("Jobs:RetentionCron", RetentionCron), ("Jobs:PatternsCron", PatternsCron), ("Jobs:DriftCron", DriftCron) })
         {
             failures.Check(!Enabled || IsValidCron(cron), key, "must be a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year]), e.g. 0 0 2 * * ?", cron);
         }

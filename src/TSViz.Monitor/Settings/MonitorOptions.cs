@@ -64,6 +64,9 @@ public sealed class MonitorOptions
     /// <summary>The counterfactual of every alert's peak window ("what would have made it normal").</summary>
     public CounterfactualSettings Counterfactual { get; set; } = new();
 
+    /// <summary>Drift of inputs, scores and reasons against each machine's reference.</summary>
+    public DriftSettings Drift { get; set; } = new();
+
     /// <summary>Most influential filters listed per layer in every explanation.</summary>
     public int TopFilters { get; set; } = 3;
 
@@ -115,6 +118,7 @@ public sealed class MonitorOptions
             $"must be one of {string.Join(", ", TSViz.Explain.Attribution.AttributionSaliency.Methods)}", SaliencyMethod);
         Faithfulness.Validate(failures);
         Counterfactual.Validate(failures);
+        Drift.Validate(failures);
         Simulator.Validate(failures);
         Jobs.Validate(failures);
         Cluster.Validate(failures, this);

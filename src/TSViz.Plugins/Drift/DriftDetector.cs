@@ -41,6 +41,18 @@ public sealed record DriftMove(string Component, string? Channel, string? Filter
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
 
+/// <summary>One compared distribution: the reference's and the rolling window's probabilities over the same bins.</summary>
+/// <param name="Kind">input, score or explanation.</param>
+/// <param name="Component">level, spread, score, share, filters or time.</param>
+/// <param name="Channel">The channel (level, spread, share).</param>
+/// <param name="Edges">The inner bin edges in the component's units (empty for filters and time).</param>
+/// <param name="Labels">The bins' names for filters ("layer/index", then other) and time (tenths 1-10); empty otherwise.</param>
+/// <param name="Reference">The reference's probabilities.</param>
+/// <param name="Current">The rolling window's probabilities.</param>
+/// <param name="Divergence">Their Jensen-Shannon divergence (bits).</param>
+public sealed record DriftDistribution(
+    string Kind, string Component, string? Channel, IReadOnlyList<double> Edges, IReadOnlyList<string> Labels, IReadOnlyList<double> Reference, IReadOnlyList<double> Current, double Divergence);
+
 /// <summary>One kind's reading.</summary>
 /// <param name="Kind">input, score or explanation.</param>
 /// <param name="Value">The largest divergence among its components over the rolling window (bits).</param>
@@ -145,6 +157,32 @@ public sealed class DriftDetector
 
         string overall = kinds.Any(k => k.State == DriftStates.Drift) ? DriftStates.Drift : DriftStates.Normal;
         return Latest = new DriftReading(observation.At, overall, held, kinds, changed);
+    }
+
+    /// <summary>Every compared distribution, the reference's and the rolling window's side by side.</summary>
+    public IReadOnlyList<DriftDistribution> Distributions()
+    {
+        var divergences = DriftComparison.Compare(current, reference, profile.Channels);
+        double Of(string component, string? channel) => divergences.First(d => d.Component == component && d.Channel == channel).Divergence;
+        var list = new List<DriftDistribution>();
+        for (int c = 0; c < profile.Channels.Count; c++)
+        {
+            string channel = profile.Channels[c];
+            list.Add(new(DriftKinds.Input, "level", channel, profile.Level[c].Edges, [], DriftTally.Probabilities(reference.Level[c]), DriftTally.Probabilities(current.Level[c]), Of("level", channel)));
+            list.Add(new(DriftKinds.Input, "spread", channel, profile.Spread[c].Edges, [], DriftTally.Probabilities(reference.Spread[c]), DriftTally.Probabilities(current.Spread[c]), Of("spread", channel)));
+        }
+
+        list.Add(new(DriftKinds.Score, "score", null, profile.Score.Edges, [], DriftTally.Probabilities(reference.Score), DriftTally.Probabilities(current.Score), Of("score", null)));
+        for (int c = 0; c < profile.Channels.Count; c++)
+        {
+            string channel = profile.Channels[c];
+            list.Add(new(DriftKinds.Explanation, "share", channel, profile.Share[c].Edges, [], DriftTally.Probabilities(reference.Share[c]), DriftTally.Probabilities(current.Share[c]), Of("share", channel)));
+        }
+
+        list.Add(new(DriftKinds.Explanation, "filters", null, [], current.FilterKeys, DriftTally.Probabilities(reference.Filters), DriftTally.Probabilities(current.Filters), Of("filters", null)));
+        list.Add(new(DriftKinds.Explanation, "time", null, [], [.. Enumerable.Range(1, DriftFeatures.Segments).Select(i => i.ToString(CultureInfo.InvariantCulture))],
+            DriftTally.MassDistribution(reference.Mass), DriftTally.MassDistribution(current.Mass), Of("time", null)));
+        return list;
     }
 
     /// <summary>A component's move in its own units, reference against the rolling window.</summary>
