@@ -16,6 +16,7 @@ internal static class SimulateVerb
         var rate = new Option<double>("--rate") { Description = "Samples per second per machine.", DefaultValueFactory = _ => 10 };
         var anomalyEvery = new Option<double>("--anomaly-every") { Description = "Mean seconds between random anomalies per machine (0: none).", DefaultValueFactory = _ => 20 };
         var inject = new Option<string[]>("--inject") { Description = "Anomalies on command: machine:channel@seconds, e.g. m2:temperature@30.", AllowMultipleArgumentsPerToken = true };
+        var drift = new Option<string[]>("--drift") { Description = "Slow changes planted on command: machine:level|ripple:channel=amount@seconds[+ramp], e.g. m2:level:pressure=0.5@600 or m1:ripple:torque=0.2@600+1800.", AllowMultipleArgumentsPerToken = true };
         var stopEvery = new Option<double>("--stop-every") { Description = "Mean seconds between a machine stopping for --stop-seconds (0: never).", DefaultValueFactory = _ => 0 };
         var stopSeconds = new Option<double>("--stop-seconds") { Description = "How long a stopped machine stays silent.", DefaultValueFactory = _ => 10 };
         var groundTruth = new Option<string?>("--ground-truth") { Description = "Append every injected anomaly to this JSON-lines file." };
@@ -27,7 +28,7 @@ internal static class SimulateVerb
         var group = new Option<string>("--group") { Description = "The Sparkplug group (with --sparkplug).", DefaultValueFactory = _ => "plant" };
         var command = new Command("simulate", "Publish simulated pressure/temperature/torque streams to an MQTT broker, logging the injected anomalies.")
         {
-            host, port, machines, rate, anomalyEvery, inject, stopEvery, stopSeconds, groundTruth, seed, duration, topic, username, sparkplug, group,
+            host, port, machines, rate, anomalyEvery, inject, drift, stopEvery, stopSeconds, groundTruth, seed, duration, topic, username, sparkplug, group,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,6 +48,7 @@ internal static class SimulateVerb
                     RateHz = parse.GetValue(rate),
                     AnomalyEverySeconds = parse.GetValue(anomalyEvery),
                     Inject = parse.GetValue(inject) ?? [],
+                    Drift = parse.GetValue(drift) ?? [],
                     StopEverySeconds = parse.GetValue(stopEvery),
                     StopSeconds = parse.GetValue(stopSeconds),
                     GroundTruthPath = parse.GetValue(groundTruth),

@@ -24,11 +24,7 @@ internal sealed record InjectedAnomaly(string Machine, string Channel, DateTimeO
 /// </remarks>
 internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimeProvider time, ILogger<Simulator> logger, EmbeddedBrokerSecrets? secrets = null) : BackgroundService
 {
-    private static readonly string[] Channels = ["pressure", "temperature", "torque"];
-    private static readonly double[] Offsets = [5.0, 80.0, 12.0];
-    private static readonly double[] Steps = [0.02, 0.2, 0.05];
-    private const int History = 50;
-
+    private static readonly string[] Channels = SimulatedMachine.Channels;
     private readonly List<InjectedAnomaly> injected = [];
     private int rebirthRequested;
 
@@ -94,7 +90,7 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         }
 
         var random = new GaussianRandom(sim.Seed);
-        var machines = Enumerable.Range(1, sim.Machines).Select(m => new MachineState($"m{m}", random)).ToArray();
+        var machines = Enumerable.Range(1, sim.Machines).Select(m => new SimulatedMachine($"m{m}", random)).ToArray();
         double anomalyProbability = sim.AnomalyEverySeconds > 0 ? 1.0 / (sim.AnomalyEverySeconds * sim.RateHz) : 0;
         // {machine} is the simulated machine's name, every other wildcard level the line; the monitor's id for it (what
         // the ground truth names) is what the pattern makes of that topic, e.g. line1/m1.
@@ -130,11 +126,17 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
     }
 
     private async Task RunAsync(
-        IMqttClient client, SimulatorEdgeNode? edge, MachineState[] machines, GaussianRandom random, List<SimulatorInjection> commands,
+        IMqttClient client, SimulatorEdgeNode? edge, SimulatedMachine[] machines, GaussianRandom random, List<SimulatorInjection> commands,
         Dictionary<string, string> ids, Dictionary<string, string> topics, double anomalyProbability, double stopProbability, DateTimeOffset started,
         CancellationToken stoppingToken)
     {
         var sim = options.Value.Simulator;
+        var drifts = sim.Drift.Select(d => SimulatorDrift.TryParse(d, out var parsed) ? parsed! : throw new InvalidOperationException(d)).ToList();
+        foreach (var drift in drifts)
+        {
+            LogDriftPlanted(logger, drift.Machine, drift.Kind, drift.Channel, drift.Amount, drift.AtSeconds, drift.RampSeconds);
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / sim.RateHz), time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
@@ -162,6 +164,7 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
                 }
 
                 var values = machine.Step(random);
+                machine.Drift(values, drifts.Where(d => d.Machine == machine.Id || d.Machine == ids[machine.Id]), elapsed);
                 var command = commands.FirstOrDefault(c => (c.Machine == machine.Id || c.Machine == ids[machine.Id]) && c.AtSeconds <= elapsed);
                 if (command is not null)
                 {
@@ -171,8 +174,7 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
                 if ((command is not null || random.NextDouble() < anomalyProbability) && machine.Warm)
                 {
                     int channel = command is null ? random.Next(1, 3) : Array.IndexOf(Channels, command.Channel);
-                    double spread = Math.Max(machine.Spread(channel), Steps[channel]);
-                    values[channel] += Math.Sign(random.Normal()) * random.Normal(5, 0.5) * spread;
+                    machine.Inject(values, channel, random);
                     var truth = new InjectedAnomaly(ids[machine.Id], Channels[channel], now, values[channel]);
                     lock (injected)
                     {
@@ -214,53 +216,6 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
         }
     }
 
-    private sealed class MachineState
-    {
-        private readonly double[] level = new double[3];
-        private readonly double[][] history = [new double[History], new double[History], new double[History]];
-        private int count;
-
-        public MachineState(string id, GaussianRandom random)
-        {
-            Id = id;
-            for (int c = 0; c < 3; c++)
-            {
-                level[c] = Offsets[c] + random.Normal(0, Steps[c] * 10);
-            }
-        }
-
-        public string Id { get; }
-
-        public DateTimeOffset SilentUntil { get; set; }
-
-        public bool Warm => count >= History;
-
-        /// <summary>The latest values (pressure, temperature, torque), for a birth.</summary>
-        public double[] Current => [.. level];
-
-        public double[] Step(GaussianRandom random)
-        {
-            var values = new double[3];
-            for (int c = 0; c < 3; c++)
-            {
-                // A random walk pulled gently back to the operating point.
-                level[c] += random.Normal(0, Steps[c]) - (0.01 * (level[c] - Offsets[c]));
-                history[c][count % History] = level[c];
-                values[c] = level[c];
-            }
-
-            count++;
-            return values;
-        }
-
-        public double Spread(int channel)
-        {
-            var h = history[channel];
-            double mean = h.Average();
-            return Math.Sqrt(h.Select(v => (v - mean) * (v - mean)).Average());
-        }
-    }
-
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Simulator: {Machines} machines at {Rate} Hz on {Topics}, ...")]
     private static partial void LogStarted(ILogger logger, int machines, double rate, string topics);
 
@@ -275,6 +230,9 @@ internal sealed partial class Simulator(IOptions<MonitorOptions> options, TimePr
 
     [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "SIMULATED TELEMETRY INTO AN EXTERNAL BROKER: the simulator publishes fake machine data to {Host}:{Port} on {Topics} (Simulator:PublishToExternalBroker is true); never on a plant's broker")]
     private static partial void LogExternal(ILogger logger, string host, int port, string topics);
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Information, Message = "Simulator drift planted: machine {Machine}, {Kind} of {Channel} by {Amount} from {At} s over {Ramp} s")]
+    private static partial void LogDriftPlanted(ILogger logger, string machine, string kind, string channel, double amount, double at, double ramp);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Simulator could not publish: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string error);

@@ -25,6 +25,9 @@ public sealed class SimulatorSettings
     /// <summary>Anomalies on command, "machine:channel@seconds" after start (e.g. "m2:temperature@30").</summary>
     public string[] Inject { get; set; } = [];
 
+    /// <summary>Slow changes planted on command: machine:level|ripple:channel=amount@seconds[+ramp] (<see cref="SimulatorDrift"/>).</summary>
+    public string[] Drift { get; set; } = [];
+
     /// <summary>Mean seconds between a machine stopping (0: never); it stays silent for <see cref="StopSeconds"/>.</summary>
     public double StopEverySeconds { get; set; }
 
@@ -49,6 +52,11 @@ public sealed class SimulatorSettings
         foreach (var injection in Inject)
         {
             failures.Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
+        }
+
+        foreach (var drift in Drift)
+        {
+            failures.Check(SimulatorDrift.TryParse(drift, out _), "Simulator:Drift", "entries must read machine:level|ripple:channel=amount@seconds[+ramp], e.g. m2:level:pressure=0.5@600 or m1:ripple:torque=0.2@600+1800", drift);
         }
 
         failures.Check(!Sparkplug || TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(SparkplugGroup), "Simulator:SparkplugGroup",
