@@ -18,7 +18,7 @@ public sealed class DriftSettings
     public double CusumLimit { get; set; } = 10;
 
     /// <summary>The null level is the reference's largest block divergence times this (at least 1).</summary>
-    public double Margin { get; set; } = 1.5;
+    public double Margin { get; set; } = 2;
 
     /// <summary>Without <see cref="ReferenceFrom"/>, the reference period is the this many days before the job runs.</summary>
     public double ReferenceDays { get; set; } = 7;
