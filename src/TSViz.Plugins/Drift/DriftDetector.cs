@@ -146,6 +146,12 @@ public sealed class DriftDetector
                 _ => profile.Thresholds.Explanation,
             };
             var top = components.Where(c => c.Kind == kind).MaxBy(c => c.Divergence)!;
+            if (top.Component == "share")
+            {
+                // When the shares move, one channel gains what the others lose: name the one whose mean share moved most.
+                top = top with { Channel = profile.Channels.MaxBy(c => Math.Abs(Mean(current.ShareSum, current, c) - Mean(reference.ShareSum, reference, c))) };
+            }
+
             double s = Math.Clamp(cusum[kind] + (top.Divergence / threshold) - 1, 0, 2 * limit);
             cusum[kind] = s;
             string before = states[kind];
@@ -185,10 +191,25 @@ public sealed class DriftDetector
         return list;
     }
 
+    private double Mean(double[] sums, DriftTally tally, string channel) => sums[IndexOf(channel)] / Math.Max(1, tally.Count);
+
+    private int IndexOf(string channel)
+    {
+        for (int i = 0; i < profile.Channels.Count; i++)
+        {
+            if (profile.Channels[i] == channel)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>A component's move in its own units, reference against the rolling window.</summary>
     private DriftMove Move(DriftComponent component)
     {
-        int c = component.Channel is null ? -1 : profile.Channels.ToList().IndexOf(component.Channel);
+        int c = component.Channel is null ? -1 : IndexOf(component.Channel);
         double n = Math.Max(1, current.Count);
         double r = Math.Max(1, reference.Count);
         switch (component.Component)

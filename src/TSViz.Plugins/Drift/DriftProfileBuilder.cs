@@ -2,14 +2,14 @@ namespace TSViz.Plugins.Drift;
 
 /// <summary>
 /// Builds a machine's reference profile from its normal windows of a reference period, in stream order. The bins are
-/// the reference's deciles. The null levels are calibrated on the reference itself, which keeps the stream's
+/// the reference's deciles, with one bin below and one above its range. The null levels are calibrated on the reference itself, which keeps the stream's
 /// autocorrelation: every rolling block of consecutive windows (sliding by a tenth of a block) is compared with the
 /// rest of the reference, and each kind's null level is the largest divergence seen, times a margin. No test that
 /// assumes independent samples is used: consecutive windows overlap and the sensors wander.
 /// </summary>
 public static class DriftProfileBuilder
 {
-    /// <summary>Bins per distribution (fewer where the reference has fewer distinct values).</summary>
+    /// <summary>Bins per distribution within the reference's range (fewer where it has fewer distinct values), besides one below and one above it.</summary>
     public const int Bins = 10;
 
     /// <summary>The most frequent top filters a profile lists; the rest count as <see cref="DriftTally.OtherFilter"/>.</summary>
@@ -125,16 +125,25 @@ public static class DriftProfileBuilder
         return largest;
     }
 
-    /// <summary>The inner edges at the deciles of <paramref name="values"/>, strictly increasing.</summary>
+    /// <summary>
+    /// The inner edges: the reference's smallest value, its deciles and its largest value, strictly increasing; so a
+    /// value beyond everything the reference saw falls in a bin of its own (nearly empty in the reference) and a move
+    /// out of the reference's range counts for more than a move within its top tenth.
+    /// </summary>
     private static DriftHistogram Edges(IEnumerable<double> values)
     {
         var sorted = values.Where(double.IsFinite).Order().ToArray();
-        var edges = new List<double>(Bins - 1);
+        var edges = new List<double>(Bins + 1);
         if (sorted.Length > 0)
         {
-            for (int i = 1; i < Bins; i++)
+            for (int i = 0; i <= Bins; i++)
             {
                 double q = sorted[Math.Min(sorted.Length - 1, (int)((long)i * sorted.Length / Bins))];
+                if (i == Bins)
+                {
+                    q = sorted[^1] + Math.Max(1e-9, Math.Abs(sorted[^1]) * 1e-9); // the largest value falls below it
+                }
+
                 if (edges.Count == 0 || q > edges[^1])
                 {
                     edges.Add(q);

@@ -268,6 +268,77 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Drift_ReferenceWindowsAreTheNormalOnesInOrder_ProfilesPerModelVersion_EventsNewestFirst()
+    {
+        var store = await NewStore();
+        string[] channels = ["pressure", "temperature", "torque"];
+        float[] Features(int second) => [.. Enumerable.Range(0, TSViz.Plugins.Drift.DriftFeatures.Size(3)).Select(i => second + (i / 100f))];
+        var windows = new List<WindowRecord>();
+        for (int second = 0; second < 12; second++)
+        {
+            windows.Add(Window("m1", second, second == 5 ? 0.9f : 0.1f, alert: second == 7 ? "m1-alert" : null) with { DriftFeatures = Features(second) });
+        }
+
+        windows.Add(Window("m2", 3, 0.2f, dominant: "torque") with { DriftFeatures = Features(3) });
+        windows.Add(Window("m2", 4, 0.2f)); // no drift features (written before drift detection, or unexplained)
+        windows.Add(Window("m3", 4, 0.2f) with { ModelVersion = "other 2.0", DriftFeatures = Features(4) });
+        await store.WriteWindowsAsync(windows, CancellationToken.None);
+
+        var reference = await store.ReferenceWindowsAsync("anomaly-cnn 1.0.0", T0.AddSeconds(1), T0.AddSeconds(10), 6, channels, CancellationToken.None);
+        Assert.Equal(["m1", "m2"], reference.Keys.Order(StringComparer.Ordinal));
+        // Seconds 1-10 of m1 without the flagged (5) and the alert's (7) window: 1,2,3,4,6,8,9,10, the last 6 of them.
+        Assert.Equal([T0.AddSeconds(3), T0.AddSeconds(4), T0.AddSeconds(6), T0.AddSeconds(8), T0.AddSeconds(9), T0.AddSeconds(10)], reference["m1"].Select(o => o.At));
+        var first = reference["m1"][0];
+        Assert.Equal(0.1f, first.Score);
+        Assert.Equal([0.1f, 0.7f, 0.2f], first.Shares);
+        Assert.Equal(["conv1/0", "conv2/7"], first.TopFilters);
+        Assert.Equal(Features(3), first.Features);
+        Assert.Equal([0.1f, 0.2f, 0.7f], Assert.Single(reference["m2"]).Shares);
+
+        var profile = new TSViz.Plugins.Drift.DriftProfile
+        {
+            Machine = "m1", ModelVersion = "anomaly-cnn 1.0.0", BuiltAt = T0.AddDays(1), From = T0, To = T0.AddHours(1), Windows = 1000, Rolling = 100, Channels = channels,
+            Level = [.. channels.Select(_ => new TSViz.Plugins.Drift.DriftHistogram([1.5], [0.25, 0.75]))], Spread = [.. channels.Select(_ => new TSViz.Plugins.Drift.DriftHistogram([], [1.0]))],
+            Share = [.. channels.Select(_ => new TSViz.Plugins.Drift.DriftHistogram([0.3, 0.6], [0.2, 0.5, 0.3]))], Score = new TSViz.Plugins.Drift.DriftHistogram([0.01], [0.5, 0.5]),
+            LevelMeans = [5, 80, 12], SpreadMeans = [0.1, 0.2, 0.05], ShareMeans = [0.2, 0.35, 0.45], ScoreMean = 0.01,
+            Filters = new Dictionary<string, double> { ["conv1/0"] = 0.4, ["other"] = 2.6 }, SaliencyMass = [.. Enumerable.Repeat(0.1, 10)],
+            Thresholds = new TSViz.Plugins.Drift.DriftThresholds(0.3, 0.05, 0.06),
+        };
+        await store.SaveDriftProfileAsync(profile, CancellationToken.None);
+        await store.SaveDriftProfileAsync(profile with { Machine = "m2" }, CancellationToken.None);
+        await store.SaveDriftProfileAsync(profile with { ModelVersion = "other 2.0", Windows = 5 }, CancellationToken.None);
+        var rebuilt = profile with { BuiltAt = T0.AddDays(2), Windows = 2000 };
+        await store.SaveDriftProfileAsync(rebuilt, CancellationToken.None);
+        var profiles = await store.DriftProfilesAsync("anomaly-cnn 1.0.0", CancellationToken.None);
+        Assert.Equal(["m1", "m2"], profiles.Select(p => p.Machine));
+        Assert.Equal(2000, profiles[0].Windows);
+        Assert.Equal(rebuilt.BuiltAt, profiles[0].BuiltAt);
+        Assert.Equal(rebuilt.Level[0].Edges, profiles[0].Level[0].Edges);
+        Assert.Equal(rebuilt.Share[1].Probabilities, profiles[0].Share[1].Probabilities);
+        Assert.Equal(rebuilt.Filters, profiles[0].Filters);
+        Assert.Equal(rebuilt.Thresholds, profiles[0].Thresholds);
+
+        var move = new TSViz.Plugins.Drift.DriftMove("share", "torque", null, null, 0.45, 0.8, 0.2);
+        await store.AddDriftEventsAsync(
+            [
+                new DriftEvent("m1", "anomaly-cnn 1.0.0", T0.AddMinutes(1), "explanation", "drift", 0.2, 0.06, move, "explanation drift on m1"),
+                new DriftEvent("m2", "anomaly-cnn 1.0.0", T0.AddMinutes(2), "input", "drift", 0.5, 0.3, move with { Component = "level", Channel = "pressure" }, "input drift on m2"),
+                new DriftEvent("m1", "anomaly-cnn 1.0.0", T0.AddMinutes(3), "explanation", "normal", 0.01, 0.06, move, "over"),
+            ],
+            CancellationToken.None);
+        var events = await store.DriftEventsAsync(null, null, 10, CancellationToken.None);
+        Assert.Equal(["over", "input drift on m2", "explanation drift on m1"], events.Select(e => e.Summary));
+        Assert.Equal(move, events[2].Moved);
+        Assert.Equal(["over", "explanation drift on m1"], (await store.DriftEventsAsync("m1", null, 10, CancellationToken.None)).Select(e => e.Summary));
+        Assert.Equal(["over"], (await store.DriftEventsAsync("m1", T0.AddMinutes(2), 10, CancellationToken.None)).Select(e => e.Summary));
+        Assert.Single(await store.DriftEventsAsync(null, null, 1, CancellationToken.None));
+
+        // Retention ages drift events with the alerts.
+        await store.ApplyRetentionAsync(new RetentionPolicy { Alerts = TimeSpan.FromDays(30) }, T0.AddDays(40), CancellationToken.None);
+        Assert.Empty(await store.DriftEventsAsync(null, null, 10, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Patterns_AssignedPerModelVersion_SummarisedFromTheirAlertsAndTheLatestVerdicts()
     {
         var store = await NewStore();
