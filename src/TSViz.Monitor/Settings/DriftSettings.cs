@@ -17,7 +17,10 @@ public sealed class DriftSettings
     /// <summary>A kind drifts when its CUSUM of divergence / threshold - 1 reaches this; it leaves drift when the CUSUM drains to 0.</summary>
     public double CusumLimit { get; set; } = 10;
 
-    /// <summary>The null level is the reference's largest block divergence times this (at least 1).</summary>
+    /// <summary>
+    /// The null level is the reference's largest block divergence times this (at least 1), at most halfway from it to
+    /// the largest divergence a rolling window can reach.
+    /// </summary>
     public double Margin { get; set; } = 2;
 
     /// <summary>Without <see cref="ReferenceFrom"/>, the reference period is the this many days before the job runs.</summary>

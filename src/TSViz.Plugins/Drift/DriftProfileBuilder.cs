@@ -81,10 +81,40 @@ public static class DriftProfileBuilder
             Filters = total.FilterKeys.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => total.Filters[p.i] / n, StringComparer.Ordinal),
             SaliencyMass = [.. DriftTally.MassDistribution(total.Mass)],
             Thresholds = new DriftThresholds(
-                Math.Max(MinimumThreshold, thresholds[DriftKinds.Input] * margin),
-                Math.Max(MinimumThreshold, thresholds[DriftKinds.Score] * margin),
-                Math.Max(MinimumThreshold, thresholds[DriftKinds.Explanation] * margin)),
+                NullLevel(thresholds[DriftKinds.Input], margin, rolling),
+                NullLevel(thresholds[DriftKinds.Score], margin, rolling),
+                NullLevel(thresholds[DriftKinds.Explanation], margin, rolling)),
         };
+    }
+
+    /// <summary>
+    /// A kind's null level: its largest block divergence times the margin, but at most halfway from it to the divergence a
+    /// rolling window can reach at all (every window beyond the reference's range), since the divergence is bounded:
+    /// a margin that put the level out of reach would make that kind blind.
+    /// </summary>
+    internal static double NullLevel(double largest, double margin, int rolling)
+    {
+        double reach = Reachable(rolling);
+        double level = largest >= reach ? largest : Math.Min(largest * margin, largest + ((reach - largest) / 2));
+        return Math.Max(MinimumThreshold, level);
+    }
+
+    /// <summary>
+    /// The divergence of a rolling window of <paramref name="rolling"/> windows that all fall beyond the reference's range
+    /// from a reference spread evenly over its deciles: the most a binned component can show, after smoothing.
+    /// </summary>
+    internal static double Reachable(int rolling)
+    {
+        int bins = Bins + 2;
+        var current = new double[bins];
+        current[^1] = rolling;
+        var reference = new double[bins];
+        for (int i = 1; i <= Bins; i++)
+        {
+            reference[i] = 1e6 / Bins;
+        }
+
+        return DriftComparison.JensenShannon(DriftTally.Probabilities(current), DriftTally.Probabilities(reference));
     }
 
     /// <summary>Each kind's largest divergence of a rolling block of consecutive windows from the rest of the reference.</summary>

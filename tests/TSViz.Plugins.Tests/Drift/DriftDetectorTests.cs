@@ -48,6 +48,29 @@ public class DriftDetectorTests
     }
 
     [Fact]
+    public void NullLevel_TheMarginNeverPutsItOutOfReach()
+    {
+        double reach40 = DriftProfileBuilder.Reachable(40), reach200 = DriftProfileBuilder.Reachable(200);
+        Assert.InRange(reach40, 0.6, reach200); // smoothing weighs more on a short rolling window
+        Assert.InRange(reach200, 0.85, 1);
+        Assert.Equal(0.2, DriftProfileBuilder.NullLevel(0.1, 2, 200), 12); // far from the bound: the margin
+        Assert.Equal(0.4 + ((reach40 - 0.4) / 2), DriftProfileBuilder.NullLevel(0.4, 2, 40), 12); // near it: halfway
+        Assert.Equal(0.8, DriftProfileBuilder.NullLevel(0.8, 2, 40), 12); // beyond it: blind, but never below the blocks
+        Assert.Equal(DriftProfileBuilder.MinimumThreshold, DriftProfileBuilder.NullLevel(0, 2, 200));
+
+        // A short rolling window on strongly autocorrelated levels: a shift beyond the reference's range is still found.
+        var stream = new Stream(3);
+        var detector = new DriftDetector(DriftProfileBuilder.Build("m1", "v1", Channels, stream.Take(4000), 40, 2, T0)!, 10);
+        foreach (var o in stream.Take(200))
+        {
+            detector.Observe(o);
+        }
+
+        stream.PressureShift = 6 * Stream.LevelSd;
+        Assert.Contains(stream.Take(400), o => detector.Observe(o).Kinds.Any(k => k.Kind == DriftKinds.Input && k.State == DriftStates.Drift));
+    }
+
+    [Fact]
     public void Stationary_AutocorrelatedStream_NoDriftOver20000Windows()
     {
         var stream = new Stream(7);
