@@ -54,9 +54,9 @@ public sealed class SimulatorSettings
             failures.Check(SimulatorInjection.TryParse(injection, out _), "Simulator:Inject", "entries must read machine:channel@seconds with channel temperature, torque or pressure", injection);
         }
 
-        foreach (var drift in Drift)
+        foreach (var (drift, index) in Drift.Select((d, i) => (d, i)))
         {
-            failures.Check(SimulatorDrift.TryParse(drift, out _), "Simulator:Drift", "entries must read machine:level|ripple:channel=amount@seconds[+ramp], e.g. m2:level:pressure=0.5@600 or m1:ripple:torque=0.2@600+1800", drift);
+            failures.Check(SimulatorDrift.TryParse(drift, out _), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Simulator:Drift:{index}"), "entries must read machine:level|ripple:channel=amount@seconds[+ramp], e.g. m2:level:pressure=0.5@600 or m1:ripple:torque=0.2@600+1800", drift);
         }
 
         failures.Check(!Sparkplug || TSViz.Plugins.Sparkplug.SparkplugTopic.IsValidId(SparkplugGroup), "Simulator:SparkplugGroup",

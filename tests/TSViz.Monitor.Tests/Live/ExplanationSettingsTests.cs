@@ -5,7 +5,7 @@ using TSViz.Tests.Shared;
 
 namespace TSViz.Monitor.Tests.Live;
 
-/// <summary>A bad saliency method, faithfulness, counterfactual or pattern setting stops start-up with a message naming the key and the value.</summary>
+/// <summary>A bad saliency method, faithfulness, counterfactual, pattern or drift setting stops start-up with a message naming the key and the value.</summary>
 public sealed class ExplanationSettingsTests
 {
     [Theory]
@@ -23,6 +23,15 @@ public sealed class ExplanationSettingsTests
     [InlineData("Monitor:Jobs:PatternDays", "0")]
     [InlineData("Monitor:Jobs:PatternMaxAlerts", "1")]
     [InlineData("Monitor:Jobs:PatternsCron", "0 61 2 * * ?")]
+    [InlineData("Monitor:Drift:RollingWindows", "5")]
+    [InlineData("Monitor:Drift:CusumLimit", "0")]
+    [InlineData("Monitor:Drift:Margin", "0.5")]
+    [InlineData("Monitor:Drift:ReferenceDays", "0")]
+    [InlineData("Monitor:Drift:MinReferenceWindows", "100")]
+    [InlineData("Monitor:Drift:MaxReferenceWindows", "10")]
+    [InlineData("Monitor:Drift:PublishEveryWindows", "0")]
+    [InlineData("Monitor:Jobs:DriftCron", "0 61 2 * * ?")]
+    [InlineData("Monitor:Simulator:Drift:0", "m2:wobble:pressure=1@5")]
     public async Task Start_BadValue_StopsStartUpNamingTheKey(string key, string value)
     {
         await using var app = MonitorHost.Build(new Dictionary<string, string?>
