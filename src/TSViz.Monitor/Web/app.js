@@ -1,9 +1,10 @@
 // TSViz Monitor operator view, the entry module: plain JavaScript modules, no build step (index.html loads this one;
-// the rest are under js/). It wires the header, the sign-in dialog and the router to the three pages.
+// the rest are under js/). It wires the header, the sign-in dialog and the router to the pages.
 import { installErrorReport, report } from "./js/errors.js";
 import { whoami } from "./js/api.js";
 import { alertPage } from "./js/alert-page.js";
 import { alertsPage } from "./js/alerts-page.js";
+import { driftPage } from "./js/drift-page.js";
 import { explorerPage } from "./js/explorer-page.js";
 import { bindSignOut, clearIdentity, showIdentity, showModelVersion } from "./js/header.js";
 import { createRouter } from "./js/router.js";
@@ -12,7 +13,7 @@ import { bindSignIn, showSignIn } from "./js/sign-in.js";
 
 installErrorReport();
 const main = document.getElementById("main");
-const router = createRouter(main, { alerts: alertsPage, alert: alertPage, model: explorerPage });
+const router = createRouter(main, { alerts: alertsPage, alert: alertPage, model: explorerPage, drift: driftPage });
 
 // Without a (valid) credential the monitor answers 401 and the sign-in dialog asks for one.
 async function start() {

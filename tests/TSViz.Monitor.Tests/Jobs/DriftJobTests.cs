@@ -88,6 +88,21 @@ public sealed class DriftJobTests
         Assert.Equal("line1/m2", stored.GetProperty("machine").GetString());
         Assert.StartsWith("input drift on line1/m2: pressure level ", stored.GetProperty("summary").GetString(), StringComparison.Ordinal);
 
+        // The web view: the machine's state and its distributions, the reference's and the current's bars side by side.
+        string shots = Path.Combine(RepositoryPaths.Root, "artifacts", "screenshots");
+        Directory.CreateDirectory(shots);
+        string page = await Web.WebViewTests.Render($"{monitor.Http.BaseAddress!.ToString().TrimEnd('/')}/#/drift?machine=line1%2Fm2", Path.Combine(shots, "drift.png"), cancel.Token);
+        Web.WebViewTests.NoPageErrors(page);
+        Assert.Contains("<p id=\"drift-state\" class=\"drift-drift\" data-state=\"drift\">", page, StringComparison.Ordinal);
+        var figure = System.Text.RegularExpressions.Regex.Match(page, "<figure class=\"drift-distribution\" data-component=\"level\" data-channel=\"pressure\">(?<body>.*?)</figure>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(figure.Success, "no pressure level distribution on the page");
+        Assert.Equal(bins, System.Text.RegularExpressions.Regex.Count(figure.Groups["body"].Value, "<rect class=\"ref\""));
+        Assert.Equal(bins, System.Text.RegularExpressions.Regex.Count(figure.Groups["body"].Value, "<rect class=\"cur\""));
+        Assert.Contains("input drift on line1/m2: pressure level", page, StringComparison.Ordinal);
+        string list = await Web.WebViewTests.Render($"{monitor.Http.BaseAddress!.ToString().TrimEnd('/')}/#/drift", Path.Combine(shots, "drift-list.png"), cancel.Token);
+        Web.WebViewTests.NoPageErrors(list);
+        Assert.Contains("<tr data-machine=\"line1/m2\" data-state=\"drift\">", list, StringComparison.Ordinal);
+
         using var client = new MqttClientFactory().CreateMqttClient();
         var retained = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         client.ApplicationMessageReceivedAsync += e =>

@@ -168,7 +168,7 @@ public sealed partial class WebViewTests
     /// The page's DOM after its scripts ran (headless Chromium), and a screenshot of it. Chromium writes every console
     /// message of the page to its log: the page writes none, so any is a failure (errors, uncaught exceptions).
     /// </summary>
-    private static async Task<string> Render(string url, string screenshot, CancellationToken cancellationToken, int height = 2400)
+    internal static async Task<string> Render(string url, string screenshot, CancellationToken cancellationToken, int height = 2400)
     {
         string[] common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=10000", $"--window-size=1280,{height}"];
         var (dom, log) = await Run([.. common, "--enable-logging=stderr", "--v=0", "--dump-dom", url], cancellationToken);
@@ -236,7 +236,7 @@ public sealed partial class WebViewTests
     }
 
     /// <summary>The page records every console error, uncaught exception and failed request in #tsviz-errors.</summary>
-    private static void NoPageErrors(string dom)
+    internal static void NoPageErrors(string dom)
     {
         var errors = ErrorsPattern().Match(dom);
         Assert.True(errors.Success, "the page has no #tsviz-errors element");

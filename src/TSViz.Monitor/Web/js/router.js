@@ -1,5 +1,5 @@
 // Hash routes: #/ (alerts; the filters in the query, #/?machine=m2&status=open, so a filtered list can be
-// bookmarked), #/alert/<id>, #/model[/<window id>[/<layer>/<filter>/<step>]] (ids URI-encoded).
+// bookmarked), #/alert/<id>, #/drift[?machine=<id>], #/model[/<window id>[/<layer>/<filter>/<step>]] (ids URI-encoded).
 import { report } from "./errors.js";
 
 export function parseRoute(hash) {
@@ -11,6 +11,10 @@ export function parseRoute(hash) {
       ? { layer: decodeURIComponent(model[2]), filter: Number(model[3]), step: model[4] ? Number(model[4]) : null }
       : null;
     return { page: "model", windowId: model[1] ? decodeURIComponent(model[1]) : null, chosen };
+  }
+  if (/^#\/drift(\?|$)/.test(hash)) {
+    const params = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
+    return { page: "drift", machine: params.get("machine") || "" };
   }
   const query = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
   return { page: "alerts", machine: query.get("machine") || "", status: query.get("status") || "" };
