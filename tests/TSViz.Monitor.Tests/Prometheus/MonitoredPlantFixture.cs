@@ -42,11 +42,17 @@ public sealed class MonitoredPlantFixture : IAsyncLifetime
             ["Monitor:Simulator:RateHz"] = "50",
             ["Monitor:Simulator:AnomalyEverySeconds"] = "2",
             ["Monitor:Simulator:Seed"] = "11",
+            // Drift references within seconds (the drift panels and rule need their series).
+            ["Monitor:Drift:RollingWindows"] = "10",
+            ["Monitor:Drift:MinReferenceWindows"] = "40",
+            ["Monitor:Drift:PublishEveryWindows"] = "5",
         });
         await app.StartAsync(cancel.Token);
         await PublishBadInputAsync(cancel.Token);
         await RunRetentionJobAsync(cancel.Token);
+        var references = BuildDriftReferencesAsync(cancel.Token);
         prometheus = await PrometheusServer.StartAsync(RuleFiles.ConfigurationForTest(MonitorPort), cancel.Token);
+        await references;
 
         // Several scrapes, so that rate() and increase() have samples to work with.
         while ((await prometheus.QueryAsync("count_over_time(up{job=\"tsviz-monitor\"}[1m]) >= 5", cancel.Token)).Values.Count == 0)
@@ -81,6 +87,26 @@ public sealed class MonitoredPlantFixture : IAsyncLifetime
         using var response = await http.PostAsJsonAsync(new Uri("/api/jobs/retention/trigger", UriKind.Relative), new { }, cancellationToken);
         response.EnsureSuccessStatusCode();
         while (!(await ScrapeMonitorAsync(cancellationToken)).Contains("tsviz_job_last_success_timestamp_seconds{job=\"retention\"}", StringComparison.Ordinal))
+        {
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Runs the drift job every 2 seconds until every simulated machine has a reference (each needs
+    /// Drift:MinReferenceWindows normal windows stored first), so the drift series exist.
+    /// </summary>
+    private async Task BuildDriftReferencesAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{MonitorPort.ToString(CultureInfo.InvariantCulture)}") };
+        while (!(await ScrapeMonitorAsync(cancellationToken)).Contains("tsviz_drift_references 3", StringComparison.Ordinal))
+        {
+            using var response = await http.PostAsJsonAsync(new Uri("/api/jobs/drift/trigger", UriKind.Relative), new { }, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            await Task.Delay(2000, cancellationToken);
+        }
+
+        while (!(await ScrapeMonitorAsync(cancellationToken)).Contains("tsviz_drift_state{", StringComparison.Ordinal))
         {
             await Task.Delay(200, cancellationToken);
         }
