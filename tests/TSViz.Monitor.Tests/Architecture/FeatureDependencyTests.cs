@@ -40,7 +40,8 @@ public sealed class FeatureDependencyTests
         [("History", "Security")] = "the history API's endpoints declare their roles",
         [("Jobs", "Security")] = "the jobs API's endpoints declare their roles",
         [("Jobs", "History")] = "the jobs API parses paging parameters with the history API's ApiParameters",
-        [("Jobs", "Live")] = "the analysis job analyses the deployed model's own file (LiveModel) and publishes its summary through Live's IResultPublisher contract; the patterns job has the live matcher reload",
+        [("Jobs", "Live")] = "the analysis job analyses the deployed model's own file (LiveModel) and publishes its summary through Live's IResultPublisher contract; the patterns job has the live matcher reload, the drift job the live drift comparison",
+        [("History", "Live")] = "the drift API reads the live drift comparison's state (DriftMonitor)",
         [("Web", "History")] = "the explorer reads stored windows and parses the history API's parameters",
         [("Web", "Live")] = "the explorer explains stored windows with the deployed model (LiveModel)",
 
@@ -69,16 +70,19 @@ public sealed class FeatureDependencyTests
         ["Cli"] = (["VerbErrors"], "what every verb shares"),
         ["Cluster"] = (["ClusterDatabase", "ClusterMetrics", "MachineSamples", "StagedInput"], "the history benchmark times the staged-input COPY as cluster mode runs it"),
         ["Explaining"] = (
-            ["ChannelRows", "WindowLine", "WindowLines", "CounterfactualDocument", "CounterfactualMessage", "CounterfactualChangeMessage"],
-            "the explanation's channel rows, the window-lines format every verb and API reads, and the alert counterfactual's JSON the live path writes and the history API returns"),
+            [
+                "ChannelRows", "WindowLine", "WindowLines", "CounterfactualDocument", "CounterfactualMessage", "CounterfactualChangeMessage",
+                "DriftMessage", "DriftKindMessage", "DriftMoveMessage", "DriftReferenceMessage", "DriftDistributionMessage", "DriftDetailResponse", "DriftEventMessage",
+            ],
+            "the explanation's channel rows, the window-lines format every verb and API reads, the alert counterfactual's JSON the live path writes and the history API returns, and the drift messages the live path publishes and the drift API returns"),
         ["History"] = (["ApiParameters"], "the API's parameter parsing and problem details, shared by every API"),
         ["Live"] = (
             [
-                "LiveModel", "IResultPublisher", "AlertPatternMatcher",
+                "LiveModel", "IResultPublisher", "AlertPatternMatcher", "DriftMonitor", "SimulatedMachine",
                 "LiveQueues", "AcknowledgementTracker", "InFlightMessage", "StageHealth", "LiveMetrics", "MqttGateway", "MqttConnection",
                 "ExplanationMessage", "RobustnessMessage", "TimingsMessage", "TopFilterMessage", "TopStepMessage", "LiveJsonContext",
             ],
-            "the deployed model and the publishing contract (Web, Jobs); the stages' queues, tracker and health that cluster mode's router feeds and the live benchmark drives; the published explanation message"),
+            "the deployed model and the publishing contract (Web, Jobs); the live drift comparison the drift job reloads and the drift API reads; the simulated machine the drift benchmark steps offline; the stages' queues, tracker and health that cluster mode's router feeds and the live benchmark drives; the published explanation message"),
         ["MqttSecurity"] = (["BrokerAccessPolicy", "BrokerRole", "ConnectDecision", "EmbeddedBrokerSecrets", "RefusalLog"], "the embedded broker (Live) applies the access policy and the secrets"),
         ["Security"] = (["Roles", "SecurityApi"], "the roles every endpoint declares and the audit log of changes made through an API"),
         ["Training"] = (["ReferenceWorkload", "WorkloadKind"], "the reference workloads the analysis verbs load"),
