@@ -16,7 +16,7 @@ internal static class DriftApi
     public static void MapDriftApi(this WebApplication app)
     {
         var api = app.MapGroup("/api/drift").WithTags("drift").RequireAuthorization(Roles.Viewer);
-        api.MapGet("/", AllMachines)
+        api.MapGet(string.Empty, AllMachines)
             .WithName("GetDrift").WithSummary("Every machine's drift state (no_reference, warming, normal, drift) with the input, score and explanation drift values and what moved most.");
         api.MapGet("/machine", OneMachine).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetMachineDrift").WithSummary("One machine's drift state with every compared distribution, the reference's and the last rolling window's side by side (?machine=line1/m1).");

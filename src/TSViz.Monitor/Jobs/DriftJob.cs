@@ -35,9 +35,9 @@ internal sealed class DriftJob(
         var now = Runs.Time.GetUtcNow();
         var (from, to) = settings.ReferenceFrom is { } fixedFrom && settings.ReferenceTo is { } fixedTo ? (fixedFrom, fixedTo) : (now.AddDays(-settings.ReferenceDays), now);
         var existing = (await store.DriftProfilesAsync(model.Version, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Machine, StringComparer.Ordinal);
-        var windows = await store.ReferenceWindowsAsync(model.Version, from, to, settings.MaxReferenceWindows, model.Metadata.Channels, cancellationToken).ConfigureAwait(false);
+        var machines = await store.ReferenceMachinesAsync(model.Version, from, to, cancellationToken).ConfigureAwait(false);
         int built = 0, kept = 0, tooFew = 0;
-        foreach (var (machine, observations) in windows.OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach (string machine in machines)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (existing.TryGetValue(machine, out var known) && !settings.Rebuild && (settings.ReferenceFrom is null || (known.From >= from && known.To <= to)))
@@ -45,6 +45,9 @@ internal sealed class DriftJob(
                 kept++;
                 continue;
             }
+
+            // One machine at a time: its windows are read, built into a profile and let go before the next machine's.
+            var observations = await store.ReferenceWindowsAsync(machine, model.Version, from, to, settings.MaxReferenceWindows, model.Metadata.Channels, cancellationToken).ConfigureAwait(false);
 
             var profile = observations.Count < settings.MinReferenceWindows
                 ? null

@@ -24,14 +24,17 @@ public sealed record DriftEvent(string Machine, string ModelVersion, DateTimeOff
 /// </summary>
 public interface IDriftStore
 {
+    /// <summary>The machines with windows of <paramref name="modelVersion"/> carrying drift features whose end lies in [<paramref name="since"/>, <paramref name="until"/>].</summary>
+    Task<IReadOnlyList<string>> ReferenceMachinesAsync(string modelVersion, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
+
     /// <summary>
-    /// The normal windows (scored below the threshold, outside every alert, with drift features) of
-    /// <paramref name="modelVersion"/> whose end lies in [<paramref name="since"/>, <paramref name="until"/>], per machine in
-    /// stream order, at most the last <paramref name="maxPerMachine"/> of each; the channel shares in the order of
-    /// <paramref name="channels"/>.
+    /// One machine's normal windows (scored below the threshold, outside every alert, with drift features) of
+    /// <paramref name="modelVersion"/> whose end lies in [<paramref name="since"/>, <paramref name="until"/>], the last
+    /// <paramref name="max"/> of them in stream order; the channel shares in the order of <paramref name="channels"/>.
+    /// One machine at a time, so a plant's week of windows is never in memory at once.
     /// </summary>
-    Task<IReadOnlyDictionary<string, IReadOnlyList<DriftObservation>>> ReferenceWindowsAsync(
-        string modelVersion, DateTimeOffset since, DateTimeOffset until, int maxPerMachine, IReadOnlyList<string> channels, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DriftObservation>> ReferenceWindowsAsync(
+        string machine, string modelVersion, DateTimeOffset since, DateTimeOffset until, int max, IReadOnlyList<string> channels, CancellationToken cancellationToken);
 
     /// <summary>Stores a profile, replacing the machine's profile for its model version.</summary>
     Task SaveDriftProfileAsync(DriftProfile profile, CancellationToken cancellationToken);

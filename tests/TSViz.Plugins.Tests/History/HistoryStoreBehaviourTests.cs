@@ -284,16 +284,19 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
         windows.Add(Window("m3", 4, 0.2f) with { ModelVersion = "other 2.0", DriftFeatures = Features(4) });
         await store.WriteWindowsAsync(windows, CancellationToken.None);
 
-        var reference = await store.ReferenceWindowsAsync("anomaly-cnn 1.0.0", T0.AddSeconds(1), T0.AddSeconds(10), 6, channels, CancellationToken.None);
-        Assert.Equal(["m1", "m2"], reference.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["m1", "m2"], await store.ReferenceMachinesAsync("anomaly-cnn 1.0.0", T0.AddSeconds(1), T0.AddSeconds(10), CancellationToken.None));
+        Assert.Equal(["m1"], await store.ReferenceMachinesAsync("anomaly-cnn 1.0.0", T0.AddSeconds(5), T0.AddSeconds(10), CancellationToken.None));
+        var m1 = await store.ReferenceWindowsAsync("m1", "anomaly-cnn 1.0.0", T0.AddSeconds(1), T0.AddSeconds(10), 6, channels, CancellationToken.None);
         // Seconds 1-10 of m1 without the flagged (5) and the alert's (7) window: 1,2,3,4,6,8,9,10, the last 6 of them.
-        Assert.Equal([T0.AddSeconds(3), T0.AddSeconds(4), T0.AddSeconds(6), T0.AddSeconds(8), T0.AddSeconds(9), T0.AddSeconds(10)], reference["m1"].Select(o => o.At));
-        var first = reference["m1"][0];
+        Assert.Equal([T0.AddSeconds(3), T0.AddSeconds(4), T0.AddSeconds(6), T0.AddSeconds(8), T0.AddSeconds(9), T0.AddSeconds(10)], m1.Select(o => o.At));
+        var first = m1[0];
         Assert.Equal(0.1f, first.Score);
         Assert.Equal([0.1f, 0.7f, 0.2f], first.Shares);
         Assert.Equal(["conv1/0", "conv2/7"], first.TopFilters);
         Assert.Equal(Features(3), first.Features);
-        Assert.Equal([0.1f, 0.2f, 0.7f], Assert.Single(reference["m2"]).Shares);
+        var m2 = await store.ReferenceWindowsAsync("m2", "anomaly-cnn 1.0.0", T0.AddSeconds(1), T0.AddSeconds(10), 6, channels, CancellationToken.None);
+        Assert.Equal([0.1f, 0.2f, 0.7f], Assert.Single(m2).Shares);
+        Assert.Empty(await store.ReferenceWindowsAsync("m3", "anomaly-cnn 1.0.0", T0, T0.AddSeconds(10), 6, channels, CancellationToken.None));
 
         var profile = new TSViz.Plugins.Drift.DriftProfile
         {

@@ -9,24 +9,41 @@ internal sealed class DbDriftStore(IHistoryConnections connections) : IDriftStor
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<DriftObservation>>> ReferenceWindowsAsync(
-        string modelVersion, DateTimeOffset since, DateTimeOffset until, int maxPerMachine, IReadOnlyList<string> channels, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ReferenceMachinesAsync(string modelVersion, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT DISTINCT machine FROM windows
+            WHERE model_version = @model AND window_end >= @from AND window_end <= @to AND drift IS NOT NULL
+            ORDER BY machine;
+            """;
+        command.Bind("model", modelVersion, DbType.String);
+        command.Bind("from", ColumnCodec.Milliseconds(since), DbType.Int64);
+        command.Bind("to", ColumnCodec.Milliseconds(until), DbType.Int64);
+        return await DbRow.ReadAllAsync(command, connections.Dialect, row => row.String("machine"), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<DriftObservation>> ReferenceWindowsAsync(
+        string machine, string modelVersion, DateTimeOffset since, DateTimeOffset until, int max, IReadOnlyList<string> channels, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(channels);
         await using var connection = await connections.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT w.machine, w.window_end, w.score, {connections.Dialect.JsonColumn("w.contributions")} AS contributions,
+            SELECT w.window_end, w.score, {connections.Dialect.JsonColumn("w.contributions")} AS contributions,
                 {connections.Dialect.JsonColumn("w.top_filters")} AS top_filters, w.drift
             FROM windows w
-            WHERE w.model_version = @model AND w.window_end >= @from AND w.window_end <= @to AND w.decision = @normal
-                AND w.alert_id IS NULL AND w.drift IS NOT NULL AND w.score IS NOT NULL
-            ORDER BY w.machine, w.window_end;
+            WHERE w.machine = @machine AND w.window_end >= @from AND w.window_end <= @to AND w.model_version = @model
+                AND w.decision = @normal AND w.alert_id IS NULL AND w.drift IS NOT NULL AND w.score IS NOT NULL
+            ORDER BY w.window_end DESC LIMIT @limit;
             """;
+        command.Bind("machine", machine, DbType.String);
         command.Bind("model", modelVersion, DbType.String);
         command.Bind("from", ColumnCodec.Milliseconds(since), DbType.Int64);
         command.Bind("to", ColumnCodec.Milliseconds(until), DbType.Int64);
         command.Bind("normal", false, DbType.Boolean);
+        command.Bind("limit", Math.Max(1, max), DbType.Int32);
         var rows = await DbRow.ReadAllAsync(
             command,
             connections.Dialect,
@@ -34,14 +51,11 @@ internal sealed class DbDriftStore(IHistoryConnections connections) : IDriftStor
             {
                 var contributions = ColumnCodec.Contributions(row.String("contributions"));
                 var filters = ColumnCodec.Filters(row.String("top_filters")).Select(f => $"{f.Layer}/{f.Index}").ToList();
-                return (Machine: row.String("machine"), Observation: new DriftObservation(
-                    row.Time("window_end"), (float)row.Double("score"), [.. channels.Select(c => contributions.GetValueOrDefault(c))], filters, ColumnCodec.Floats(row.Blob("drift"))));
+                return new DriftObservation(
+                    row.Time("window_end"), (float)row.Double("score"), [.. channels.Select(c => contributions.GetValueOrDefault(c))], filters, ColumnCodec.Floats(row.Blob("drift")));
             },
             cancellationToken).ConfigureAwait(false);
-        return rows.GroupBy(r => r.Machine, StringComparer.Ordinal).ToDictionary(
-            g => g.Key,
-            g => (IReadOnlyList<DriftObservation>)[.. g.Select(r => r.Observation).TakeLast(Math.Max(1, maxPerMachine))],
-            StringComparer.Ordinal);
+        return [.. Enumerable.Reverse(rows)];
     }
 
     public async Task SaveDriftProfileAsync(DriftProfile profile, CancellationToken cancellationToken)

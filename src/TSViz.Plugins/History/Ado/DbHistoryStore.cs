@@ -85,9 +85,13 @@ public abstract class DbHistoryStore : IHistoryStore
     public Task<IReadOnlyList<PatternMember>> PatternMembersAsync(string modelVersion, CancellationToken cancellationToken) => patterns.PatternMembersAsync(modelVersion, cancellationToken);
 
     /// <inheritdoc/>
-    public Task<IReadOnlyDictionary<string, IReadOnlyList<Drift.DriftObservation>>> ReferenceWindowsAsync(
-        string modelVersion, DateTimeOffset since, DateTimeOffset until, int maxPerMachine, IReadOnlyList<string> channels, CancellationToken cancellationToken)
-        => drift.ReferenceWindowsAsync(modelVersion, since, until, maxPerMachine, channels, cancellationToken);
+    public Task<IReadOnlyList<string>> ReferenceMachinesAsync(string modelVersion, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+        => drift.ReferenceMachinesAsync(modelVersion, since, until, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<Drift.DriftObservation>> ReferenceWindowsAsync(
+        string machine, string modelVersion, DateTimeOffset since, DateTimeOffset until, int max, IReadOnlyList<string> channels, CancellationToken cancellationToken)
+        => drift.ReferenceWindowsAsync(machine, modelVersion, since, until, max, channels, cancellationToken);
 
     /// <inheritdoc/>
     public Task SaveDriftProfileAsync(Drift.DriftProfile profile, CancellationToken cancellationToken) => drift.SaveDriftProfileAsync(profile, cancellationToken);

@@ -79,9 +79,9 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server)
         var pgIndexes = await Read(connection, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE 'ix_%' ORDER BY indexname;");
         var sqliteIndexes = await ReadSqlite(sqlite.Path, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name;");
         Assert.Equal(sqliteIndexes, pgIndexes);
-        Assert.Equal(["6"], await Read(connection, "SELECT version::text FROM schema_info;"));
+        Assert.Equal(["7"], await Read(connection, "SELECT version::text FROM schema_info;"));
         Assert.Equal(
-            ["windows.contributions jsonb", "windows.top_filters jsonb", "window_details.explanation bytea", "window_details.input bytea",
+            ["windows.contributions jsonb", "windows.top_filters jsonb", "windows.drift bytea", "window_details.explanation bytea", "window_details.input bytea",
                 "alerts.contributions jsonb", "alerts.top_filters jsonb", "alerts.signature bytea", "machine_checkpoints.state bytea"],
             await Read(connection, """
                 SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns
@@ -101,7 +101,7 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server)
         Assert.Equal(1, await stores[3].WriteWindowsAsync([Window("m1", 0, 0.5f)], CancellationToken.None));
         await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
         await connection.OpenAsync();
-        Assert.Equal(["6"], await Read(connection, "SELECT version::text FROM schema_info;"));
+        Assert.Equal(["7"], await Read(connection, "SELECT version::text FROM schema_info;"));
         foreach (var store in stores)
         {
             await store.DisposeAsync();

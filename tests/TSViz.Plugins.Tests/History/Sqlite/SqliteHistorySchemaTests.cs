@@ -137,7 +137,7 @@ public sealed class SqliteHistorySchemaTests
     private static byte[] Floats(params float[] values) => values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
 
     [Fact]
-    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumnsAndTheTablesOfVersions5And6()
+    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumnsAndTheTablesOfVersions5To7()
     {
         string released = Path.Combine(RepositoryPaths.NewTempDirectory(), "released.db");
         await Execute(released, ReleasedSchema);
@@ -146,7 +146,9 @@ public sealed class SqliteHistorySchemaTests
         // Version 4 added the alerts' faithfulness columns; everything else is the released DDL, verbatim.
         var expected = (await SchemaObjects(released)).Select(o => o.StartsWith("table alerts ON alerts:", StringComparison.Ordinal)
             ? o.Replace("    close_reason TEXT\n)", "    close_reason TEXT,\n    faithfulness_fraction REAL,\n    faithfulness_score REAL,\n    faithfulness_deletion REAL,\n    faithfulness_random REAL,\n    faithfulness_verdict TEXT\n)", StringComparison.Ordinal)
-            : o).ToList();
+            : o.StartsWith("table windows ON windows:", StringComparison.Ordinal)
+                ? o.Replace("    has_detail INTEGER NOT NULL DEFAULT 0\n) WITHOUT ROWID", "    has_detail INTEGER NOT NULL DEFAULT 0,\n    drift BLOB\n) WITHOUT ROWID", StringComparison.Ordinal)
+                : o).ToList();
         // Version 5 added the counterfactuals table (and the primary key's automatic index).
         expected.Add("index sqlite_autoindex_counterfactuals_1 ON counterfactuals: ");
         expected.Add("table counterfactuals ON counterfactuals: CREATE TABLE counterfactuals (\n    alert_id TEXT PRIMARY KEY,\n    machine TEXT NOT NULL,\n    peak_window_id TEXT NOT NULL,\n    computed_at INTEGER NOT NULL,\n    found INTEGER NOT NULL,\n    document TEXT NOT NULL\n)");
@@ -155,6 +157,12 @@ public sealed class SqliteHistorySchemaTests
         expected.Add("index ix_alert_patterns_pattern ON alert_patterns: CREATE INDEX ix_alert_patterns_pattern ON alert_patterns (pattern_id)");
         expected.Add("index sqlite_autoindex_alert_patterns_1 ON alert_patterns: ");
         expected.Add("table alert_patterns ON alert_patterns: CREATE TABLE alert_patterns (\n    alert_id TEXT PRIMARY KEY,\n    pattern_id TEXT NOT NULL,\n    model_version TEXT NOT NULL,\n    computed_at INTEGER NOT NULL\n)");
+        // Version 7 added windows.drift (above), drift_profiles and drift_events.
+        expected.Add("index ix_drift_events_at ON drift_events: CREATE INDEX ix_drift_events_at ON drift_events (at)");
+        expected.Add("index ix_drift_events_machine_at ON drift_events: CREATE INDEX ix_drift_events_machine_at ON drift_events (machine, at)");
+        expected.Add("index sqlite_autoindex_drift_profiles_1 ON drift_profiles: ");
+        expected.Add("table drift_profiles ON drift_profiles: CREATE TABLE drift_profiles (\n    machine TEXT NOT NULL,\n    model_version TEXT NOT NULL,\n    built_at INTEGER NOT NULL,\n    ref_from INTEGER NOT NULL,\n    ref_to INTEGER NOT NULL,\n    windows INTEGER NOT NULL,\n    document TEXT NOT NULL,\n    PRIMARY KEY (machine, model_version)\n)");
+        expected.Add("table drift_events ON drift_events: CREATE TABLE drift_events (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    machine TEXT NOT NULL,\n    model_version TEXT NOT NULL,\n    at INTEGER NOT NULL,\n    kind TEXT NOT NULL,\n    state TEXT NOT NULL,\n    value REAL NOT NULL,\n    threshold REAL NOT NULL,\n    moved TEXT NOT NULL,\n    summary TEXT NOT NULL\n)");
         expected.Sort(StringComparer.Ordinal);
         Assert.Equal(expected, await SchemaObjects(store.Path));
     }
