@@ -13,7 +13,8 @@ namespace TSViz.Monitor.Jobs;
 /// (Drift:ReferenceFrom..ReferenceTo, or the Drift:ReferenceDays before the run; the last Drift:MaxReferenceWindows)
 /// become its profile (<see cref="DriftProfileBuilder"/>), and the live comparison reloads them. A machine's existing
 /// reference is kept unless Drift:Rebuild is set or the fixed period changed; a machine with fewer than
-/// Drift:MinReferenceWindows normal windows gets none yet (counted in the run's message).
+/// Drift:MinReferenceWindows normal windows gets none yet (counted in the run's message). Besides the nightly schedule the
+/// monitor runs it for the machines without a reference as soon as one has enough normal windows (Drift:BuildWhenReady).
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class DriftJob(
@@ -24,8 +25,12 @@ internal sealed class DriftJob(
     JobRunLog runs,
     ILogger<DriftJob> logger) : NightlyJob(NightlyJobs.Drift, runs, logger)
 {
+    /// <summary>A run's data key: build only the machines without a reference (the monitor's own trigger, <see cref="DriftReferenceTrigger"/>).</summary>
+    public const string OnlyMissingKey = "tsviz.drift.only-missing";
+
     protected override async Task<JobResult> RunAsync(CancellationToken cancellationToken)
     {
+        bool onlyMissing = Data?.ContainsKey(OnlyMissingKey) == true;
         var settings = options.Value.Drift;
         if (!settings.Enabled)
         {
@@ -40,7 +45,7 @@ internal sealed class DriftJob(
         foreach (string machine in machines)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (existing.TryGetValue(machine, out var known) && !settings.Rebuild && (settings.ReferenceFrom is null || (known.From >= from && known.To <= to)))
+            if (existing.TryGetValue(machine, out var known) && (onlyMissing || (!settings.Rebuild && (settings.ReferenceFrom is null || (known.From >= from && known.To <= to)))))
             {
                 kept++;
                 continue;

@@ -22,6 +22,9 @@ internal abstract partial class NightlyJob(string name, JobRunLog runs, ILogger 
     /// <summary>The run log (its clock is the monitor's).</summary>
     protected JobRunLog Runs { get; } = runs;
 
+    /// <summary>The run's data (who triggered it and how), while <see cref="RunAsync"/> runs.</summary>
+    protected JobDataMap? Data { get; private set; }
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -29,6 +32,7 @@ internal abstract partial class NightlyJob(string name, JobRunLog runs, ILogger 
         long watch = Stopwatch.GetTimestamp();
         bool manual = context.MergedJobDataMap.ContainsKey(ManualKey);
         string? triggeredBy = context.MergedJobDataMap.TryGetString(TriggeredByKey, out var by) ? by : null;
+        Data = context.MergedJobDataMap;
         JobRun run;
         try
         {

@@ -80,6 +80,11 @@ internal static class NightlyJobs
         services.AddTransient<AnalysisJob>();
         services.AddTransient<RetentionJob>();
         services.AddTransient<PatternsJob>();
+        services.AddTransient<DriftJob>();
+        if (settings.Drift.Enabled && settings.Drift.BuildWhenReady)
+        {
+            services.AddHostedService<DriftReferenceTrigger>();
+        }
         services.AddQuartz(q =>
         {
             q.UseTimeProvider(TimeProvider.System);

@@ -28,9 +28,17 @@ internal sealed partial class DriftMonitor(
     private readonly Dictionary<string, DriftProfile> profiles = new(StringComparer.Ordinal);
     private readonly Dictionary<string, MachineDrift> machines = new(StringComparer.Ordinal);
     private readonly Channel<DriftEvent> events = Channel.CreateBounded<DriftEvent>(new BoundedChannelOptions(EventQueue) { SingleReader = true });
+    private readonly Channel<string> wanted = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private Task? writer;
 
     public bool Enabled => settings.Enabled;
+
+    /// <summary>
+    /// Machines without a reference that have reached Drift:MinReferenceWindows normal windows since the start (and every
+    /// quarter of it more while they still have none): the jobs feature runs the drift job for them. Coalesced: at most
+    /// one waits.
+    /// </summary>
+    public ChannelReader<string> ReferencesWanted => wanted.Reader;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -43,6 +51,7 @@ internal sealed partial class DriftMonitor(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        wanted.Writer.TryComplete();
         events.Writer.TryComplete();
         if (writer is not null)
         {
@@ -105,6 +114,13 @@ internal sealed partial class DriftMonitor(
             if (state.Detector is null)
             {
                 metrics.DriftWindows.WithLabels("no_reference").Inc();
+                int seen = ++state.WithoutReference;
+                int every = Math.Max(1, settings.MinReferenceWindows / 4);
+                if (settings.BuildWhenReady && seen >= settings.MinReferenceWindows && (seen - settings.MinReferenceWindows) % every == 0)
+                {
+                    wanted.Writer.TryWrite(machine);
+                }
+
                 if (state.Published is null)
                 {
                     publish = state.Published = new DriftMessage(machine, model.Version, observation.At, "no_reference", 0, [], null,
@@ -260,6 +276,8 @@ internal sealed partial class DriftMonitor(
         public DriftMessage? Published { get; set; }
 
         public int SincePublished { get; set; }
+
+        public int WithoutReference { get; set; }
 
         public Dictionary<string, string> States { get; } = new(StringComparer.Ordinal);
     }

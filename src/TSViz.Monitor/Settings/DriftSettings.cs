@@ -44,6 +44,12 @@ public sealed class DriftSettings
     /// </summary>
     public bool Rebuild { get; set; }
 
+    /// <summary>
+    /// Build a machine's reference as soon as it has <see cref="MinReferenceWindows"/> normal windows since the monitor
+    /// started (the drift job runs for the machines without one), rather than waiting for the night.
+    /// </summary>
+    public bool BuildWhenReady { get; set; } = true;
+
     /// <summary>The drift topic is republished every this many compared windows of a machine, and at once on a change of state.</summary>
     public int PublishEveryWindows { get; set; } = 50;
 

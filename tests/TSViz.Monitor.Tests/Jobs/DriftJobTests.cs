@@ -34,6 +34,7 @@ public sealed class DriftJobTests
             ["Monitor:Drift:RollingWindows"] = Rolling.ToString(CultureInfo.InvariantCulture),
             ["Monitor:Drift:MinReferenceWindows"] = MinReference.ToString(CultureInfo.InvariantCulture),
             ["Monitor:Drift:PublishEveryWindows"] = "10",
+            ["Monitor:Drift:BuildWhenReady"] = "false", // this test runs the job itself
         });
 
         // Before any reference: the machines say so.
@@ -115,6 +116,28 @@ public sealed class DriftJobTests
         var first = await retained.Task.WaitAsync(cancel.Token);
         Assert.Equal("line1/m2", first.GetProperty("machine").GetString());
         Assert.Equal("drift", first.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task BuildWhenReady_AMachineWithEnoughNormalWindows_GetsItsReferenceWithoutWaitingForTheNight()
+    {
+        string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await using var monitor = await JobsTestMonitor.StartAsync(database, simulator: true, cancel.Token, new Dictionary<string, string?>
+        {
+            ["Monitor:Simulator:RateHz"] = "300",
+            ["Monitor:Simulator:AnomalyEverySeconds"] = "0",
+            ["Monitor:Drift:RollingWindows"] = "20",
+            ["Monitor:Drift:MinReferenceWindows"] = "80",
+        });
+
+        // Nobody triggers the job: the monitor does, for the machines without a reference, once they have enough windows.
+        await LiveTestMonitor.Until(
+            () => Drift(monitor, cancel.Token) is { Count: 2 } all && all.All(d => d.GetProperty("state").GetString() is "normal" or "drift"),
+            cancel.Token, () => string.Join(" | ", Drift(monitor, CancellationToken.None).Select(d => d.GetProperty("machine").GetString() + " " + d.GetProperty("state").GetString())));
+        var run = (await monitor.JobAsync("drift", cancel.Token)).GetProperty("lastRun");
+        Assert.StartsWith("monitor (", run.GetProperty("triggeredBy").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, JobsTestMonitor.Scalar(database, "SELECT COUNT(*) FROM drift_profiles"));
     }
 
     [Fact]
