@@ -121,10 +121,15 @@ internal sealed partial class DriftMonitor(
                     wanted.Writer.TryWrite(machine);
                 }
 
-                if (state.Published is null)
+                if (state.Published is null || ++state.SincePublished >= settings.PublishEveryWindows)
                 {
+                    // Republished now and then, so an operator sees how far the machine is from having one.
+                    string when = settings.BuildWhenReady
+                        ? string.Create(CultureInfo.InvariantCulture, $"it is built once the machine has {settings.MinReferenceWindows} normal windows ({seen} seen since the monitor started)")
+                        : string.Create(CultureInfo.InvariantCulture, $"the nightly drift job builds it from {settings.MinReferenceWindows} normal windows or more ({seen} seen since the monitor started)");
                     publish = state.Published = new DriftMessage(machine, model.Version, observation.At, "no_reference", 0, [], null,
-                        $"no drift reference for {machine} and model {model.Version} yet: the nightly drift job builds it from {settings.MinReferenceWindows} normal windows or more");
+                        $"no drift reference for {machine} and model {model.Version} yet: {when}");
+                    state.SincePublished = 0;
                 }
             }
             else
