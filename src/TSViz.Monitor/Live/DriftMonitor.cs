@@ -68,6 +68,12 @@ internal sealed partial class DriftMonitor(
         }
 
         var loaded = await history.DriftProfilesAsync(model.Version, cancellationToken).ConfigureAwait(false);
+        foreach (var unusable in loaded.Where(p => !p.Channels.SequenceEqual(model.Metadata.Channels)))
+        {
+            // Same version, other channels: a model file changed without a new version. Not compared; said, not hidden.
+            LogChannelsDiffer(logger, unusable.Machine, string.Join(',', unusable.Channels), string.Join(',', model.Metadata.Channels));
+        }
+
         lock (gate)
         {
             foreach (var profile in loaded.Where(p => p.Channels.SequenceEqual(model.Metadata.Channels)))
@@ -289,6 +295,9 @@ internal sealed partial class DriftMonitor(
 
     [LoggerMessage(EventId = 360, Level = LogLevel.Information, Message = "Drift references loaded: {Count} machines for model {Version}")]
     private static partial void LogReloaded(ILogger logger, int count, string version);
+
+    [LoggerMessage(EventId = 367, Level = LogLevel.Warning, Message = "The drift reference of {Machine} has channels {Reference}, the model {Model}: not used; rebuild it (Drift:Rebuild or delete its row)")]
+    private static partial void LogChannelsDiffer(ILogger logger, string machine, string reference, string model);
 
     [LoggerMessage(EventId = 361, Level = LogLevel.Warning, Message = "{Summary}")]
     private static partial void LogDrift(ILogger logger, string summary);
