@@ -29,8 +29,9 @@ public sealed class ClusterJobsTests(PostgresServer server, ITestOutputHelper ou
         var nodes = new List<MonitorProcess>();
         try
         {
-            // Fires once, about 25 s from now (the nodes start meanwhile); a daily cron, so no second fire comes.
-            var fire = DateTime.UtcNow.AddSeconds(25);
+            // Fires once, about 40 s from now (two node processes start meanwhile, on 2 cores shared with the rest of the
+            // suite: 25 s was once not enough under CI load); a daily cron, so no second fire comes.
+            var fire = DateTime.UtcNow.AddSeconds(40);
             string cron = string.Create(CultureInfo.InvariantCulture, $"{fire.Second} {fire.Minute} {fire.Hour} * * ?");
             for (int n = 1; n <= 2; n++)
             {
