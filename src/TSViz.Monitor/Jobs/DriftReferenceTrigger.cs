@@ -25,6 +25,11 @@ internal sealed partial class DriftReferenceTrigger(DriftMonitor drift, ISchedul
                 drift.ReferencesWanted.TryRead(out string? machine);
                 // The windows that made the machine ready are written to the history in the background: let them land.
                 await Task.Delay(Settle, stoppingToken).ConfigureAwait(false);
+                if (machine is null || drift.HasReference(machine))
+                {
+                    continue; // a run meanwhile built it (machines reaching the count together ask together)
+                }
+
                 var scheduler = await schedulers.GetScheduler(stoppingToken).ConfigureAwait(false);
                 var data = new JobDataMap();
                 data[NightlyJob.ManualKey] = "true";

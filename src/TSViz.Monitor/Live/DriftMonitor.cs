@@ -168,6 +168,15 @@ internal sealed partial class DriftMonitor(
         return publish is null ? null : new LiveResult(machine, "drift", JsonSerializer.SerializeToUtf8Bytes(publish, LiveJsonContext.Default.DriftMessage), true);
     }
 
+    /// <summary>Whether <paramref name="machine"/> has a reference for the deployed model version.</summary>
+    public bool HasReference(string machine)
+    {
+        lock (gate)
+        {
+            return profiles.ContainsKey(machine);
+        }
+    }
+
     /// <summary>Every machine's latest drift message.</summary>
     public IReadOnlyList<DriftMessage> Current()
     {
