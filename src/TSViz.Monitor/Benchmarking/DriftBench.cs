@@ -200,7 +200,7 @@ internal static class DriftBench
                     continue;
                 }
 
-                var observation = new DriftObservation(end, e.Score, e.ChannelContributions, [.. e.Layers.SelectMany(l => l.Ranking.Take(defaults.TopFilters).Select(f => $"{l.Name}/{f}"))],
+                var observation = new DriftObservation(end, e.Score, e.ChannelContributions, [.. e.Layers.SelectMany(l => l.Ranking.Take(defaults.TopFilters).Select(f => DriftObservation.FilterKey(l.Name, f)))],
                     DriftFeatures.Of(batch[i].Values, channels, length, e.Saliency));
                 if (end < referenceEnd)
                 {

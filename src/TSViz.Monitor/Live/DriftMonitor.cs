@@ -42,7 +42,17 @@ internal sealed partial class DriftMonitor(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (HistoryStoreException ex)
+        {
+            // The live path does not wait on drift: the machines run without references (no_reference) until it is fixed;
+            // the drift job fails with the same message, recorded in its runs.
+            LogReferencesUnreadable(logger, ex);
+        }
+
         if (history is not null)
         {
             writer = Task.Run(WriteEventsAsync, CancellationToken.None);
@@ -307,6 +317,9 @@ internal sealed partial class DriftMonitor(
 
     [LoggerMessage(EventId = 367, Level = LogLevel.Warning, Message = "The drift reference of {Machine} has channels {Reference}, the model {Model}: not used; rebuild it (Drift:Rebuild or delete its row)")]
     private static partial void LogChannelsDiffer(ILogger logger, string machine, string reference, string model);
+
+    [LoggerMessage(EventId = 368, Level = LogLevel.Error, Message = "Drift references not loaded; drift is not compared until they are")]
+    private static partial void LogReferencesUnreadable(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 361, Level = LogLevel.Warning, Message = "{Summary}")]
     private static partial void LogDrift(ILogger logger, string summary);

@@ -475,7 +475,7 @@ internal sealed partial class WindowProcessor(
                 var top = message.TopSteps.Count > 0 ? message.TopSteps[0] : null;
                 var features = drift.Enabled ? DriftFeatures.Of(window.Values, channels, length, explained[i].Explanation.Saliency) : null;
                 if (features is not null && drift.Observe(window.Machine, new DriftObservation(window.End, scores[i], explained[i].Explanation.ChannelContributions,
-                    [.. filters.Select(f => $"{f.Layer}/{f.Index}")], features), inAlert || decision) is { } drifted)
+                    [.. filters.Select(f => DriftObservation.FilterKey(f.Layer, f.Index))], features), inAlert || decision) is { } drifted)
                 {
                     publishes.Add(PublishResultAsync(drifted, cancellationToken));
                 }

@@ -89,4 +89,8 @@ public static class DriftFeatures
 /// <param name="Shares">Each channel's share of the saliency (the channel contributions), in the model's channel order.</param>
 /// <param name="TopFilters">The window's top filters, as "layer/index".</param>
 /// <param name="Features">The window's <see cref="DriftFeatures"/>.</param>
-public sealed record DriftObservation(DateTimeOffset At, float Score, float[] Shares, IReadOnlyList<string> TopFilters, float[] Features);
+public sealed record DriftObservation(DateTimeOffset At, float Score, float[] Shares, IReadOnlyList<string> TopFilters, float[] Features)
+{
+    /// <summary>How a top filter is named in <see cref="TopFilters"/> and in a profile: "layer/index".</summary>
+    public static string FilterKey(string layer, int index) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{layer}/{index}");
+}

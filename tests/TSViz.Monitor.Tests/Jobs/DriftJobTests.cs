@@ -141,6 +141,30 @@ public sealed class DriftJobTests
     }
 
     [Fact]
+    public async Task UnreadableReference_TheMonitorStillStarts_TheJobFailsNamingTheMachineAndTheFix()
+    {
+        string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var store = new TSViz.Plugins.History.Sqlite.SqliteHistoryStore(database);
+        await store.InitializeAsync(cancel.Token);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            connection.Open();
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO drift_profiles VALUES ('line1/m1', 'anomaly-cnn 1.0.0', 0, 0, 0, 1000, '{not json');";
+            insert.ExecuteNonQuery();
+        }
+
+        await using var monitor = await JobsTestMonitor.StartAsync(database, simulator: false, cancel.Token);
+        Assert.Empty(Drift(monitor, cancel.Token));
+        var run = await monitor.RunJobAsync("drift", cancel.Token);
+        Assert.Equal("failed", run.GetProperty("outcome").GetString());
+        string error = run.GetProperty("error").GetString()!;
+        Assert.Contains("the drift reference of line1/m1 for model anomaly-cnn 1.0.0 in the history cannot be read", error, StringComparison.Ordinal);
+        Assert.Contains("delete its row from drift_profiles", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DriftApi_BadParameters_ProblemNamingThem_UnknownMachine404()
     {
         string database = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");

@@ -50,7 +50,7 @@ internal sealed class DbDriftStore(IHistoryConnections connections) : IDriftStor
             row =>
             {
                 var contributions = ColumnCodec.Contributions(row.String("contributions"));
-                var filters = ColumnCodec.Filters(row.String("top_filters")).Select(f => $"{f.Layer}/{f.Index}").ToList();
+                var filters = ColumnCodec.Filters(row.String("top_filters")).Select(f => DriftObservation.FilterKey(f.Layer, f.Index)).ToList();
                 return new DriftObservation(
                     row.Time("window_end"), (float)row.Double("score"), [.. channels.Select(c => contributions.GetValueOrDefault(c))], filters, ColumnCodec.Floats(row.Blob("drift")));
             },
@@ -83,10 +83,24 @@ internal sealed class DbDriftStore(IHistoryConnections connections) : IDriftStor
     {
         await using var connection = await connections.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT document FROM drift_profiles WHERE model_version = @model ORDER BY machine;";
+        command.CommandText = "SELECT machine, document FROM drift_profiles WHERE model_version = @model ORDER BY machine;";
         command.Bind("model", modelVersion, DbType.String);
-        var rows = await DbRow.ReadAllAsync(command, connections.Dialect, row => row.String("document"), cancellationToken).ConfigureAwait(false);
-        return [.. rows.Select(d => JsonSerializer.Deserialize<DriftProfile>(d, Json) ?? throw new HistoryStoreException("a drift profile in the history is empty"))];
+        var rows = await DbRow.ReadAllAsync(command, connections.Dialect, row => (Machine: row.String("machine"), Document: row.String("document")), cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => Profile(r.Machine, modelVersion, r.Document))];
+    }
+
+    /// <summary>A stored profile; one that cannot be read is named with its fix, never skipped unsaid.</summary>
+    private static DriftProfile Profile(string machine, string modelVersion, string document)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<DriftProfile>(document, Json) ?? throw new JsonException("the document is null");
+        }
+        catch (JsonException e)
+        {
+            throw new HistoryStoreException(
+                $"the drift reference of {machine} for model {modelVersion} in the history cannot be read ({e.Message}): delete its row from drift_profiles and run the drift job to build it again", e);
+        }
     }
 
     public async Task AddDriftEventsAsync(IReadOnlyList<DriftEvent> events, CancellationToken cancellationToken)
