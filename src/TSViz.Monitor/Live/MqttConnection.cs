@@ -38,7 +38,7 @@ internal static class MqttConnection
     /// </summary>
     public const int SocketBufferBytes = 1024 * 1024;
 
-    /// <summary>Socket settings shared by every client of the monitor and its tools (applied to built options).</summary>
+    /// <summary>Socket settings and the socket stream (<see cref="CoalescingSocketStream"/>) shared by every client of the monitor and its tools (applied to built options).</summary>
     public static MqttClientOptions WithSocketBuffers(this MqttClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -46,6 +46,7 @@ internal static class MqttConnection
         {
             tcp.BufferSize = SocketBufferBytes;
             tcp.NoDelay = true;
+            tcp.StreamProvider = new CoalescingStreamProvider(tcp); // buffered reads, coalesced writes: a few system calls per batch, not per packet
         }
 
         return options;
