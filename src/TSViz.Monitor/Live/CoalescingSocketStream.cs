@@ -13,14 +13,14 @@ namespace TSViz.Monitor.Live;
 /// platform system calls were the largest single cost of the live path.
 /// <list type="bullet">
 /// <item><b>Reads</b> are served from a 64 KiB buffer filled by one receive, which holds every packet that has arrived.</item>
-/// <item><b>Writes</b> are appended to a pending buffer and sent by one sender on the thread pool, which takes everything
-/// written meanwhile in one send: the acknowledgements of a batch of input and the explanations of a batch of windows go
+/// <item><b>Writes</b> are appended to a pending buffer and sent by the connection's own sender thread, which takes
+/// everything written meanwhile in one send: the acknowledgements of a batch of input and the explanations of a batch of windows go
 /// out together. A write returns once its bytes are queued, in order; QoS 1 delivery still waits for the broker's PUBACK,
 /// so nothing is reported delivered that was not. The pending bytes are bounded (<see cref="MaxPendingBytes"/>): a writer
 /// waits for room while the peer is slow.</item>
 /// <item><b>A failed send</b> fails every later write and shuts the socket down, so the reader sees the connection end and
 /// the client reconnects as it does on any broken connection.</item>
-/// <item><b>Disposing</b> first sends what is pending (a DISCONNECT, the last acknowledgements), then closes.</item>
+/// <item><b>Disposing</b> first sends what is pending (a DISCONNECT, the last acknowledgements; up to two seconds), then closes.</item>
 /// </list>
 /// </summary>
 internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoints
@@ -33,12 +33,15 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
 
     private readonly Socket socket;
     private readonly byte[] readBuffer = new byte[ReadBufferBytes];
-    private readonly Lock gate = new();
+    private readonly object gate = new();
+    private readonly Thread sender;
     private int readStart;
     private int readEnd;
     private ArrayBufferWriter<byte> pending = new(16 * 1024);
     private ArrayBufferWriter<byte>? spare = new(16 * 1024);
-    private bool senderRunning;
+    private bool sending;
+    private bool senderWaiting;
+    private bool closing;
     private Exception? failure;
     private TaskCompletionSource? progress;
     private bool disposed;
@@ -51,6 +54,8 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
         this.socket = socket;
         LocalEndPoint = socket.LocalEndPoint!;
         RemoteEndPoint = socket.RemoteEndPoint!;
+        sender = new Thread(SendLoop) { IsBackground = true, Name = "MQTT socket sender" };
+        sender.Start();
     }
 
     public EndPoint LocalEndPoint { get; }
@@ -151,7 +156,7 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
                     throw new IOException($"Unable to write to the MQTT connection: {failure.Message}", failure);
                 }
 
-                if (!senderRunning && pending.WrittenCount == 0)
+                if (!sending && pending.WrittenCount == 0)
                 {
                     return;
                 }
@@ -169,37 +174,16 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    public override async ValueTask DisposeAsync()
-    {
-        if (!BeginDispose())
-        {
-            return;
-        }
-
-        try
-        {
-            await FlushAsync(CancellationToken.None).WaitAsync(DisposeFlushTimeout).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or TimeoutException)
-        {
-            // The connection is going anyway; what could not be sent is what a broken connection loses (unacknowledged, redelivered).
-        }
-
-        socket.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
+    /// <summary>Lets the sender send what is pending (up to two seconds), then closes the socket.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing && BeginDispose())
         {
-            try
+            // The connection is going anyway: what could not be sent by then is what a broken connection loses
+            // (unacknowledged, so redelivered).
+            if (!sender.Join(DisposeFlushTimeout))
             {
-                FlushAsync(CancellationToken.None).Wait(DisposeFlushTimeout);
-            }
-            catch (AggregateException ex) when (ex.InnerException is IOException)
-            {
-                // As in DisposeAsync.
+                ShutDown();
             }
 
             socket.Dispose();
@@ -218,6 +202,12 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
             }
 
             disposed = true;
+            closing = true;
+            if (senderWaiting)
+            {
+                System.Threading.Monitor.Pulse(gate);
+            }
+
             return true;
         }
     }
@@ -243,32 +233,44 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
         }
     }
 
-    /// <summary>Under the lock: queues the bytes and starts the sender when it is not running.</summary>
+    /// <summary>Under the lock: queues the bytes and wakes the sender when it waits.</summary>
     private void Append(ReadOnlySpan<byte> bytes)
     {
         pending.Write(bytes);
-        if (!senderRunning)
+        if (senderWaiting)
         {
-            senderRunning = true;
-            ThreadPool.UnsafeQueueUserWorkItem(static stream => _ = stream.SendLoopAsync(), this, preferLocal: false);
+            System.Threading.Monitor.Pulse(gate);
         }
     }
 
-    /// <summary>The only sender: takes everything pending, sends it, until nothing is left.</summary>
-    private async Task SendLoopAsync()
+    /// <summary>
+    /// The sender, on its own thread (so a busy thread pool never holds back an acknowledgement or a keep-alive): takes
+    /// everything pending, sends it, and waits for more; after disposal it sends what is left and ends.
+    /// </summary>
+    private void SendLoop()
     {
         while (true)
         {
             ArrayBufferWriter<byte> batch;
             lock (gate)
             {
-                if (pending.WrittenCount == 0)
+                while (pending.WrittenCount == 0 && !closing)
                 {
-                    senderRunning = false;
+                    sending = false;
+                    Signal();
+                    senderWaiting = true;
+                    System.Threading.Monitor.Wait(gate);
+                    senderWaiting = false;
+                }
+
+                if (pending.WrittenCount == 0 || failure is not null)
+                {
+                    sending = false;
                     Signal();
                     return;
                 }
 
+                sending = true;
                 batch = pending;
                 pending = spare!;
                 spare = null;
@@ -277,12 +279,11 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
 
             try
             {
-                var remaining = batch.WrittenMemory;
+                var remaining = batch.WrittenSpan;
                 while (!remaining.IsEmpty)
                 {
                     Interlocked.Increment(ref sends);
-                    int sent = await socket.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
-                    remaining = remaining[sent..];
+                    remaining = remaining[socket.Send(remaining)..];
                 }
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
@@ -290,7 +291,7 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
                 lock (gate)
                 {
                     failure = ex;
-                    senderRunning = false;
+                    sending = false;
                     Signal();
                 }
 

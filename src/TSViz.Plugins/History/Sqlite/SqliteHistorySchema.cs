@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using TSViz.Plugins.History.Ado;
 
@@ -55,7 +56,14 @@ internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, T
             }
 
             await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await SqliteConnectionFactory.ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+            // The page size applies to a new, empty file only (before the journal mode writes its header); an existing file keeps its own.
+            await SqliteConnectionFactory.ExecuteAsync(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA page_size={SqliteConnectionFactory.NewFilePageSize}; PRAGMA journal_mode=WAL;"), cancellationToken).ConfigureAwait(false);
+            await using (var pageSize = connection.CreateCommand())
+            {
+                pageSize.CommandText = "PRAGMA page_size;";
+                connections.UsePageSize(Convert.ToInt64(await pageSize.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture));
+            }
+
             // One transaction, so two monitors starting together do not both add a column.
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await SqliteConnectionFactory.ExecuteAsync(connection, transaction, Sql, cancellationToken).ConfigureAwait(false);

@@ -34,16 +34,47 @@ public sealed class SqliteHistoryStoreTests
     }
 
     [Fact]
-    public async Task Connections_KeepA16MiBPageCache_AndCheckpointEvery8000Pages()
+    public async Task Connections_KeepA16MiBPageCache_AndCheckpointEvery32MiB()
     {
         // Measured with bench --only history: SQLite's 2 MiB default cache and 1,000-page checkpoints cost the live
         // writer a third of its rate (every page read back from the file, every page written twice).
         var factory = new SqliteConnectionFactory(Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db"), TimeSpan.FromSeconds(5));
         await using var connection = await factory.OpenAsync(CancellationToken.None);
+        Assert.Equal(-16384L, await Pragma(connection, "cache_size"));
+        Assert.Equal(32L * 1024 * 1024 / 4096, await Pragma(connection, "wal_autocheckpoint")); // before the file's page size is known: SQLite's default
+    }
+
+    [Theory]
+    [InlineData(null, 16384L)] // a new file
+    [InlineData(4096, 4096L)] // a file an earlier monitor made, with SQLite's default page size
+    [InlineData(8192, 8192L)]
+    public async Task Initialize_NewFileGets16KiBPages_AnExistingFileKeepsItsOwn_CheckpointsEvery32MiBOfThem(int? existingPageSize, long expected)
+    {
+        // 16 KiB pages halve the pages (and system calls) the live writer spends per window (bench --only history).
+        string path = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        if (existingPageSize is { } size)
+        {
+            await using var existing = new SqliteConnection(SqliteConnectionFactory.ConnectionStringOf(path, TimeSpan.FromSeconds(5)));
+            await existing.OpenAsync();
+            await using var command = existing.CreateCommand();
+            command.CommandText = $"PRAGMA page_size={size}; PRAGMA journal_mode=WAL; CREATE TABLE earlier(x);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var factory = new SqliteConnectionFactory(path, TimeSpan.FromSeconds(5));
+        await new SqliteHistorySchema(factory, TimeProvider.System).InitializeAsync(CancellationToken.None);
+        await using var connection = await factory.OpenAsync(CancellationToken.None);
+        Assert.Equal(expected, await Pragma(connection, "page_size"));
+        Assert.Equal(32L * 1024 * 1024 / expected, await Pragma(connection, "wal_autocheckpoint"));
+        Assert.Equal("wal", (string?)await Scalar(connection, "PRAGMA journal_mode;"));
+    }
+
+    private static async Task<long> Pragma(SqliteConnection connection, string name) => (long)(await Scalar(connection, $"PRAGMA {name};"))!;
+
+    private static async Task<object?> Scalar(SqliteConnection connection, string sql)
+    {
         await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA cache_size;";
-        Assert.Equal(-16384L, (long)(await command.ExecuteScalarAsync())!);
-        command.CommandText = "PRAGMA wal_autocheckpoint;";
-        Assert.Equal(8000L, (long)(await command.ExecuteScalarAsync())!);
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
     }
 }
