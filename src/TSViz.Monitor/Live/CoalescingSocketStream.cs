@@ -97,7 +97,7 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
                     return await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 }
 
-                readStart = 0;
+                readStart = readEnd = 0; // a receive that is cancelled or fails leaves the buffer empty, not its old bytes
                 readEnd = await socket.ReceiveAsync(readBuffer.AsMemory(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)

@@ -100,6 +100,25 @@ public sealed class CoalescingSocketStreamTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Read_CancelledWhileWaiting_LeavesNoOldBytesForTheNextRead()
+    {
+        await server!.SendAsync("0123456789"u8.ToArray());
+        var first = new byte[10];
+        await client!.ReadExactlyAsync(first);
+        Assert.Equal("0123456789"u8.ToArray(), first);
+
+        using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await client.ReadAtLeastAsync(new byte[16], 1, cancellationToken: cancel.Token));
+        }
+
+        await server.SendAsync("xyz"u8.ToArray());
+        var next = new byte[16];
+        int read = await client.ReadAtLeastAsync(next, 3).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("xyz", System.Text.Encoding.ASCII.GetString(next, 0, read));
+    }
+
+    [Fact]
     public async Task Dispose_SendsWhatIsStillPending_ThenCloses()
     {
         var payload = Enumerable.Range(0, 3 * 1024 * 1024).Select(i => (byte)i).ToArray();
