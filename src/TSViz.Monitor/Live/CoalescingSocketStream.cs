@@ -127,10 +127,8 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
     {
         lock (gate)
         {
-            ThrowIfUnusable();
-            if (pending.WrittenCount == 0 || pending.WrittenCount + buffer.Length <= MaxPendingBytes)
+            if (TryAppend(buffer.Span))
             {
-                Append(buffer.Span);
                 return ValueTask.CompletedTask;
             }
         }
@@ -151,11 +149,7 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
             Task wait;
             lock (gate)
             {
-                if (failure is not null)
-                {
-                    throw new IOException($"Unable to write to the MQTT connection: {failure.Message}", failure);
-                }
-
+                ThrowIfFailed();
                 if (!sending && pending.WrittenCount == 0)
                 {
                     return;
@@ -219,10 +213,8 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
             Task wait;
             lock (gate)
             {
-                ThrowIfUnusable();
-                if (pending.WrittenCount == 0 || pending.WrittenCount + buffer.Length <= MaxPendingBytes)
+                if (TryAppend(buffer.Span))
                 {
-                    Append(buffer.Span);
                     return;
                 }
 
@@ -233,14 +225,23 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
         }
     }
 
-    /// <summary>Under the lock: queues the bytes and wakes the sender when it waits.</summary>
-    private void Append(ReadOnlySpan<byte> bytes)
+    /// <summary>Under the lock: queues the bytes and wakes the sender when it waits, unless the pending bytes are at their bound.</summary>
+    private bool TryAppend(ReadOnlySpan<byte> bytes)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ThrowIfFailed();
+        if (pending.WrittenCount > 0 && pending.WrittenCount + bytes.Length > MaxPendingBytes)
+        {
+            return false;
+        }
+
         pending.Write(bytes);
         if (senderWaiting)
         {
             System.Threading.Monitor.Pulse(gate);
         }
+
+        return true;
     }
 
     /// <summary>
@@ -263,7 +264,7 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
                     senderWaiting = false;
                 }
 
-                if (pending.WrittenCount == 0 || failure is not null)
+                if (pending.WrittenCount == 0)
                 {
                     sending = false;
                     Signal();
@@ -329,9 +330,8 @@ internal sealed class CoalescingSocketStream : Stream, IMqttClientStreamEndPoint
         progress = null;
     }
 
-    private void ThrowIfUnusable()
+    private void ThrowIfFailed()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
         if (failure is not null)
         {
             throw new IOException($"Unable to write to the MQTT connection: {failure.Message}", failure);
