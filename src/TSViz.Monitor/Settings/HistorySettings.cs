@@ -43,9 +43,18 @@ public sealed class HistorySettings
     /// <summary>How long a history statement waits for a lock held by another connection before it fails (and is retried).</summary>
     public double BusyTimeoutSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Group commit: the live writer starts a transaction at most this often, so one transaction holds what arrived
+    /// meanwhile (0: a transaction as soon as anything is waiting). Each transaction rewrites the pages where its rows
+    /// land, so larger transactions write fewer bytes per window. Input is acknowledged once its transaction commits,
+    /// so this adds up to the interval to the acknowledgement, not to the explanation's publication.
+    /// </summary>
+    public double CommitIntervalSeconds { get; set; } = 0.1;
+
     /// <summary>Section Monitor:History's rules.</summary>
     internal void Validate(OptionFailures failures)
     {
+        failures.Check(CommitIntervalSeconds is >= 0 and <= 5, "History:CommitIntervalSeconds", "must lie in [0, 5]", CommitIntervalSeconds);
         failures.Check(BusyTimeoutSeconds is > 0 and <= 600, "History:BusyTimeoutSeconds", "must lie in (0, 600]", BusyTimeoutSeconds);
         string? provider = Provider?.Trim().ToLowerInvariant();
         failures.Check(provider is Sqlite or Postgres, "History:Provider", $"must be {Sqlite} or {Postgres}", Provider);

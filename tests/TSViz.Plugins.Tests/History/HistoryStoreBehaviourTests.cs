@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TSViz.Plugins.History;
+using TSViz.Plugins.History.Ado;
 using TSViz.Plugins.Windows;
 using Xunit.Abstractions;
 using static TSViz.Plugins.Tests.History.HistoryTestData;
@@ -175,7 +176,14 @@ public abstract class HistoryStoreBehaviourTests(ITestOutputHelper output)
         Assert.All(await All(new WindowQuery { Machine = "m2" }), w => Assert.Equal("m2", w.Machine));
         Assert.Equal(12, (await All(new WindowQuery { Machine = "m2" })).Count);
         Assert.Equal(5, (await All(new WindowQuery { From = T0.AddSeconds(10), To = T0.AddSeconds(15) })).Count);
-        Assert.Equal(records.Count(r => r.Score >= 0.6f), (await All(new WindowQuery { MinScore = 0.6 })).Count);
+        // Minimums on both sides of the score index's lowest score (HistoryDialect.HighScore): through the index or not, the same rows.
+        foreach (double minScore in new[] { 0.05, 0.3, HistoryDialect.HighScore - 1e-9, HistoryDialect.HighScore, 0.6, 0.95 })
+        {
+            Assert.Equal(records.Count(r => r.Score >= minScore), (await All(new WindowQuery { MinScore = minScore })).Count);
+        }
+
+        Assert.Contains(records, r => r.Score >= HistoryDialect.HighScore);
+        Assert.Contains(records, r => r.Score < HistoryDialect.HighScore);
         Assert.Equal(records.Count(r => r.ReasonCode == "anomaly"), (await All(new WindowQuery { ReasonCode = "anomaly" })).Count);
         Assert.Single(await All(new WindowQuery { ReasonCode = "insufficient_data" }));
         Assert.Equal(5, (await All(new WindowQuery { DominantChannel = "torque" })).Count);

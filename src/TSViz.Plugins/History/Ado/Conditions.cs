@@ -22,6 +22,9 @@ internal sealed class Conditions(DbCommand command)
         }
     }
 
+    /// <summary>Adds a clause that holds no value (a constant of the schema, such as a partial index's condition).</summary>
+    public void AddConstant(string clause) => clauses.Add(clause);
+
     /// <summary>Rows strictly after the cursor's (time, id) in newest-first order; a malformed cursor is an <see cref="ArgumentException"/>.</summary>
     public void After(string timeColumn, string idColumn, string? cursor)
     {

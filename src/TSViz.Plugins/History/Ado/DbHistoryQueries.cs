@@ -20,6 +20,12 @@ internal sealed class DbHistoryQueries(IHistoryConnections connections) : IHisto
         where.Add("w.window_end >= @from", "from", query.From is { } from ? ColumnCodec.Milliseconds(from) : null);
         where.Add("w.window_end < @to", "to", query.To is { } to ? ColumnCodec.Milliseconds(to) : null);
         where.Add("w.score >= @min_score", "min_score", query.MinScore);
+        if (query.MinScore >= HistoryDialect.HighScore)
+        {
+            // The score index holds high scores only (history_schema.sql); the planner uses it when the query says so in constants.
+            where.AddConstant(HistoryDialect.HighScoreCondition("w.score"));
+        }
+
         where.Add("w.reason_code = @reason", "reason", query.ReasonCode);
         where.Add("w.dominant_channel = @channel", "channel", query.DominantChannel);
         where.Add("w.has_detail = @has_detail", "has_detail", query.HasDetail is { } hasDetail ? dialect.Flag(hasDetail) : null);

@@ -29,6 +29,17 @@ internal abstract class HistoryDialect
         });
     }
 
+    /// <summary>
+    /// The lowest score the windows' score index holds (ix_windows_high_score in both schema scripts). A window of a
+    /// healthy machine scores far below it, so the live writer does not add an index entry, at a random place in the
+    /// index, for nearly every window; the queries that look for anomalous windows (a minimum score at or above it)
+    /// still find them through the index. A query with a lower minimum reads the time index instead.
+    /// </summary>
+    public const double HighScore = 0.5;
+
+    /// <summary>The index's condition on <paramref name="column"/>, as written in the schema scripts (the planners match it as text).</summary>
+    public static string HighScoreCondition(string column) => $"{column} >= 0.5";
+
     /// <summary>SQLite (<see cref="SqliteHistoryDialect"/>).</summary>
     public static HistoryDialect Sqlite { get; } = new SqliteHistoryDialect();
 

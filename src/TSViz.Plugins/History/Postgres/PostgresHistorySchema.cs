@@ -12,8 +12,8 @@ namespace TSViz.Plugins.History.Postgres;
 /// </summary>
 internal sealed class PostgresHistorySchema(PostgresConnectionFactory connections, TimeProvider time) : IHistorySchema
 {
-    /// <summary>The layout of the SQLite history's schema version 7, whose number it shares.</summary>
-    public const int Version = 7;
+    /// <summary>The layout of the SQLite history's schema version 8, whose number it shares.</summary>
+    public const int Version = 8;
 
     /// <summary>The advisory lock two monitors starting together take in turn (any fixed number: "TSVH").</summary>
     private const long InitializeLock = 0x5453_5648;

@@ -24,7 +24,10 @@ CREATE TABLE IF NOT EXISTS windows (
 );
 CREATE INDEX IF NOT EXISTS ix_windows_machine_end ON windows (machine, window_end);
 CREATE INDEX IF NOT EXISTS ix_windows_end ON windows (window_end);
-CREATE INDEX IF NOT EXISTS ix_windows_score ON windows (score) WHERE score IS NOT NULL;
+-- Scores from HistoryDialect.HighScore up only: a healthy window adds no entry at a random place in it (version 8; the
+-- index of every score before it is dropped).
+DROP INDEX IF EXISTS ix_windows_score;
+CREATE INDEX IF NOT EXISTS ix_windows_high_score ON windows (score) WHERE score >= 0.5;
 CREATE INDEX IF NOT EXISTS ix_windows_channel_end ON windows (dominant_channel, window_end);
 CREATE INDEX IF NOT EXISTS ix_windows_alert ON windows (alert_id) WHERE alert_id IS NOT NULL;
 -- Full explanations (gzipped JSON) and input windows (float32, little-endian) of some windows.

@@ -14,9 +14,9 @@ internal sealed class SqliteHistorySchema(SqliteConnectionFactory connections, T
     /// <summary>
     /// Version 2 added alerts.close_reason and machine_checkpoints, version 3 feedback.author_role and author_method,
     /// version 4 the alerts' faithfulness check, version 5 the counterfactuals table, version 6 alert_patterns, version 7
-    /// windows.drift, drift_profiles and drift_events.
+    /// windows.drift, drift_profiles and drift_events, version 8 the score index of high scores only.
     /// </summary>
-    public const int Version = 7;
+    public const int Version = 8;
 
     /// <summary>Columns added since version 1: a table an older monitor created gets each that it lacks.</summary>
     private static readonly (string Table, string Column, string Sql)[] Migrations =

@@ -59,7 +59,27 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task Initialize_NewDatabase_TheTablesColumnsAndIndexesOfTheSqliteStore_SchemaVersion3()
+    public async Task Initialize_DatabaseOfSchema7_TradesTheIndexOfEveryScoreForTheIndexOfHighScores()
+    {
+        var (store, connection) = await NewStore();
+        await using var _ = store;
+        await using var __ = connection;
+        // A version-7 database: the score index of every window, no index of high scores.
+        await using (var downgrade = new NpgsqlCommand("DROP INDEX ix_windows_high_score; CREATE INDEX ix_windows_score ON windows (score) WHERE score IS NOT NULL;", connection))
+        {
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        await using var upgraded = new PostgresHistoryStore(connection.ConnectionString);
+        await upgraded.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(["ix_windows_high_score"], await Read(connection, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE 'ix_windows_%score' ORDER BY indexname;"));
+        Assert.Equal(["CREATE INDEX ix_windows_high_score ON windows USING btree (score) WHERE (score >= (0.5)::double precision)"],
+            await Read(connection, "SELECT regexp_replace(indexdef, ' ON \\S+\\.windows', ' ON windows') FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'ix_windows_high_score';"));
+    }
+
+    [Fact]
+    public async Task Initialize_NewDatabase_TheTablesColumnsAndIndexesOfTheSqliteStore_SchemaVersion8()
     {
         var (store, connection) = await NewStore();
         await using var _ = store;
@@ -79,7 +99,7 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server)
         var pgIndexes = await Read(connection, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE 'ix_%' ORDER BY indexname;");
         var sqliteIndexes = await ReadSqlite(sqlite.Path, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name;");
         Assert.Equal(sqliteIndexes, pgIndexes);
-        Assert.Equal(["7"], await Read(connection, "SELECT version::text FROM schema_info;"));
+        Assert.Equal(["8"], await Read(connection, "SELECT version::text FROM schema_info;"));
         Assert.Equal(
             ["windows.contributions jsonb", "windows.top_filters jsonb", "windows.drift bytea", "window_details.explanation bytea", "window_details.input bytea",
                 "alerts.contributions jsonb", "alerts.top_filters jsonb", "alerts.signature bytea", "machine_checkpoints.state bytea"],
@@ -101,7 +121,7 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server)
         Assert.Equal(1, await stores[3].WriteWindowsAsync([Window("m1", 0, 0.5f)], CancellationToken.None));
         await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
         await connection.OpenAsync();
-        Assert.Equal(["7"], await Read(connection, "SELECT version::text FROM schema_info;"));
+        Assert.Equal(["8"], await Read(connection, "SELECT version::text FROM schema_info;"));
         foreach (var store in stores)
         {
             await store.DisposeAsync();

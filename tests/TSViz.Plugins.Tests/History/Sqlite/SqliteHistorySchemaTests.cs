@@ -137,7 +137,7 @@ public sealed class SqliteHistorySchemaTests
     private static byte[] Floats(params float[] values) => values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
 
     [Fact]
-    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumnsAndTheTablesOfVersions5To7()
+    public async Task Initialize_NewFile_TheSameTablesAndIndexesAsTheReleasedSchemaPlusVersion4sColumnsAndTheTablesOfVersions5To8()
     {
         string released = Path.Combine(RepositoryPaths.NewTempDirectory(), "released.db");
         await Execute(released, ReleasedSchema);
@@ -163,8 +163,45 @@ public sealed class SqliteHistorySchemaTests
         expected.Add("index sqlite_autoindex_drift_profiles_1 ON drift_profiles: ");
         expected.Add("table drift_profiles ON drift_profiles: CREATE TABLE drift_profiles (\n    machine TEXT NOT NULL,\n    model_version TEXT NOT NULL,\n    built_at INTEGER NOT NULL,\n    ref_from INTEGER NOT NULL,\n    ref_to INTEGER NOT NULL,\n    windows INTEGER NOT NULL,\n    document TEXT NOT NULL,\n    PRIMARY KEY (machine, model_version)\n)");
         expected.Add("table drift_events ON drift_events: CREATE TABLE drift_events (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    machine TEXT NOT NULL,\n    model_version TEXT NOT NULL,\n    at INTEGER NOT NULL,\n    kind TEXT NOT NULL,\n    state TEXT NOT NULL,\n    value REAL NOT NULL,\n    threshold REAL NOT NULL,\n    moved TEXT NOT NULL,\n    summary TEXT NOT NULL\n)");
+        // Version 8 keeps only high scores in the score index.
+        Assert.True(expected.Remove("index ix_windows_score ON windows: CREATE INDEX ix_windows_score ON windows (score) WHERE score IS NOT NULL"));
+        expected.Add("index ix_windows_high_score ON windows: CREATE INDEX ix_windows_high_score ON windows (score) WHERE score >= 0.5");
         expected.Sort(StringComparer.Ordinal);
         Assert.Equal(expected, await SchemaObjects(store.Path));
+    }
+
+    [Fact]
+    public async Task Initialize_FileOfSchema7_TradesTheIndexOfEveryScoreForTheIndexOfHighScores_AndMinScoreQueriesUseIt()
+    {
+        string path = Path.Combine(RepositoryPaths.NewTempDirectory(), "history.db");
+        await Execute(path, ReleasedSchema + "\nINSERT INTO schema_info VALUES (7, 0);");
+        Assert.Contains(await SchemaObjects(path), o => o.StartsWith("index ix_windows_score ", StringComparison.Ordinal));
+        var store = new SqliteHistoryStore(path);
+        await store.InitializeAsync(CancellationToken.None);
+
+        var objects = await SchemaObjects(path);
+        Assert.DoesNotContain(objects, o => o.StartsWith("index ix_windows_score ", StringComparison.Ordinal));
+        Assert.Contains(objects, o => o.StartsWith("index ix_windows_high_score ", StringComparison.Ordinal));
+        // The planner takes the partial index only when the query states its condition as a constant, as the queries do.
+        Assert.Contains("ix_windows_high_score", await QueryPlan(path, $"SELECT id FROM windows w WHERE w.score >= @min_score AND {TSViz.Plugins.History.Ado.HistoryDialect.HighScoreCondition("w.score")} ORDER BY w.window_end DESC, w.id DESC LIMIT 51"), StringComparison.Ordinal);
+        Assert.DoesNotContain("ix_windows_high_score", await QueryPlan(path, "SELECT id FROM windows w WHERE w.score >= @min_score ORDER BY w.window_end DESC, w.id DESC LIMIT 51"), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> QueryPlan(string path, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        command.Parameters.AddWithValue("@min_score", 0.9);
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return string.Join(" | ", plan);
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class SqliteHistoryStoreRestartTests
         await check.OpenAsync();
         await using var versions = check.CreateCommand();
         versions.CommandText = "SELECT group_concat(version) FROM (SELECT version FROM schema_info ORDER BY version);";
-        Assert.Equal("1,7", (string?)await versions.ExecuteScalarAsync());
+        Assert.Equal("1,8", (string?)await versions.ExecuteScalarAsync());
     }
 
     [Fact]
