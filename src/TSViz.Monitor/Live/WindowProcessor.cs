@@ -51,6 +51,18 @@ internal sealed partial class WindowProcessor(
     private readonly List<AlertState> republishAtStart = [];
 
     /// <summary>
+    /// Batches whose publishes may still await the broker's acknowledgements while the processor goes on: the broker's
+    /// round trip for a batch overlaps the work on the next ones instead of idling the processor. Two, so that a small
+    /// batch of checkpoints between two batches of windows does not stop it. The hand-overs to the history stay in
+    /// batch order.
+    /// </summary>
+    private const int BatchesAwaitingBroker = 2;
+
+    /// <summary>The last hand-over of each batch still running (<see cref="HandOver"/>, <see cref="ThrottleAsync"/>).</summary>
+    private readonly Queue<Task> batchesBehind = new();
+    private Task lastHandOver = Task.CompletedTask;
+
+    /// <summary>
     /// Restores alert state before any input arrives: each machine's newest episode (so numbering continues); an
     /// open one continues when the machine's partial window was checkpointed (its stream resumes where it stopped),
     /// otherwise it is closed with reason monitor_restarted; older episodes still marked open are closed the same way.
@@ -149,6 +161,7 @@ internal sealed partial class WindowProcessor(
         {
             await PublishRestoredAsync().ConfigureAwait(false);
             await RunAsync().ConfigureAwait(false);
+            await DrainHandOversAsync().ConfigureAwait(false);
             await history.CompleteAsync().ConfigureAwait(false);
             stage.Stopped();
         }
@@ -222,6 +235,7 @@ internal sealed partial class WindowProcessor(
 
             stage.Waiting(reader.Count + batch.Count);
             await ProcessInOrderAsync(batch).ConfigureAwait(false);
+            await ThrottleAsync().ConfigureAwait(false);
             stage.Progress();
             stage.Waiting(reader.Count);
             metrics.QueueDepth.Set(reader.Count);
@@ -280,8 +294,48 @@ internal sealed partial class WindowProcessor(
         {
             // Of several checkpoints of one machine the last wins; a machine evicted or reset after its checkpoint has none.
             var latest = checkpoints.GroupBy(c => c.Machine, StringComparer.Ordinal).Select(g => g.Last()).ToList();
-            await history.EnqueueAsync(new HistoryBatch { Checkpoints = latest, RemovedCheckpoints = [.. removed] }, () => Release(sources), CancellationToken.None).ConfigureAwait(false);
+            HandOver(Task.CompletedTask, new HistoryBatch { Checkpoints = latest, RemovedCheckpoints = [.. removed] }, () => Release(sources));
         }
+    }
+
+    /// <summary>
+    /// Hands <paramref name="batch"/> to the history once <paramref name="published"/> is done and every earlier
+    /// hand-over is made, so the history (and the input's acknowledgement) keeps the processor's order. The processor
+    /// goes on meanwhile (<see cref="ThrottleAsync"/> bounds how far); a hand-over that failed (a publish, or the
+    /// history's queue) fails every later one and, through <see cref="ThrottleAsync"/>, the stage, as an inline one did.
+    /// </summary>
+    private void HandOver(Task published, HistoryBatch batch, Action done, Action? afterPublished = null)
+    {
+        lastHandOver = AfterAsync(lastHandOver, published, batch, done, afterPublished);
+
+        async Task AfterAsync(Task previous, Task published, HistoryBatch batch, Action done, Action? afterPublished)
+        {
+            await published.ConfigureAwait(false);
+            afterPublished?.Invoke();
+            await previous.ConfigureAwait(false);
+            await history.EnqueueAsync(batch, done, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After a batch: waits until at most <see cref="BatchesAwaitingBroker"/> earlier batches are still handing over.</summary>
+    private async Task ThrottleAsync()
+    {
+        if (batchesBehind.Count == 0 || !ReferenceEquals(batchesBehind.Last(), lastHandOver))
+        {
+            batchesBehind.Enqueue(lastHandOver);
+        }
+
+        while (batchesBehind.Count > 0 && (batchesBehind.Count > BatchesAwaitingBroker || batchesBehind.Peek().IsCompleted))
+        {
+            await batchesBehind.Dequeue().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for every hand-over (shutdown, before the history completes).</summary>
+    private async Task DrainHandOversAsync()
+    {
+        batchesBehind.Clear();
+        await lastHandOver.ConfigureAwait(false);
     }
 
     private void Release(IEnumerable<InFlightMessage> sources)
@@ -313,10 +367,10 @@ internal sealed partial class WindowProcessor(
     private async Task PublishGapAsync(GapItem item)
     {
         var gap = item.Notice;
-        await PublishResultAsync(new LiveResult(gap.Machine, "explanation", JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false) { Gap = gap }, CancellationToken.None).ConfigureAwait(false);
-        await history.EnqueueAsync(
+        HandOver(
+            PublishResultAsync(new LiveResult(gap.Machine, "explanation", JsonSerializer.SerializeToUtf8Bytes(gap, LiveJsonContext.Default.InsufficientDataMessage), false) { Gap = gap }, CancellationToken.None),
             new HistoryBatch { Windows = [new WindowRecord { Id = gap.Id, Machine = gap.Machine, ModelVersion = gap.ModelVersion, WindowStart = gap.GapStart, WindowEnd = gap.GapEnd, ReasonCode = gap.ReasonCode }] },
-            () => Release([item.Source]), CancellationToken.None).ConfigureAwait(false);
+            () => Release([item.Source]));
     }
 
     /// <summary>An idle machine is forgotten: an open alert closes (machine_idle), its state and series go.</summary>
@@ -324,8 +378,8 @@ internal sealed partial class WindowProcessor(
     {
         if (alerts.Close(evict.Machine, evict.At, "machine_idle") is { } closed)
         {
-            await PublishAlertAsync(closed, CancellationToken.None).ConfigureAwait(false);
-            await history.EnqueueAsync(new HistoryBatch { Alerts = [AlertRecordOf(closed)] }, static () => { }, CancellationToken.None).ConfigureAwait(false);
+            var record = AlertRecordOf(closed);
+            HandOver(PublishAlertAsync(closed, CancellationToken.None), new HistoryBatch { Alerts = [record] }, static () => { });
         }
 
         alerts.Remove(evict.Machine);
@@ -540,17 +594,17 @@ internal sealed partial class WindowProcessor(
             metrics.AlertOpen.WithLabels(window.Machine).Set(state is { Open: true } ? 1 : 0);
         }
 
-        await Task.WhenAll(publishes).ConfigureAwait(false);
-        for (int i = 0; i < n; i++)
-        {
-            metrics.EndToEnd.Observe(time.GetElapsedTime(batch[i].Source.ReceivedTimestamp).TotalSeconds);
-        }
-
-        metrics.StageDuration.WithLabels("publish").Observe(watch.Elapsed.TotalSeconds);
-
-        // The input is acknowledged once the history has the records too (written in the background).
+        // The input is acknowledged once the broker has the results and the history the records (both in the background).
         var sources = batch.Select(b => b.Source).ToArray();
-        await history.EnqueueAsync(new HistoryBatch { Windows = records, Alerts = alertRecords }, () => Release(sources), cancellationToken).ConfigureAwait(false);
+        HandOver(Task.WhenAll(publishes), new HistoryBatch { Windows = records, Alerts = alertRecords }, () => Release(sources), () =>
+        {
+            foreach (var source in sources)
+            {
+                metrics.EndToEnd.Observe(time.GetElapsedTime(source.ReceivedTimestamp).TotalSeconds);
+            }
+
+            metrics.StageDuration.WithLabels("publish").Observe(watch.Elapsed.TotalSeconds);
+        });
     }
 
     /// <summary>The explanation message of one window and its top filters.</summary>
