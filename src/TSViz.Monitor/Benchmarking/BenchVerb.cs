@@ -33,6 +33,7 @@ internal static class BenchVerb
         var perMessage = new Option<int>("--samples-per-message") { Description = "--live: samples per MQTT message (batched payloads).", DefaultValueFactory = _ => 10 };
         var steady = new Option<double>("--steady-seconds") { Description = "--live: length of the measured steady phase.", DefaultValueFactory = _ => 20 };
         var overload = new Option<double>("--overload") { Description = "--live: offered rate of the overload phase as a multiple of --rate (0: skip).", DefaultValueFactory = _ => 3 };
+        var capacity = new Option<int>("--capacity-step") { Description = "--live: after the steady phase, raise the offered samples/s by this much a step (10 s each) until the monitor falls behind, and print the highest rate it kept up with (0: skip).", DefaultValueFactory = _ => 0 };
         var flood = new Option<int>("--flood-clients") { Description = "--live: clients flooding the explorer API (/influence, /trace) in a phase after the steady one (0: skip).", DefaultValueFactory = _ => 8 };
         var broker = new Option<string?>("--broker") { Description = "--live: host:port of a running broker (default: start Mosquitto with config/mosquitto/plant.conf)." };
         var soak = new Option<int>("--soak-minutes") { Description = "--live: instead of the phases, run the steady rate with anomalies for this many minutes and print the monitor's memory curve, one line a minute." };
@@ -42,7 +43,7 @@ internal static class BenchVerb
         var postgres = new Option<bool>("--postgres") { Description = "--only history: measure the history on a temporary PostgreSQL 15 too, beside SQLite, and the cluster's staged-input COPY." };
         var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {
-            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, flood, broker, soak, anomalyEvery, allocator, nodes, postgres,
+            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, capacity, flood, broker, soak, anomalyEvery, allocator, nodes, postgres,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(live)
             ? VerbErrors.RunAsync(error, () => LiveBench.RunAsync(new LiveBenchSettings
@@ -54,6 +55,7 @@ internal static class BenchVerb
                 SamplesPerMessage = parse.GetValue(perMessage),
                 SteadySeconds = parse.GetValue(steady),
                 Overload = parse.GetValue(overload),
+                CapacityStep = parse.GetValue(capacity),
                 FloodClients = parse.GetValue(flood),
                 Broker = parse.GetValue(broker),
                 SoakMinutes = parse.GetValue(soak),

@@ -30,6 +30,12 @@ internal sealed record LiveBenchSettings
     /// <summary>Offered rate of the overload phase as a multiple of <see cref="Rate"/> (0: no overload phase).</summary>
     public double Overload { get; init; } = 3;
 
+    /// <summary>
+    /// Steps of offered samples/s of the capacity search (0: no search): from the steady rate up by this much at a time,
+    /// until the monitor no longer keeps up; the highest rate it kept up with is its sustained capacity.
+    /// </summary>
+    public int CapacityStep { get; init; }
+
     /// <summary>Clients flooding the explorer API (/influence and /trace) in a phase as long as the steady one, at the steady rate (0: no flood phase).</summary>
     public int FloodClients { get; init; } = 8;
 
@@ -68,6 +74,12 @@ internal static partial class LiveBench
     public static async Task<int> RunAsync(LiveBenchSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
         ValidateSoak(settings);
+        if (settings.CapacityStep < 0 || (settings.CapacityStep > 0 && (settings.SoakMinutes > 0 || settings.Nodes.Count > 0)))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"--capacity-step must be positive, and it measures the standalone monitor's phases, not a soak or --nodes (got {settings.CapacityStep})"));
+        }
+
         if (settings.Nodes.Count > 0)
         {
             return await RunNodesAsync(settings, output, cancellationToken).ConfigureAwait(false);
@@ -150,6 +162,11 @@ internal static partial class LiveBench
             await MeasureFloodAsync(settings, output, load, explanations, http, monitor.Id, (steady, steadyCores, benchCores), cancellationToken).ConfigureAwait(false);
         }
 
+        if (settings.CapacityStep > 0)
+        {
+            await MeasureCapacityAsync(settings, output, load, explanations, http, monitor.Id, cancellationToken).ConfigureAwait(false);
+        }
+
         if (settings.Overload > 0)
         {
             load.SetRate((int)(settings.Rate * settings.Overload));
@@ -218,6 +235,57 @@ internal static partial class LiveBench
             $"CPU: monitor {steady.Cores:N2} cores steady, {cores:N2} during the flood, of which the interactive explainer threads (nice {new MonitorOptions().Interactive.Nice}) {interactiveCores:N2}; this bench process (gateways, subscriber, flood clients) {steady.BenchCores:N2} steady, {benchCores:N2} during the flood"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"live p99: steady {steady.Latency.P99:N1} ms before and {after.P99:N1} ms after the flood, {flooded.P99:N1} ms during it (target < 250 ms during the flood: {(flooded.P99 < 250 ? "met" : "NOT met")})"));
+    }
+
+    /// <summary>
+    /// The sustained capacity: the offered rate goes up by <see cref="LiveBenchSettings.CapacityStep"/> every step (3 s to
+    /// settle, 10 s measured) until a step falls behind. A step keeps up when the gateways offered what was asked (within
+    /// 3 %), the monitor ingested what was offered and explained a window for every hop of it (within 3 %), and its
+    /// window queue grew by at most one batch. Unlike an offer far above capacity, no backlog builds in the broker,
+    /// whose persistence would then cost a share of the same cores. Then the steady rate again until the p99 recovers.
+    /// </summary>
+    private static async Task MeasureCapacityAsync(
+        LiveBenchSettings settings, TextWriter output, LoadGenerator load, LatencyObserver explanations, HttpClient http, int monitor, CancellationToken cancellationToken)
+    {
+        const double Tolerance = 0.97;
+        int maxBatch = new MonitorOptions().MaxBatch;
+        (int Rate, Measurement Result, double Cores)? kept = null;
+        for (int rate = settings.Rate + settings.CapacityStep; rate <= 200_000; rate += settings.CapacityStep)
+        {
+            load.SetRate(rate);
+            await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+            double queue0 = await Scrape(http, "tsviz_queue_depth_windows", cancellationToken).ConfigureAwait(false);
+            double cpu0 = CpuSeconds(monitor);
+            var watch = Stopwatch.StartNew();
+            var step = await Measure(load, explanations, http, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            double cores = (CpuSeconds(monitor) - cpu0) / watch.Elapsed.TotalSeconds;
+            double queue1 = await Scrape(http, "tsviz_queue_depth_windows", cancellationToken).ConfigureAwait(false);
+            bool keptUp = step.Offered >= Tolerance * rate && step.Ingested >= Tolerance * step.Offered
+                && step.Windows >= Tolerance * step.Offered / settings.Hop && queue1 <= queue0 + maxBatch;
+            Print(output, string.Create(CultureInfo.InvariantCulture, $"capacity step {rate:N0}/s: {(keptUp ? "kept up" : "behind")}"), step);
+            if (!keptUp)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  behind at {rate:N0}/s: offered {step.Offered:N0}, ingested {step.Ingested:N0}, {step.Windows:N0} windows/s, window queue {queue0:N0} -> {queue1:N0}"));
+                break;
+            }
+
+            kept = (rate, step, cores);
+        }
+
+        output.WriteLine(kept is { } k
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"capacity: the monitor kept up with {k.Result.Offered:N0} samples/s offered, {k.Result.Windows:N0} windows/s explained (p99 {k.Result.P99:N1} ms, monitor {k.Cores:N2} cores); target >= 6,000 windows/s: {(k.Result.Windows >= 6_000 ? "met" : "NOT met")}")
+            : string.Create(CultureInfo.InvariantCulture, $"capacity: the monitor fell behind at the first step ({settings.Rate + settings.CapacityStep:N0} samples/s)"));
+
+        load.SetRate(settings.Rate);
+        var recoveryWatch = Stopwatch.StartNew();
+        Measurement recovery;
+        do
+        {
+            recovery = await Measure(load, explanations, http, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        while (recovery.P99 > 250 && recoveryWatch.Elapsed < TimeSpan.FromSeconds(60));
     }
 
     /// <summary>The interactive explainer's threads as Linux names them (thread names are cut to 15 characters).</summary>
