@@ -182,7 +182,7 @@ internal sealed partial class HistoryWriter(
         }
 
         var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref filling, signal);
+        Interlocked.Exchange(ref filling, signal); // a full fence: the checks below see a completion or hand-over that missed the signal
         if (queue.Reader.Count >= EarlyCommitHandOvers || completing)
         {
             return; // filled (or stopping) before the signal was in place

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data;
 using System.Data.Common;
 using TSViz.Plugins.History.Postgres;
@@ -38,7 +39,7 @@ internal abstract class HistoryDialect
     public const double HighScore = 0.5;
 
     /// <summary>The index's condition on <paramref name="column"/>, as written in the schema scripts (the planners match it as text).</summary>
-    public static string HighScoreCondition(string column) => $"{column} >= 0.5";
+    public static string HighScoreCondition(string column) => string.Create(CultureInfo.InvariantCulture, $"{column} >= {HighScore}");
 
     /// <summary>SQLite (<see cref="SqliteHistoryDialect"/>).</summary>
     public static HistoryDialect Sqlite { get; } = new SqliteHistoryDialect();

@@ -14,7 +14,7 @@ public sealed class SqliteConnectionFactory : IHistoryConnections
 {
     /// <summary>
     /// The page size of a new history file. Each transaction rewrites the leaf pages it touches (the windows table and
-    /// its indexes have one insertion point per machine, the score index one per window), and SQLite writes each page
+    /// its time-keyed indexes have one insertion point per machine), and SQLite writes each page
     /// to the write-ahead log with two system calls and again to the file at the checkpoint: 16 KiB pages halve the
     /// pages written per window against SQLite's default of 4 KiB. A file created before keeps its page size.
     /// </summary>
