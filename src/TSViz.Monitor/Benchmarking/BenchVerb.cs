@@ -40,10 +40,12 @@ internal static class BenchVerb
         var anomalyEvery = new Option<double?>("--anomaly-every-seconds") { Description = "--live: mean seconds between two temperature spikes of one machine (default 30 in a soak, none otherwise; 0: none)." };
         var allocator = new Option<string?>("--allocator") { Description = "--live: the monitor's C allocator (auto, jemalloc, glibc; default: its configuration's), to measure one against the other." };
         var nodes = new Option<string[]>("--nodes") { Description = "--live: compare the standalone monitor with cluster mode on these node counts in one run (comma-separated or repeated, each 1..8, e.g. --nodes 1,2,3); starts a temporary PostgreSQL 15." };
+        var harness = new Option<string>("--harness") { Description = "--live: the MQTT clients of the bench's own gateways and latency observer: raw (a lean client on a socket) or mqttnet (MQTTnet's client, the harness of the figures before 2026-12-05). Same messages, same QoS 1.", DefaultValueFactory = _ => "raw" };
+        var monitorExecutable = new Option<string?>("--monitor") { Description = "--live: the monitor executable to measure (default: this one), e.g. another build's, to compare two builds under the same harness." };
         var postgres = new Option<bool>("--postgres") { Description = "--only history: measure the history on a temporary PostgreSQL 15 too, beside SQLite, and the cluster's staged-input COPY." };
         var command = new Command("bench", "Measure scoring and explanation throughput (windows/s) on the shipped model, with baselines in the same run; --live measures the live path through Mosquitto.")
         {
-            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, capacity, flood, broker, soak, anomalyEvery, allocator, nodes, postgres,
+            model, batch, seconds, rounds, threads, only, live, rate, machines, perMessage, steady, overload, capacity, flood, broker, soak, anomalyEvery, allocator, nodes, postgres, harness, monitorExecutable,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(live)
             ? VerbErrors.RunAsync(error, () => LiveBench.RunAsync(new LiveBenchSettings
@@ -61,6 +63,8 @@ internal static class BenchVerb
                 SoakMinutes = parse.GetValue(soak),
                 AnomalyEverySeconds = parse.GetValue(anomalyEvery) ?? (parse.GetValue(soak) > 0 ? 30 : 0),
                 Allocator = parse.GetValue(allocator),
+                Harness = parse.GetValue(harness)!,
+                MonitorExecutable = parse.GetValue(monitorExecutable) is { } exe ? Path.GetFullPath(exe) : null,
             }, output, cancellationToken))
             : VerbErrors.Run(error, () =>
         {

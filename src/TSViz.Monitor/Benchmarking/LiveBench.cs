@@ -56,6 +56,16 @@ internal sealed record LiveBenchSettings
     /// empty: the normal phases, no cluster.
     /// </summary>
     public IReadOnlyList<int> Nodes { get; init; } = [];
+
+    /// <summary>
+    /// The MQTT clients of the bench's own gateways and latency observer: <c>raw</c>, a lean client on a socket
+    /// (<see cref="RawMqttClient"/>), or <c>mqttnet</c>, MQTTnet's client as the monitor uses it (the harness of every figure
+    /// before 2026-12-05). The messages on the wire are the same; the harness's own CPU on the shared cores is not.
+    /// </summary>
+    public string Harness { get; init; } = "raw";
+
+    /// <summary>The monitor executable measured (another build's, for a before/after comparison under one harness); null: this one.</summary>
+    public string? MonitorExecutable { get; init; }
 }
 
 /// <summary>
@@ -80,6 +90,16 @@ internal static partial class LiveBench
                 $"--capacity-step must be positive, and it measures the standalone monitor's phases, not a soak or --nodes (got {settings.CapacityStep})"));
         }
 
+        if (settings.MonitorExecutable is { } executable && !File.Exists(executable))
+        {
+            throw new ArgumentException($"--monitor: no executable at {executable}");
+        }
+
+        if (settings.Harness is not ("raw" or "mqttnet"))
+        {
+            throw new ArgumentException($"--harness must be raw or mqttnet (got '{settings.Harness}')");
+        }
+
         if (settings.Nodes.Count > 0)
         {
             return await RunNodesAsync(settings, output, cancellationToken).ConfigureAwait(false);
@@ -90,9 +110,9 @@ internal static partial class LiveBench
         await using var mosquitto = settings.Broker is null ? await MosquittoProcess.StartAsync(Path.GetFullPath(work), cancellationToken).ConfigureAwait(false) : null;
         var (host, port) = mosquitto is not null ? ("127.0.0.1", mosquitto.Port) : ParseBroker(settings.Broker!);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"TSViz live bench: {settings.ModelPath} through {(mosquitto is null ? $"the broker at {host}:{port}" : $"Mosquitto {host}:{port} (config/mosquitto/plant.conf)")}, {Environment.ProcessorCount} cores"));
+            $"TSViz live bench: {settings.ModelPath} through {(mosquitto is null ? $"the broker at {host}:{port}" : $"Mosquitto {host}:{port} (config/mosquitto/plant.conf)")}, {Environment.ProcessorCount} cores{(settings.MonitorExecutable is { } exe ? $", monitor {exe}" : "")}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"load: {settings.Machines} machines, {settings.SamplesPerMessage} samples per message (batched JSON payloads), QoS 1, hop {settings.Hop}, every window explained (saliency, influence, top filters, FGSM score; flip search and filter saliency on alert windows)"));
+            $"load: {settings.Machines} machines, {settings.SamplesPerMessage} samples per message (batched JSON payloads), QoS 1, hop {settings.Hop}, gateways and observer on the {settings.Harness} MQTT client, every window explained (saliency, influence, top filters, FGSM score; flip search and filter saliency on alert windows)"));
 
         var load = new LoadGenerator(host, port, settings);
         await load.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -399,9 +419,9 @@ internal static partial class LiveBench
     /// <summary>Starts the monitor as a child process; <paramref name="extra"/> adds or overrides its settings (keys as Monitor__Mqtt__Port).</summary>
     private static Process StartMonitor(LiveBenchSettings settings, string host, int port, int httpPort, string log, IReadOnlyDictionary<string, string>? extra = null)
     {
-        string self = Environment.ProcessPath!;
+        string self = settings.MonitorExecutable ?? Environment.ProcessPath!;
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        if (settings.MonitorExecutable is null && Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             start.ArgumentList.Add(typeof(LiveBench).Assembly.Location);
         }
@@ -512,13 +532,19 @@ internal static partial class LiveBench
         /// <summary>Two spikes of a machine at least this many samples apart, so the first one has left every window (50 samples) and its alert can close.</summary>
         private const int MinSpikeGap = 200;
 
+        /// <summary>How far ahead of its time a gateway sends a message rather than sleep until then (its scan cycle, at most).</summary>
+        private static readonly TimeSpan PacingInterval = TimeSpan.FromMilliseconds(5);
+
         /// <summary>QoS 1 publishes of one gateway awaiting their PUBACK at once (an MQTT client's in-flight window).</summary>
         private const int MaxInFlight = 16;
 
         /// <summary>Far beyond any latency the bench measures (seconds under overload), and it keeps the table bounded in a soak.</summary>
         private static readonly TimeSpan SentRetention = TimeSpan.FromMinutes(2);
 
-        private readonly IMqttClient[] clients = Enumerable.Range(0, Publishers).Select(_ => new MqttClientFactory().CreateMqttClient()).ToArray();
+        private readonly bool raw = settings.Harness == "raw";
+        private readonly IMqttClient[] clients = settings.Harness == "raw" ? [] : Enumerable.Range(0, Publishers).Select(_ => new MqttClientFactory().CreateMqttClient()).ToArray();
+        private readonly RawMqttClient?[] rawClients = new RawMqttClient?[Publishers];
+        private readonly byte[][] topics = Enumerable.Range(0, settings.Machines).Select(m => Encoding.UTF8.GetBytes($"plant/bench/b{m}/telemetry")).ToArray();
         private readonly ConcurrentDictionary<(int Machine, long Message), long> sent = new();
         private readonly long[] nextSample = new long[settings.Machines];
         private readonly long[] nextSpike = new long[settings.Machines];
@@ -530,6 +556,8 @@ internal static partial class LiveBench
         private int rate;
 
         public int SamplesPerMessage => settings.SamplesPerMessage;
+
+        public string Harness => settings.Harness;
 
         /// <summary>
         /// The data clock's step per sample of a machine: 2 ms in the normal run (a short one, where starting 10 minutes
@@ -556,15 +584,29 @@ internal static partial class LiveBench
         {
             for (int p = 0; p < Publishers; p++)
             {
+                if (raw)
+                {
+                    rawClients[p] = await ConnectRawAsync(p, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 options[p] = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId($"bench-gateway-{p}-{Environment.ProcessId}").WithCleanStart(true).Build().WithSocketBuffers();
                 await clients[p].ConnectAsync(options[p], cancellationToken).ConfigureAwait(false);
             }
         }
 
+        private Task<RawMqttClient> ConnectRawAsync(int publisher, CancellationToken cancellationToken)
+            => RawMqttClient.ConnectAsync(host, port, $"bench-gateway-{publisher}-{Environment.ProcessId}", MaxInFlight,
+                () => Interlocked.Add(ref acknowledged, settings.SamplesPerMessage), handler: null, cancellationToken);
+
         public Task RunAsync(CancellationToken cancellationToken)
         {
             var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token);
-            return Task.WhenAll(Enumerable.Range(0, Publishers).Select(p => Task.Run(() => PublishLoopAsync(p, linked.Token), CancellationToken.None))
+            // The lean client's gateways run on threads of their own, blocking between scans: no timer or thread-pool
+            // hand-off per message on the cores the monitor shares.
+            return Task.WhenAll(Enumerable.Range(0, Publishers).Select(p => raw
+                    ? Task.Factory.StartNew(() => PublishLoopAsync(p, linked.Token).GetAwaiter().GetResult(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                    : Task.Run(() => PublishLoopAsync(p, linked.Token), CancellationToken.None))
                 .Append(Task.Run(() => PruneLoopAsync(linked.Token), CancellationToken.None)));
         }
 
@@ -624,7 +666,7 @@ internal static partial class LiveBench
                 nextSpike[machine] = anomalies ? SpikeGap(random) : 0;
             }
 
-            var builder = new StringBuilder();
+            var payload = new byte[256 * settings.SamplesPerMessage];
             var inFlight = new Queue<Task>();
             long due = Stopwatch.GetTimestamp();
             int next = 0;
@@ -635,7 +677,7 @@ internal static partial class LiveBench
                     int current = Volatile.Read(ref rate);
                     if (current <= 0)
                     {
-                        await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                        await Pause(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
                         due = Stopwatch.GetTimestamp();
                         continue;
                     }
@@ -643,49 +685,56 @@ internal static partial class LiveBench
                     long now = Stopwatch.GetTimestamp();
                     if (due > now)
                     {
-                        await Task.Delay(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (due - now) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)), cancellationToken).ConfigureAwait(false);
+                        // A gateway's scan: every message due within the next PacingInterval goes out now, then it sleeps
+                        // until the next one is due. A wake-up per message (about one a millisecond per gateway) cost the
+                        // bench a timer, a thread switch or two and their system calls per window on the shared cores.
+                        long ahead = due - now;
+                        if (ahead > PacingInterval.TotalSeconds * Stopwatch.Frequency)
+                        {
+                            await Pause(TimeSpan.FromTicks(ahead * TimeSpan.TicksPerSecond / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
+                        }
                     }
 
                     int m = machines[next];
                     next = (next + 1) % machines.Length;
                     long first = nextSample[m];
                     nextSample[m] += settings.SamplesPerMessage;
-                    builder.Clear().Append("{\"samples\":[");
-                    for (int k = 0; k < settings.SamplesPerMessage; k++)
-                    {
-                        long i = first + k;
-                        if (anomalies && i >= nextSpike[m] + SpikeSamples)
-                        {
-                            nextSpike[m] = i + SpikeGap(random);
-                        }
-
-                        double spike = anomalies && i >= nextSpike[m] ? SpikeDegrees : 0;
-                        var ts = origin + (Step * i);
-                        builder.Append(k == 0 ? string.Empty : ",").Append(CultureInfo.InvariantCulture,
-                            $"{{\"ts\":\"{ts.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}\",\"pressure\":{5 + (0.05 * Math.Sin(i / 7.0)):F4},\"temperature\":{60 + (0.2 * Math.Cos(i / 11.0)) + spike:F4},\"torque\":{12 + (0.1 * Math.Sin((i + m) / 5.0)):F4}}}");
-                    }
-
-                    builder.Append("]}");
-                    var message = new MqttApplicationMessageBuilder().WithTopic($"plant/bench/b{m}/telemetry")
-                        .WithPayload(Encoding.UTF8.GetBytes(builder.ToString())).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+                    int length = Payload(payload, m, first, anomalies, random);
                     sent[(m, first / settings.SamplesPerMessage)] = Stopwatch.GetTimestamp();
-                    if (!clients[publisher].IsConnected)
+                    if (raw)
                     {
-                        while (inFlight.TryDequeue(out var pending))
+                        // The lean client keeps up to MaxInFlight publishes awaiting their PUBACK itself.
+                        var client = rawClients[publisher]!;
+                        if (!client.IsConnected || !client.Publish(topics[m], payload.AsSpan(0, length), cancellationToken))
                         {
-                            await pending.ConfigureAwait(false);
+                            Interlocked.Add(ref failures, Math.Max(1, client.Unacknowledged));
+                            client.Dispose();
+                            rawClients[publisher] = ConnectRawAsync(publisher, cancellationToken).GetAwaiter().GetResult();
+                        }
+                    }
+                    else
+                    {
+                        var message = new MqttApplicationMessageBuilder().WithTopic($"plant/bench/b{m}/telemetry")
+                            .WithPayload(payload.AsSpan(0, length).ToArray()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+                        if (!clients[publisher].IsConnected)
+                        {
+                            while (inFlight.TryDequeue(out var pending))
+                            {
+                                await pending.ConfigureAwait(false);
+                            }
+
+                            await clients[publisher].ConnectAsync(options[publisher], cancellationToken).ConfigureAwait(false);
                         }
 
-                        await clients[publisher].ConnectAsync(options[publisher], cancellationToken).ConfigureAwait(false);
+                        // Pipelined like a plant gateway's QoS 1 window: up to MaxInFlight publishes await their PUBACK at once,
+                        // so the offered rate is not capped at one broker round trip per message and publisher.
+                        inFlight.Enqueue(PublishOneAsync(clients[publisher], message, cancellationToken));
+                        while (inFlight.Count >= MaxInFlight)
+                        {
+                            await inFlight.Dequeue().ConfigureAwait(false);
+                        }
                     }
 
-                    // Pipelined like a plant gateway's QoS 1 window: up to MaxInFlight publishes await their PUBACK at once,
-                    // so the offered rate is not capped at one broker round trip per message and publisher.
-                    inFlight.Enqueue(PublishOneAsync(clients[publisher], message, cancellationToken));
-                    while (inFlight.Count >= MaxInFlight)
-                    {
-                        await inFlight.Dequeue().ConfigureAwait(false);
-                    }
                     double perPublisher = current / (double)settings.SamplesPerMessage / Publishers;
                     due += (long)(Stopwatch.Frequency / perPublisher);
                     if (Stopwatch.GetTimestamp() - due > Stopwatch.Frequency)
@@ -698,6 +747,52 @@ internal static partial class LiveBench
             {
                 // Stopped.
             }
+        }
+
+        /// <summary>
+        /// Writes the JSON message of machine <paramref name="m"/>'s samples from <paramref name="first"/> into
+        /// <paramref name="payload"/> (UTF-8, no intermediate strings) and returns its length:
+        /// {"samples":[{"ts":"...","pressure":..,"temperature":..,"torque":..},...]}, values with 4 decimals.
+        /// </summary>
+        private int Payload(byte[] payload, int m, long first, bool anomalies, Random random)
+        {
+            var span = payload.AsSpan();
+            "{\"samples\":["u8.CopyTo(span);
+            int at = "{\"samples\":["u8.Length;
+            for (int k = 0; k < settings.SamplesPerMessage; k++)
+            {
+                long i = first + k;
+                if (anomalies && i >= nextSpike[m] + SpikeSamples)
+                {
+                    nextSpike[m] = i + SpikeGap(random);
+                }
+
+                double spike = anomalies && i >= nextSpike[m] ? SpikeDegrees : 0;
+                var ts = (origin + (Step * i)).UtcDateTime;
+                if (!System.Text.Unicode.Utf8.TryWrite(span[at..], CultureInfo.InvariantCulture,
+                    $"{(k == 0 ? "" : ",")}{{\"ts\":\"{ts:yyyy-MM-ddTHH:mm:ss.fffZ}\",\"pressure\":{5 + (0.05 * Math.Sin(i / 7.0)):F4},\"temperature\":{60 + (0.2 * Math.Cos(i / 11.0)) + spike:F4},\"torque\":{12 + (0.1 * Math.Sin((i + m) / 5.0)):F4}}}", out int written))
+                {
+                    throw new InvalidOperationException("A bench sample did not fit its payload buffer.");
+                }
+
+                at += written;
+            }
+
+            "]}"u8.CopyTo(span[at..]);
+            return at + 2;
+        }
+
+        /// <summary>The gateway's sleep: blocking on its own thread with the lean client, a timer otherwise.</summary>
+        private Task Pause(TimeSpan time, CancellationToken cancellationToken)
+        {
+            if (!raw)
+            {
+                return Task.Delay(time, cancellationToken);
+            }
+
+            cancellationToken.WaitHandle.WaitOne(time);
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.CompletedTask;
         }
 
         /// <summary>One QoS 1 publish; a sample the broker did not acknowledge in time is not counted as offered.</summary>
@@ -727,6 +822,11 @@ internal static partial class LiveBench
                 client.Dispose();
             }
 
+            foreach (var client in rawClients)
+            {
+                client?.Dispose();
+            }
+
             stop.Dispose();
         }
     }
@@ -734,43 +834,70 @@ internal static partial class LiveBench
     /// <summary>A subscriber that records, per message, the time since the message holding its last sample was published.</summary>
     private sealed class LatencyObserver : IAsyncDisposable
     {
-        private readonly IMqttClient client = new MqttClientFactory().CreateMqttClient();
+        private readonly IMqttClient? client;
         private readonly ConcurrentBag<double> latencies = [];
+        private RawMqttClient? rawClient;
 
-        private LatencyObserver()
+        private LatencyObserver(bool raw)
         {
+            client = raw ? null : new MqttClientFactory().CreateMqttClient();
         }
 
         public static async Task<LatencyObserver> StartAsync(string host, int port, string filter, LoadGenerator load, bool isExplanation, CancellationToken cancellationToken)
         {
-            var observer = new LatencyObserver();
+            var observer = new LatencyObserver(load.Harness == "raw");
+            string clientId = $"bench-observer-{Environment.ProcessId}-{filter.Length}";
+            if (observer.client is null)
+            {
+                observer.rawClient = await RawMqttClient.ConnectAsync(host, port, clientId, maxInFlight: 1, acknowledged: null, (topic, payload) =>
+                {
+                    long now = Stopwatch.GetTimestamp();
+                    var (machine, end) = isExplanation ? ReadExplanation(payload) : ReadInput(Encoding.UTF8.GetString(topic), payload);
+                    observer.Record(load, machine, end, now);
+                }, cancellationToken).ConfigureAwait(false);
+                await observer.rawClient.SubscribeAsync(filter, cancellationToken).ConfigureAwait(false);
+                return observer;
+            }
+
             observer.client.ApplicationMessageReceivedAsync += e =>
             {
                 long now = Stopwatch.GetTimestamp();
-                var (machine, end) = isExplanation ? ReadExplanation(e.ApplicationMessage.Payload) : ReadInput(e.ApplicationMessage);
-                if (machine is not null && load.TryGetSent(machine, end, out long sentAt))
-                {
-                    observer.latencies.Add((now - sentAt) * 1000.0 / Stopwatch.Frequency);
-                }
-
+                var payload = e.ApplicationMessage.Payload;
+                var bytes = payload.IsSingleSegment ? payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(payload);
+                var (machine, end) = isExplanation ? ReadExplanation(bytes) : ReadInput(e.ApplicationMessage.Topic, bytes);
+                observer.Record(load, machine, end, now);
                 return Task.CompletedTask;
             };
-            var options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId($"bench-observer-{Environment.ProcessId}-{filter.Length}").WithCleanStart(true).Build().WithSocketBuffers();
+            var options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId).WithCleanStart(true).Build().WithSocketBuffers();
             await observer.client.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
             await observer.client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
             return observer;
+        }
+
+        private void Record(LoadGenerator load, string? machine, DateTimeOffset end, long now)
+        {
+            if (machine is not null && load.TryGetSent(machine, end, out long sentAt))
+            {
+                latencies.Add((now - sentAt) * 1000.0 / Stopwatch.Frequency);
+            }
         }
 
         public void Reset() => latencies.Clear();
 
         public double[] Latencies()
         {
+            if (rawClient is { IsConnected: false } lost)
+            {
+                throw new InvalidOperationException(
+                    $"The latency observer lost its connection to the broker{(lost.Failure is { } failure ? $": {failure.Message}" : string.Empty)}; its latencies would be incomplete.");
+            }
+
             var values = latencies.ToArray();
             Array.Sort(values);
             return values;
         }
 
-        private static (string? Machine, DateTimeOffset End) ReadExplanation(System.Buffers.ReadOnlySequence<byte> payload)
+        private static (string? Machine, DateTimeOffset End) ReadExplanation(ReadOnlySpan<byte> payload)
         {
             var reader = new Utf8JsonReader(payload);
             string? machine = null;
@@ -793,11 +920,11 @@ internal static partial class LiveBench
             return end is null ? (null, default) : (machine, end.Value);
         }
 
-        private static (string? Machine, DateTimeOffset End) ReadInput(MqttApplicationMessage message)
+        private static (string? Machine, DateTimeOffset End) ReadInput(string topic, ReadOnlySpan<byte> payload)
         {
             // plant/bench/b{m}/telemetry is machine bench/b{m}; the first sample's time identifies the message.
-            string machine = message.Topic["plant/".Length..message.Topic.LastIndexOf('/')];
-            var reader = new Utf8JsonReader(message.Payload);
+            string machine = topic["plant/".Length..topic.LastIndexOf('/')];
+            var reader = new Utf8JsonReader(payload);
             while (reader.Read())
             {
                 if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("ts"u8) && reader.Read())
@@ -811,12 +938,16 @@ internal static partial class LiveBench
 
         public async ValueTask DisposeAsync()
         {
-            if (client.IsConnected)
+            rawClient?.Dispose();
+            if (client is not null)
             {
-                await client.DisconnectAsync().ConfigureAwait(false);
-            }
+                if (client.IsConnected)
+                {
+                    await client.DisconnectAsync().ConfigureAwait(false);
+                }
 
-            client.Dispose();
+                client.Dispose();
+            }
         }
     }
 }
