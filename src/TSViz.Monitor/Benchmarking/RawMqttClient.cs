@@ -9,8 +9,9 @@ namespace TSViz.Monitor.Benchmarking;
 /// the protocol on a plain socket: QoS 1 publishes with a bounded in-flight window, one subscription with its QoS 1
 /// deliveries acknowledged, nothing else (no retries, no keep-alive: the connection is loopback and never idle long
 /// enough to matter, and keep-alive 0 tells the broker not to expect pings). A plant's gateways are embedded clients of
-/// about this weight and run on their own hardware; on the bench's two cores, MQTTnet's general client cost the
-/// load generator and the latency observer about 100 µs of CPU per window, taken from the monitor it measures.
+/// about this weight and run on their own hardware. On the bench's two cores, its gateways and observer took 135-162 µs
+/// of CPU per window on MQTTnet's client with a timer per message, and 71-82 µs on this one with a scan every 5 ms
+/// (docs/benchmarks.md), CPU the monitor it measures no longer loses.
 /// <list type="bullet">
 /// <item>A dedicated reader thread receives into one buffer and handles every complete packet in it: PUBACKs free
 /// in-flight slots, PUBLISHes go to the handler, and their PUBACKs go out together in one send.</item>
@@ -29,6 +30,7 @@ internal sealed class RawMqttClient : IDisposable
 
     private readonly Socket socket;
     private readonly SemaphoreSlim slots;
+    private readonly int maxInFlight;
     private readonly MessageHandler? handler;
     private readonly Action? acknowledged;
     private readonly TaskCompletionSource<byte> subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +38,6 @@ internal sealed class RawMqttClient : IDisposable
     private readonly Thread reader;
     private byte[] sendBuffer = new byte[4096];
     private int nextPacketId;
-    private int inFlight;
     private volatile bool connected;
 
     private RawMqttClient(Socket socket, int maxInFlight, MessageHandler? handler, Action? acknowledged)
@@ -44,6 +45,7 @@ internal sealed class RawMqttClient : IDisposable
         this.socket = socket;
         this.handler = handler;
         this.acknowledged = acknowledged;
+        this.maxInFlight = maxInFlight;
         slots = new SemaphoreSlim(maxInFlight, maxInFlight);
         reader = new Thread(ReadLoop) { IsBackground = true, Name = "bench MQTT reader" };
     }
@@ -54,7 +56,7 @@ internal sealed class RawMqttClient : IDisposable
     public Exception? Failure { get; private set; }
 
     /// <summary>Publishes that were sent and not acknowledged when the connection broke (they are not counted as offered).</summary>
-    public int Unacknowledged => Volatile.Read(ref inFlight);
+    public int Unacknowledged => maxInFlight - slots.CurrentCount;
 
     /// <summary>Connects with a clean session; <paramref name="acknowledged"/> runs on the reader thread for every PUBACK, <paramref name="handler"/> for every message.</summary>
     public static async Task<RawMqttClient> ConnectAsync(string host, int port, string clientId, int maxInFlight, Action? acknowledged, MessageHandler? handler, CancellationToken cancellationToken)
@@ -153,7 +155,6 @@ internal sealed class RawMqttClient : IDisposable
         at += 2 + topic.Length;
         BinaryPrimitives.WriteUInt16BigEndian(span[at..], (ushort)id);
         payload.CopyTo(span[(at + 2)..]);
-        Interlocked.Increment(ref inFlight);
         try
         {
             lock (sendGate)
@@ -232,7 +233,6 @@ internal sealed class RawMqttClient : IDisposable
                     switch (header & 0xF0)
                     {
                         case PubAck:
-                            Interlocked.Decrement(ref inFlight);
                             slots.Release();
                             acknowledged?.Invoke();
                             break;
